@@ -1,0 +1,5 @@
+import sys
+
+from dnnfix.cli import main
+
+sys.exit(main())

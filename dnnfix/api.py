@@ -1,0 +1,160 @@
+"""The public entry points: text or exception in, Diagnosis out. Used by the CLI, hook, TUI and tests."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from .facts import Facts
+from .matcher import Match, match_incident
+from .model import Incident
+
+GENERIC = ("This error is not one dnnfix knows. Read the last exception line and the frame just above it "
+           "that belongs to your code.")
+
+
+@dataclass
+class Diagnosis:
+    input: str
+    incident: Incident
+    matches: List[Match]
+    elapsed_ms: float
+    fingerprint: str = ""
+    family: str = ""  # generic explanation of the exception family when nothing confident fits
+    notes: List[str] = field(default_factory=list)
+    facts: Optional[Facts] = None
+
+    @property
+    def confident(self) -> List[Match]:
+        return [m for m in self.matches if m.confident]
+
+    @property
+    def top(self) -> Optional[Match]:
+        return self.matches[0] if self.matches else None
+
+
+def derive(snapshot: Mapping[str, Any]) -> Dict[str, Any]:
+    """Facts derived from the compatibility tables (empty when the tables or module are unavailable)."""
+    if not snapshot:
+        return {}
+    try:
+        from . import compat
+
+        return compat.derive(dict(snapshot)) or {}
+    except Exception:
+        return {}
+
+
+def probe_snapshot(quick: bool = True) -> Dict[str, Any]:
+    try:
+        from . import probe
+
+        return probe.collect(quick=quick) or {}
+    except Exception:
+        return {}
+
+
+def make_facts(inc: Incident, env: Optional[Mapping[str, Any]], probed: bool = False) -> Facts:
+    snap = dict(env or {})
+    if probed and snap:
+        # A live probe describes this machine; if the text plainly comes from another OS, don't mix them.
+        text_os = inc.facts.get("os")
+        snap_os = (snap.get("os") or {}).get("system") if isinstance(snap.get("os"), dict) else None
+        if text_os and snap_os and text_os != snap_os:
+            snap = {}
+    return Facts(snapshot=snap, text=inc.facts, derived=derive(snap))
+
+
+def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional[int]) -> Diagnosis:
+    from .normalize import fingerprint
+
+    matches = match_incident(inc, kb, facts)
+    if top is not None:
+        matches = matches[:top]
+    aliases = facts.aliases()
+    for m in matches:
+        for k, v in aliases.items():
+            m.facts.setdefault(k, v)
+    d = Diagnosis(input=name, incident=inc, matches=matches, elapsed_ms=0.0, facts=facts)
+    final = inc.final
+    if final is not None:
+        d.fingerprint = fingerprint(final.type, final.message)
+    elif inc.lines:
+        last = next((ln for ln in reversed(inc.lines) if ln.strip()), "")
+        d.fingerprint = fingerprint("text", last)
+    if not d.confident:
+        d.family = family_text(inc, kb)
+    if inc.truncated:
+        d.notes.append("the input was very large: dnnfix read its head, its tail and the error-like lines between")
+    d.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
+    return d
+
+
+def family_text(inc: Incident, kb) -> str:
+    final = inc.final
+    if final is None:
+        return "No Python exception was found in the text; dnnfix looked at the log lines only. " + GENERIC
+    fam = kb.families.get(final.name)
+    if fam is None:
+        for base in ("Error", "Exception", "Warning"):
+            if final.name.endswith(base) and final.name in kb.families:
+                fam = kb.families[final.name]
+    return f"{final.name}: {fam}" if fam else f"{final.name}: {GENERIC}"
+
+
+def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: bool = False, kb=None,
+                  kb_paths: Sequence[str] = (), top: Optional[int] = None, name: str = "-",
+                  truncated: bool = False, env_is_probe: bool = False) -> Diagnosis:
+    from .kbload import load_kb
+    from .parse import parse_text
+
+    kb = kb or load_kb(kb_paths)
+    t0 = time.perf_counter()
+    inc = parse_text(text, truncated=truncated)
+    probed = env_is_probe
+    if env is None and probe:
+        env, probed = probe_snapshot(), True
+    return _finish(name, inc, make_facts(inc, env, probed), kb, t0, top)
+
+
+def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[Mapping[str, Any]] = None,
+                       probe: bool = True, kb=None, kb_paths: Sequence[str] = (), top: Optional[int] = None) -> Diagnosis:
+    from .kbload import load_kb
+    from .parse import parse_exception
+
+    kb = kb or load_kb(kb_paths)
+    t0 = time.perf_counter()
+    inc = parse_exception(exc, log_text=log_text)
+    if env is None and probe:
+        env = probe_snapshot()
+    return _finish("<exception>", inc, make_facts(inc, env), kb, t0, top)
+
+
+def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = ()) -> List[Match]:
+    """Environment-only signatures that hold on this snapshot (for `dnnfix doctor`)."""
+    from .kbload import load_kb
+    from .matcher import score_signature, _Corpus
+
+    kb = kb or load_kb(kb_paths)
+    inc = Incident(lines=[])
+    facts = Facts(snapshot=snapshot, derived=derive(snapshot))
+    corpus = _Corpus(inc)
+    out = []
+    for si in kb.env_only:
+        m = score_signature(kb.signatures[si], corpus, inc, facts)
+        if m is not None:
+            for k, v in facts.aliases().items():
+                m.facts.setdefault(k, v)
+            out.append(m)
+    out.sort(key=lambda m: (-m.score, m.signature))
+    return out
+
+
+def fixes_for(match: Match, kb) -> List[Dict[str, str]]:
+    """The cause's fixes with this match's facts filled in."""
+    from .explain import fill
+
+    ex = kb.explanations.get(match.cause)
+    if ex is None:
+        return []
+    return [{"title": f["title"], "language": f["language"], "code": fill(f["code"], match.facts)} for f in ex.fixes]

@@ -1,0 +1,278 @@
+"""Finding, loading, merging and caching knowledge bases.
+
+Built-in KB: `dnnfix/_kb` in an installed wheel, `kb/` beside the package in a checkout. User and team KBs:
+`--kb DIR` (CLI), `DNNFIX_KB_PATH` (os.pathsep-separated), and the per-user folder. A user signature with
+the same id overrides the built-in one; `disabled: true` switches it off.
+
+Loading parses YAML once and keeps a compiled form in the user cache folder, keyed by every file's
+path, size and modification time, so later runs start in a few milliseconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .signature import Diagnostic, Signature
+
+FORMAT_VERSION = 3
+
+
+def builtin_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    packaged = here / "_kb"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "kb"
+
+
+def user_dir() -> Path:
+    override = os.environ.get("DNNFIX_USER_KB")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dnnfix", appauthor=False)) / "kb"
+
+
+def kb_dirs(extra: Sequence[str] = ()) -> List[Path]:
+    """Built-in KB first, then user folders in increasing priority order (last wins on id clashes)."""
+    users: List[Path] = [Path(p) for p in extra]
+    env = os.environ.get("DNNFIX_KB_PATH", "")
+    users += [Path(p) for p in env.split(os.pathsep) if p]
+    try:
+        ud = user_dir()
+        if ud.is_dir():
+            users.append(ud)
+    except Exception:
+        pass
+    seen = set()
+    ordered: List[Path] = []
+    for p in [builtin_dir()] + list(reversed(users)):
+        key = str(p.resolve()) if p.exists() else str(p)
+        if key not in seen:
+            seen.add(key)
+            ordered.append(p)
+    return ordered
+
+
+def first_user_dir(extra: Sequence[str] = ()) -> Path:
+    """Where new signatures go: --kb, else the first DNNFIX_KB_PATH entry, else the per-user folder."""
+    if extra:
+        return Path(extra[0])
+    env = [p for p in os.environ.get("DNNFIX_KB_PATH", "").split(os.pathsep) if p]
+    return Path(env[0]) if env else user_dir()
+
+
+@dataclass
+class Explanation:
+    cause: str
+    title: str
+    sections: Dict[str, str]  # section name -> Markdown body
+    fixes: List[Dict[str, str]]  # {title, language, code, note}
+    path: str = ""
+
+
+@dataclass
+class KnowledgeBase:
+    signatures: List[Signature]
+    causes: Dict[str, Dict[str, str]]
+    explanations: Dict[str, Explanation]
+    families: Dict[str, str]
+    dirs: List[str]
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    # prefilter: key word -> [(signature index, clause index)]
+    index: Dict[str, List[Tuple[int, int]]] = field(default_factory=dict)
+    unkeyed: List[Tuple[int, int]] = field(default_factory=list)
+    env_only: List[int] = field(default_factory=list)
+
+    def by_id(self, sid: str) -> Optional[Signature]:
+        for s in self.signatures:
+            if s.id == sid:
+                return s
+        return None
+
+
+def _files(dirs: Sequence[Path]) -> List[Tuple[str, int, int]]:
+    out = []
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for root, dnames, fnames in os.walk(d):
+            dnames[:] = sorted(x for x in dnames if not x.startswith((".", "__")))
+            for f in sorted(fnames):
+                if f.endswith((".yaml", ".yml", ".md")) and not f.endswith((".cases.yaml", ".cases.yml")):
+                    p = os.path.join(root, f)
+                    try:
+                        st = os.stat(p)
+                    except OSError:
+                        continue
+                    out.append((p, st.st_mtime_ns, st.st_size))
+    return out
+
+
+def _cache_path(key: str) -> Optional[Path]:
+    base = os.environ.get("DNNFIX_CACHE_DIR")
+    if base == "":
+        return None
+    try:
+        if not base:
+            from platformdirs import user_cache_dir
+
+            base = user_cache_dir("dnnfix", appauthor=False)
+        return Path(base) / f"kb-{key}.pickle"
+    except Exception:
+        return None
+
+
+_LOADED: Dict[Tuple[str, ...], KnowledgeBase] = {}
+
+
+def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBase:
+    """The merged knowledge base. Cached in memory per folder list and on disk per file state."""
+    dirs = kb_dirs(extra)
+    mem_key = tuple(str(d) for d in dirs)
+    files = _files(dirs)
+    h = hashlib.sha1(repr((FORMAT_VERSION, sys.version_info[:2], mem_key, files)).encode()).hexdigest()[:20]
+    cached = _LOADED.get(mem_key)
+    if cached is not None and getattr(cached, "_key", None) == h:
+        return cached
+    cp = _cache_path(h) if use_cache else None
+    kb = None
+    if cp is not None and cp.is_file():
+        try:
+            with open(cp, "rb") as fh:
+                kb = pickle.load(fh)
+        except Exception:
+            kb = None
+    if kb is None:
+        kb = build_kb(dirs)
+        if cp is not None:
+            try:
+                cp.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cp.with_suffix(f".{os.getpid()}.tmp")
+                with open(tmp, "wb") as fh:
+                    pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, cp)
+            except Exception:
+                pass
+    kb._key = h  # type: ignore[attr-defined]
+    _LOADED[mem_key] = kb
+    return kb
+
+
+def read_text_file(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict[str, str]]:
+    from .yamlmarks import YamlError, load
+
+    causes: Dict[str, Dict[str, str]] = {}
+    for d in dirs:
+        p = d / "causes.yaml"
+        if not p.is_file():
+            continue
+        try:
+            loc = load(read_text_file(p))
+        except YamlError as e:
+            diags.append(Diagnostic(str(p), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
+            continue
+        except (OSError, UnicodeDecodeError) as e:
+            diags.append(Diagnostic(str(p), 1, 1, "DNX002", f"cannot read: {e}"))
+            continue
+        data = loc.data or {}
+        entries = data.get("causes") if isinstance(data, dict) else None
+        if not isinstance(entries, dict):
+            diags.append(Diagnostic(str(p), 1, 1, "DNX140", "causes.yaml needs a 'causes:' mapping of id -> {category, summary}"))
+            continue
+        for cid, meta in entries.items():
+            causes[str(cid)] = dict(meta or {})
+    return causes
+
+
+def load_families(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, str]:
+    from .yamlmarks import YamlError, load
+
+    fam: Dict[str, str] = {}
+    for d in dirs:
+        p = d / "families.yaml"
+        if p.is_file():
+            try:
+                data = load(read_text_file(p)).data or {}
+                fam.update({str(k): str(v) for k, v in (data.get("families") or {}).items()})
+            except YamlError as e:
+                diags.append(Diagnostic(str(p), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
+    return fam
+
+
+def signature_files(dirs: Sequence[Path]) -> List[Tuple[Path, str]]:
+    out = []
+    builtin = builtin_dir()
+    for d in dirs:
+        sd = d / "signatures"
+        if not sd.is_dir():
+            continue
+        origin = "builtin" if d == builtin else str(d)
+        for p in sorted(sd.rglob("*.y*ml")):
+            if p.name.endswith((".cases.yaml", ".cases.yml")) or "deprecated" in p.parts[len(sd.parts):-1]:
+                continue
+            out.append((p, origin))
+    return out
+
+
+def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
+    from .explain import load_explanations
+    from .signature import compile_signature
+    from .yamlmarks import YamlError, load
+
+    diags: List[Diagnostic] = []
+    causes = load_causes(dirs, diags)
+    by_id: Dict[str, Signature] = {}
+    for p, origin in signature_files(dirs):
+        try:
+            loc = load(read_text_file(p))
+        except YamlError as e:
+            diags.append(Diagnostic(str(p), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
+            continue
+        except (OSError, UnicodeDecodeError) as e:
+            diags.append(Diagnostic(str(p), 1, 1, "DNX002", f"cannot read signature file: {e}"))
+            continue
+        sig = compile_signature(loc, str(p), causes, diags, origin)
+        if sig is None:
+            continue
+        prev = by_id.get(sig.id)
+        if prev is not None and prev.origin == sig.origin:
+            diags.append(Diagnostic(str(p), sig.line, 1, "DNX141", f"duplicate signature id '{sig.id}'",
+                                    f"first defined at {prev.path}:{prev.line}; ids are unique and never reused"))
+            continue
+        by_id[sig.id] = sig  # a user folder loaded later overrides a built-in id
+    sigs = [s for s in by_id.values() if not s.disabled and s.status != "deprecated"]
+    sigs.sort(key=lambda s: s.id)
+    explanations = load_explanations(dirs, causes, diags)
+    kb = KnowledgeBase(signatures=sigs, causes=causes, explanations=explanations,
+                       families=load_families(dirs, diags), dirs=[str(d) for d in dirs], diagnostics=diags)
+    index_kb(kb)
+    return kb
+
+
+def index_kb(kb: KnowledgeBase) -> None:
+    kb.index.clear()
+    kb.unkeyed.clear()
+    kb.env_only.clear()
+    for si, sig in enumerate(kb.signatures):
+        if sig.env_only:
+            kb.env_only.append(si)
+        for ci, cl in enumerate(sig.match):
+            if not cl.anchor or cl.kind not in ("regex", "phrase"):
+                continue
+            if not cl.keys:
+                kb.unkeyed.append((si, ci))
+                continue
+            # regex: every key is required, so the longest one is enough; phrase: either of two may drift
+            for k in (cl.keys[:1] if cl.kind == "regex" else cl.keys[:2]):
+                kb.index.setdefault(k, []).append((si, ci))

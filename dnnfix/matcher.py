@@ -1,0 +1,207 @@
+"""Incident + knowledge base (+ facts) -> ranked matches with evidence.
+
+1. Prefilter: the input's word set selects the anchor clauses whose key word occurs (an index lookup per
+   word, so cost follows the input, not the number of signatures).
+2. Score: a signature fires when one of its anchors fires; its score is the noisy-OR of every fired clause
+   weight, times (1 - w) for every fired `against` clause. Independent evidence (message, logs, exception
+   type, frames, facts) thus adds up without ever exceeding 1.
+3. Rank: score, then the number of independent pieces of evidence, then id (deterministic).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .facts import Facts, test_fact
+from .kbload import KnowledgeBase
+from .model import Incident
+from .normalize import WORD
+from .signature import Clause, Signature
+
+CONFIDENT = 0.6
+
+
+@dataclass
+class Evidence:
+    kind: str  # regex | phrase | exception | frames | fact
+    text: str
+    line: Optional[int] = None  # 1-based input line that fired
+    weight: float = 0.0
+    against: bool = False
+
+    def format(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        prefix = "against: " if self.against else ""
+        return f"{prefix}{where}{self.text}"
+
+
+@dataclass
+class Match:
+    cause: str
+    signature: str
+    title: str
+    score: float
+    confident: bool
+    evidence: List[Evidence]
+    facts: Dict[str, Any] = field(default_factory=dict)
+    status: str = "stable"
+
+    @property
+    def lines(self) -> List[int]:
+        return sorted({e.line for e in self.evidence if e.line and not e.against})
+
+
+class _Corpus:
+    """The input as the matcher sees it: lines, lowercase lines, word -> line index, virtual message lines."""
+
+    def __init__(self, inc: Incident):
+        lines = list(inc.lines)
+        linenos = list(range(1, len(lines) + 1))
+        # exception messages joined into one line each, so that hard-wrapped messages still match
+        self.message_idx: List[int] = []
+        for e in inc.exceptions:
+            if "\n" in e.message:
+                lines.append(" ".join(x.strip() for x in e.message.split("\n")))
+                linenos.append(e.lineno_in_text or 0)
+                self.message_idx.append(len(lines) - 1)
+        self.lines = lines
+        self.linenos = linenos
+        self.lower = [ln.lower() for ln in lines]
+        words: Dict[str, List[int]] = {}
+        for i, ll in enumerate(self.lower):
+            for w in set(WORD.findall(ll)):
+                words.setdefault(w, []).append(i)
+        self.words = words
+        msg_lines = set(self.message_idx)
+        for e in inc.exceptions:
+            if e.lineno_in_text:
+                msg_lines.add(e.lineno_in_text - 1)
+        self.message_lines = msg_lines
+        self.log_lines = {lg.lineno_in_text - 1 for lg in inc.logs}
+
+    def candidates(self, cl: Clause) -> Sequence[int]:
+        if cl.keys:
+            if cl.kind == "phrase":
+                idx = sorted(set().union(*(self.words.get(k, ()) for k in cl.keys)))
+            else:
+                idx = self.words.get(cl.keys[0], ())
+        else:
+            idx = range(len(self.lines))
+        if cl.where == "message":
+            return [i for i in idx if i in self.message_lines]
+        if cl.where == "log":
+            return [i for i in idx if i in self.log_lines]
+        return idx
+
+
+_RX_CACHE: Dict[str, "re.Pattern[str]"] = {}
+
+
+def _rx(pattern: str) -> "re.Pattern[str]":
+    r = _RX_CACHE.get(pattern)
+    if r is None:
+        r = _RX_CACHE[pattern] = re.compile(pattern, re.I)
+    return r
+
+
+def _quote(s: str, limit: int = 160) -> str:
+    s = s.strip()
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
+    if cl.kind == "regex":
+        rx = _rx(cl.pattern)
+        for i in corpus.candidates(cl):
+            m = rx.search(corpus.lines[i])
+            if m:
+                for k, v in m.groupdict().items():
+                    if v is not None and k not in captures:
+                        captures[k] = v
+                return Evidence("regex", _quote(corpus.lines[i]), corpus.linenos[i] or None, cl.weight)
+        return None
+    if cl.kind == "phrase":
+        from rapidfuzz import fuzz
+
+        needle = cl.phrase.lower()
+        best, best_i = 0.0, -1
+        for i in corpus.candidates(cl):
+            s = fuzz.partial_ratio(needle, corpus.lower[i], score_cutoff=cl.min_ratio)
+            if s > best:
+                best, best_i = s, i
+                if s >= 100:
+                    break
+        if best_i >= 0:
+            return Evidence("phrase", _quote(corpus.lines[best_i]) + f"  (~{best:.0f}% like \"{cl.phrase}\")",
+                            corpus.linenos[best_i] or None, cl.weight)
+        return None
+    if cl.kind == "exception":
+        excs = inc.exceptions[-1:] if cl.last_only else inc.exceptions
+        for e in reversed(excs):
+            if "*" in cl.types or e.name in cl.types:
+                return Evidence("exception", f"exception {e.name}", e.lineno_in_text, cl.weight)
+        return None
+    if cl.kind == "frames":
+        for fr in inc.frames:
+            if (cl.package and fr.package == cl.package) or (cl.path_rx and re.search(cl.path_rx, fr.file.replace("\\", "/"))):
+                what = f"frames in {fr.package}" if cl.package else f"frame {fr.file}"
+                return Evidence("frames", what, fr.lineno_in_text, cl.weight)
+        return None
+    if cl.kind == "fact":
+        said = test_fact(facts, cl.fact or {}, captures)
+        return Evidence("fact", said, None, cl.weight) if said else None
+    return None
+
+
+def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts,
+                    fired_anchor: Optional[Tuple[int, Evidence, Dict[str, Any]]] = None) -> Optional[Match]:
+    captures: Dict[str, Any] = {}
+    evidence: List[Evidence] = []
+    anchored = False
+    miss = 1.0
+    for ci, cl in enumerate(sig.match):
+        if fired_anchor is not None and ci == fired_anchor[0]:
+            ev = fired_anchor[1]
+            for k, v in fired_anchor[2].items():
+                captures.setdefault(k, v)
+        else:
+            ev = _eval(cl, corpus, inc, facts, captures)
+        if ev is None:
+            continue
+        anchored = anchored or cl.anchor
+        evidence.append(ev)
+        miss *= 1.0 - cl.weight
+    if not anchored:
+        return None
+    score = 1.0 - miss
+    for cl in sig.against:
+        ev = _eval(cl, corpus, inc, facts, {})
+        if ev is not None:
+            ev.against = True
+            evidence.append(ev)
+            score *= 1.0 - cl.weight
+    score = round(score, 4)
+    return Match(cause=sig.cause, signature=sig.id, title=sig.title, score=score, confident=score >= CONFIDENT,
+                 evidence=evidence, facts=captures, status=sig.status)
+
+
+def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = None) -> List[Match]:
+    facts = facts or Facts(text=inc.facts)
+    corpus = _Corpus(inc)
+    todo: Dict[int, None] = {}
+    for w in corpus.words:
+        for si, _ci in kb.index.get(w, ()):
+            todo[si] = None
+    for si, _ci in kb.unkeyed:
+        todo[si] = None
+    if facts.snapshot:
+        for si in kb.env_only:
+            todo[si] = None
+    out: List[Match] = []
+    for si in todo:
+        m = score_signature(kb.signatures[si], corpus, inc, facts)
+        if m is not None:
+            out.append(m)
+    out.sort(key=lambda m: (-m.score, -sum(1 for e in m.evidence if not e.against), m.signature))
+    return out

@@ -1,0 +1,81 @@
+"""The parsed model: one plain-data incident for every input (live exception or pasted text).
+
+Everything downstream (matcher, renderers, hook, TUI) reads only these classes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class Frame:
+    file: str
+    line: Optional[int]
+    function: str
+    package: str  # owning top-level package ("tensorflow", "keras", "torch", ...) or "user"
+    code: str = ""
+    lineno_in_text: Optional[int] = None  # 1-based line of the input where the frame was seen
+
+
+@dataclass
+class ExceptionInfo:
+    type: str  # as written ("tensorflow.python.framework.errors_impl.UnknownError" or "UnknownError")
+    message: str
+    link: str = ""  # how it relates to the previous one: "" | "cause" | "context"
+    lineno_in_text: Optional[int] = None
+    frames: List[Frame] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """Bare class name: the last dotted component."""
+        return self.type.rsplit(".", 1)[-1]
+
+
+@dataclass
+class LogLine:
+    level: str  # I, W, E, F, or a word (WARNING, ERROR)
+    source: str  # file.cc:123 or logger name
+    message: str
+    lineno_in_text: int
+
+
+@dataclass
+class GraphError:
+    """TensorFlow graph-execution structure."""
+
+    nodes: List[str] = field(default_factory=list)
+    ops: List[str] = field(default_factory=list)
+    root_errors: List[str] = field(default_factory=list)  # "UNIMPLEMENTED: DNN library is not found."
+
+
+@dataclass
+class Incident:
+    lines: List[str]  # cleaned lines of the input (prefixes, ANSI, link artefacts removed)
+    exceptions: List[ExceptionInfo] = field(default_factory=list)  # oldest first; last is the one raised
+    frames: List[Frame] = field(default_factory=list)  # all frames, every exception
+    logs: List[LogLine] = field(default_factory=list)
+    graph: GraphError = field(default_factory=GraphError)
+    facts: Dict[str, Any] = field(default_factory=dict)  # text facts: os, python, colab, packages
+    truncated: bool = False  # the reader dropped part of a huge input
+    source: str = "text"  # "text" | "exception"
+
+    @property
+    def final(self) -> Optional[ExceptionInfo]:
+        return self.exceptions[-1] if self.exceptions else None
+
+    @property
+    def packages(self) -> List[str]:
+        seen: List[str] = []
+        for fr in self.frames:
+            if fr.package not in seen:
+                seen.append(fr.package)
+        return seen
+
+    def to_dict(self) -> Dict[str, Any]:
+        from dataclasses import asdict
+
+        d = asdict(self)
+        d.pop("lines")
+        d["line_count"] = len(self.lines)
+        return d

@@ -1,0 +1,104 @@
+"""One shared normaliser: cleaning pasted text for parsing, and canonical forms for fingerprints.
+
+`clean_lines` turns whatever people paste (ANSI colours, Colab link artefacts, CRLF, progress bars, CI and
+pytest prefixes, curly quotes) into plain lines. `canonical` replaces the parts that differ between machines
+and runs (paths, numbers, addresses, versions, timestamps) so that the same error gets the same fingerprint.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import List
+
+# CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles), and lone ESC pairs.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# Colab/Jupyter pastes: [/usr/local/lib/python3.10/dist-packages/x.py](https://localhost:8080/#) in f()
+_MD_LINK = re.compile(r"\[([^\]\n]{1,400})\]\((?:https?://localhost[^)\s]*|https?://[^)\s]*#[^)\s]*|#[^)\s]*)\)")
+_TRANSLATE = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u3000": " ",
+    "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
+    "\x00": None,
+})
+# Noise glued to the start of lines. Order matters: outer wrappers first.
+_PREFIXES = [
+    # ISO timestamps from CI systems: 2024-05-01T12:00:00.1234567Z
+    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\s+"),
+    # [1234] or [12:00:01] prefixes
+    re.compile(r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?)\]\s+"),
+    # Cloud Build / docker step prefixes: "Step #5: ", "#12 3.456 "
+    re.compile(r"^(?:Step #\d+(?: - \"[^\"]*\")?:\s?|#\d+ \d+\.\d+ )"),
+    # pytest failure lines: "E   ValueError: ..." / "E       ..."
+    re.compile(r"^E {3,}"),
+    # Keras progress bars: " 12/100 [==>....] - ETA: 3s - loss: 0.69"
+    re.compile(r"^\s*\d+/\d+\s+\[[=>.\-━─ ]*\]\s*(?:-\s*(?:ETA:\s*\S+|\d+m?s(?:\s+\S+)?)\s*)?(?:-\s*[\w ]+:\s*[-\d.e+]+\s*)*"),
+    # tqdm bars: " 45%|####5     | 45/100 [00:01<00:02, 30.1it/s]"
+    re.compile(r"^\s*[^|\n]{0,40}\d+%\|[^|]*\|\s*[\d.]+[kM]?/[\d.?]+[kM]?\s*\[[^\]]*\]\s*"),
+]
+_MAX_LINE = 4000
+
+
+def strip_noise_prefix(line: str) -> str:
+    for rx in _PREFIXES:
+        m = rx.match(line)
+        if m and m.end() > 0:
+            line = line[m.end():]
+    return line
+
+
+def clean_lines(text: str) -> List[str]:
+    """Split pasted text into cleaned lines (see module doc). Never raises on odd input."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    text = text.translate(_TRANSLATE)
+    if "](" in text:
+        text = _MD_LINK.sub(r"\1", text)
+    text = text.replace("\r\n", "\n")
+    out: List[str] = []
+    for raw in text.split("\n"):
+        if "\r" in raw:
+            # Progress bars redraw with carriage returns: the last non-empty segment is what stayed on screen.
+            parts = [p for p in raw.split("\r") if p.strip()]
+            raw = parts[-1] if parts else ""
+        line = strip_noise_prefix(raw.rstrip())
+        if len(line) > _MAX_LINE:
+            line = line[:_MAX_LINE]
+        out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------- canonical form (fingerprints)
+_CANON = [
+    # file paths (POSIX and Windows) -> their last component
+    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?"), lambda m: "<path:" + re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1] + ">"),
+    (re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?"), lambda m: "<ts>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), lambda m: "<hex>"),
+    (re.compile(r"\b[0-9a-f]{12,}\b"), lambda m: "<hex>"),
+    (re.compile(r"\b\d+(?:\.\d+){1,3}(?:[-+.]?(?:post|dev|rc|cu|cpu|a|b)\w*)?\b"), lambda m: "<ver>"),
+    (re.compile(r"\b\d+\b"), lambda m: "<n>"),
+    (re.compile(r"[ \t]+"), lambda m: " "),
+]
+
+
+def canonical(text: str) -> str:
+    """Replace machine- and run-specific parts with placeholders. Used for fingerprints and drafts."""
+    for rx, repl in _CANON:
+        text = rx.sub(repl, text)
+    return text.strip()
+
+
+def fingerprint(exc_type: str, message: str) -> str:
+    """Stable id of an error: same canonical type and message, same id, on any machine."""
+    first = message.strip().split("\n", 1)[0] if message else ""
+    key = exc_type.rsplit(".", 1)[-1] + ":" + canonical(first)[:300]
+    return "dnnfix-" + hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+WORD = re.compile(r"[a-z0-9_]+")
+
+
+def tokens(lower_text: str) -> set:
+    """The word set used by the matcher's prefilter (lowercase input)."""
+    return set(WORD.findall(lower_text))

@@ -1,0 +1,218 @@
+"""Input -> Incident. Pasted text and live exceptions become the same plain-data model.
+
+The parser is deliberately forgiving: pastes start and end anywhere, lose newlines, carry IPython/Colab
+formatting, and mix native log lines with Python tracebacks. Anything it does not recognise stays available
+to the matcher as a plain line.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from .model import ExceptionInfo, Frame, GraphError, Incident, LogLine
+from .normalize import clean_lines
+
+_TB_START = re.compile(r"Traceback \(most recent call last\)")
+_CHAIN_CONTEXT = re.compile(r"During handling of the above exception, another exception occurred")
+_CHAIN_CAUSE = re.compile(r"The above exception was the direct cause of the following exception")
+_FRAME_PY = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?')
+# IPython 8: "File /usr/lib/python3.10/site-packages/keras/x.py:65, in fn(*args)"
+_FRAME_IPY8 = re.compile(r"^\s*File (?P<file>[^\s\"].*?):(?P<line>\d+)(?:, in (?P<func>.+))?$")
+# IPython 7 / old Colab: "/usr/local/lib/python3.7/dist-packages/keras/engine/training.py in fit(self, x)"
+_FRAME_IPY7 = re.compile(r"^\s*(?P<file>(?:/|[A-Za-z]:\\|~/|<ipython-input-|<string>|<stdin>)[^\n]*?(?:\.py|>)) in (?P<func>[\w<>.]+)\(")
+_ARROW = re.compile(r"^\s*-+>\s*(?P<line>\d+)\s?(?P<code>.*)")
+_ELISION = re.compile(r"^\s*(?P<n>\d+) frames?\s*$")
+_EXC = re.compile(
+    r"^\s*(?P<type>(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault|Iteration)"
+    r"|(?:[a-z_]\w*\.)+[A-Z]\w*)(?::\s?(?P<msg>.*))?$"
+)
+_IPY_HEADER = re.compile(r"^\s*(?P<type>(?:[\w.]+\.)?[A-Z]\w*)\s{2,}Traceback \(most recent call last\)")
+_GLOG = re.compile(
+    r"^(?P<level>[IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+(?P<src>[^\s:\]]+:\d+)\]\s?(?P<msg>.*)")
+_TFLOG = re.compile(
+    r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?(?P<level>[IWEF])\s+"
+    r"(?P<src>[\w./-]+\.(?:cc|cpp|h|c|py):\d+)\]\s?(?P<msg>.*)")
+_PYLOG = re.compile(r"^(?P<level>WARNING|ERROR|INFO|CRITICAL|FATAL|DEBUG):(?P<src>[\w.]+):(?P<msg>.*)")
+_BRACKETLOG = re.compile(r"^\[(?P<level>[IWEF])\s?(?P<src>[\w./-]+\.(?:cpp|cc|h):\d+)\]\s?(?P<msg>.*)")
+_NODE = re.compile(r"Detected at node '?(?P<a>[^'\s]+)'?|\[\[\{\{node (?P<b>[^}]+)\}\}\]\]|^\s*Node: '(?P<c>[^']+)'")
+_OP = re.compile(r"\[Op:(?P<op>[\w.]+)\]")
+_ROOT = re.compile(r"^\s*\((?P<i>\d+)\) (?P<code>[A-Z][A-Z_]{3,}):\s*(?P<msg>.*)")
+_PKG = re.compile(r"(?:site|dist)-packages[\\/](?P<pkg>[A-Za-z_][\w.-]*)")
+_STDLIB = re.compile(r"[\\/]lib[\\/]python3?\.?\d*[\\/](?P<mod>\w+)")
+_PYVER = re.compile(r"python(?P<v>3\.\d{1,2})\b", re.I)
+
+_USER_HINTS = ("<ipython-input-", "/content/", "<string>", "<stdin>", "/tmp/ipykernel_", "\\Temp\\ipykernel_", "<module>")
+
+
+def package_of(path: str) -> str:
+    m = _PKG.search(path)
+    if m:
+        pkg = m.group("pkg")
+        if pkg.endswith(".py"):
+            pkg = pkg[:-3]
+        pkg = pkg.split(".", 1)[0] if not pkg.endswith(".egg") else pkg
+        if pkg == "tensorflow_core":
+            return "tensorflow"
+        return pkg.lower()
+    if any(h in path for h in _USER_HINTS):
+        return "user"
+    m = _STDLIB.search(path)
+    if m and "packages" not in path:
+        return "stdlib"
+    return "user"
+
+
+def _is_structural(line: str) -> bool:
+    return bool(
+        _TB_START.search(line) or _CHAIN_CAUSE.search(line) or _CHAIN_CONTEXT.search(line)
+        or _FRAME_PY.match(line) or _GLOG.match(line) or _TFLOG.match(line) or _IPY_HEADER.match(line)
+    )
+
+
+def parse_text(text: str, *, truncated: bool = False) -> Incident:
+    lines = clean_lines(text)
+    inc = Incident(lines=lines, truncated=truncated)
+    frames_pending: List[Frame] = []
+    link = ""
+    graph = inc.graph
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        lineno = i + 1
+        if not line.strip():
+            i += 1
+            continue
+        if _TB_START.search(line):
+            frames_pending = []
+            i += 1
+            continue
+        if _CHAIN_CAUSE.search(line):
+            link = "cause"
+            i += 1
+            continue
+        if _CHAIN_CONTEXT.search(line):
+            link = "context"
+            i += 1
+            continue
+        m = _FRAME_PY.match(line) or _FRAME_IPY8.match(line) or _FRAME_IPY7.match(line)
+        if m:
+            f = m.group("file")
+            ln = m.groupdict().get("line")
+            fr = Frame(file=f, line=int(ln) if ln else None, function=(m.group("func") or "").strip(),
+                       package=package_of(f), lineno_in_text=lineno)
+            # the code line that follows a plain-Python frame
+            if i + 1 < n and lines[i + 1].startswith("    ") and not _FRAME_PY.match(lines[i + 1]):
+                fr.code = lines[i + 1].strip()
+            frames_pending.append(fr)
+            inc.frames.append(fr)
+            i += 1
+            continue
+        m = _ARROW.match(line)
+        if m:
+            if frames_pending and frames_pending[-1].line is None:
+                frames_pending[-1].line = int(m.group("line"))
+                frames_pending[-1].code = m.group("code").strip()
+            i += 1
+            continue
+        m = _GLOG.match(line) or _TFLOG.match(line) or _BRACKETLOG.match(line) or _PYLOG.match(line)
+        if m:
+            inc.logs.append(LogLine(level=m.group("level"), source=m.group("src"), message=m.group("msg"),
+                                    lineno_in_text=lineno))
+            _graph_bits(line, graph)
+            i += 1
+            continue
+        m = _IPY_HEADER.match(line)
+        if m:
+            frames_pending = []
+            i += 1
+            continue
+        m = _EXC.match(line)
+        if m and not line.startswith("    "):
+            msg_lines = [m.group("msg") or ""]
+            j = i + 1
+            while j < n and j - i < 200:
+                nxt = lines[j]
+                if _is_structural(nxt) or (_EXC.match(nxt) and not nxt.startswith(" ") and nxt.split(":", 1)[0].endswith(("Error", "Exception"))):
+                    break
+                msg_lines.append(nxt)
+                j += 1
+            while msg_lines and not msg_lines[-1].strip():
+                msg_lines.pop()
+            message = "\n".join(msg_lines).strip()
+            inc.exceptions.append(ExceptionInfo(type=m.group("type"), message=message, link=link,
+                                                lineno_in_text=lineno, frames=frames_pending))
+            for k in range(i, j):
+                _graph_bits(lines[k], graph)
+            frames_pending = []
+            link = ""
+            i = j
+            continue
+        _graph_bits(line, graph)
+        i += 1
+    _text_facts(inc)
+    return inc
+
+
+def _graph_bits(line: str, graph: GraphError) -> None:
+    if "node" in line or "Node:" in line:
+        for m in _NODE.finditer(line):
+            node = m.group("a") or m.group("b") or m.group("c")
+            if node and node not in graph.nodes:
+                graph.nodes.append(node)
+    if "[Op:" in line:
+        for m in _OP.finditer(line):
+            if m.group("op") not in graph.ops:
+                graph.ops.append(m.group("op"))
+    m = _ROOT.match(line)
+    if m:
+        root = f"{m.group('code')}: {m.group('msg').strip()}"
+        if root not in graph.root_errors:
+            graph.root_errors.append(root)
+
+
+def _text_facts(inc: Incident) -> None:
+    facts = inc.facts
+    paths = [fr.file for fr in inc.frames]
+    blob_paths = " ".join(paths)
+    sample = "\n".join(inc.lines[:400] + inc.lines[-400:]) if len(inc.lines) > 800 else "\n".join(inc.lines)
+    if re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", blob_paths + sample):
+        facts["os"] = "Windows"
+    elif re.search(r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", blob_paths + sample):
+        facts["os"] = "Darwin"
+    elif re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", blob_paths + sample):
+        facts["os"] = "Linux"
+    if re.search(r"/content/|localhost:8080|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/", sample):
+        facts["colab"] = True
+    if "/kaggle/" in sample:
+        facts["kaggle"] = True
+    m = _PYVER.search(blob_paths) or _PYVER.search(sample)
+    if m:
+        facts["python"] = m.group("v")
+    pk = [p for p in inc.packages if p not in ("user", "stdlib")]
+    if pk:
+        facts["packages"] = pk
+
+
+def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:
+    """A live exception -> the same Incident a paste of its traceback would give, with exact types."""
+    import traceback
+
+    te = traceback.TracebackException.from_exception(exc, capture_locals=False)
+    text = "".join(te.format())
+    inc = parse_text((log_text.rstrip("\n") + "\n" if log_text else "") + text)
+    inc.source = "exception"
+    # exact qualified types, oldest first, as Python walked the chain
+    chain: List[BaseException] = []
+    seen = set()
+    cur: Optional[BaseException] = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        chain.append(cur)
+        cur = cur.__cause__ or (None if cur.__suppress_context__ else cur.__context__)
+    chain.reverse()
+    if len(chain) == len(inc.exceptions):
+        for info, e in zip(inc.exceptions, chain):
+            t = type(e)
+            info.type = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    return inc

@@ -1,0 +1,47 @@
+"""Diagnosis -> the human report for terminals (compact, evidence first, the fix to run first)."""
+from __future__ import annotations
+
+from typing import List
+
+from .api import Diagnosis, fixes_for
+from .term import Style
+
+
+def bar(score: float, width: int = 10) -> str:
+    full = int(round(score * width))
+    return "█" * full + "░" * (width - full)
+
+
+def render(d: Diagnosis, kb, style: Style, *, top: int = 3, show_fix: bool = True, header: bool = True) -> str:
+    out: List[str] = []
+    if header:
+        out.append(style(f"dnnfix: {d.input}", "bold") + style(f"  ({d.elapsed_ms:.1f} ms)", "grey"))
+    for note in d.notes:
+        out.append(style(f"note: {note}", "grey"))
+    shown = d.matches[:top]
+    if not d.confident:
+        out.append(style("No known cause fits with confidence.", "yellow", "bold"))
+        out.append("  " + d.family)
+        if shown:
+            out.append(style("  Weaker candidates (not confident):", "grey"))
+    for i, m in enumerate(shown, 1):
+        tag = style("confident", "green") if m.confident else style("possible", "yellow")
+        out.append(f"{style(f'{i}.', 'bold')} {style(m.title, 'bold')}")
+        out.append(f"   {style(m.cause, 'cyan')}  {bar(m.score)} {m.score:.2f} {tag}  {style('[' + m.signature + ']', 'grey')}")
+        for e in m.evidence[:6]:
+            mark = style("−", "red") if e.against else style("+", "green")
+            out.append(f"   {mark} {e.format()}")
+        if show_fix and (i == 1 or m.confident):
+            fixes = fixes_for(m, kb)
+            if fixes:
+                f = fixes[0]
+                out.append(f"   {style('fix first:', 'bold')} {f['title']}")
+                for ln in f["code"].splitlines()[:12]:
+                    out.append("     " + style(ln, "blue"))
+                if len(fixes) > 1:
+                    out.append(style(f"     (+{len(fixes) - 1} more fix{'es' if len(fixes) > 2 else ''}: dnnfix explain {m.cause})", "grey"))
+    if not d.confident:
+        out.append(style(f"  fingerprint {d.fingerprint}", "grey"))
+        target = d.input if d.input not in ("-", "<exception>") else "-"
+        out.append(style(f"  teach dnnfix this one: dnnfix kb new {target} --cause CAUSE-ID", "grey"))
+    return "\n".join(out)

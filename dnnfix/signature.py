@@ -1,0 +1,456 @@
+"""Signature files -> compiled signatures, with every problem reported as a located diagnostic.
+
+The same compiler serves the runtime loader (which skips broken signatures with a one-line warning) and
+`dnnfix kb check` (which lists every problem and exits non-zero).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .yamlmarks import Located
+
+STATUSES = ("experimental", "test", "stable", "deprecated")
+TOP_KEYS = ("id", "cause", "title", "status", "frameworks", "falsepositives", "match", "against", "env_only",
+            "disabled", "description", "references", "author", "specificity")
+CLAUSE_KINDS = ("regex", "phrase", "exception", "frames", "fact")
+CLAUSE_KEYS = {
+    "regex": ("regex", "weight", "anchor", "keys", "in", "note"),
+    "phrase": ("phrase", "weight", "anchor", "keys", "min_ratio", "in", "note"),
+    "exception": ("exception", "weight", "anchor", "last", "note"),
+    "frames": ("frames", "weight", "anchor", "note"),
+    "fact": ("fact", "weight", "anchor", "note"),
+}
+FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "empty", "min", "max", "in")
+GENERIC_WORDS = frozenset("""
+error errors failed failure fail cuda gpu cpu found not none true false file line module name value type the
+and with from this that have been were will could would should exception traceback warning python import
+call most recent last tensor tensors device devices input output model shape shapes runtime library self args
+kwargs return site packages dist local lib usr home content nvidia memory data
+""".split())
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CAUSE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*){1,3}$")
+MIN_KEY = 4
+
+
+@dataclass
+class Diagnostic:
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    hint: str = ""
+    severity: str = "error"  # error | warning
+
+    def format(self) -> str:
+        s = f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+        return s + (f" (hint: {self.hint})" if self.hint else "")
+
+
+@dataclass
+class Clause:
+    kind: str
+    weight: float
+    anchor: bool
+    pattern: str = ""  # regex
+    where: str = "any"
+    keys: Tuple[str, ...] = ()
+    phrase: str = ""
+    min_ratio: float = 90.0
+    types: Tuple[str, ...] = ()
+    last_only: bool = False
+    package: str = ""
+    path_rx: str = ""
+    fact: Optional[Dict[str, Any]] = None
+    line: int = 0
+
+    def describe(self) -> str:
+        if self.kind == "regex":
+            return f"pattern /{self.pattern}/"
+        if self.kind == "phrase":
+            return f'phrase "{self.phrase}"'
+        if self.kind == "exception":
+            return "exception " + " | ".join(self.types)
+        if self.kind == "frames":
+            return f"frames in {self.package}" if self.package else f"frames matching /{self.path_rx}/"
+        return "fact " + ", ".join(f"{k}={v}" for k, v in (self.fact or {}).items())
+
+
+@dataclass
+class Signature:
+    id: str
+    cause: str
+    title: str
+    status: str
+    match: List[Clause]
+    against: List[Clause] = field(default_factory=list)
+    frameworks: Tuple[str, ...] = ()
+    env_only: bool = False
+    disabled: bool = False
+    path: str = ""
+    line: int = 1
+    origin: str = "builtin"  # builtin | user folder path
+
+
+def _did_you_mean(word: str, options) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+# ---------------------------------------------------------------- regex analysis
+def _parser():
+    try:
+        import re._parser as p  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse as p  # type: ignore
+    return p
+
+
+def _required_words(seq, c, at_start: bool) -> List[str]:
+    """Whole words (lowercase) that every match of the parsed sequence contains; branches are opaque."""
+    words: List[str] = []
+    run: List[str] = []
+    bounded_left = at_start
+
+    def flush(bounded_right: bool) -> None:
+        nonlocal run
+        parts = re.split(r"[^a-z0-9_]", "".join(run))
+        for k, part in enumerate(parts):
+            if part and (k > 0 or bounded_left) and (k < len(parts) - 1 or bounded_right):
+                words.append(part)
+        run = []
+
+    for op, av in seq:
+        if op is c.LITERAL:
+            run.append(chr(av).lower())
+        elif op is c.SUBPATTERN and av[-1] is not None and all(o is c.LITERAL for o, _ in av[-1]):
+            run.extend(chr(a).lower() for _, a in av[-1])
+        elif op is c.SUBPATTERN and av[-1] is not None:
+            flush(False)
+            words.extend(_required_words(av[-1], c, False))
+            bounded_left = False
+        elif op is c.AT:
+            flush(True)
+            bounded_left = True
+        else:
+            nonword = _nonword(op, av, c)
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                lo, _hi, body = av
+                body = list(body)
+                nonword = lo >= 1 and len(body) == 1 and _nonword(body[0][0], body[0][1], c)
+            flush(nonword)
+            bounded_left = nonword
+    flush(True)
+    return words
+
+
+def _nonword(op, av, c) -> bool:
+    """A single-character item that can never be a word character (a space, punctuation, \\s, \\W)."""
+    if op is c.LITERAL:
+        return not re.match(r"[A-Za-z0-9_]", chr(av))
+    if op is c.IN:
+        for o, a in av:
+            if o is c.LITERAL and not re.match(r"[A-Za-z0-9_]", chr(a)):
+                continue
+            if o is c.CATEGORY and a in (c.CATEGORY_SPACE, c.CATEGORY_NOT_WORD):
+                continue
+            return False
+        return True
+    return False
+
+
+def best_key(words: List[str]) -> Optional[str]:
+    """The word to index on: distinctive first, then longest."""
+    cands = [w for w in set(words) if len(w) >= 2]
+    if not cands:
+        return None
+    cands.sort(key=lambda w: (w in GENERIC_WORDS or len(w) < 3, -len(w), w))
+    return cands[0]
+
+
+def literal_keys(pattern: str) -> List[List[str]]:
+    """The literal words a regex needs, as alternatives: every match contains all words of at least one list.
+
+    One list for a plain pattern; one list per branch for a top-level alternation; [] when some match
+    needs no literal word at all (an unanchored pattern).
+    """
+    p = _parser()
+    try:
+        parsed = p.parse(pattern, re.I)
+    except Exception:
+        return []
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    words = _required_words(parsed, c, True)
+    if words:
+        return [sorted(set(words), key=lambda w: (-len(w), w))]
+    items = list(parsed)
+    # a top-level alternation, possibly wrapped in one group: (?:a|b|c)
+    while len(items) == 1 and items[0][0] is c.SUBPATTERN:
+        items = list(items[0][1][-1])
+    branch = [av for op, av in items if op is c.BRANCH]
+    if len(branch) == 1:
+        alts = []
+        for alt in branch[0][1]:
+            w = _required_words(alt, c, True)
+            if not w:
+                return []
+            alts.append(sorted(set(w), key=lambda x: (-len(x), x)))
+        return alts
+    if len(items) >= 1 and items[0][0] is c.IN:
+        # a single-char class at the start of alternatives: (?:[Cc]ould|...) handled by branch above
+        return []
+    return []
+
+
+def catastrophic(pattern: str) -> bool:
+    """True when an unbounded repeat contains another unbounded repeat: (a+)+ style backtracking."""
+    p = _parser()
+    try:
+        parsed = p.parse(pattern, re.I)
+    except Exception:
+        return False
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    def unbounded_inside(seq) -> bool:
+        for op, av in seq:
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT if hasattr(c, "POSSESSIVE_REPEAT") else c.MAX_REPEAT):
+                lo, hi, body = av
+                if hi == c.MAXREPEAT or hi > 100:
+                    return True
+                if unbounded_inside(body):
+                    return True
+            elif op is c.SUBPATTERN:
+                if unbounded_inside(av[-1]):
+                    return True
+            elif op is c.BRANCH:
+                if any(unbounded_inside(b) for b in av[1]):
+                    return True
+        return False
+
+    def walk(seq) -> bool:
+        for op, av in seq:
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                lo, hi, body = av
+                if (hi == c.MAXREPEAT or hi > 100) and unbounded_inside(body):
+                    # (\s+)+ or (a|b+)* -- but a literal separator between repeats is safe: (?:\.\d+)+
+                    if not (body and body[0][0] is c.LITERAL) and not (
+                            body and body[0][0] is c.SUBPATTERN and body[0][1][-1] and body[0][1][-1][0][0] is c.LITERAL):
+                        return True
+                if walk(body):
+                    return True
+            elif op is c.SUBPATTERN:
+                if walk(av[-1]):
+                    return True
+            elif op is c.BRANCH:
+                if any(walk(b) for b in av[1]):
+                    return True
+        return False
+
+    return walk(parsed)
+
+
+# ---------------------------------------------------------------- compiler
+def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: List[Diagnostic],
+                      origin: str = "builtin") -> Optional[Signature]:
+    data = loc.data
+
+    def err(code: str, msg: str, *p: Any, hint: str = "", severity: str = "error") -> None:
+        line, col = loc.where(*p)
+        diags.append(Diagnostic(path, line, col, code, msg, hint, severity))
+
+    if not isinstance(data, dict):
+        err("DNX101", "a signature file must be a mapping with id, cause, title, status and match")
+        return None
+    n_before = sum(1 for d in diags if d.severity == "error")
+    for key in data:
+        if key not in TOP_KEYS:
+            line, col = loc.where(key, "<key>")
+            diags.append(Diagnostic(path, line, col, "DNX102", f"unknown key '{key}'", _did_you_mean(key, TOP_KEYS)))
+    disabled = bool(data.get("disabled", False))
+    for key in ("id", "cause", "title", "status", "match"):
+        if key not in data and not (disabled and key != "id"):
+            err("DNX103", f"missing required key '{key}'", hint="see kb/README.md for the signature format")
+    sid = data.get("id")
+    if sid is not None and (not isinstance(sid, str) or not ID_RE.match(sid)):
+        err("DNX104", f"id {sid!r} is not kebab-case (lowercase words joined by '-')", "id")
+    cause = data.get("cause")
+    if cause is not None and cause not in causes:
+        err("DNX105", f"unknown cause id '{cause}'", "cause",
+            hint=_did_you_mean(cause, causes) or "add it to kb/causes.yaml or pick one from shared/causes.yaml")
+    status = data.get("status", "experimental")
+    if status not in STATUSES:
+        err("DNX106", f"status '{status}' is not one of {', '.join(STATUSES)}", "status", hint=_did_you_mean(status, STATUSES))
+    env_only = bool(data.get("env_only", False))
+    match = _clauses(loc, data.get("match"), "match", path, diags, env_only)
+    against = _clauses(loc, data.get("against"), "against", path, diags, env_only, is_against=True)
+    if match is not None and not disabled and not any(c.anchor for c in match):
+        err("DNX107", "no anchor clause: a signature needs at least one regex or phrase (or env_only: true with fact clauses)", "match")
+    fw = data.get("frameworks") or []
+    if not isinstance(fw, list):
+        err("DNX108", "frameworks must be a list", "frameworks")
+        fw = []
+    if sum(1 for d in diags if d.severity == "error") > n_before:
+        return None
+    line, _ = loc.where()
+    return Signature(id=sid, cause=cause or "", title=str(data.get("title", "")), status=status,
+                     match=match or [], against=against or [], frameworks=tuple(fw), env_only=env_only,
+                     disabled=disabled, path=path, line=line, origin=origin)
+
+
+def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diagnostic], env_only: bool,
+             is_against: bool = False) -> Optional[List[Clause]]:
+    def err(code: str, msg: str, *p: Any, hint: str = "") -> None:
+        line, col = loc.where(*p)
+        diags.append(Diagnostic(path, line, col, code, msg, hint))
+
+    if items is None:
+        return [] if section == "against" else None
+    if not isinstance(items, list):
+        err("DNX110", f"'{section}' must be a list of clauses", section)
+        return None
+    out: List[Clause] = []
+    for i, item in enumerate(items):
+        p = (section, i)
+        if not isinstance(item, dict):
+            err("DNX111", "a clause must be a mapping with one of: " + ", ".join(CLAUSE_KINDS), *p)
+            continue
+        kinds = [k for k in item if k in CLAUSE_KINDS]
+        if len(kinds) != 1:
+            bad = [k for k in item if k not in ("weight", "anchor", "keys", "in", "min_ratio", "last", "note")]
+            hint = _did_you_mean(bad[0], CLAUSE_KINDS) if bad else ""
+            err("DNX112", "a clause needs exactly one of: " + ", ".join(CLAUSE_KINDS), *p, hint=hint)
+            continue
+        kind = kinds[0]
+        for key in item:
+            if key not in CLAUSE_KEYS[kind]:
+                line, col = loc.where(*p, key, "<key>")
+                diags.append(Diagnostic(path, line, col, "DNX113", f"unknown key '{key}' in a {kind} clause",
+                                        _did_you_mean(key, CLAUSE_KEYS[kind])))
+        weight = item.get("weight", 0.5)
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 1:
+            err("DNX114", f"weight must be a number in (0, 1], got {weight!r}", *p, "weight")
+            weight = 0.5
+        default_anchor = kind in ("regex", "phrase") or (env_only and kind == "fact")
+        anchor = bool(item.get("anchor", default_anchor)) and not is_against
+        line = loc.where(*p)[0]
+        c = Clause(kind=kind, weight=float(weight), anchor=anchor, line=line)
+        keys = item.get("keys")
+        if keys is not None:
+            if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+                err("DNX115", "keys must be a list of words", *p, "keys")
+            else:
+                c.keys = tuple(k.lower() for k in keys)
+        where = item.get("in", "any")
+        if where not in ("any", "message", "log"):
+            err("DNX116", f"'in' must be any, message or log, got {where!r}", *p, "in")
+        c.where = where
+        if kind == "regex":
+            pat = item["regex"]
+            if not isinstance(pat, str) or not pat:
+                err("DNX117", "regex must be a non-empty string", *p, "regex")
+                continue
+            try:
+                re.compile(pat, re.I)
+            except re.error as e:
+                err("DNX118", f"invalid regex: {e.msg} at position {e.pos}", *p, "regex",
+                    hint="YAML single quotes keep backslashes as written: regex: '\\d+'")
+                continue
+            if catastrophic(pat):
+                err("DNX119", "regex has nested unbounded repeats and can backtrack catastrophically", *p, "regex",
+                    hint="replace (x+)+ with x+, or bound the inner repeat")
+                continue
+            c.pattern = pat
+            alts = literal_keys(pat)
+            if not c.keys:
+                c.keys = tuple(k for k in (best_key(a) for a in alts) if k)
+            _check_anchor(c, alts, loc, p, path, diags)
+        elif kind == "phrase":
+            ph = item["phrase"]
+            if not isinstance(ph, str) or len(ph.strip()) < 8:
+                err("DNX120", "phrase must be a string of at least 8 characters", *p, "phrase")
+                continue
+            c.phrase = ph.strip()
+            mr = item.get("min_ratio", 90)
+            if not isinstance(mr, (int, float)) or not 50 <= mr <= 100:
+                err("DNX121", f"min_ratio must be between 50 and 100, got {mr!r}", *p, "min_ratio")
+                mr = 90
+            c.min_ratio = float(mr)
+            words = re.findall(r"[a-z0-9_]+", c.phrase.lower())
+            if not c.keys:
+                ranked = sorted(set(words), key=lambda w: (w in GENERIC_WORDS or len(w) < 3, -len(w), w))
+                c.keys = tuple(ranked[:2])  # either may drift; both index the phrase
+            _check_anchor(c, [words], loc, p, path, diags)
+        elif kind == "exception":
+            t = item["exception"]
+            t = [t] if isinstance(t, str) else t
+            if not isinstance(t, list) or not t or not all(isinstance(x, str) and x for x in t):
+                err("DNX122", "exception must be a class name or a list of class names", *p, "exception")
+                continue
+            c.types = tuple(x.rsplit(".", 1)[-1] if x != "*" else x for x in t)
+            c.last_only = bool(item.get("last", False))
+        elif kind == "frames":
+            fr = item["frames"]
+            if not isinstance(fr, dict) or not (set(fr) <= {"package", "path"}) or len(fr) != 1:
+                err("DNX123", "frames must be {package: NAME} or {path: REGEX}", *p, "frames")
+                continue
+            if "package" in fr:
+                c.package = str(fr["package"]).lower()
+            else:
+                try:
+                    re.compile(str(fr["path"]))
+                except re.error as e:
+                    err("DNX118", f"invalid regex in frames.path: {e.msg}", *p, "frames")
+                    continue
+                c.path_rx = str(fr["path"])
+        elif kind == "fact":
+            fc = item["fact"]
+            if not isinstance(fc, dict) or "path" not in fc:
+                err("DNX124", "fact must be a mapping with 'path' and one test (" + ", ".join(FACT_TESTS) + ")", *p, "fact")
+                continue
+            tests = [k for k in fc if k != "path"]
+            unknown = [k for k in tests if k not in FACT_TESTS]
+            if unknown:
+                line2, col2 = loc.where(*p, "fact", unknown[0], "<key>")
+                diags.append(Diagnostic(path, line2, col2, "DNX125", f"unknown fact test '{unknown[0]}'",
+                                        _did_you_mean(unknown[0], FACT_TESTS)))
+                continue
+            if len(tests) != 1:
+                err("DNX126", "a fact condition needs exactly one test besides 'path'", *p, "fact")
+                continue
+            if "version" in fc:
+                try:
+                    from packaging.specifiers import SpecifierSet
+
+                    SpecifierSet(str(fc["version"]))
+                except Exception as e:  # InvalidSpecifier
+                    err("DNX127", f"invalid version specifier {fc['version']!r}: {e}", *p, "fact", "version")
+                    continue
+            c.fact = dict(fc)
+        out.append(c)
+    return out
+
+
+def _check_anchor(c: Clause, alts: List[List[str]], loc: Located, p: Tuple[Any, ...], path: str,
+                  diags: List[Diagnostic]) -> None:
+    """Weak anchors are bugs: every way an anchor can match must rest on distinctive literal text."""
+    if not c.anchor:
+        return
+    line, col = loc.where(*p, c.kind)
+    if not c.keys:
+        diags.append(Diagnostic(path, line, col, "DNX130",
+                                "weak anchor: unanchored pattern (a match needs no fixed word)",
+                                "start the pattern with the message's fixed words, or give keys: [word]"))
+        return
+    for words in alts:
+        distinctive = [w for w in words if w not in GENERIC_WORDS and len(w) >= 3]
+        if not distinctive or sum(len(w) for w in words) < 8:
+            shown = " ".join(words[:5]) or "nothing"
+            diags.append(Diagnostic(path, line, col, "DNX131",
+                                    f"weak anchor: its fixed words ({shown}) are too short or too generic",
+                                    "anchor on a distinctive part of the message, e.g. an error code or a library name"))
+            return

@@ -1,0 +1,29 @@
+"""Tiny terminal styling: ANSI colour only on a TTY, never with NO_COLOR (https://no-color.org)."""
+from __future__ import annotations
+
+import os
+from typing import IO
+
+_CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35",
+          "cyan": "36", "grey": "90"}
+
+
+def use_color(stream: IO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
+    except Exception:
+        return False
+
+
+class Style:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __call__(self, text: str, *styles: str) -> str:
+        if not self.enabled or not styles:
+            return text
+        return "\x1b[" + ";".join(_CODES[s] for s in styles) + "m" + text + "\x1b[0m"
