@@ -72,7 +72,7 @@ def clean_lines(text: str) -> List[str]:
 # ---------------------------------------------------------------- canonical form (fingerprints)
 _CANON = [
     # file paths (POSIX and Windows) -> their last component
-    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?"), lambda m: "<path:" + re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1] + ">"),
+    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?"), lambda m: "<path:" + re.sub(r"\d+", "#", re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1]) + ">"),
     (re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?"), lambda m: "<ts>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), lambda m: "<hex>"),
     (re.compile(r"\b[0-9a-f]{12,}\b"), lambda m: "<hex>"),

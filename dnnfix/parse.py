@@ -28,7 +28,7 @@ _EXC = re.compile(
 )
 _IPY_HEADER = re.compile(r"^\s*(?P<type>(?:[\w.]+\.)?[A-Z]\w*)\s{2,}Traceback \(most recent call last\)")
 _GLOG = re.compile(
-    r"^(?P<level>[IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+(?P<src>[^\s:\]]+:\d+)\]\s?(?P<msg>.*)")
+    r"^(?P<level>[IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+\s+(?P<src>[^\s:\]]+:\d+)\]\s?(?P<msg>.*)")
 _TFLOG = re.compile(
     r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?(?P<level>[IWEF])\s+"
     r"(?P<src>[\w./-]+\.(?:cc|cpp|h|c|py):\d+)\]\s?(?P<msg>.*)")

@@ -383,7 +383,8 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
             words = re.findall(r"[a-z0-9_]+", c.phrase.lower())
             if not c.keys:
                 ranked = sorted(set(words), key=lambda w: (w in GENERIC_WORDS or len(w) < 3, -len(w), w))
-                c.keys = tuple(ranked[:2])  # either may drift; both index the phrase
+                distinct = [w for w in ranked if w not in GENERIC_WORDS and len(w) >= 3]
+                c.keys = tuple((distinct or ranked)[:2])  # either may drift; both index the phrase
             _check_anchor(c, [words], loc, p, path, diags)
         elif kind == "exception":
             t = item["exception"]

@@ -34,6 +34,19 @@ def load_snapshot(path: str) -> dict:
     return data
 
 
+def warn_broken(kb) -> None:
+    """One line on stderr when some knowledge-base files were skipped (user folders first)."""
+    from ..kbload import builtin_dir
+
+    broken = [d for d in kb.diagnostics if d.severity == "error"]
+    if not broken:
+        return
+    home = str(builtin_dir())
+    broken.sort(key=lambda d: d.path.startswith(home))
+    more = f" (+{len(broken) - 1} more; run `dnnfix kb check`)" if len(broken) > 1 else ""
+    print(f"dnnfix: skipped a broken knowledge-base entry: {broken[0].format()}{more}", file=sys.stderr)
+
+
 def run(args) -> int:
     from ..api import diagnose_text
     from ..kbload import load_kb
@@ -52,10 +65,7 @@ def run(args) -> int:
             print(f"dnnfix: {e}", file=sys.stderr)
             return 2
     kb = load_kb(getattr(args, "kb", []) or [])
-    for dg in kb.diagnostics:
-        if dg.severity == "error" and dg.code in ("DNX001", "DNX002") or dg.code.startswith("DNX1"):
-            print(f"dnnfix: skipped a broken knowledge-base entry: {dg.format()}", file=sys.stderr)
-            break
+    warn_broken(kb)
     files = args.files or ["-"]
     probe = not args.no_probe and env is None
     snapshot = None

@@ -1,0 +1,143 @@
+"""`dnnfix kb check` reports every planted problem at its path:line:col, and `kb test` runs cases."""
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dnnfix.kbcheck import check
+
+
+def _write(root: Path, rel: str, text: str) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def bad_kb(tmp_path):
+    root = tmp_path / "kb"
+    _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
+    _write(root, "signatures/a/typo.yaml", """
+        id: typo-key
+        cause: my.own.cause
+        titel: misspelt
+        status: stable
+        match:
+          - regex: 'Segmentation fault in libfoo_special'
+        """)
+    _write(root, "signatures/a/unknown-cause.yaml", """
+        id: unknown-cause
+        cause: tf.cudnn.version-mismatc
+        title: t
+        status: stable
+        match:
+          - regex: 'libfoo_special exploded'
+        """)
+    _write(root, "signatures/a/dup1.yaml", "id: dup\ncause: my.own.cause\ntitle: t\nstatus: stable\nmatch:\n  - regex: 'libfoo_special one'\n")
+    _write(root, "signatures/a/dup2.yaml", "id: dup\ncause: my.own.cause\ntitle: t\nstatus: stable\nmatch:\n  - regex: 'libfoo_special two'\n")
+    _write(root, "signatures/a/bad-regex.yaml", """
+        id: bad-regex
+        cause: my.own.cause
+        title: t
+        status: stable
+        match:
+          - regex: 'libfoo_special (unclosed'
+        """)
+    _write(root, "signatures/a/weak.yaml", """
+        id: weak
+        cause: my.own.cause
+        title: t
+        status: stable
+        match:
+          - regex: 'CUDA error'
+          - regex: '(\\w+): .*'
+        """)
+    _write(root, "signatures/a/redos.yaml", """
+        id: redos
+        cause: my.own.cause
+        title: t
+        status: stable
+        match:
+          - regex: 'libfoo_special (\\s*\\w+)+$'
+        """)
+    _write(root, "signatures/a/syntax.yaml", "id: syntax\ncause: my.own.cause\nmatch:\n  - regex: 'x'\n   weight: [1, 2\n")
+    _write(root, "signatures/a/typo-key.cases.yaml", """
+        signature: typo-key
+        cases:
+          - name: one
+            expect: matches
+            text: x
+        """)
+    _write(root, "causes/my.own.cause.md", "# T\n\n## What happened\nx\n\n## Fix\n### Do it\nno code here\n")
+    return root
+
+
+def _codes(res, root):
+    return sorted((Path(d.path).name, d.line, d.col, d.code) for d in res.diagnostics
+                  if str(d.path).startswith(str(root)) and d.severity == "error")
+
+
+def test_every_planted_problem_is_reported_at_its_place(bad_kb):
+    res = check([str(bad_kb)])
+    got = _codes(res, bad_kb)
+    assert ("typo.yaml", 3, 1, "DNX102") in got  # unknown key 'titel'
+    assert ("typo.yaml", 1, 1, "DNX103") in got  # ... so 'title' is missing
+    assert ("unknown-cause.yaml", 2, 8, "DNX105") in got
+    assert ("dup2.yaml", 1, 1, "DNX141") in got
+    assert ("bad-regex.yaml", 6, 12, "DNX118") in got
+    assert ("weak.yaml", 6, 12, "DNX131") in got  # generic words only
+    assert ("weak.yaml", 7, 12, "DNX130") in got  # unanchored
+    assert ("redos.yaml", 6, 12, "DNX119") in got
+    assert ("syntax.yaml", 5, 4, "DNX001") in got
+    assert ("typo-key.cases.yaml", 4, 13, "DNX208") in got
+    assert ("my.own.cause.md", 1, 1, "DNX150") in got
+    assert ("my.own.cause.md", 6, 1, "DNX154") in got or ("my.own.cause.md", 7, 1, "DNX154") in got
+    msgs = {d.code: d.format() for d in res.diagnostics if str(d.path).startswith(str(bad_kb))}
+    assert "did you mean 'title'?" in msgs["DNX102"]
+    assert "did you mean 'tf.cudnn.version-mismatch'?" in msgs["DNX105"]
+
+
+def test_cli_check_exits_nonzero_and_prints_path_line_col(bad_kb):
+    p = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(bad_kb)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert f"{bad_kb}/signatures/a/typo.yaml:3:1: DNX102 unknown key 'titel'" in p.stdout
+    assert "Traceback" not in p.stderr
+
+
+def test_kb_test_runs_cases_and_reports_failures(tmp_path):
+    root = tmp_path / "kb"
+    _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
+    _write(root, "signatures/a/libfoo-exploded.yaml", """
+        id: libfoo-exploded
+        cause: my.own.cause
+        title: libfoo exploded
+        status: test
+        match:
+          - regex: 'libfoo_special exploded at (?P<where>\\w+)'
+            weight: 0.9
+        """)
+    _write(root, "signatures/a/libfoo-exploded.cases.yaml", """
+        signature: libfoo-exploded
+        cases:
+          - name: fires
+            expect: match
+            text: "RuntimeError: libfoo_special exploded at init"
+          - name: wrongly-expected
+            expect: match
+            text: "RuntimeError: libbar exploded"
+          - name: near-miss
+            expect: no-match
+            text: "libfoo_special is fine"
+          - name: gap
+            expect: todo
+            text: "libfoo went away"
+        """)
+    p = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "test", "--kb", str(root), "--only", "libfoo"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert "libfoo-exploded#wrongly-expected: signature did not fire" in p.stdout
+    assert "2 passed, 1 failed" in p.stdout and "1 todo" in p.stdout

@@ -1,0 +1,91 @@
+"""Matcher behaviour on a tiny fixture knowledge base: evidence, against, facts, ranking, determinism."""
+from pathlib import Path
+
+import pytest
+
+from dnnfix.api import diagnose_text, fixes_for
+from dnnfix.kbload import build_kb
+
+MINI = Path(__file__).parent / "fixtures" / "kb-mini"
+LOADED = ("E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was "
+          "compiled with: 8.1.0.\nUnimplementedError: Graph execution error:\nDNN library is not found.")
+ONLY_MESSAGE = "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\nDNN library is not found."
+
+
+@pytest.fixture(scope="module")
+def kb():
+    k = build_kb([MINI])
+    assert k.diagnostics == []
+    return k
+
+
+def test_decisive_log_line_ranks_mismatch_first_with_evidence_and_captures(kb):
+    d = diagnose_text(LOADED, kb=kb)
+    top = d.matches[0]
+    assert (top.cause, top.confident) == ("demo.cudnn.mismatch", True)
+    assert top.facts["loaded"] == "8.0.5" and top.facts["compiled"] == "8.1.0"
+    assert any("Loaded runtime CuDNN library: 8.0.5" in e.text and e.line == 1 for e in top.evidence)
+    assert top.lines == [1, 2, 3]
+
+
+def test_against_clause_lowers_the_look_alike(kb):
+    d = diagnose_text(LOADED, kb=kb)
+    missing = next(m for m in d.matches if m.cause == "demo.cudnn.missing")
+    assert not missing.confident and any(e.against for e in missing.evidence)
+
+
+def test_fact_comparison_from_snapshot_and_tables_changes_ranking(kb):
+    alone = diagnose_text(ONLY_MESSAGE, kb=kb)
+    assert not alone.confident  # the message alone is not proof
+    derived = {"cuda": {"cudnn_version": "8.1.0"}}
+    import dnnfix.api as api
+
+    orig = api.derive
+    api.derive = lambda snap: {"expected": {"tf": {"cudnn": "8.9"}}}
+    try:
+        d = diagnose_text(ONLY_MESSAGE, kb=kb, env=derived)
+    finally:
+        api.derive = orig
+    top = d.matches[0]
+    assert top.cause == "demo.cudnn.mismatch" and top.confident
+    assert any(e.kind == "fact" and "8.1.0 < expected.tf.cudnn = 8.9" in e.text for e in top.evidence)
+
+
+def test_unknown_facts_never_fire(kb):
+    d = diagnose_text(ONLY_MESSAGE, kb=kb, env={"python": {"version": "3.10"}})
+    assert all(e.kind != "fact" for m in d.matches for e in m.evidence)
+
+
+def test_fixes_quote_captured_facts(kb):
+    top = diagnose_text(LOADED, kb=kb).matches[0]
+    fixes = fixes_for(top, kb)
+    assert fixes[0]["language"] == "bash" and "nvidia-cudnn-cu12==8.1.0.*" in fixes[0]["code"]
+
+
+def test_nothing_fits_is_an_honest_answer(kb):
+    d = diagnose_text("Traceback (most recent call last):\n  File \"a.py\", line 1\nFileNotFoundError: data/train.csv", kb=kb)
+    assert d.matches == [] and d.fingerprint.startswith("dnnfix-") and d.family.startswith("FileNotFoundError")
+
+
+def test_same_input_same_answer(kb):
+    a = diagnose_text(LOADED, kb=kb)
+    b = diagnose_text(LOADED, kb=kb)
+    assert [(m.signature, m.score, [e.format() for e in m.evidence]) for m in a.matches] == \
+           [(m.signature, m.score, [e.format() for e in m.evidence]) for m in b.matches]
+
+
+def test_prefilter_skips_signatures_whose_words_are_absent(kb, monkeypatch):
+    import dnnfix.matcher as matcher
+
+    calls = []
+    orig = matcher.score_signature
+    monkeypatch.setattr(matcher, "score_signature", lambda sig, *a, **k: calls.append(sig.id) or orig(sig, *a, **k))
+    diagnose_text("KeyError: 'label'", kb=kb)
+    assert calls == []
+    diagnose_text("Could not load dynamic library 'libcudnn.so.8'", kb=kb)
+    assert calls == ["demo-missing"]
+
+
+def test_wrapped_message_still_matches(kb):
+    wrapped = "UnimplementedError: Graph execution error: Loaded runtime CuDNN library: 8.0.5 but source\nwas compiled with: 8.1.0."
+    assert diagnose_text(wrapped, kb=kb).matches[0].cause == "demo.cudnn.mismatch"

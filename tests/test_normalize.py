@@ -1,0 +1,43 @@
+"""The shared normaliser: cleaning pastes, canonical forms and fingerprints."""
+from dnnfix.normalize import canonical, clean_lines, fingerprint
+
+
+def test_ansi_codes_are_removed():
+    assert clean_lines("\x1b[0;31mValueError\x1b[0m: bad \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == ["ValueError: bad link"]
+
+
+def test_colab_markdown_link_artefacts_become_paths():
+    line = "[/usr/local/lib/python3.10/dist-packages/keras/src/x.py](https://localhost:8080/#) in fit(self)"
+    assert clean_lines(line) == ["/usr/local/lib/python3.10/dist-packages/keras/src/x.py in fit(self)"]
+
+
+def test_crlf_and_carriage_return_progress_bars():
+    text = "a\r\n 1/10 [==>...] - ETA: 3s\r10/10 [==========] - 2s 20ms/step - loss: 0.5\r\nb"
+    assert clean_lines(text) == ["a", "", "b"]
+
+
+def test_progress_bar_glued_to_error_is_stripped():
+    assert clean_lines(" 63/100 [=================>............] - ETA: 1s - loss: 0.6931Traceback (most recent call last):") == [
+        "Traceback (most recent call last):"]
+
+
+def test_ci_pytest_and_step_prefixes():
+    text = "2024-05-01T12:00:00.1234567Z E   RuntimeError: boom\n[12] Step #3: OSError: x\nE       KeyError: 'a'"
+    assert clean_lines(text) == ["RuntimeError: boom", "OSError: x", "KeyError: 'a'"]
+
+
+def test_curly_quotes_and_nbsp():
+    assert clean_lines("No module named \u2018tensorflow\u2019\u00a0!") == ["No module named 'tensorflow' !"]
+
+
+def test_canonical_replaces_machine_specific_parts():
+    a = canonical('File "/home/ana/proj/train.py", line 42: tensor at 0x7f3a2b1c of 1.2.3 at 2024-01-02 10:11:12')
+    b = canonical('File "C:\\Users\\bo\\work\\train.py", line 7: tensor at 0xdeadbeef of 4.5 at 2023-12-31 23:59:59')
+    assert a == b == 'File "<path:train.py>", line <n>: tensor at <hex> of <ver> at <ts>'
+
+
+def test_fingerprint_is_stable_across_machines_and_distinct_across_errors():
+    f1 = fingerprint("foo.BarError", "cannot open /home/a/x/data_12.bin: code 0x1f")
+    f2 = fingerprint("BarError", "cannot open /srv/b/y/data_99.bin: code 0xff")
+    f3 = fingerprint("BarError", "cannot close /srv/b/y/data_99.bin: code 0xff")
+    assert f1 == f2 != f3 and f1.startswith("dnnfix-")
