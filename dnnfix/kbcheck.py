@@ -88,6 +88,8 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
             if k not in CASE_KEYS:
                 l2, c2 = loc.where("cases", i, k, "<key>")
                 diags.append(Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, CASE_KEYS)))
+        if not isinstance(c.get("name"), str) or not c.get("name"):
+            diags.append(Diagnostic(p, line, col, "DNX211", "a case needs a name (unique in its file)"))
         name = str(c.get("name") or f"case-{i + 1}")
         if name in names:
             diags.append(Diagnostic(p, line, col, "DNX207", f"duplicate case name '{name}'"))
