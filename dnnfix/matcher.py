@@ -154,26 +154,26 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
     return None
 
 
-def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts,
-                    fired_anchor: Optional[Tuple[int, Evidence, Dict[str, Any]]] = None) -> Optional[Match]:
+def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts) -> Optional[Match]:
     captures: Dict[str, Any] = {}
-    evidence: List[Evidence] = []
-    anchored = False
-    miss = 1.0
+    fired: Dict[int, Evidence] = {}
+    # anchors first: most candidates stop here, before any supporting clause is evaluated
     for ci, cl in enumerate(sig.match):
-        if fired_anchor is not None and ci == fired_anchor[0]:
-            ev = fired_anchor[1]
-            for k, v in fired_anchor[2].items():
-                captures.setdefault(k, v)
-        else:
+        if cl.anchor:
             ev = _eval(cl, corpus, inc, facts, captures)
-        if ev is None:
-            continue
-        anchored = anchored or cl.anchor
-        evidence.append(ev)
-        miss *= 1.0 - cl.weight
-    if not anchored:
+            if ev is not None:
+                fired[ci] = ev
+    if not fired:
         return None
+    for ci, cl in enumerate(sig.match):
+        if not cl.anchor:
+            ev = _eval(cl, corpus, inc, facts, captures)
+            if ev is not None:
+                fired[ci] = ev
+    evidence = [fired[ci] for ci in sorted(fired)]
+    miss = 1.0
+    for ci in fired:
+        miss *= 1.0 - sig.match[ci].weight
     score = 1.0 - miss
     for cl in sig.against:
         ev = _eval(cl, corpus, inc, facts, {})

@@ -40,9 +40,39 @@ _PREFIXES = [
 _MAX_LINE = 4000
 
 
+_TS, _BRACKET, _STEP, _PYTEST, _KERAS_BAR, _TQDM = _PREFIXES
+
+
 def strip_noise_prefix(line: str) -> str:
-    for rx in _PREFIXES:
-        m = rx.match(line)
+    # cheap gates first: most lines carry no prefix at all
+    if not line:
+        return line
+    c = line[0]
+    if c.isdigit() and len(line) > 19 and line[10:11] == "T":
+        m = _TS.match(line)
+        if m:
+            line = line[m.end():]
+            c = line[:1]
+    if c == "[":
+        m = _BRACKET.match(line)
+        if m:
+            line = line[m.end():]
+            c = line[:1]
+    if c in ("S", "#"):
+        m = _STEP.match(line)
+        if m:
+            line = line[m.end():]
+            c = line[:1]
+    if c == "E" and line.startswith("E   "):
+        m = _PYTEST.match(line)
+        if m:
+            line = line[m.end():]
+    if "/" in line and "[" in line:
+        m = _KERAS_BAR.match(line)
+        if m and m.end() > 0:
+            line = line[m.end():]
+    if "%|" in line:
+        m = _TQDM.match(line)
         if m and m.end() > 0:
             line = line[m.end():]
     return line

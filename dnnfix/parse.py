@@ -62,10 +62,24 @@ def package_of(path: str) -> str:
     return "user"
 
 
+def _log_match(line: str):
+    c = line[:1]
+    if c in ("I", "W", "E", "F"):
+        return _GLOG.match(line) or _TFLOG.match(line) or _PYLOG.match(line)
+    if c.isdigit():
+        return _TFLOG.match(line)
+    if c == "[":
+        return _BRACKETLOG.match(line)
+    if c in ("C", "D"):
+        return _PYLOG.match(line)
+    return None
+
+
 def _is_structural(line: str) -> bool:
     return bool(
-        _TB_START.search(line) or _CHAIN_CAUSE.search(line) or _CHAIN_CONTEXT.search(line)
-        or _FRAME_PY.match(line) or _GLOG.match(line) or _TFLOG.match(line) or _IPY_HEADER.match(line)
+        ("Traceback" in line and (_TB_START.search(line) or _IPY_HEADER.match(line)))
+        or ("exception" in line and (_CHAIN_CAUSE.search(line) or _CHAIN_CONTEXT.search(line)))
+        or ("File" in line and _FRAME_PY.match(line)) or _log_match(line)
     )
 
 
@@ -83,19 +97,24 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
         if not line.strip():
             i += 1
             continue
-        if _TB_START.search(line):
+        if "Traceback" in line and _TB_START.search(line):
             frames_pending = []
             i += 1
             continue
-        if _CHAIN_CAUSE.search(line):
-            link = "cause"
-            i += 1
-            continue
-        if _CHAIN_CONTEXT.search(line):
-            link = "context"
-            i += 1
-            continue
-        m = _FRAME_PY.match(line) or _FRAME_IPY8.match(line) or _FRAME_IPY7.match(line)
+        if "exception" in line:
+            if _CHAIN_CAUSE.search(line):
+                link = "cause"
+                i += 1
+                continue
+            if _CHAIN_CONTEXT.search(line):
+                link = "context"
+                i += 1
+                continue
+        m = None
+        if "File" in line:
+            m = _FRAME_PY.match(line) or _FRAME_IPY8.match(line)
+        if m is None and " in " in line and "(" in line:
+            m = _FRAME_IPY7.match(line)
         if m:
             f = m.group("file")
             ln = m.groupdict().get("line")
@@ -108,22 +127,22 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
             inc.frames.append(fr)
             i += 1
             continue
-        m = _ARROW.match(line)
-        if m:
-            if frames_pending and frames_pending[-1].line is None:
-                frames_pending[-1].line = int(m.group("line"))
-                frames_pending[-1].code = m.group("code").strip()
-            i += 1
-            continue
-        m = _GLOG.match(line) or _TFLOG.match(line) or _BRACKETLOG.match(line) or _PYLOG.match(line)
+        if "->" in line:
+            m = _ARROW.match(line)
+            if m:
+                if frames_pending and frames_pending[-1].line is None:
+                    frames_pending[-1].line = int(m.group("line"))
+                    frames_pending[-1].code = m.group("code").strip()
+                i += 1
+                continue
+        m = _log_match(line)
         if m:
             inc.logs.append(LogLine(level=m.group("level"), source=m.group("src"), message=m.group("msg"),
                                     lineno_in_text=lineno))
             _graph_bits(line, graph)
             i += 1
             continue
-        m = _IPY_HEADER.match(line)
-        if m:
+        if "Traceback" in line and _IPY_HEADER.match(line):
             frames_pending = []
             i += 1
             continue

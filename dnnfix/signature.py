@@ -163,12 +163,19 @@ def _nonword(op, av, c) -> bool:
     return False
 
 
+# Words on nearly every line of a deep-learning paste: fine in an anchor, useless to index on.
+COMMON_IN_PASTES = GENERIC_WORDS | frozenset("""
+tensorflow keras torch jax jaxlib numpy python3 py in of to is at for on by be or an as it no
+src core engine utils util ops framework eager execute nn modules functional
+""".split())
+
+
 def best_key(words: List[str]) -> Optional[str]:
-    """The word to index on: distinctive first, then longest."""
+    """The word to index on: the rarest-looking one (not common in pastes), then the longest."""
     cands = [w for w in set(words) if len(w) >= 2]
     if not cands:
         return None
-    cands.sort(key=lambda w: (w in GENERIC_WORDS or len(w) < 3, -len(w), w))
+    cands.sort(key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, w.isdigit(), -len(w), w))
     return cands[0]
 
 
@@ -382,8 +389,8 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
             c.min_ratio = float(mr)
             words = re.findall(r"[a-z0-9_]+", c.phrase.lower())
             if not c.keys:
-                ranked = sorted(set(words), key=lambda w: (w in GENERIC_WORDS or len(w) < 3, -len(w), w))
-                distinct = [w for w in ranked if w not in GENERIC_WORDS and len(w) >= 3]
+                ranked = sorted(set(words), key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, -len(w), w))
+                distinct = [w for w in ranked if w not in COMMON_IN_PASTES and len(w) >= 3]
                 c.keys = tuple((distinct or ranked)[:2])  # either may drift; both index the phrase
             _check_anchor(c, [words], loc, p, path, diags)
         elif kind == "exception":
