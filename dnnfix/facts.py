@@ -25,7 +25,7 @@ class Facts:
 
     def __init__(self, snapshot: Optional[Mapping[str, Any]] = None, text: Optional[Mapping[str, Any]] = None,
                  derived: Optional[Mapping[str, Any]] = None):
-        self.snapshot = dict(snapshot or {})
+        self.snapshot = normalise_snapshot(snapshot or {})
         self.text = dict(text or {})
         self.derived = dict(derived or {})
 
@@ -70,6 +70,26 @@ class Facts:
             if v is not None:
                 out[name] = v
         return out
+
+
+# TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.
+_TF_VARIANTS = ("tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tensorflow-intel", "tensorflow-aarch64",
+                "tf-nightly", "tf-nightly-gpu", "tf-nightly-cpu")
+
+
+def normalise_snapshot(snapshot: Mapping[str, Any]) -> Dict[str, Any]:
+    """A shallow copy with package names normalised (lowercase, '-') and TensorFlow variants aliased."""
+    snap = dict(snapshot)
+    pk = snap.get("packages")
+    if isinstance(pk, Mapping):
+        norm = {str(k).lower().replace("_", "-").replace(".", "-"): v for k, v in pk.items()}
+        if "tensorflow" not in norm:
+            for alt in _TF_VARIANTS:
+                if norm.get(alt):
+                    norm["tensorflow"] = norm[alt]
+                    break
+        snap["packages"] = norm
+    return snap
 
 
 # ---------------------------------------------------------------- versions
@@ -134,6 +154,13 @@ def test_fact(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[
             other = facts.get(str(cond[key]), captures)
             c = compare(val, other)
             return f"{path} = {val} {word} {cond[key]} = {other}" if c == want else None
+    if "ne_minor_fact" in cond:
+        other = facts.get(str(cond["ne_minor_fact"]), captures)
+        ra, rb = release(val), release(other)
+        if ra is None or rb is None or len(ra) < 2 or len(rb) < 2:
+            return None
+        return (f"{path} = {val}, {cond['ne_minor_fact']} = {other}: major.minor differ"
+                if ra[:2] != rb[:2] else None)
     if "ne_major_fact" in cond:
         other = facts.get(str(cond["ne_major_fact"]), captures)
         ra, rb = release(val), release(other)

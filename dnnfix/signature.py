@@ -22,7 +22,7 @@ CLAUSE_KEYS = {
     "frames": ("frames", "weight", "anchor", "note"),
     "fact": ("fact", "weight", "anchor", "note"),
 }
-FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "empty", "min", "max", "in")
+FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "ne_minor_fact", "empty", "min", "max", "in")
 GENERIC_WORDS = frozenset("""
 error errors failed failure fail cuda gpu cpu found not none true false file line module name value type the
 and with from this that have been were will could would should exception traceback warning python import
