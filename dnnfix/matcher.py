@@ -165,6 +165,8 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
                 fired[ci] = ev
     if not fired:
         return None
+    if sig.env_only and any(cl.anchor and ci not in fired for ci, cl in enumerate(sig.match)):
+        return None  # a known-bad combination holds only when all of its conditions do
     for ci, cl in enumerate(sig.match):
         if not cl.anchor:
             ev = _eval(cl, corpus, inc, facts, captures)
