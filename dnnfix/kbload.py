@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 def builtin_dir() -> Path:
@@ -273,6 +273,6 @@ def index_kb(kb: KnowledgeBase) -> None:
             if not cl.keys:
                 kb.unkeyed.append((si, ci))
                 continue
-            # regex: every key is required, so the longest one is enough; phrase: either of two may drift
-            for k in (cl.keys[:1] if cl.kind == "regex" else cl.keys[:2]):
+            # regex: one key per top-level alternative (any may fire); phrase: either of two may drift
+            for k in (cl.keys if cl.kind == "regex" else cl.keys[:2]):
                 kb.index.setdefault(k, []).append((si, ci))

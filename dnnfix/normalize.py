@@ -12,6 +12,7 @@ from typing import List
 
 # CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles), and lone ESC pairs.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_ANSI_NO_ESC = re.compile(r"\[(?:\d{1,3};)*\d{1,3}m")
 # Colab/Jupyter pastes: [/usr/local/lib/python3.10/dist-packages/x.py](https://localhost:8080/#) in f()
 _MD_LINK = re.compile(r"\[([^\]\n]{1,400})\]\((?:https?://localhost[^)\s]*|https?://[^)\s]*#[^)\s]*|#[^)\s]*)\)")
 _TRANSLATE = str.maketrans({
@@ -82,6 +83,8 @@ def clean_lines(text: str) -> List[str]:
     """Split pasted text into cleaned lines (see module doc). Never raises on odd input."""
     if "\x1b" in text:
         text = _ANSI.sub("", text)
+    if "m" in text and "[" in text:
+        text = _ANSI_NO_ESC.sub("", text)  # colour codes whose ESC byte was lost in the paste
     text = text.translate(_TRANSLATE)
     if "](" in text:
         text = _MD_LINK.sub(r"\1", text)

@@ -110,8 +110,23 @@ def _parser():
     return p
 
 
+def _seq_ends_nonword(seq, c) -> bool:
+    """Whether every match of the sequence ends with a non-word character."""
+    items = list(seq)
+    if not items:
+        return False
+    op, av = items[-1]
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        return av[0] >= 1 and _seq_ends_nonword(av[2], c)
+    if op is c.SUBPATTERN and av[-1] is not None:
+        return _seq_ends_nonword(av[-1], c)
+    if op is c.BRANCH:
+        return all(_seq_ends_nonword(alt, c) for alt in av[1])
+    return _nonword(op, av, c)
+
+
 def _required_words(seq, c, at_start: bool) -> List[str]:
-    """Whole words (lowercase) that every match of the parsed sequence contains; branches are opaque."""
+    """Whole words (lowercase) that every match of the parsed sequence contains."""
     words: List[str] = []
     run: List[str] = []
     bounded_left = at_start
@@ -124,26 +139,47 @@ def _required_words(seq, c, at_start: bool) -> List[str]:
                 words.append(part)
         run = []
 
+    def ends_nonword() -> bool:
+        return (not re.match(r"[a-z0-9_]", run[-1])) if run else bounded_left
+
     for op, av in seq:
         if op is c.LITERAL:
             run.append(chr(av).lower())
+        elif _nonword(op, av, c):
+            run.append(" ")  # a class of separators: [ "'] \s \W
         elif op is c.SUBPATTERN and av[-1] is not None and all(o is c.LITERAL for o, _ in av[-1]):
             run.extend(chr(a).lower() for _, a in av[-1])
         elif op is c.SUBPATTERN and av[-1] is not None:
+            prev = ends_nonword()
             flush(False)
-            words.extend(_required_words(av[-1], c, False))
-            bounded_left = False
+            words.extend(_required_words(av[-1], c, prev))
+            bounded_left = _seq_ends_nonword(av[-1], c)
+        elif op is c.BRANCH:
+            prev = ends_nonword()
+            flush(False)
+            sets = [set(_required_words(alt, c, prev)) for alt in av[1]]
+            words.extend(sorted(set.intersection(*sets)) if sets else [])
+            bounded_left = all(_seq_ends_nonword(alt, c) for alt in av[1])
         elif op is c.AT:
             flush(True)
             bounded_left = True
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            lo, _hi, body = av
+            body = list(body)
+            sep = len(body) == 1 and _nonword(body[0][0], body[0][1], c)
+            if lo >= 1 and sep:
+                run.append(" ")
+            elif lo == 0:
+                # optional: what follows is bounded when both what precedes and the optional part end in a separator
+                prev = ends_nonword()
+                flush(False)
+                bounded_left = prev and (sep or _seq_ends_nonword(body, c))
+            else:
+                flush(False)
+                bounded_left = False
         else:
-            nonword = _nonword(op, av, c)
-            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                lo, _hi, body = av
-                body = list(body)
-                nonword = lo >= 1 and len(body) == 1 and _nonword(body[0][0], body[0][1], c)
-            flush(nonword)
-            bounded_left = nonword
+            flush(False)
+            bounded_left = False
     flush(True)
     return words
 

@@ -41,3 +41,7 @@ def test_fingerprint_is_stable_across_machines_and_distinct_across_errors():
     f2 = fingerprint("BarError", "cannot open /srv/b/y/data_99.bin: code 0xff")
     f3 = fingerprint("BarError", "cannot close /srv/b/y/data_99.bin: code 0xff")
     assert f1 == f2 != f3 and f1.startswith("dnnfix-")
+
+
+def test_colour_codes_that_lost_their_escape_byte():
+    assert clean_lines("[0;31mRuntimeError[0m: CUDA error[1m!") == ["RuntimeError: CUDA error!"]
