@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 8
 
 
 def builtin_dir() -> Path:
@@ -268,11 +268,14 @@ def index_kb(kb: KnowledgeBase) -> None:
         if sig.env_only:
             kb.env_only.append(si)
         for ci, cl in enumerate(sig.match):
-            if not cl.anchor or cl.kind not in ("regex", "phrase"):
+            if not cl.anchor or cl.kind not in ("regex", "phrase", "exception"):
                 continue
-            if not cl.keys:
+            keys = cl.keys
+            if cl.kind == "exception":  # an exception-class anchor: indexed by the class name's word
+                keys = () if "*" in cl.types else tuple(t.lower() for t in cl.types)
+            if not keys:
                 kb.unkeyed.append((si, ci))
                 continue
             # regex: one key per top-level alternative (any may fire); phrase: either of two may drift
-            for k in (cl.keys if cl.kind == "regex" else cl.keys[:2]):
+            for k in keys:
                 kb.index.setdefault(k, []).append((si, ci))

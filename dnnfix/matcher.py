@@ -82,10 +82,8 @@ class _Corpus:
 
     def candidates(self, cl: Clause) -> Sequence[int]:
         if cl.keys:
-            if cl.kind == "phrase":
-                idx = sorted(set().union(*(self.words.get(k, ()) for k in cl.keys)))
-            else:
-                idx = self.words.get(cl.keys[0], ())
+            # a phrase's words may drift; a regex has one key per top-level alternative: any of them may hold
+            idx = sorted(set().union(*(self.words.get(k, ()) for k in cl.keys)))
         else:
             idx = range(len(self.lines))
         if cl.where == "message":

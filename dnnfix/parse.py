@@ -39,7 +39,7 @@ _OP = re.compile(r"\[Op:(?P<op>[\w.]+)\]")
 _ROOT = re.compile(r"^\s*\((?P<i>\d+)\) (?P<code>[A-Z][A-Z_]{3,}):\s*(?P<msg>.*)")
 _PKG = re.compile(r"(?:site|dist)-packages[\\/](?P<pkg>[A-Za-z_][\w.-]*)")
 _STDLIB = re.compile(r"[\\/]lib[\\/]python3?\.?\d*[\\/](?P<mod>\w+)")
-_PYVER = re.compile(r"python(?P<v>3\.\d{1,2})\b", re.I)
+_PYVER = re.compile(r"python(?P<v>3\.\d{1,2})\b|python3(?P<w>\d{1,2})[\\/]", re.I)
 
 _USER_HINTS = ("<ipython-input-", "/content/", "<string>", "<stdin>", "/tmp/ipykernel_", "\\Temp\\ipykernel_", "<module>")
 
@@ -169,7 +169,8 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
             continue
         _graph_bits(line, graph)
         i += 1
-    _text_facts(inc)
+    # Colab's link artefacts are gone after cleaning: look for them in the raw paste
+    _text_facts(inc, raw_colab="localhost:8080" in text or "colab.research.google" in text)
     return inc
 
 
@@ -190,7 +191,7 @@ def _graph_bits(line: str, graph: GraphError) -> None:
             graph.root_errors.append(root)
 
 
-def _text_facts(inc: Incident) -> None:
+def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     facts = inc.facts
     paths = [fr.file for fr in inc.frames]
     blob_paths = " ".join(paths)
@@ -201,13 +202,13 @@ def _text_facts(inc: Incident) -> None:
         facts["os"] = "Darwin"
     elif re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", blob_paths + sample):
         facts["os"] = "Linux"
-    if re.search(r"/content/|localhost:8080|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/", sample):
+    if raw_colab or re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample):
         facts["colab"] = True
     if "/kaggle/" in sample:
         facts["kaggle"] = True
     m = _PYVER.search(blob_paths) or _PYVER.search(sample)
     if m:
-        facts["python"] = m.group("v")
+        facts["python"] = m.group("v") or f"3.{m.group('w')}"
     pk = [p for p in inc.packages if p not in ("user", "stdlib")]
     if pk:
         facts["packages"] = pk

@@ -1,0 +1,163 @@
+"""`dnnfix doctor [--env SNAPSHOT] [--json] [--frameworks]`: what will break on this machine, before it does.
+
+Two sources, both data: the compatibility checks of kb/compat/checks.yaml (over the tables in
+kb/compat/) and every `env_only: true` signature of the knowledge base (dnnfix.api.diagnose_env).
+Exit status: 1 when an error or warning was found, 0 when none, 2 for a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+
+def register(sub) -> None:
+    p = sub.add_parser("doctor", help="check this machine for known-bad combinations before anything fails",
+                       description="Probe this machine (or read a snapshot) and check it against the "
+                                   "compatibility tables and the environment-only signatures.")
+    p.add_argument("--env", metavar="SNAPSHOT.json", help="check a snapshot from `dnnfix env --json` instead of this machine")
+    p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    p.add_argument("--frameworks", action="store_true",
+                   help="also import each installed framework in a child process (build info, visible GPUs)")
+    p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
+    p.set_defaults(func=run)
+
+
+def _signature_findings(snapshot: Dict[str, Any], kb_paths: List[str]) -> List[Dict[str, Any]]:
+    """Confident environment-only signatures, as findings."""
+    try:
+        from ..api import diagnose_env, fixes_for
+        from ..kbload import load_kb
+    except ImportError:  # the matcher is optional for doctor: the compat checks still run
+        return []
+    kb = load_kb(kb_paths)
+    out = []
+    for m in diagnose_env(snapshot, kb=kb):
+        if not m.confident:
+            continue
+        out.append({
+            "id": m.signature, "cause": m.cause, "severity": "error", "title": m.title,
+            "message": "", "evidence": [e.format() for e in m.evidence if not e.against],
+            "fixes": fixes_for(m, kb), "source": "signature", "score": m.score,
+        })
+    return out
+
+
+def findings(snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """Compat-check findings, then env-only signature findings for causes not already reported."""
+    from .. import compat
+
+    result = compat.check(snapshot)
+    seen = {f["cause"] for f in result}
+    for f in _signature_findings(snapshot, list(kb_paths or [])):
+        if f["cause"] not in seen:
+            seen.add(f["cause"])
+            result.append(f)
+    order = {"error": 0, "warning": 1, "info": 2}
+    result.sort(key=lambda f: order.get(f["severity"], 3))
+    return result
+
+
+def run(args) -> int:
+    t0 = time.perf_counter()
+    if args.env:
+        from .match import load_snapshot
+
+        try:
+            snapshot = load_snapshot(args.env)
+        except ValueError as e:
+            print(f"dnnfix: {e}", file=sys.stderr)
+            return 2
+    else:
+        from .. import probe
+
+        snapshot = probe.collect(frameworks=args.frameworks)
+    from .. import compat
+
+    found = findings(snapshot, getattr(args, "kb", []) or [])
+    bad = [f for f in found if f["severity"] in ("error", "warning")]
+    if args.json:
+        out = {
+            "ok": not bad,
+            "findings": found,
+            "expected": compat.derive(snapshot).get("expected", {}),
+            "snapshot": snapshot,
+            "elapsed_ms": round((time.perf_counter() - t0) * 1000, 1),
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        from ..term import Style, use_color
+
+        print(render(found, snapshot, Style(use_color(sys.stdout)), source=args.env))
+    return 1 if bad else 0
+
+
+# ---------------------------------------------------------------- text report
+def summary(snapshot: Dict[str, Any]) -> str:
+    """One line: the machine as doctor saw it."""
+    parts = []
+    py = (snapshot.get("python") or {}).get("version")
+    if py:
+        parts.append(f"Python {py}")
+    o = snapshot.get("os") or {}
+    if o.get("system"):
+        parts.append(f"{o['system']} {o.get('machine', '')}".strip() + (" (WSL)" if o.get("wsl") else ""))
+    gpus = snapshot.get("gpus")
+    if gpus is None:
+        parts.append("GPUs unknown")
+    elif not gpus:
+        parts.append("no GPU")
+    else:
+        names = sorted({g.get("name", "?") for g in gpus})
+        parts.append(f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(names)})")
+    drv = (snapshot.get("driver") or {}).get("version")
+    if drv:
+        parts.append(f"driver {drv}")
+    pk = snapshot.get("packages") or {}
+    for name in ("tensorflow", "tensorflow-cpu", "keras", "torch", "jax", "numpy"):
+        if pk.get(name):
+            parts.append(f"{name} {pk[name]}")
+    return ", ".join(parts)
+
+
+def _unknowns(snapshot: Dict[str, Any]) -> List[str]:
+    notes = []
+    probes = snapshot.get("probes") or {}
+    if snapshot.get("gpus") is None and probes.get("nvml", "ok") != "ok":
+        notes.append(f"GPU facts unknown: NVML {probes['nvml']}")
+    for k, v in probes.items():
+        if k != "nvml" and v != "ok" and not v.startswith("skipped"):
+            notes.append(f"{k}: {v}")
+    return notes
+
+
+def render(found: List[Dict[str, Any]], snapshot: Dict[str, Any], style=None, source: Optional[str] = None) -> str:
+    style = style or (lambda text, *a: text)
+    marks = {"error": ("x", "red"), "warning": ("!", "yellow"), "info": ("i", "blue")}
+    lines = [style("dnnfix doctor", "bold") + ": " + summary(snapshot) + (f"  [{source}]" if source else "")]
+    counts = {s: sum(1 for f in found if f["severity"] == s) for s in ("error", "warning", "info")}
+    if not counts["error"] and not counts["warning"]:
+        lines.append(style("No known problem found.", "green"))
+    else:
+        words = [f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items() if n and s != "info"]
+        lines.append(style(f"{' and '.join(words)} found:", "bold"))
+    for f in found:
+        mark, colour = marks.get(f["severity"], ("?", "grey"))
+        lines.append("")
+        lines.append(style(f"[{mark}] {f['title']}", "bold", colour) + style(f"  ({f['cause']})", "dim"))
+        if f.get("message"):
+            lines.append("    " + f["message"])
+        for e in f.get("evidence") or []:
+            lines.append(style(f"    evidence: {e}", "dim"))
+        for fix in f.get("fixes") or []:
+            lines.append(style(f"    fix: {fix['title']}", "green"))
+            for code_line in str(fix.get("code", "")).splitlines():
+                lines.append("        " + code_line)
+    notes = _unknowns(snapshot)
+    if notes:
+        lines.append("")
+        for n in notes:
+            lines.append(style(f"note: {n}", "dim"))
+    return "\n".join(lines)
