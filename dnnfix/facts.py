@@ -134,6 +134,9 @@ def test_fact(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[
     if "equals" in cond:
         ok = str(val).lower() == str(cond["equals"]).lower()
         return f"{path} = {_short(val)}" if ok else None
+    if "matches" in cond:
+        ok = re.search(str(cond["matches"]), str(val), re.I) is not None
+        return f"{path} = {_short(val)}" if ok else None
     if "in" in cond:
         opts = [str(x).lower() for x in (cond["in"] or [])]
         return f"{path} = {_short(val)}" if str(val).lower() in opts else None

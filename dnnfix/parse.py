@@ -20,6 +20,8 @@ _FRAME_PY = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (
 _FRAME_IPY8 = re.compile(r"^\s*File (?P<file>[^\s\"].*?):(?P<line>\d+)(?:, in (?P<func>.+))?$")
 # IPython 7 / old Colab: "/usr/local/lib/python3.7/dist-packages/keras/engine/training.py in fit(self, x)"
 _FRAME_IPY7 = re.compile(r"^\s*(?P<file>(?:/|[A-Za-z]:\\|~/|<ipython-input-|<string>|<stdin>)[^\n]*?(?:\.py|>)) in (?P<func>[\w<>.]+)\(")
+# pytest's short frames: "src/train.py:42: in fit" / "../site-packages/torch/nn/x.py:1501: in _call_impl"
+_FRAME_PYTEST = re.compile(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): in (?P<func>\S+)")
 _ARROW = re.compile(r"^\s*-+>\s*(?P<line>\d+)\s?(?P<code>.*)")
 _ELISION = re.compile(r"^\s*(?P<n>\d+) frames?\s*$")
 _EXC = re.compile(
@@ -115,6 +117,8 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
             m = _FRAME_PY.match(line) or _FRAME_IPY8.match(line)
         if m is None and " in " in line and "(" in line:
             m = _FRAME_IPY7.match(line)
+        if m is None and ": in " in line:
+            m = _FRAME_PYTEST.match(line)
         if m:
             f = m.group("file")
             ln = m.groupdict().get("line")

@@ -22,7 +22,8 @@ CLAUSE_KEYS = {
     "frames": ("frames", "weight", "anchor", "note"),
     "fact": ("fact", "weight", "anchor", "note"),
 }
-FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "ne_minor_fact", "empty", "min", "max", "in")
+FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "ne_minor_fact", "empty", "min",
+              "max", "in", "matches")
 GENERIC_WORDS = frozenset("""
 error errors failed failure fail cuda gpu cpu found not none true false file line module name value type the
 and with from this that have been were will could would should exception traceback warning python import
@@ -236,7 +237,7 @@ def literal_keys(pattern: str) -> List[List[str]]:
     while len(items) == 1 and items[0][0] is c.SUBPATTERN:
         items = list(items[0][1][-1])
     branch = [av for op, av in items if op is c.BRANCH]
-    if len(branch) == 1:
+    if len(items) == 1 and len(branch) == 1:
         alts = []
         for alt in branch[0][1]:
             w = _required_words(alt, c, True)
@@ -333,6 +334,12 @@ def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: Li
     against = _clauses(loc, data.get("against"), "against", path, diags, env_only, is_against=True)
     if match is not None and not disabled and not any(c.anchor for c in match):
         err("DNX107", "no anchor clause: a signature needs at least one regex or phrase (or env_only: true with fact clauses)", "match")
+    for key in ("falsepositives", "references"):
+        val = data.get(key)
+        if val is not None and (not isinstance(val, list) or not all(isinstance(x, str) for x in val)):
+            bad = next((i for i, x in enumerate(val) if not isinstance(x, str)), None) if isinstance(val, list) else None
+            err("DNX109", f"{key} must be a list of strings" + (" (quote an item that contains ': ')" if bad is not None else ""),
+                *((key, bad) if bad is not None else (key,)))
     fw = data.get("frameworks") or []
     if not isinstance(fw, list):
         err("DNX108", "frameworks must be a list", "frameworks")
@@ -466,6 +473,12 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
             if len(tests) != 1:
                 err("DNX126", "a fact condition needs exactly one test besides 'path'", *p, "fact")
                 continue
+            if "matches" in fc:
+                try:
+                    re.compile(str(fc["matches"]))
+                except re.error as e:
+                    err("DNX118", f"invalid regex in fact.matches: {e.msg}", *p, "fact", "matches")
+                    continue
             if "version" in fc:
                 try:
                     from packaging.specifiers import SpecifierSet

@@ -123,3 +123,8 @@ def test_live_exception_gives_the_same_model_as_its_paste():
 def test_parse_never_raises_on_garbage():
     for junk in ["", "\x00\x01\x02", ":::: Error:", "File \"", "Traceback (most recent call last)" * 50, "\n" * 1000]:
         parse_text(junk)
+
+
+def test_pytest_short_frames():
+    inc = parse_text("../.venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1501: in _call_impl\n    return forward_call(*args)\nE   RuntimeError: boom")
+    assert inc.frames[0].package == "torch" and inc.frames[0].line == 1501 and inc.final.message == "boom"

@@ -13,7 +13,7 @@ from dnnfix.yamlmarks import load
 jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = {n: json.loads((ROOT / "kb" / "schema" / f"{n}.schema.json").read_text()) for n in ("signature", "cases", "negatives")}
-STRUCTURAL = {"DNX101", "DNX102", "DNX103", "DNX104", "DNX106", "DNX108", "DNX110", "DNX111", "DNX112", "DNX113", "DNX114",
+STRUCTURAL = {"DNX101", "DNX102", "DNX103", "DNX104", "DNX106", "DNX108", "DNX109", "DNX110", "DNX111", "DNX112", "DNX113", "DNX114",
               "DNX115", "DNX116", "DNX117", "DNX120", "DNX121", "DNX122", "DNX123", "DNX124", "DNX125", "DNX126",
               "DNX201", "DNX202", "DNX205", "DNX206", "DNX208", "DNX209", "DNX210", "DNX211", "DNX220", "DNX221", "DNX222"}
 
