@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 
 
 def builtin_dir() -> Path:

@@ -143,9 +143,25 @@ def _required_words(seq, c, at_start: bool) -> List[str]:
     def ends_nonword() -> bool:
         return (not re.match(r"[a-z0-9_]", run[-1])) if run else bounded_left
 
-    for op, av in seq:
+    items = list(seq)
+
+    def next_is_separator(k: int) -> bool:
+        if k >= len(items):
+            return True  # the end of the pattern: the caller decides, flush(True) treats it as bounded
+        op2, av2 = items[k]
+        if op2 is c.AT or _nonword(op2, av2, c):
+            return True
+        if op2 in (c.MAX_REPEAT, c.MIN_REPEAT):
+            body2 = list(av2[2])
+            return av2[0] >= 1 and len(body2) == 1 and _nonword(body2[0][0], body2[0][1], c)
+        return False
+
+    for k, (op, av) in enumerate(items):
         if op is c.LITERAL:
             run.append(chr(av).lower())
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] == 0 and len(list(av[2])) == 1 \
+                and _nonword(list(av[2])[0][0], list(av[2])[0][1], c) and next_is_separator(k + 1):
+            run.append(" ")  # word\s*: (or word:?\s): a separator follows the word either way
         elif _nonword(op, av, c):
             run.append(" ")  # a class of separators: [ "'] \s \W
         elif op is c.SUBPATTERN and av[-1] is not None and all(o is c.LITERAL for o, _ in av[-1]):
