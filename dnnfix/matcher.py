@@ -176,7 +176,7 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
         miss *= 1.0 - sig.match[ci].weight
     score = 1.0 - miss
     for cl in sig.against:
-        ev = _eval(cl, corpus, inc, facts, {})
+        ev = _eval(cl, corpus, inc, facts, dict(captures))  # against clauses may compare with captured facts
         if ev is not None:
             ev.against = True
             evidence.append(ev)
