@@ -158,6 +158,10 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
                 with open(tmp, "wb") as fh:
                     pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, cp)
+                # keep the folder small: old compiled forms are never read again
+                olds = sorted(cp.parent.glob("kb-*.pickle"), key=lambda q: q.stat().st_mtime, reverse=True)
+                for old in olds[8:]:
+                    old.unlink()
             except Exception:
                 pass
     kb._key = h  # type: ignore[attr-defined]
