@@ -28,9 +28,18 @@ def render(d: Diagnosis, kb, style: Style, *, top: int = 3, show_fix: bool = Tru
         tag = style("confident", "green") if m.confident else style("possible", "yellow")
         out.append(f"{style(f'{i}.', 'bold')} {style(m.title, 'bold')}")
         out.append(f"   {style(m.cause, 'cyan')}  {bar(m.score)} {m.score:.2f} {tag}  {style('[' + m.signature + ']', 'grey')}")
-        for e in m.evidence[:6]:
+        seen_lines = set()
+        shown_ev = 0
+        for e in m.evidence:
+            # one line of the input may fire several clauses: quote it once
+            if e.line and (e.line, e.against) in seen_lines:
+                continue
+            seen_lines.add((e.line, e.against))
             mark = style("−", "red") if e.against else style("+", "green")
             out.append(f"   {mark} {e.format()}")
+            shown_ev += 1
+            if shown_ev == 6:
+                break
         if show_fix and (i == 1 or m.confident):
             fixes = fixes_for(m, kb)
             if fixes:
