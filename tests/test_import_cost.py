@@ -19,3 +19,8 @@ def test_import_dnnfix_imports_nothing_heavy():
 def test_cli_module_import_stays_light():
     mods = _imported("import dnnfix.cli; dnnfix.cli.build_parser()")
     assert sorted(m for m in mods if m.split(".")[0] in HEAVY) == []
+
+
+def test_install_imports_nothing_heavy():
+    mods = _imported("import dnnfix; dnnfix.install(); dnnfix.uninstall()")
+    assert sorted(m for m in mods if m.split(".")[0] in HEAVY) == []
