@@ -18,7 +18,16 @@ def render(d: Diagnosis, kb, style: Style, *, top: int = 3, show_fix: bool = Tru
         out.append(style(f"dnnfix: {d.input}", "bold") + style(f"  ({d.elapsed_ms:.1f} ms)", "grey"))
     for note in d.notes:
         out.append(style(f"note: {note}", "grey"))
-    shown = d.matches[:top]
+    # one entry per cause (its best signature); the others that agree are named under it
+    shown = []
+    also = {}
+    for m in d.matches:
+        if m.cause in also:
+            also[m.cause].append(m)
+            continue
+        if len(shown) < top:
+            shown.append(m)
+            also[m.cause] = []
     if not d.confident:
         out.append(style("No known cause fits with confidence.", "yellow", "bold"))
         out.append("  " + d.family)
@@ -40,6 +49,9 @@ def render(d: Diagnosis, kb, style: Style, *, top: int = 3, show_fix: bool = Tru
             shown_ev += 1
             if shown_ev == 6:
                 break
+        agree = [a for a in also.get(m.cause, []) if a.score >= 0.3]
+        if agree:
+            out.append(style("     also: " + ", ".join(f"{a.signature} {a.score:.2f}" for a in agree[:3]), "grey"))
         if show_fix and (i == 1 or m.confident):
             fixes = fixes_for(m, kb)
             if fixes:
