@@ -37,7 +37,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not argv or argv == ["--kb"]:
-        if sys.stdin.isatty() and sys.stdout.isatty() and "dnnfix.commands.tui" in sys.modules:
+        import importlib.util
+
+        if sys.stdin.isatty() and sys.stdout.isatty() and importlib.util.find_spec("textual") is not None:
             argv = ["tui"]
         else:
             argv = ["match"]

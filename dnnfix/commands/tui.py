@@ -1,0 +1,80 @@
+"""`dnnfix tui [FILE] [--no-probe] [--env SNAPSHOT.json]`: the paste-a-traceback terminal app.
+
+With standard input redirected (`dnnfix tui < log.txt`, `pbpaste | dnnfix tui`) the text is read first and the
+keyboard is then taken from the terminal. Textual is imported only in run(), so the parser stays light.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("tui", help="the paste-a-traceback terminal app (needs dnnfix[tui])",
+                       description="Paste a traceback or log and see the ranked causes, the lines that fired and "
+                                   "the fixes. FILE (or redirected standard input) is loaded at start.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a traceback or log to load ('-': standard input)")
+    p.add_argument("--no-probe", action="store_true", help="use no facts about this machine")
+    p.add_argument("--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` run on the failing machine")
+    p.add_argument("--light", action="store_true", help="start in the light theme (ctrl+t switches)")
+    p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
+    p.set_defaults(func=run)
+
+
+def _reattach_terminal() -> bool:
+    """After reading redirected stdin, make fd 0 the terminal again so that the app gets the keyboard."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return False
+    os.dup2(fd, 0)
+    os.close(fd)
+    try:
+        sys.stdin = open(0, "r", closefd=False)  # noqa: SIM115 - lives as long as the process
+    except OSError:
+        pass
+    return True
+
+
+def run(args) -> int:
+    try:
+        import textual  # noqa: F401
+    except ImportError:
+        print("dnnfix: the terminal app needs Textual: pip install 'dnnfix[tui]' (or use `dnnfix match FILE`)",
+              file=sys.stderr)
+        return 2
+    from ..readinput import InputError, read_input
+    from .match import load_snapshot
+
+    text, name = "", args.file
+    if name is None and not sys.stdin.isatty():
+        name = "-"
+    if name is not None:
+        try:
+            t = read_input(name)
+        except InputError as e:
+            print(f"dnnfix: {e}", file=sys.stderr)
+            return 2
+        text = t.text
+    if name == "-" or not sys.stdin.isatty():
+        if not _reattach_terminal():
+            print("dnnfix: the terminal app needs a terminal for the keyboard; for piped input use `dnnfix match -`",
+                  file=sys.stderr)
+            return 2
+    if not sys.__stdout__.isatty() and not sys.__stderr__.isatty():
+        print("dnnfix: the terminal app needs a terminal; use `dnnfix match` for files and pipes", file=sys.stderr)
+        return 2
+    env, env_name = None, ""
+    if args.env:
+        try:
+            env, env_name = load_snapshot(args.env), os.path.basename(args.env)
+        except ValueError as e:
+            print(f"dnnfix: {e}", file=sys.stderr)
+            return 2
+    from ..tui.app import make_app
+
+    app = make_app(text, kb_paths=getattr(args, "kb", []) or [], probe=not args.no_probe, env=env, env_name=env_name,
+                   theme="textual-light" if args.light else None)
+    app.run()
+    return 0
