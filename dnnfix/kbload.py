@@ -115,18 +115,26 @@ def _files(dirs: Sequence[Path]) -> List[Tuple[str, int, int]]:
     return out
 
 
-def _cache_path(key: str) -> Optional[Path]:
+def _cache_paths(key: str) -> List[Path]:
+    """Where the compiled KB may live: DNNFIX_CACHE_DIR, else the per-user cache, else a temp folder."""
     base = os.environ.get("DNNFIX_CACHE_DIR")
     if base == "":
-        return None
+        return []
+    name = f"kb-{key}.pickle"
+    if base:
+        return [Path(base) / name]
+    out = []
     try:
-        if not base:
-            from platformdirs import user_cache_dir
+        from platformdirs import user_cache_dir
 
-            base = user_cache_dir("dnnfix", appauthor=False)
-        return Path(base) / f"kb-{key}.pickle"
+        out.append(Path(user_cache_dir("dnnfix", appauthor=False)) / name)
     except Exception:
-        return None
+        pass
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else "u"
+    out.append(Path(tempfile.gettempdir()) / f"dnnfix-cache-{uid}" / name)
+    return out
 
 
 _LOADED: Dict[Tuple[str, ...], KnowledgeBase] = {}
@@ -141,17 +149,19 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
     cached = _LOADED.get(mem_key)
     if cached is not None and getattr(cached, "_key", None) == h:
         return cached
-    cp = _cache_path(h) if use_cache else None
+    places = _cache_paths(h) if use_cache else []
     kb = None
-    if cp is not None and cp.is_file():
-        try:
-            with open(cp, "rb") as fh:
-                kb = pickle.load(fh)
-        except Exception:
-            kb = None
+    for cp in places:
+        if cp.is_file():
+            try:
+                with open(cp, "rb") as fh:
+                    kb = pickle.load(fh)
+                break
+            except Exception:
+                kb = None
     if kb is None:
         kb = build_kb(dirs)
-        if cp is not None:
+        for cp in places:
             try:
                 cp.parent.mkdir(parents=True, exist_ok=True)
                 tmp = cp.with_suffix(f".{os.getpid()}.tmp")
@@ -160,10 +170,11 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
                 os.replace(tmp, cp)
                 # keep the folder small: old compiled forms are never read again
                 olds = sorted(cp.parent.glob("kb-*.pickle"), key=lambda q: q.stat().st_mtime, reverse=True)
-                for old in olds[8:]:
-                    old.unlink()
+                for old_file in olds[8:]:
+                    old_file.unlink()
+                break  # written: no need for the fallback place
             except Exception:
-                pass
+                continue
     kb._key = h  # type: ignore[attr-defined]
     _LOADED[mem_key] = kb
     return kb
