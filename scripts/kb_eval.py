@@ -49,6 +49,20 @@ def main() -> int:
         per[cause]["top1"] += bool(rc[:1] == [cause])
         per[cause]["top3"] += cause in rc[:3]
         match_cases.append((cause, c))
+    # calibration: how often the top-ranked cause is right, by its score, over our cases and the held-out set
+    bins = [[0, 0] for _ in range(5)]
+    texts = [(c, case.text, case.env) for c, case in match_cases]
+    held = Path(__file__).resolve().parent.parent / "tests" / "heldout"
+    if held.is_dir():
+        for d in sorted(held.iterdir()):
+            if d.is_dir() and d.name != "negatives":
+                texts += [(d.name, f.read_text(encoding="utf-8"), None) for f in sorted(d.glob("*.txt"))]
+    for cause, text, env in texts:
+        d = diagnose_text(text, env=env, kb=kb)
+        if d.matches:
+            b = min(int(d.matches[0].score * 5), 4)
+            bins[b][0] += 1
+            bins[b][1] += d.matches[0].cause == cause
     neg_alarms = []
     for c in res.negatives:
         d = diagnose_text(c.text, env=c.env, kb=kb)
@@ -84,6 +98,7 @@ def main() -> int:
         "leave_one_cause_out_cases": loo_total,
         "leave_one_cause_out_confident_rate": loo_conf / loo_total if loo_total else 0,
     }
+    summary["calibration"] = {f"{i / 5:.1f}-{(i + 1) / 5:.1f}": (f"{r}/{n} right" if n else "-") for i, (n, r) in enumerate(bins)}
     if "--json" in sys.argv:
         print(json.dumps({"summary": summary, "per_cause": per, "negative_alarms": neg_alarms,
                           "leave_one_out_examples": loo_examples}, indent=2))
@@ -95,6 +110,7 @@ def main() -> int:
     print()
     for k, v in summary.items():
         print(f"{k:<40} {v:.3f}" if isinstance(v, float) else f"{k:<40} {v}")
+    print("(calibration: top-ranked cause right, by its score; `confident` starts at 0.6)")
     if neg_alarms:
         print("\nconfident false alarms on negatives:", *neg_alarms, sep="\n  ")
     if loo_examples:
