@@ -103,9 +103,17 @@ def _rx(pattern: str) -> "re.Pattern[str]":
     return r
 
 
-def _quote(s: str, limit: int = 160) -> str:
-    s = s.strip()
-    return s if len(s) <= limit else s[: limit - 3] + "..."
+def _quote(s: str, limit: int = 160, start: int = 0, end: int = 0) -> str:
+    """The line, or around the part [start:end] that fired when the line is long."""
+    if len(s.strip()) <= limit:
+        return s.strip()
+    if end > start:
+        pad = max(20, (limit - (end - start)) // 2)
+        a, b = max(0, start - pad), min(len(s), end + pad)
+        if b - a > limit + 40:
+            b = a + limit + 40
+        return ("..." if a > 0 else "") + s[a:b].strip() + ("..." if b < len(s) else "")
+    return s.strip()[: limit - 3] + "..."
 
 
 def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
@@ -117,7 +125,8 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
                 for k, v in m.groupdict().items():
                     if v is not None and k not in captures:
                         captures[k] = v
-                return Evidence("regex", _quote(corpus.lines[i]), corpus.linenos[i] or None, cl.weight)
+                return Evidence("regex", _quote(corpus.lines[i], start=m.start(), end=m.end()),
+                                corpus.linenos[i] or None, cl.weight)
         return None
     if cl.kind == "phrase":
         from rapidfuzz import fuzz
@@ -131,8 +140,9 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
                 if s >= 100:
                     break
         if best_i >= 0:
-            return Evidence("phrase", _quote(corpus.lines[best_i]) + f"  (~{best:.0f}% like \"{cl.phrase}\")",
-                            corpus.linenos[best_i] or None, cl.weight)
+            al = fuzz.partial_ratio_alignment(needle, corpus.lower[best_i])
+            text = _quote(corpus.lines[best_i], start=al.dest_start, end=al.dest_end) if al else _quote(corpus.lines[best_i])
+            return Evidence("phrase", text + f"  (~{best:.0f}% like \"{cl.phrase}\")", corpus.linenos[best_i] or None, cl.weight)
         return None
     if cl.kind == "exception":
         excs = inc.exceptions[-1:] if cl.last_only else inc.exceptions

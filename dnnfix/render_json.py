@@ -16,7 +16,7 @@ def to_dict(d: Diagnosis, kb) -> Dict[str, Any]:
                 "score": m.score,
                 "confident": m.confident,
                 "title": m.title,
-                "evidence": [e.format() for e in m.evidence],
+                "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
                 "fixes": fixes_for(m, kb),
                 "lines": m.lines,
                 "facts": {k: v for k, v in m.facts.items() if isinstance(v, (str, int, float, bool))},
