@@ -65,6 +65,22 @@ class _Corpus:
                 lines.append(" ".join(x.strip() for x in e.message.split("\n")))
                 linenos.append(e.lineno_in_text or 0)
                 self.message_idx.append(len(lines) - 1)
+        # hard-wrapped pastes (terminal or mail width): many lines share one exact length; rejoin each such
+        # line with the next, with and without a space (the wrap may have cut inside a word)
+        n_real = len(inc.lines)
+        widths: Dict[int, int] = {}
+        for ln in inc.lines:
+            if len(ln) >= 60:
+                widths[len(ln)] = widths.get(len(ln), 0) + 1
+        wrap = {w for w, k in widths.items() if k >= 3}
+        if wrap:
+            for i in range(n_real - 1):
+                a, b = inc.lines[i], inc.lines[i + 1]
+                if len(a) in wrap and b.strip():
+                    lines.append(a + b)
+                    linenos.append(i + 1)
+                    lines.append(a + " " + b.lstrip())
+                    linenos.append(i + 1)
         self.lines = lines
         self.linenos = linenos
         self.lower = [ln.lower() for ln in lines]

@@ -19,9 +19,24 @@ TAIL = 4 << 20
 MIDDLE_MAX = 3 << 20
 # Lines worth keeping from the middle of a huge log: errors, native log lines at W/E/F, GPU stack words.
 _SALIENT = re.compile(
-    rb"[^\n]*(?:Error|Exception|Traceback|error:|FATAL|Fatal|Killed|Aborted|Illegal instruction|Segmentation fault|"
+    rb"Error|Exception|Traceback|error:|FATAL|Fatal|Killed|Aborted|Illegal instruction|Segmentation fault|"
     rb"CUDA|CuDNN|cuDNN|cudnn|CUDNN|cuBLAS|CUBLAS|NCCL|libcu|dlopen|driver|Driver|out of memory|OOM|"
-    rb"^[WEF]\d{4} |\] (?:W|E) |: [WEF] [\w/]+\.cc)[^\n]*\n?", re.M)
+    rb"(?m:^[WEF]\d{4} )|\] (?:W|E) |: [WEF] [\w/]+\.cc")
+
+
+def salient_lines(block: bytes):
+    """The whole lines of `block` that hold an error-like word, each once, in order (linear time)."""
+    pos = 0
+    n = len(block)
+    while pos < n:
+        m = _SALIENT.search(block, pos)
+        if not m:
+            return
+        start = block.rfind(b"\n", 0, m.start()) + 1
+        end = block.find(b"\n", m.end())
+        end = n if end < 0 else end + 1
+        yield block[start:end]
+        pos = end
 
 
 class InputError(Exception):
@@ -86,8 +101,7 @@ def read_stream(fh: BinaryIO, name: str) -> Text:
         while tail_bytes - len(tail[0]) >= TAIL:
             old = tail.popleft()
             tail_bytes -= len(old)
-            for m in _SALIENT.finditer(old):
-                line = m.group(0)
+            for line in salient_lines(old):
                 middle.append(line if line.endswith(b"\n") else line + b"\n")
                 mid_bytes += len(line)
                 while mid_bytes > MIDDLE_MAX:

@@ -175,7 +175,7 @@ def bench_huge() -> None:
         code = ("import resource,subprocess,sys,time; t=time.perf_counter(); "
                 "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
                 "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-                "print(dt, r, p.returncode, p.stdout.decode()[:4000])")
+                "print(dt, r, p.returncode, p.stdout.decode())")
         out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True).stdout
         dt, rss, rc, js = out.split(" ", 3)
         top = json.loads(js)["matches"][0]["cause"] if json.loads(js)["matches"] else "none"

@@ -1,7 +1,7 @@
 """Held-out evaluation: run dnnfix on the pastes in tests/heldout/ and report how often the right cause ranks
 first / in the top 3, and how often dnnfix makes a confident claim on ordinary failures (negatives).
 
-    python scripts/heldout_eval.py [--json] [--root DIR] [--user-kb]
+    python scripts/heldout_eval.py [--json] [--root DIR | --dir DIR] [--user-kb]
 
 tests/heldout/<cause-id>/*.txt   one paste per file, expected cause = the folder name
 tests/heldout/negatives/*.txt    ordinary failures: no confident claim allowed
@@ -154,7 +154,8 @@ def _isolate() -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--root", default=str(DEFAULT_ROOT), help="folder of pastes (default tests/heldout)")
+    ap.add_argument("--root", "--dir", dest="root", default=str(DEFAULT_ROOT),
+                    help="folder of pastes (default tests/heldout; e.g. --dir tests/heldout2)")
     ap.add_argument("--user-kb", action="store_true", help="also load the user KB and DNNFIX_KB_PATH")
     ap.add_argument("--cases", action="store_true", help="with --json, include every case's top 3")
     args = ap.parse_args(argv)
