@@ -40,29 +40,26 @@ class CheckResult:
         return [d for d in self.diagnostics if d.severity == "error"]
 
 
-def _load(path: Path, diags: List[Diagnostic]):
-    from .yamlmarks import YamlError, load
+def _load_list_file(path: Path, diags: List[Diagnostic], code: str, what: str):
+    """A cases or negatives file: its Located form when it is a mapping with a 'cases' list, else None."""
+    from .kbload import read_yaml
 
-    try:
-        return load(path.read_text(encoding="utf-8"))
-    except YamlError as e:
-        diags.append(Diagnostic(str(path), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
-    except UnicodeDecodeError:
-        diags.append(Diagnostic(str(path), 1, 1, "DNX002", "not UTF-8 text"))
-    except OSError as e:
-        diags.append(Diagnostic(str(path), 1, 1, "DNX002", f"cannot read: {e.strerror or e}"))
-    return None
+    loc = read_yaml(path, diags)
+    if loc is None:
+        return None
+    if not isinstance(loc.data, dict) or not isinstance(loc.data.get("cases"), list):
+        diags.append(Diagnostic(str(path), 1, 1, code, f"a {what} file is a mapping with " +
+                                ("'signature' and a 'cases' list" if what == "cases" else "a 'cases' list")))
+        return None
+    return loc
 
 
 def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> List[Case]:
-    loc = _load(path, diags)
+    loc = _load_list_file(path, diags, "DNX201", "cases")
     if loc is None:
         return []
     data = loc.data
     p = str(path)
-    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        diags.append(Diagnostic(p, 1, 1, "DNX201", "a cases file is a mapping with 'signature' and a 'cases' list"))
-        return []
     for k in data:
         if k not in CASE_FILE_KEYS:
             line, col = loc.where(k, "<key>")
@@ -116,14 +113,11 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
 
 
 def load_negatives(path: Path, diags: List[Diagnostic]) -> List[Case]:
-    loc = _load(path, diags)
+    loc = _load_list_file(path, diags, "DNX220", "negatives")
     if loc is None:
         return []
     data = loc.data
     p = str(path)
-    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        diags.append(Diagnostic(p, 1, 1, "DNX220", "a negatives file is a mapping with a 'cases' list"))
-        return []
     out = []
     names = set()
     for i, c in enumerate(data["cases"]):
@@ -146,7 +140,7 @@ def load_negatives(path: Path, diags: List[Diagnostic]) -> List[Case]:
 
 def check(extra: Sequence[str] = ()) -> CheckResult:
     """Load every file of every KB folder fresh (no cache) and collect all diagnostics."""
-    from .kbload import build_kb, kb_dirs
+    from .kbload import build_kb, kb_dirs, read_yaml
 
     dirs = kb_dirs(extra)
     kb = build_kb(dirs)
@@ -163,7 +157,7 @@ def check(extra: Sequence[str] = ()) -> CheckResult:
                 res.negatives.extend(load_negatives(p, res.diagnostics))
         ap = d / "allow.yaml"
         if ap.is_file():
-            loc = _load(ap, res.diagnostics)
+            loc = read_yaml(ap, res.diagnostics)
             entries = (loc.data or {}).get("allow") if loc is not None and isinstance(loc.data, dict) else None
             for i, e in enumerate(entries or []):
                 if not isinstance(e, dict) or not e.get("reason") or not (e.get("signature") and e.get("case")):
@@ -173,7 +167,7 @@ def check(extra: Sequence[str] = ()) -> CheckResult:
                 else:
                     res.allow.append({k: str(v) for k, v in e.items()})
         for cp in sorted((d / "compat").glob("*.yaml")) if (d / "compat").is_dir() else []:
-            _load(cp, res.diagnostics)
+            read_yaml(cp, res.diagnostics)
     # signatures without cases (only for the built-in KB: user drafts may be in progress)
     with_cases = {c.signature for c in res.cases}
     for s in kb.signatures:

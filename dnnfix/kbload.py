@@ -180,28 +180,29 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
     return kb
 
 
-def read_text_file(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+def read_yaml(path: Path, diags: List[Diagnostic]):
+    """Parse one KB file with positions; a problem becomes a diagnostic and None, never an exception."""
+    from .yamlmarks import YamlError, load
+
+    try:
+        return load(path.read_text(encoding="utf-8"))
+    except YamlError as e:
+        diags.append(Diagnostic(str(path), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
+    except UnicodeDecodeError:
+        diags.append(Diagnostic(str(path), 1, 1, "DNX002", "not UTF-8 text"))
+    except OSError as e:
+        diags.append(Diagnostic(str(path), 1, 1, "DNX002", f"cannot read: {e.strerror or e}"))
+    return None
 
 
 def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict[str, str]]:
-    from .yamlmarks import YamlError, load
-
     causes: Dict[str, Dict[str, str]] = {}
     for d in dirs:
         p = d / "causes.yaml"
-        if not p.is_file():
+        loc = read_yaml(p, diags) if p.is_file() else None
+        if loc is None:
             continue
-        try:
-            loc = load(read_text_file(p))
-        except YamlError as e:
-            diags.append(Diagnostic(str(p), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
-            continue
-        except (OSError, UnicodeDecodeError) as e:
-            diags.append(Diagnostic(str(p), 1, 1, "DNX002", f"cannot read: {e}"))
-            continue
-        data = loc.data or {}
-        entries = data.get("causes") if isinstance(data, dict) else None
+        entries = loc.data.get("causes") if isinstance(loc.data, dict) else None
         if not isinstance(entries, dict):
             diags.append(Diagnostic(str(p), 1, 1, "DNX140", "causes.yaml needs a 'causes:' mapping of id -> {category, summary}"))
             continue
@@ -211,17 +212,12 @@ def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict
 
 
 def load_families(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, str]:
-    from .yamlmarks import YamlError, load
-
     fam: Dict[str, str] = {}
     for d in dirs:
         p = d / "families.yaml"
-        if p.is_file():
-            try:
-                data = load(read_text_file(p)).data or {}
-                fam.update({str(k): str(v) for k, v in (data.get("families") or {}).items()})
-            except YamlError as e:
-                diags.append(Diagnostic(str(p), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
+        loc = read_yaml(p, diags) if p.is_file() else None
+        if loc is not None and isinstance(loc.data, dict):
+            fam.update({str(k): str(v) for k, v in (loc.data.get("families") or {}).items()})
     return fam
 
 
@@ -243,19 +239,13 @@ def signature_files(dirs: Sequence[Path]) -> List[Tuple[Path, str]]:
 def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
     from .explain import load_explanations
     from .signature import compile_signature
-    from .yamlmarks import YamlError, load
 
     diags: List[Diagnostic] = []
     causes = load_causes(dirs, diags)
     by_id: Dict[str, Signature] = {}
     for p, origin in signature_files(dirs):
-        try:
-            loc = load(read_text_file(p))
-        except YamlError as e:
-            diags.append(Diagnostic(str(p), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"))
-            continue
-        except (OSError, UnicodeDecodeError) as e:
-            diags.append(Diagnostic(str(p), 1, 1, "DNX002", f"cannot read signature file: {e}"))
+        loc = read_yaml(p, diags)
+        if loc is None:
             continue
         sig = compile_signature(loc, str(p), causes, diags, origin)
         if sig is None:

@@ -267,6 +267,20 @@ def literal_keys(pattern: str) -> List[List[str]]:
     return []
 
 
+def _children(op, av, c) -> list:
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        return [av[2]]
+    if op is c.SUBPATTERN:
+        return [av[-1]] if av[-1] is not None else []
+    if op is c.BRANCH:
+        return list(av[1])
+    return []
+
+
+def _unbounded(op, av, c) -> bool:
+    return op in (c.MAX_REPEAT, c.MIN_REPEAT) and (av[1] == c.MAXREPEAT or av[1] > 100)
+
+
 def catastrophic(pattern: str) -> bool:
     """True when an unbounded repeat contains another unbounded repeat: (a+)+ style backtracking."""
     p = _parser()
@@ -276,39 +290,24 @@ def catastrophic(pattern: str) -> bool:
         return False
     from re import _constants as c  # type: ignore[attr-defined]
 
-    def unbounded_inside(seq) -> bool:
-        for op, av in seq:
-            if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT if hasattr(c, "POSSESSIVE_REPEAT") else c.MAX_REPEAT):
-                lo, hi, body = av
-                if hi == c.MAXREPEAT or hi > 100:
-                    return True
-                if unbounded_inside(body):
-                    return True
-            elif op is c.SUBPATTERN:
-                if unbounded_inside(av[-1]):
-                    return True
-            elif op is c.BRANCH:
-                if any(unbounded_inside(b) for b in av[1]):
-                    return True
-        return False
+    def has_unbounded(seq) -> bool:
+        return any(_unbounded(op, av, c) or any(has_unbounded(ch) for ch in _children(op, av, c)) for op, av in seq)
+
+    def separator_led(body) -> bool:
+        # a literal separator between repeats is safe: (?:\.\d+)+
+        first = list(body)[:1]
+        if not first:
+            return False
+        op, av = first[0]
+        return op is c.LITERAL or (op is c.SUBPATTERN and av[-1] is not None and list(av[-1])[:1]
+                                   and list(av[-1])[0][0] is c.LITERAL)
 
     def walk(seq) -> bool:
         for op, av in seq:
-            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                lo, hi, body = av
-                if (hi == c.MAXREPEAT or hi > 100) and unbounded_inside(body):
-                    # (\s+)+ or (a|b+)* -- but a literal separator between repeats is safe: (?:\.\d+)+
-                    if not (body and body[0][0] is c.LITERAL) and not (
-                            body and body[0][0] is c.SUBPATTERN and body[0][1][-1] and body[0][1][-1][0][0] is c.LITERAL):
-                        return True
-                if walk(body):
-                    return True
-            elif op is c.SUBPATTERN:
-                if walk(av[-1]):
-                    return True
-            elif op is c.BRANCH:
-                if any(walk(b) for b in av[1]):
-                    return True
+            if _unbounded(op, av, c) and has_unbounded(av[2]) and not separator_led(av[2]):
+                return True
+            if any(walk(ch) for ch in _children(op, av, c)):
+                return True
         return False
 
     return walk(parsed)

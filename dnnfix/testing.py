@@ -15,6 +15,21 @@ def diagnose(text: str, env: Optional[Mapping[str, Any]] = None, kb_paths: Seque
     return diagnose_text(text, env=env, probe=False, kb_paths=kb_paths).matches
 
 
+def ranked_causes(text: str, env: Optional[Mapping[str, Any]] = None, kb_paths: Sequence[str] = ()) -> List[str]:
+    """Distinct causes in rank order (a cause's rank is its first match)."""
+    out: List[str] = []
+    for m in diagnose(text, env=env, kb_paths=kb_paths):
+        if m.cause not in out:
+            out.append(m.cause)
+    return out
+
+
+def top_cause(text: str, env: Optional[Mapping[str, Any]] = None, kb_paths: Sequence[str] = ()) -> Optional[str]:
+    """The first-ranked cause, or None when nothing matched."""
+    ranked = ranked_causes(text, env=env, kb_paths=kb_paths)
+    return ranked[0] if ranked else None
+
+
 def _summary(matches) -> str:
     return "; ".join(f"{m.cause} {m.score:.2f}{'*' if m.confident else ''} [{m.signature}]" for m in matches[:5]) or "no match"
 

@@ -4,6 +4,7 @@ TensorFlow's missing wheel vs any other package's."""
 import pytest
 
 from dnnfix.testing import assert_matches, assert_silent, diagnose
+from dnnfix.testing import top_cause as _top
 
 HOST_RAM = "host.ram.exhausted"
 TF_GPU_OOM = "tf.gpu.oom"
@@ -16,11 +17,6 @@ AVX = "cpu.avx.unsupported"
 PAGEFILE = "win.pagefile.too-small"
 DLL = "tf.import.dll-load-failed"
 NO_WHEEL = "tf.install.no-matching-wheel"
-
-
-def _top(text, env=None):
-    ms = diagnose(text, env=env)
-    return ms[0].cause if ms else None
 
 
 MEMORY_CASES = [

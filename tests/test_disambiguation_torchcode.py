@@ -4,6 +4,7 @@ checkpoint vs computation shape errors."""
 import pytest
 
 from dnnfix.testing import assert_matches, assert_silent, diagnose
+from dnnfix.testing import ranked_causes as _causes
 
 DEVICE = "torch.device-mismatch"
 DTYPE = "torch.dtype-mismatch"
@@ -24,14 +25,6 @@ TB = ('Traceback (most recent call last):\n'
       '    return forward_call(*args, **kwargs)\n'
       '  File "/usr/local/lib/python3.10/dist-packages/torch/nn/modules/conv.py", line 463, in forward\n'
       '    return self._conv_forward(input, self.weight, self.bias)\n')
-
-
-def _causes(text):
-    out = []
-    for m in diagnose(text):
-        if m.cause not in out:
-            out.append(m.cause)
-    return out
 
 
 # ---------------------------------------------------------------- device vs dtype: read the type names

@@ -5,6 +5,7 @@ a GPU checkpoint on a CPU wheel or with hidden GPUs, and the many reasons behind
 import pytest
 
 from dnnfix.testing import assert_matches, assert_silent, diagnose
+from dnnfix.testing import ranked_causes as _causes
 
 CPU_ONLY = "torch.build.cpu-only"
 NOT_VISIBLE = "gpu.device.not-visible"
@@ -17,14 +18,6 @@ JAX_CUDA = "jax.cuda.version-mismatch"
 JAX_OOM = "jax.gpu.oom"
 TF_CUDNN = "tf.cudnn.version-mismatch"
 TF_OOM = "tf.gpu.oom"
-
-
-def _causes(text, env=None):
-    out = []
-    for m in diagnose(text, env=env):
-        if m.cause not in out:
-            out.append(m.cause)
-    return out
 
 
 def _confident(text, cause):

@@ -3,6 +3,7 @@ NumPy ABI vs removed alias vs NumPy-too-new-for-TF."""
 import pytest
 
 from dnnfix.testing import assert_matches, assert_silent, diagnose
+from dnnfix.testing import top_cause as _top
 
 KERAS3 = "keras.keras3-with-keras2-code"
 KERAS_TF = "keras.tf-version-mismatch"
@@ -11,11 +12,6 @@ TF2_ON_TF1 = "tf.api.tf2-on-tf1"
 ABI = "py.numpy.abi-mismatch"
 ALIAS = "py.numpy.removed-alias"
 TOO_NEW = "py.numpy.too-new-for-tf"
-
-
-def _top(text, env=None):
-    ms = diagnose(text, env=env)
-    return ms[0].cause if ms else None
 
 
 KERAS_CASES = [
