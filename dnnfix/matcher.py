@@ -52,6 +52,13 @@ class Match:
         return sorted({e.line for e in self.evidence if e.line and not e.against})
 
 
+_DIGITS = re.compile(r"\d")
+
+
+def _shape(s: str) -> str:
+    return _DIGITS.sub("0", s)
+
+
 class _Corpus:
     """The input as the matcher sees it: lines, lowercase lines, word -> line index, virtual message lines."""
 
@@ -74,13 +81,18 @@ class _Corpus:
                 widths[len(ln)] = widths.get(len(ln), 0) + 1
         wrap = {w for w, k in widths.items() if k >= 3}
         if wrap:
+            added = 0
             for i in range(n_real - 1):
                 a, b = inc.lines[i], inc.lines[i + 1]
-                if len(a) in wrap and b.strip():
+                # records of a log (same-shaped starts) are not wrapped text
+                if len(a) in wrap and b.strip() and _shape(a[:12]) != _shape(b[:12]):
                     lines.append(a + b)
                     linenos.append(i + 1)
                     lines.append(a + " " + b.lstrip())
                     linenos.append(i + 1)
+                    added += 1
+                    if added >= 2000:
+                        break
         self.lines = lines
         self.linenos = linenos
         self.lower = [ln.lower() for ln in lines]
