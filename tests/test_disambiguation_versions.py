@@ -37,7 +37,7 @@ KERAS_CASES = [
      "    model = load_model('m.h5')\n"
      '  File "/usr/lib/python3.7/site-packages/keras/backend/tensorflow_backend.py", line 68, in get_uid\n'
      "    graph = tf.get_default_graph()\n"
-     "AttributeError: module 'tensorflow' has no attribute 'get_default_graph'", KERAS_TF),
+     "AttributeError: module 'tensorflow' has no attribute 'get_default_graph'", TF1),
     ("keras3-lr-argument",
      "ValueError: Argument(s) not recognized: {'lr': 0.001}", KERAS3),
     ("keras3-legacy-optimizer",
@@ -54,6 +54,15 @@ KERAS_CASES = [
 def test_keras_tf_family_ranks_right_cause_first(name, text, cause):
     """Each Keras/TensorFlow version look-alike ranks its own cause first."""
     assert _top(text) == cause
+
+
+def test_old_standalone_keras_on_tf2_offers_both_tf1_api_and_keras_mismatch():
+    """keras 2.2's backend calling a TF1 name: the TF1 API first, the keras/TF mismatch right behind it."""
+    text = dict((c[0], c[1]) for c in KERAS_CASES)["tf1-name-from-old-standalone-keras"]
+    assert _top(text) == TF1
+    from dnnfix.testing import ranked_causes
+
+    assert KERAS_TF in ranked_causes(text)[:2]
 
 
 def test_tf1_api_is_confident_and_keras3_is_not_offered_first():
