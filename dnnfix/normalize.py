@@ -27,8 +27,8 @@ _TRANSLATE = str.maketrans({
 _PREFIXES = [
     # ISO timestamps from CI systems: 2024-05-01T12:00:00.1234567Z
     re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\s+"),
-    # [1234] or [12:00:01] prefixes
-    re.compile(r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?)\]\s+"),
+    # [1234], [12:00:01], [pod-name-0], [rank0]: prefixes from CI, Kubernetes and torchrun
+    re.compile(r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+)\]:?\s+"),
     # Cloud Build / docker step prefixes: "Step #5: ", "#12 3.456 "
     re.compile(r"^(?:Step #\d+(?: - \"[^\"]*\")?:\s?|#\d+ \d+\.\d+ )"),
     # pytest failure lines: "E   ValueError: ..." / "E       ..."

@@ -45,3 +45,8 @@ def test_fingerprint_is_stable_across_machines_and_distinct_across_errors():
 
 def test_colour_codes_that_lost_their_escape_byte():
     assert clean_lines("[0;31mRuntimeError[0m: CUDA error[1m!") == ["RuntimeError: CUDA error!"]
+
+
+def test_kubernetes_and_torchrun_prefixes():
+    text = "[trainer-7f9c-0] 2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello\n[rank3]: RuntimeError: NCCL error"
+    assert clean_lines(text) == ["2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello", "RuntimeError: NCCL error"]
