@@ -1,4 +1,9 @@
-"""Held-out generalisation guard: dnnfix on pastes written without looking at the knowledge base."""
+"""Held-out generalisation guards: dnnfix on pastes written without looking at the knowledge base.
+
+Three sets, each written by someone who saw neither the knowledge base nor the earlier sets
+(tests/heldout*/README.md). The first two have since been used to find and close gaps, so only the newest
+one still measures generalisation; all three stay as floors against regressions.
+"""
 import importlib.util
 from pathlib import Path
 
@@ -6,8 +11,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-HELDOUT = REPO / "tests" / "heldout"
-
+# folder, fewest and most pastes per cause
+SETS = {"heldout": (3, 5), "heldout2": (2, 4), "heldout3": (2, 4)}
 TOP1_MIN = 0.85
 TOP3_MIN = 0.93
 NEG_CLAIM_MAX = 0.03
@@ -21,17 +26,18 @@ def _load_eval():
     return mod
 
 
-@pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    """Evaluate the held-out set once per module against the shipped knowledge base only."""
-    tmp = tmp_path_factory.mktemp("heldout")
+@pytest.fixture(scope="module", params=sorted(SETS))
+def heldout(request, tmp_path_factory):
+    """Each set, evaluated once against the shipped knowledge base only: (folder, result)."""
+    tmp = tmp_path_factory.mktemp(request.param)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DNNFIX_USER_KB", str(tmp / "no-user-kb"))
         mp.setenv("DNNFIX_CACHE_DIR", str(tmp / "cache"))
         mp.delenv("DNNFIX_KB_PATH", raising=False)
         mp.delenv("DNNFIX_DISABLE", raising=False)
         ev = _load_eval()
-        return ev.evaluate(ev.load_cases(HELDOUT))
+        folder = REPO / "tests" / request.param
+        return folder, ev.evaluate(ev.load_cases(folder))
 
 
 def _summary(res):
@@ -39,32 +45,35 @@ def _summary(res):
     return "\n".join(f"{m['path']}: {[(g['cause'], g['score']) for g in m['got']]}" for m in res["misses"])
 
 
-def test_every_canonical_cause_has_pastes():
-    """Every held-out folder names a known cause and holds 3 to 5 pastes; there are at least 40 negatives."""
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_every_canonical_cause_has_pastes(name):
+    """Every folder names a known cause with its set's number of pastes; every cause has one; >= 40 negatives."""
+    folder = REPO / "tests" / name
+    lo, hi = SETS[name]
     known = yaml.safe_load((REPO / "kb" / "causes.yaml").read_text(encoding="utf-8"))["causes"]
-    folders = [d for d in HELDOUT.iterdir() if d.is_dir() and d.name != "negatives"]
+    folders = [d for d in folder.iterdir() if d.is_dir() and d.name != "negatives"]
     assert len(folders) >= 56
     for d in folders:
         assert d.name in known, f"unknown cause folder {d.name}"
         n = len(list(d.glob("*.txt")))
-        assert 3 <= n <= 5, f"{d.name}: {n} pastes"
+        assert lo <= n <= hi, f"{d.name}: {n} pastes"
     shared = REPO.parent / "shared" / "causes.yaml"
     if shared.is_file():
         for cid in yaml.safe_load(shared.read_text(encoding="utf-8"))["causes"]:
-            assert (HELDOUT / cid).is_dir(), f"no held-out pastes for {cid}"
-    assert len(list((HELDOUT / "negatives").glob("*.txt"))) >= 40
+            assert (folder / cid).is_dir(), f"no {name} pastes for {cid}"
+    assert len(list((folder / "negatives").glob("*.txt"))) >= 40
 
 
-def test_heldout_top1(result):
+def test_top1(heldout):
     """The expected cause ranks first on at least 85% of held-out pastes."""
-    assert result["top1_rate"] >= TOP1_MIN, _summary(result)
+    assert heldout[1]["top1_rate"] >= TOP1_MIN, _summary(heldout[1])
 
 
-def test_heldout_top3(result):
+def test_top3(heldout):
     """The expected cause is in the top 3 on at least 93% of held-out pastes."""
-    assert result["top3_rate"] >= TOP3_MIN, _summary(result)
+    assert heldout[1]["top3_rate"] >= TOP3_MIN, _summary(heldout[1])
 
 
-def test_heldout_negatives_no_confident_claim(result):
+def test_negatives_no_confident_claim(heldout):
     """dnnfix makes a confident claim on at most 3% of the held-out ordinary failures."""
-    assert result["negative_claim_rate"] <= NEG_CLAIM_MAX, result["negative_claims"]
+    assert heldout[1]["negative_claim_rate"] <= NEG_CLAIM_MAX, heldout[1]["negative_claims"]
