@@ -43,14 +43,14 @@ def compat_dirs() -> List[Path]:
     return [d / "compat" for d in dirs if (d / "compat").is_dir()]
 
 
-@functools.lru_cache(maxsize=None)
-def _load_all() -> Tuple[Dict[str, Dict[str, Any]], List[Dict[str, Any]]]:
+def read_tables(dirs: Iterable[Path]) -> Tuple[Dict[str, Dict[str, Any]], List[Dict[str, Any]]]:
+    """Parse the compat/ folders (a later folder's table of the same name wins)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster when present
     tables: Dict[str, Dict[str, Any]] = {}
     checks: Dict[str, Dict[str, Any]] = {}
-    for d in compat_dirs():
+    for d in dirs:
         for path in sorted(d.glob("*.yaml")):
             with open(path, encoding="utf-8") as fh:
                 data = yaml.load(fh, Loader=loader) or {}
@@ -60,6 +60,20 @@ def _load_all() -> Tuple[Dict[str, Dict[str, Any]], List[Dict[str, Any]]]:
             else:
                 tables[path.stem] = data
     return tables, list(checks.values())
+
+
+@functools.lru_cache(maxsize=None)
+def _load_all() -> Tuple[Dict[str, Dict[str, Any]], List[Dict[str, Any]]]:
+    # the knowledge-base cache holds the parsed tables: no YAML parsing on the hot path
+    try:
+        from .kbload import load_kb
+
+        kb = load_kb()
+        if getattr(kb, "compat", None) is not None:
+            return kb.compat
+    except Exception:  # noqa: BLE001 - fall back to reading the files
+        pass
+    return read_tables(compat_dirs())
 
 
 def tables() -> Dict[str, Dict[str, Any]]:

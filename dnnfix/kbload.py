@@ -15,11 +15,11 @@ import pickle
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 
 
 def builtin_dir() -> Path:
@@ -89,6 +89,7 @@ class KnowledgeBase:
     index: Dict[str, List[Tuple[int, int]]] = field(default_factory=dict)
     unkeyed: List[Tuple[int, int]] = field(default_factory=list)
     env_only: List[int] = field(default_factory=list)
+    compat: Optional[Tuple[Dict[str, Any], List[Dict[str, Any]]]] = None  # parsed kb/compat tables
 
     def by_id(self, sid: str) -> Optional[Signature]:
         for s in self.signatures:
@@ -261,6 +262,12 @@ def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
     explanations = load_explanations(dirs, causes, diags)
     kb = KnowledgeBase(signatures=sigs, causes=causes, explanations=explanations,
                        families=load_families(dirs, diags), dirs=[str(d) for d in dirs], diagnostics=diags)
+    try:
+        from .compat import read_tables
+
+        kb.compat = read_tables([d / "compat" for d in dirs if (d / "compat").is_dir()])
+    except Exception as e:  # a broken table is reported by `dnnfix kb check`; matching goes on without it
+        diags.append(Diagnostic(str(dirs[0] / "compat"), 1, 1, "DNX002", f"cannot read compatibility tables: {e}"))
     index_kb(kb)
     return kb
 

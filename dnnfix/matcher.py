@@ -146,8 +146,11 @@ def _quote(s: str, limit: int = 160, start: int = 0, end: int = 0) -> str:
 
 def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
     if cl.kind == "regex":
+        cands = corpus.candidates(cl)
+        if not cands:
+            return None  # no line holds the clause's word: nothing to compile or search
         rx = _rx(cl.pattern)
-        for i in corpus.candidates(cl):
+        for i in cands:
             m = rx.search(corpus.lines[i])
             if m:
                 for k, v in m.groupdict().items():
