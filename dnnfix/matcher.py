@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -74,12 +75,18 @@ class _Corpus:
                 self.message_idx.append(len(lines) - 1)
         # hard-wrapped pastes (terminal or mail width): many lines share one exact length; rejoin each such
         # line with the next, with and without a space (the wrap may have cut inside a word)
+        # (a terminal cuts every line at its width: the longest length is shared by several lines, none is longer)
         n_real = len(inc.lines)
         widths: Dict[int, int] = {}
         for ln in inc.lines:
             if len(ln) >= 60:
                 widths[len(ln)] = widths.get(len(ln), 0) + 1
-        wrap = {w for w, k in widths.items() if k >= 3}
+        wrap = set()
+        if widths:
+            width, count = max(widths.items(), key=lambda kv: (kv[1], kv[0]))
+            longer = sum(k for w, k in widths.items() if w > width)
+            if count >= 3 and longer <= 2:
+                wrap = {width}
         if wrap:
             added = 0
             for i in range(n_real - 1):
@@ -95,6 +102,12 @@ class _Corpus:
                         break
         self.lines = lines
         self.linenos = linenos
+        self.joined = "\n".join(lines)
+        self.offsets: List[int] = []
+        pos = 0
+        for ln in lines:
+            self.offsets.append(pos)
+            pos += len(ln) + 1
         self.lower = [ln.lower() for ln in lines]
         words: Dict[str, List[int]] = {}
         for i, ll in enumerate(self.lower):
@@ -121,13 +134,13 @@ class _Corpus:
         return idx
 
 
-_RX_CACHE: Dict[str, "re.Pattern[str]"] = {}
+_RX_CACHE: Dict[Tuple[str, int], "re.Pattern[str]"] = {}
 
 
-def _rx(pattern: str) -> "re.Pattern[str]":
-    r = _RX_CACHE.get(pattern)
+def _rx(pattern: str, flags: int = 0) -> "re.Pattern[str]":
+    r = _RX_CACHE.get((pattern, flags))
     if r is None:
-        r = _RX_CACHE[pattern] = re.compile(pattern, re.I)
+        r = _RX_CACHE[(pattern, flags)] = re.compile(pattern, re.I | flags)
     return r
 
 
@@ -149,6 +162,24 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         cands = corpus.candidates(cl)
         if not cands:
             return None  # no line holds the clause's word: nothing to compile or search
+        if isinstance(cands, range) and len(cands) > 16:
+            # no key word: one scan over the whole text instead of one call per line
+            m = _rx(cl.pattern, re.M).search(corpus.joined)
+            if m is None:
+                return None
+            i = bisect.bisect_right(corpus.offsets, m.start()) - 1
+            line_start = corpus.offsets[i]
+            m2 = _rx(cl.pattern).search(corpus.lines[i])  # the same match, within its own line
+            if m2 is not None:
+                m = m2
+            else:  # a match that spans lines: quote from where it starts
+                line_start = 0
+            for k, v in m.groupdict().items():
+                if v is not None and k not in captures:
+                    captures[k] = v
+            start = m.start() - (0 if m2 is not None else line_start)
+            return Evidence("regex", _quote(corpus.lines[i], start=max(0, start), end=max(0, start) + (m.end() - m.start())),
+                            corpus.linenos[i] or None, cl.weight)
         rx = _rx(cl.pattern)
         for i in cands:
             m = rx.search(corpus.lines[i])

@@ -89,3 +89,14 @@ def test_prefilter_skips_signatures_whose_words_are_absent(kb, monkeypatch):
 def test_wrapped_message_still_matches(kb):
     wrapped = "UnimplementedError: Graph execution error: Loaded runtime CuDNN library: 8.0.5 but source\nwas compiled with: 8.1.0."
     assert diagnose_text(wrapped, kb=kb).matches[0].cause == "demo.cudnn.mismatch"
+
+
+def test_terminal_wrapped_paste_is_rejoined():
+    """A paste cut at a fixed terminal width (even inside a word) still matches its signature."""
+    from dnnfix.testing import assert_matches
+
+    msg = ("RuntimeError: one of the variables needed for gradient computation has been modified by an inplace "
+           "operation: [torch.FloatTensor [32, 10]], which is output 0 of AsStridedBackward0, is at version 2; "
+           "expected version 1 instead. Hint: the backtrace further above shows the operation that failed.")
+    wrapped = "\n".join(msg[i:i + 72] for i in range(0, len(msg), 72))
+    assert_matches(wrapped, "torch.autograd.inplace-modified")
