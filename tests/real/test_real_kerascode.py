@@ -12,20 +12,13 @@ import pytest
 
 from dnnfix.testing import assert_matches, assert_silent
 
+from ._harness import CASE_PRELUDE, split_cases
+
 pytestmark = pytest.mark.framework
 
-_PART = re.compile(r"^=====PART (\S+)=====$", re.M)
-
-_PRELUDE = """
-import traceback, warnings
+_PRELUDE = CASE_PRELUDE + """
+import warnings
 warnings.simplefilter("always")
-def part(name, fn):
-    print("=====PART %s=====" % name, flush=True)
-    try:
-        fn()
-    except BaseException:
-        traceback.print_exc()
-    import sys; sys.stdout.flush(); sys.stderr.flush()
 import numpy as np
 import tensorflow as tf
 import keras
@@ -208,10 +201,8 @@ WARN_ONLY = {"steps_per_epoch"}
 
 
 def _parts(out: str) -> dict:
-    """Split the output at the markers; the start-up logs before the first marker go with every part."""
-    pieces = _PART.split(out)
-    head, rest = pieces[0], pieces[1:]
-    return {rest[i]: head + rest[i + 1] for i in range(0, len(rest), 2)}
+    """The output split at the case markers; start-up logs before the first marker go with every part."""
+    return split_cases(out, with_head=True)
 
 
 _CACHE: dict = {}

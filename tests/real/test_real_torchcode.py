@@ -9,21 +9,14 @@ import pytest
 
 from dnnfix.testing import assert_matches, assert_silent, diagnose
 
+from ._harness import CASE_PRELUDE, split_cases
+
 pytestmark = pytest.mark.framework
 
-PRELUDE = """
-import sys, traceback
+PRELUDE = CASE_PRELUDE + """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-def case(name, fn):
-    print(f"===== {name} =====", flush=True)
-    try:
-        fn()
-    except BaseException:
-        traceback.print_exc(file=sys.stdout)
-    sys.stdout.flush()
 """
 
 OWN = ("torch.device-mismatch", "torch.shape-mismatch", "torch.dtype-mismatch", "torch.cuda.device-side-assert",
@@ -31,11 +24,7 @@ OWN = ("torch.device-mismatch", "torch.shape-mismatch", "torch.dtype-mismatch", 
        "torch.autograd.backward-twice", "torch.cuda.oom")
 
 
-def _split(out: str) -> dict:
-    parts = re.split(r"^===== (\S+) =====$", out, flags=re.M)
-    got = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
-    assert got, out[-3000:]
-    return got
+_split = split_cases
 
 
 def _check(segments: dict, name: str, cause: str, **kw):

@@ -11,28 +11,17 @@ import pytest
 
 from dnnfix.testing import assert_matches, diagnose
 
+from ._harness import CASE_PRELUDE, split_cases
+
 pytestmark = pytest.mark.framework
 
-PRELUDE = """
-import os, sys, traceback
+PRELUDE = CASE_PRELUDE + """
+import os
 import torch
-
-def case(name, fn):
-    print(f"===== {name} =====", flush=True)
-    try:
-        fn()
-    except BaseException:
-        traceback.print_exc(file=sys.stdout)
-    sys.stdout.flush()
-    sys.stderr.flush()
 """
 
 
-def _split(out: str) -> dict:
-    parts = re.split(r"^===== (\S+) =====$", out, flags=re.M)
-    got = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
-    assert got, out[-3000:]
-    return got
+_split = split_cases
 
 
 def _cpu_build_or_skip(out: str) -> str:

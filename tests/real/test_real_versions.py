@@ -7,27 +7,17 @@ import pytest
 
 from dnnfix.testing import assert_matches, assert_silent
 
+from ._harness import CASE_PRELUDE, split_cases
+
 pytestmark = pytest.mark.framework
 
-_PART = re.compile(r"^=====PART (\S+)=====$", re.M)
-
 # Each snippet runs in one subprocess and prints every failure's real traceback after a marker line.
-_PRELUDE = """
-import traceback
-def part(name, fn):
-    print("=====PART %s=====" % name, flush=True)
-    try:
-        fn()
-    except BaseException:
-        traceback.print_exc()
-"""
+_PRELUDE = CASE_PRELUDE
 
 
 def _parts(out: str) -> dict:
-    """Split the combined output at the markers; text before the first marker (start-up logs) goes to every part."""
-    pieces = _PART.split(out)
-    head, rest = pieces[0], pieces[1:]
-    return {rest[i]: head + rest[i + 1] for i in range(0, len(rest), 2)}
+    """The output split at the case markers; start-up logs before the first marker go with every part."""
+    return split_cases(out, with_head=True)
 
 
 TF_CODE = _PRELUDE + """
