@@ -56,13 +56,36 @@ def probe_snapshot(quick: bool = True) -> Dict[str, Any]:
 
 def make_facts(inc: Incident, env: Optional[Mapping[str, Any]], probed: bool = False) -> Facts:
     snap = dict(env or {})
-    if probed and snap:
-        # A live probe describes this machine; if the text plainly comes from another OS, don't mix them.
-        text_os = inc.facts.get("os")
-        snap_os = (snap.get("os") or {}).get("system") if isinstance(snap.get("os"), dict) else None
-        if text_os and snap_os and text_os != snap_os:
-            snap = {}
+    if probed and snap and not from_this_machine(inc, snap):
+        snap = {}
     return Facts(snapshot=snap, text=inc.facts, derived=derive(snap))
+
+
+def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
+    """Whether a pasted failure plausibly happened here, so that this machine's probe may speak for it.
+
+    A paste from a colleague or an issue tracker names files that do not exist here, another OS or another
+    Python: then facts about this machine would mislead, and the text is diagnosed alone.
+    """
+    import os
+
+    text_os = inc.facts.get("os")
+    snap_os = (snap.get("os") or {}).get("system") if isinstance(snap.get("os"), Mapping) else None
+    if text_os and snap_os and text_os != snap_os:
+        return False
+    text_py = inc.facts.get("python")
+    snap_py = (snap.get("python") or {}).get("version") if isinstance(snap.get("python"), Mapping) else None
+    if text_py and snap_py and not str(snap_py).startswith(str(text_py) + "."):
+        return False
+    installed = snap.get("packages") if isinstance(snap.get("packages"), Mapping) else {}
+    for name, said in (inc.facts.get("versions") or {}).items():
+        have = installed.get(name) or (installed.get("tensorflow-cpu") if name == "tensorflow" else None)
+        if have and str(have).split(".")[0] != str(said).split(".")[0]:
+            return False  # the paste names another major release than the one installed here
+    paths = [fr.file for fr in inc.frames if os.path.isabs(fr.file)][:20]
+    if paths and not any(os.path.exists(p) for p in paths):
+        return False
+    return True
 
 
 def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional[int]) -> Diagnosis:

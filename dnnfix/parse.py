@@ -43,6 +43,15 @@ _PKG = re.compile(r"(?:site|dist)-packages[\\/](?P<pkg>[A-Za-z_][\w.-]*)")
 _STDLIB = re.compile(r"[\\/]lib[\\/]python3?\.?\d*[\\/](?P<mod>\w+)")
 _PYVER = re.compile(r"python(?P<v>3\.\d{1,2})\b|python3(?P<w>\d{1,2})[\\/]", re.I)
 
+# "tensorflow==2.15.0", "TensorFlow 2.15", "torch 2.1.0+cu121", "keras version: 3.3.3"
+_VERSION_SAID = re.compile(
+    r"\b(?P<pkg>tensorflow(?:-gpu|-cpu)?|torch|pytorch|keras|jaxlib|jax|numpy)\b(?:\s*(?:==|>=|version\s*[:=]?|v)\s*|\s+)"
+    r"['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)\b", re.I)
+# an interactive session: >>> tf.__version__ / '1.15.5'
+_REPL_VERSION = re.compile(r"\b(?P<mod>tf|tensorflow|torch|keras|np|numpy|jax)\.__version__\s*\)?\s*\n\s*(?:Out\[\d+\]:\s*)?['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:[+.\w-]*))['\"]?\s*$", re.M)
+_PKG_ALIAS = {"tf": "tensorflow", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow", "pytorch": "torch",
+              "np": "numpy"}
+
 _USER_HINTS = ("<ipython-input-", "/content/", "<string>", "<stdin>", "/tmp/ipykernel_", "\\Temp\\ipykernel_", "<module>")
 
 
@@ -216,6 +225,15 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     pk = [p for p in inc.packages if p not in ("user", "stdlib")]
     if pk:
         facts["packages"] = pk
+    versions = {}
+    for m in _VERSION_SAID.finditer(sample):
+        name = _PKG_ALIAS.get(m.group("pkg").lower(), m.group("pkg").lower())
+        versions.setdefault(name, m.group("ver"))
+    for m in _REPL_VERSION.finditer(sample):
+        name = _PKG_ALIAS.get(m.group("mod").lower(), m.group("mod").lower())
+        versions.setdefault(name, m.group("ver"))
+    if versions:
+        facts["versions"] = versions  # text.versions.tensorflow ...: versions the paste itself states
 
 
 def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:

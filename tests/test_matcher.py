@@ -100,3 +100,20 @@ def test_terminal_wrapped_paste_is_rejoined():
            "expected version 1 instead. Hint: the backtrace further above shows the operation that failed.")
     wrapped = "\n".join(msg[i:i + 72] for i in range(0, len(msg), 72))
     assert_matches(wrapped, "torch.autograd.inplace-modified")
+
+
+def test_a_live_probe_speaks_only_for_pastes_from_this_machine(tmp_path):
+    """This machine's facts are dropped for a paste naming another OS, Python, framework release or absent files."""
+    from dnnfix.api import from_this_machine
+    from dnnfix.parse import parse_text
+
+    here = tmp_path / "train.py"
+    here.write_text("")
+    snap = {"os": {"system": "Linux"}, "python": {"version": "3.11.7"}, "packages": {"tensorflow-cpu": "2.21.0"}}
+    local = parse_text(f'Traceback (most recent call last):\n  File "{here}", line 1, in <module>\nValueError: x')
+    assert from_this_machine(local, snap)
+    for text in ('  File "C:\\\\Users\\\\a\\\\x.py", line 1, in f\nValueError: x',
+                 '  File "/nowhere/at/all/x.py", line 1, in f\nValueError: x',
+                 ">>> tf.__version__\n'1.15.5'\nAttributeError: 'Tensor' object has no attribute 'numpy'",
+                 '  File "/usr/lib/python3.8/site-packages/x.py", line 1, in f\nValueError: x'):
+        assert not from_this_machine(parse_text(text), snap), text

@@ -128,3 +128,8 @@ def test_parse_never_raises_on_garbage():
 def test_pytest_short_frames():
     inc = parse_text("../.venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1501: in _call_impl\n    return forward_call(*args)\nE   RuntimeError: boom")
     assert inc.frames[0].package == "torch" and inc.frames[0].line == 1501 and inc.final.message == "boom"
+
+
+def test_versions_stated_in_the_paste_become_text_facts():
+    inc = parse_text(">>> tf.__version__\n'1.15.5'\npip install torch==2.1.0+cu121 and Keras version: 3.3.3\n")
+    assert inc.facts["versions"] == {"tensorflow": "1.15.5", "torch": "2.1.0+cu121", "keras": "3.3.3"}
