@@ -1,23 +1,14 @@
 """`dnnfix match` as ../shared/CONTRACT.md specifies: JSON Lines, exit codes, bad input in one sentence."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli import LOADED_CUDNN, dnnfix
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "kb-mini"
-GOOD = ("E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was "
-        "compiled with: 8.1.0.\nUnimplementedError: Graph execution error:\nDNN library is not found.\n")
+GOOD = LOADED_CUDNN
 
-
-def dnnfix(*args, stdin=None, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run([sys.executable, "-m", "dnnfix", *args], input=stdin, capture_output=True, timeout=120, env=e)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 def test_json_lines_one_object_per_input_in_order(tmp_path):

@@ -1,11 +1,10 @@
 """User and team knowledge bases: merge, override, disable; `kb new`; fingerprints; `report`."""
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli import LOADED_CUDNN, dnnfix
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "kb-mini"
@@ -23,15 +22,8 @@ SAME_ELSEWHERE = '''Traceback (most recent call last):
     call._call_and_handle_interrupt(
 lightning.fabric.utilities.exceptions.MisconfigurationException: `val_check_interval` (2.0) must be less than or equal to the number of the training batches (7).
 '''
-LOADED = ("E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was "
-          "compiled with: 8.1.0.\nUnimplementedError: Graph execution error:\nDNN library is not found.\n")
+LOADED = LOADED_CUDNN
 
-
-def dnnfix(*args, stdin=None, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run([sys.executable, "-m", "dnnfix", *args], input=stdin, capture_output=True, timeout=120, env=e)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
 def _match_json(text, *args, env=None):

@@ -63,12 +63,10 @@ def findings(snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None) -> 
 def run(args) -> int:
     t0 = time.perf_counter()
     if args.env:
-        from .match import load_snapshot
+        from .match import snapshot_arg
 
-        try:
-            snapshot = load_snapshot(args.env)
-        except ValueError as e:
-            print(f"dnnfix: {e}", file=sys.stderr)
+        snapshot = snapshot_arg(args.env)
+        if snapshot is None:
             return 2
     else:
         from .. import probe

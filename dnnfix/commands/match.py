@@ -34,6 +34,15 @@ def load_snapshot(path: str) -> dict:
     return data
 
 
+def snapshot_arg(path: str):
+    """The snapshot named on the command line, or None after saying why it cannot be used (exit 2)."""
+    try:
+        return load_snapshot(path)
+    except ValueError as e:
+        print(f"dnnfix: {e}", file=sys.stderr)
+        return None
+
+
 def warn_broken(kb) -> None:
     """One line on stderr when some knowledge-base files were skipped (user folders first)."""
     from ..kbload import builtin_dir
@@ -59,10 +68,8 @@ def run(args) -> int:
         return 2
     env = None
     if args.env:
-        try:
-            env = load_snapshot(args.env)
-        except ValueError as e:
-            print(f"dnnfix: {e}", file=sys.stderr)
+        env = snapshot_arg(args.env)
+        if env is None:
             return 2
     kb = load_kb(getattr(args, "kb", []) or [])
     warn_broken(kb)

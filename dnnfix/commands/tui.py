@@ -45,7 +45,7 @@ def run(args) -> int:
               file=sys.stderr)
         return 2
     from ..readinput import InputError, read_input
-    from .match import load_snapshot
+    from .match import snapshot_arg
 
     text, name = "", args.file
     if name is None and not sys.stdin.isatty():
@@ -67,10 +67,8 @@ def run(args) -> int:
         return 2
     env, env_name = None, ""
     if args.env:
-        try:
-            env, env_name = load_snapshot(args.env), os.path.basename(args.env)
-        except ValueError as e:
-            print(f"dnnfix: {e}", file=sys.stderr)
+        env, env_name = snapshot_arg(args.env), os.path.basename(args.env)
+        if env is None:
             return 2
     from ..tui.app import make_app
 
