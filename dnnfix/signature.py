@@ -106,9 +106,17 @@ def _did_you_mean(word: str, options) -> str:
 def _parser():
     try:
         import re._parser as p  # Python 3.11+
-    except ImportError:  # pragma: no cover
+    except ImportError:  # pragma: no cover - Python 3.10
         import sre_parse as p  # type: ignore
     return p
+
+
+def _constants():
+    try:
+        from re import _constants as c  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_constants as c  # type: ignore
+    return c
 
 
 def _seq_ends_nonword(seq, c) -> bool:
@@ -243,7 +251,7 @@ def literal_keys(pattern: str) -> List[List[str]]:
         parsed = p.parse(pattern, re.I)
     except Exception:
         return []
-    from re import _constants as c  # type: ignore[attr-defined]
+    c = _constants()
 
     words = _required_words(parsed, c, True)
     if words:
@@ -288,7 +296,7 @@ def catastrophic(pattern: str) -> bool:
         parsed = p.parse(pattern, re.I)
     except Exception:
         return False
-    from re import _constants as c  # type: ignore[attr-defined]
+    c = _constants()
 
     def has_unbounded(seq) -> bool:
         return any(_unbounded(op, av, c) or any(has_unbounded(ch) for ch in _children(op, av, c)) for op, av in seq)

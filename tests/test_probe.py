@@ -64,8 +64,12 @@ def test_packages_are_normalised_distribution_names(full):
     """Package names are lowercase with '-' (PEP 503) and include the frameworks installed here."""
     for name in full["packages"]:
         assert name == packages.normalize(name), name
-    assert "torch" in full["packages"]
-    assert any(n.startswith("tensorflow") for n in full["packages"])
+    import importlib.util
+
+    # the frameworks installed in this interpreter are found (the core suite also runs where none is installed)
+    assert ("torch" in full["packages"]) == (importlib.util.find_spec("torch") is not None)
+    assert any(n.startswith("tensorflow") for n in full["packages"]) == (
+        importlib.util.find_spec("tensorflow") is not None)
 
 
 def test_package_versions_agree_with_importlib_metadata(full):

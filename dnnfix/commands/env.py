@@ -125,7 +125,7 @@ def _lines(snap: Dict[str, Any]) -> List[tuple]:
             parts.append(f"also cuDNN {', '.join(others)}")
         rows.append(("CUDA", "; ".join(parts)))
     pk = snap.get("packages") or {}
-    if pk:
+    if "packages" in snap:
         main = [f"{k} {v}" for k, v in pk.items() if not k.startswith(("nvidia-", "cuda-"))]
         rows.append(("Packages", ", ".join(main) or "none of interest"))
         nv = [f"{k} {v}" for k, v in pk.items() if k.startswith(("nvidia-", "cuda-")) and k != "nvidia-ml-py"]
