@@ -45,24 +45,33 @@ def _summary(res):
     return "\n".join(f"{m['path']}: {[(g['cause'], g['score']) for g in m['got']]}" for m in res["misses"])
 
 
+def _wave1_causes():
+    """The canonical causes of wave 1: those listed in kb/causes.yaml before the "added in wave 2" marker."""
+    text = (REPO / "kb" / "causes.yaml").read_text(encoding="utf-8")
+    head = text.split("added in wave 2", 1)[0]
+    return set(yaml.safe_load(head + "\n")["causes"])
+
+
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_every_canonical_cause_has_pastes(name):
-    """Every folder names a known cause with its set's number of pastes; >= 40 negatives.
-
-    The three sets were written for the 56 causes of wave 1; they cover the same causes, each of them canonical.
-    """
+    """Each set covers every wave-1 cause with its set's number of pastes, names only known causes, and keeps
+    >= 35 negatives. (The sets were written for wave 1; pastes that were negatives then and now have a wave-2
+    cause, such as Git-LFS pointers or gated Hugging Face repos, moved to that cause's folder.)"""
     folder = REPO / "tests" / name
     lo, hi = SETS[name]
     known = yaml.safe_load((REPO / "kb" / "causes.yaml").read_text(encoding="utf-8"))["causes"]
-    folders = [d for d in folder.iterdir() if d.is_dir() and d.name != "negatives"]
-    assert len(folders) >= 56
-    for d in folders:
-        assert d.name in known, f"unknown cause folder {d.name}"
+    wave1 = _wave1_causes()
+    assert len(wave1) == 56
+    folders = {d.name: d for d in folder.iterdir() if d.is_dir() and d.name != "negatives"}
+    assert wave1 <= set(folders), f"no {name} pastes for {sorted(wave1 - set(folders))}"
+    for cid, d in folders.items():
+        assert cid in known, f"unknown cause folder {cid}"
         n = len(list(d.glob("*.txt")))
-        assert lo <= n <= hi, f"{d.name}: {n} pastes"
-    first = {d.name for d in (REPO / "tests" / "heldout").iterdir() if d.is_dir() and d.name != "negatives"}
-    assert {d.name for d in folders} == first
-    assert len(list((folder / "negatives").glob("*.txt"))) >= 40
+        if cid in wave1:
+            assert lo <= n <= hi, f"{cid}: {n} pastes"
+        else:
+            assert n >= 1
+    assert len(list((folder / "negatives").glob("*.txt"))) >= 35
 
 
 def test_no_new_miss(heldout):
