@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from .facts import Facts
 from .matcher import Match, match_incident
@@ -88,10 +88,16 @@ def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
     return True
 
 
-def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional[int]) -> Diagnosis:
+def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional[int],
+            line_map: Optional[Callable[[int], Optional[int]]] = None) -> Diagnosis:
     from .normalize import fingerprint
 
     matches = match_incident(inc, kb, facts)
+    if line_map is not None:  # a reduced huge log: evidence names the line of the real file
+        import dataclasses
+
+        for m in matches:
+            m.evidence = [dataclasses.replace(e, line=line_map(e.line)) if e.line else e for e in m.evidence]
     if top is not None:
         matches = matches[:top]
     aliases = facts.aliases()
@@ -127,7 +133,8 @@ def family_text(inc: Incident, kb) -> str:
 
 def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: bool = False, kb=None,
                   kb_paths: Sequence[str] = (), top: Optional[int] = None, name: str = "-",
-                  truncated: bool = False, env_is_probe: bool = False) -> Diagnosis:
+                  truncated: bool = False, env_is_probe: bool = False,
+                  line_map: Optional[Callable[[int], Optional[int]]] = None) -> Diagnosis:
     from .kbload import load_kb
     from .parse import parse_text
 
@@ -137,7 +144,7 @@ def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: 
     probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
-    return _finish(name, inc, make_facts(inc, env, probed), kb, t0, top)
+    return _finish(name, inc, make_facts(inc, env, probed), kb, t0, top, line_map)
 
 
 def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[Mapping[str, Any]] = None,

@@ -1,42 +1,126 @@
-"""Reading pasted input safely: files, stdin, huge logs, binary and undecodable data.
+"""Reading pasted input safely: files, stdin, compressed logs, huge logs, binary and undecodable data.
 
 A huge log keeps its head, its tail (where the final error is), and the lines in between that look like
-errors or native log lines, so the decisive start-up line printed 100 MB earlier is still seen. Memory and
-time stay bounded whatever the size.
+errors or native log lines, so the decisive start-up line printed 100 MB earlier is still seen. The file is
+streamed in blocks; one pass over each block's bytes finds the candidate lines (a multi-pattern automaton
+from `ahocorasick_rs` when it is installed, else `bytes.find` per marker), so ordinary lines cost no Python
+work. Memory stays bounded whatever the size, and every kept line keeps its real line number in the file
+(`Text.line_map`), so evidence quotes "line 2260418" of the log, not of the reduced text.
 """
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections import deque
-from dataclasses import dataclass
-from typing import BinaryIO, Optional
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, List, Optional, Tuple
 
-CHUNK = 1 << 20
-SMALL = 8 << 20  # read whole up to this size
-HEAD = 1 << 20
-TAIL = 4 << 20
-MIDDLE_MAX = 3 << 20
-# Lines worth keeping from the middle of a huge log: errors, native log lines at W/E/F, GPU stack words.
-_SALIENT = re.compile(
-    rb"Error|Exception|Traceback|error:|FATAL|Fatal|Killed|Aborted|Illegal instruction|Segmentation fault|"
-    rb"CUDA|CuDNN|cuDNN|cudnn|CUDNN|cuBLAS|CUBLAS|NCCL|libcu|dlopen|driver|Driver|out of memory|OOM|"
-    rb"(?m:^[WEF]\d{4} )|\] (?:W|E) |: [WEF] [\w/]+\.cc")
+CHUNK = 1 << 20  # read block
+SMALL = 2 << 20  # read whole up to this size
+# A reduced log is what the matcher reads line by line: ~20,000 lines at most keeps a 1 GB log in ~1 s.
+HEAD = 256 << 10
+TAIL = 1 << 20
+MIDDLE_MAX = 1 << 20  # error-like middle lines: the first half and the last half of this budget
+LONG_LINE = 16 << 10  # a kept middle line is cut to this length
+
+# Markers of lines worth keeping from the middle of a huge log: errors, native log lines at W/E/F, GPU stack
+# words, NaN losses, missing libraries. Plain byte strings, so that one multi-pattern pass finds them all.
+MARKERS: Tuple[bytes, ...] = (
+    b"Error", b"Exception", b"Traceback", b"error:", b"FATAL", b"Fatal", b"Killed", b"Aborted",
+    b"Illegal instruction", b"Segmentation fault", b"CUDA", b"CuDNN", b"cuDNN", b"cudnn", b"CUDNN", b"cuBLAS",
+    b"CUBLAS", b"NCCL", b"libcu", b"dlopen", b"driver", b"Driver", b"out of memory", b"OOM", b"] W ", b"] E ",
+    b"NaN", b": nan", b"=nan", b"not found", b"GLIBC", b"Could not", b"could not", b"Unable to", b"unable to",
+)
+# glog lines at W/E/F ("E1204 10:11:12.345 ...") and "...: E tensorflow/x.cc" lines: a marker, then a check
+_GLOG_MARKERS = (b"\nW0", b"\nW1", b"\nE0", b"\nE1", b"\nF0", b"\nF1")
+_GLOG = re.compile(rb"[WEF]\d{4} ")
+_CC_MARKERS = (b": W ", b": E ", b": F ")
+_CC = re.compile(rb": [WEF] [\w/]+\.cc")
+
+
+class _Finder:
+    """Start offsets of the lines of a block that hold a marker, in order, each line once."""
+
+    def __init__(self) -> None:
+        self._pats = MARKERS + _GLOG_MARKERS + _CC_MARKERS
+        self._n_plain = len(MARKERS)
+        self._n_glog = len(_GLOG_MARKERS)
+        self._ac = None
+        if not os.environ.get("DNNFIX_NO_AHOCORASICK"):
+            try:
+                import ahocorasick_rs
+
+                self._ac = ahocorasick_rs.BytesAhoCorasick(list(self._pats))
+            except Exception:  # not installed, or an incompatible release: the plain finder below
+                self._ac = None
+
+    @property
+    def engine(self) -> str:
+        return "ahocorasick_rs" if self._ac is not None else "bytes.find"
+
+    def _hits(self, block: bytes):
+        """(start, end, kind) of marker occurrences: kind 0 plain, 1 glog (verify), 2 .cc (verify)."""
+        ng = self._n_plain + self._n_glog
+        if self._ac is not None:
+            for idx, s, e in self._ac.find_matches_as_indexes(block):
+                yield s, e, 0 if idx < self._n_plain else (1 if idx < ng else 2)
+            return
+        hits = []
+        for idx, pat in enumerate(self._pats):
+            kind = 0 if idx < self._n_plain else (1 if idx < ng else 2)
+            find = block.find
+            i = find(pat)
+            while i >= 0:
+                hits.append((i, i + len(pat), kind))
+                # the next occurrence on a later line only: one hit per line is enough
+                j = block.find(b"\n", i + len(pat))
+                if j < 0:
+                    break
+                i = find(pat, j)
+        hits.sort()
+        yield from hits
+
+    def line_starts(self, block: bytes) -> List[int]:
+        out: List[int] = []
+        line_end = -1  # end of the last kept line (offset of its newline)
+        if block[:1] in (b"W", b"E", b"F") and _GLOG.match(block, 0):
+            out.append(0)
+            line_end = block.find(b"\n")
+            if line_end < 0:
+                return out
+        for s, e, kind in self._hits(block):
+            if kind == 1:
+                s += 1  # the marker starts at the newline before the line
+                if s <= line_end or not _GLOG.match(block, s):
+                    continue
+            elif s <= line_end:
+                continue
+            elif kind == 2 and not _CC.match(block, s):
+                continue
+            start = block.rfind(b"\n", 0, s) + 1
+            out.append(start)
+            line_end = block.find(b"\n", e)
+            if line_end < 0:
+                break
+        return out
+
+
+_FINDER: Optional[_Finder] = None
+
+
+def finder() -> _Finder:
+    global _FINDER
+    if _FINDER is None:
+        _FINDER = _Finder()
+    return _FINDER
 
 
 def salient_lines(block: bytes):
-    """The whole lines of `block` that hold an error-like word, each once, in order (linear time)."""
-    pos = 0
-    n = len(block)
-    while pos < n:
-        m = _SALIENT.search(block, pos)
-        if not m:
-            return
-        start = block.rfind(b"\n", 0, m.start()) + 1
-        end = block.find(b"\n", m.end())
-        end = n if end < 0 else end + 1
-        yield block[start:end]
-        pos = end
+    """The whole lines of `block` that hold an error-like marker, each once, in order."""
+    for start in finder().line_starts(block):
+        end = block.find(b"\n", start)
+        yield block[start:] if end < 0 else block[start:end + 1]
 
 
 class InputError(Exception):
@@ -49,6 +133,26 @@ class Text:
     size: int
     truncated: bool = False
     replaced: int = 0  # undecodable bytes replaced
+    # for a reduced huge log: (line of the text, real line of the file) at each place the numbering jumps
+    segments: List[Tuple[int, int]] = field(default_factory=list)
+    compression: str = ""  # gzip | bzip2 | xz | zstd when the input was compressed
+
+    @property
+    def line_map(self) -> Optional[Callable[[int], Optional[int]]]:
+        """Text line (1-based) -> line of the original input, or None when they are the same."""
+        if not self.segments:
+            return None
+        starts = [s[0] for s in self.segments]
+        segs = self.segments
+
+        def real(n: int) -> Optional[int]:
+            i = bisect.bisect_right(starts, n) - 1
+            if i < 0:
+                return n
+            base_out, base_real = segs[i]
+            return base_real + (n - base_out) if base_real else None
+
+        return real
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -71,58 +175,210 @@ def _decode(data: bytes) -> Text:
         return Text(s, len(data), replaced=s.count("\ufffd"))
 
 
+# ---------------------------------------------------------------- compressed input (by magic bytes)
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def compression_of(head: bytes) -> str:
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return ""
+
+
+def _decompressing(fh: BinaryIO, kind: str, name: str) -> BinaryIO:
+    if kind == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        import bz2
+
+        return bz2.BZ2File(fh, "rb")  # type: ignore[return-value]
+    if kind == "xz":
+        import lzma
+
+        return lzma.LZMAFile(fh, "rb")  # type: ignore[return-value]
+    try:
+        import zstandard
+    except ImportError:
+        raise InputError(f"{name} is zstd-compressed; reading it needs the zstandard package: pip install zstandard") from None
+    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)  # type: ignore[return-value]
+
+
+class _Peek:
+    """A binary stream with its first bytes already read (to sniff compression) put back in front."""
+
+    def __init__(self, fh: BinaryIO, first: bytes) -> None:
+        self.fh, self.first = fh, first
+
+    def read(self, n: int = -1) -> bytes:
+        if self.first:
+            b, self.first = self.first, b""
+            return b
+        return self.fh.read(n)
+
+
+def _reader(fh: BinaryIO, name: str):
+    """A read(n) function that decompresses when the stream is compressed, and the compression's name."""
+    first = fh.read(8)
+    kind = compression_of(first)
+    src: BinaryIO = _Peek(fh, first)  # type: ignore[assignment]
+    if not kind:
+        return src.read, ""
+    dec = _decompressing(src, kind, name)
+
+    def read(n: int) -> bytes:
+        try:
+            return dec.read(n)
+        except InputError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as e:  # corrupt or cut compressed data
+            raise InputError(f"{name}: damaged {kind} data ({e})") from None
+
+    return read, kind
+
+
+# ---------------------------------------------------------------- reading
 def read_stream(fh: BinaryIO, name: str) -> Text:
-    first = fh.read(CHUNK)
+    read, kind = _reader(fh, name)
+    first = b""
+    while len(first) < CHUNK:  # a decompressor may return less than asked
+        b = read(CHUNK - len(first))
+        if not b:
+            break
+        first += b
     if _looks_binary(first):
-        raise InputError(f"{name} looks like binary data, not text (a traceback or log is expected)")
+        what = f"{kind}-compressed binary data" if kind else "binary data"
+        raise InputError(f"{name} looks like {what}, not text (a traceback or log is expected)")
     buf = [first]
     total = len(first)
     while total <= SMALL:
-        b = fh.read(CHUNK)
+        b = read(CHUNK)
         if not b:
-            data = b"".join(buf)
-            return _decode(data)
+            t = _decode(b"".join(buf))
+            t.compression = kind
+            return t
         buf.append(b)
         total += len(b)
-    # Huge: keep head, salient middle lines, and a tail ring.
-    data = b"".join(buf)
+    t = _reduce(b"".join(buf), read, total)
+    t.compression = kind
+    return t
+
+
+def _reduce(data: bytes, read, total: int) -> Text:
+    """Huge input: the head, the error-like lines of the middle (with their line numbers), the tail."""
     head = data[:HEAD]
-    head = head[: head.rfind(b"\n") + 1] or head
-    rest = data[HEAD:]
-    middle: deque = deque()
-    mid_bytes = 0
-    tail: deque = deque()
+    cut = head.rfind(b"\n") + 1
+    head = head[:cut] if cut else head + b"\n"  # one line longer than HEAD: cut (and end) it
+    rest = data[cut:] if cut else data[HEAD:]
+    del data
+    head_lines = head.count(b"\n")
+    find = finder()
+
+    half = MIDDLE_MAX // 2
+    first_part: List[Tuple[int, bytes]] = []  # the first error-like lines, up to half the budget
+    first_bytes = 0
+    last_part: deque = deque()  # then a ring of the latest ones
+    last_bytes = 0
+    seen: set = set()  # kept line texts: a line repeated a million times is kept once
+
+    def keep(lineno: int, line: bytes) -> None:
+        nonlocal first_bytes, last_bytes
+        if len(line) > LONG_LINE:
+            line = line[:LONG_LINE] + b"\n"
+        if line in seen:
+            return
+        seen.add(line)
+        if first_bytes < half:
+            first_part.append((lineno, line))
+            first_bytes += len(line)
+            return
+        last_part.append((lineno, line))
+        last_bytes += len(line)
+        while last_bytes > half:
+            _, old = last_part.popleft()
+            last_bytes -= len(old)
+            seen.discard(old)
+
+    def scan(block: bytes, lineno: int) -> None:
+        """Keep the error-like lines of `block` (whole lines), whose first line is `lineno`."""
+        pos = 0
+        for start in find.line_starts(block):
+            lineno += block.count(b"\n", pos, start)
+            end = block.find(b"\n", start)
+            end = len(block) if end < 0 else end + 1
+            line = block[start:end]
+            keep(lineno, line if line.endswith(b"\n") else line + b"\n")
+            pos = start
+
+    tail: deque = deque()  # (block, its first line number)
     tail_bytes = 0
+    next_line = head_lines + 1
 
-    def push_tail(block: bytes) -> None:
-        nonlocal tail_bytes, mid_bytes
-        tail.append(block)
+    def push(block: bytes) -> None:
+        nonlocal tail_bytes, next_line
+        tail.append((block, next_line))
         tail_bytes += len(block)
-        while tail_bytes - len(tail[0]) >= TAIL:
-            old = tail.popleft()
+        next_line += block.count(b"\n")
+        while tail_bytes - len(tail[0][0]) >= TAIL:
+            old, at = tail.popleft()
             tail_bytes -= len(old)
-            for line in salient_lines(old):
-                middle.append(line if line.endswith(b"\n") else line + b"\n")
-                mid_bytes += len(line)
-                while mid_bytes > MIDDLE_MAX:
-                    mid_bytes -= len(middle.popleft())
+            scan(old, at)
 
-    push_tail(rest)
+    carry = rest
     while True:
-        b = fh.read(CHUNK)
+        b = read(CHUNK)
         if not b:
             break
         total += len(b)
-        push_tail(b)
-    tail_data = b"".join(tail)
-    cut = tail_data.find(b"\n")
-    if 0 <= cut < len(tail_data) - 1:
-        tail_data = tail_data[cut + 1:]
+        carry += b
+        if len(carry) < CHUNK:
+            continue
+        nl = carry.rfind(b"\n") + 1
+        if nl == 0 and len(carry) < 4 * CHUNK:
+            continue  # a very long line: wait for its end a little
+        if nl == 0:
+            nl = len(carry)
+        push(carry[:nl])
+        carry = carry[nl:]
+    if carry:
+        push(carry if carry.endswith(b"\n") else carry + b"\n")
+    tail_data = b"".join(blk for blk, _ in tail)
+    tail_first = tail[0][1] if tail else next_line
+    middle = first_part + list(last_part)
     omitted = total - len(head) - len(tail_data)
-    note = f"[... dnnfix kept the head, the tail and {len(middle)} error-like lines of {omitted} omitted bytes ...]\n".encode()
-    t = _decode(head + b"".join(middle) + note + tail_data)
-    t.size, t.truncated = total, True
+    note = (f"[... dnnfix kept the head, the tail and {len(middle)} error-like lines of {omitted} omitted bytes, "
+            f"lines {head_lines + 1}-{tail_first - 1} ...]\n").encode()
+    segments: List[Tuple[int, int]] = [(1, 1)]
+    out_line = head_lines + 1
+    for lineno, _ in middle:
+        if segments[-1][1] + (out_line - segments[-1][0]) != lineno:
+            segments.append((out_line, lineno))
+        out_line += 1
+    segments.append((out_line, 0))  # the note is no line of the file
+    segments.append((out_line + 1, tail_first))
+    t = _decode(b"".join([head, *(ln for _, ln in middle), note, tail_data]))
+    t.size, t.truncated, t.segments = total, True, segments
     return t
+
+
+def open_input(name: str) -> BinaryIO:
+    """Open a FILE argument for reading bytes; raises InputError with a one-sentence reason."""
+    if os.path.isdir(name):
+        raise InputError(f"{name} is a directory; give a file (or several)")
+    try:
+        return open(name, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{name} is a directory; give a file (or several)") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read ({e.strerror or e})") from None
 
 
 def read_input(name: str, stdin: Optional[BinaryIO] = None) -> Text:
@@ -131,19 +387,9 @@ def read_input(name: str, stdin: Optional[BinaryIO] = None) -> Text:
         import sys
 
         fh = stdin if stdin is not None else sys.stdin.buffer
-        t = read_stream(fh, "standard input")
-    else:
-        if os.path.isdir(name):
-            raise InputError(f"{name} is a directory; give a file (or several)")
+        return read_stream(fh, "standard input")
+    with open_input(name) as fh:
         try:
-            with open(name, "rb") as fh:
-                t = read_stream(fh, name)
-        except FileNotFoundError:
-            raise InputError(f"{name}: no such file") from None
-        except PermissionError:
-            raise InputError(f"{name}: permission denied") from None
-        except IsADirectoryError:
-            raise InputError(f"{name} is a directory; give a file (or several)") from None
+            return read_stream(fh, name)
         except OSError as e:
             raise InputError(f"{name}: cannot read ({e.strerror or e})") from None
-    return t

@@ -97,7 +97,7 @@ def run(args) -> int:
         if t.replaced:
             print(f"dnnfix: {name}: {t.replaced} undecodable byte(s) replaced; the rest was analysed", file=sys.stderr)
         d = diagnose_text(t.text, env=env if env is not None else snapshot, kb=kb, name=name,
-                          truncated=t.truncated, env_is_probe=env is None)
+                          truncated=t.truncated, env_is_probe=env is None, line_map=t.line_map)
         if args.json:
             if args.top:
                 d.matches = d.matches[: args.top]
