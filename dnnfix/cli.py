@@ -10,7 +10,7 @@ import os
 import sys
 from typing import List, Optional
 
-COMMANDS = ("match", "env", "doctor", "explain", "kb", "tui", "run", "report")
+COMMANDS = ("match", "scan", "env", "doctor", "explain", "kb", "tui", "run", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -214,7 +214,10 @@ class _Peek:
 
     def read(self, n: int = -1) -> bytes:
         if self.first:
-            b, self.first = self.first, b""
+            if n is None or n < 0:
+                b, self.first = self.first + self.fh.read(), b""
+            else:
+                b, self.first = self.first[:n], self.first[n:]
             return b
         return self.fh.read(n)
 
@@ -328,26 +331,36 @@ def _reduce(data: bytes, read, total: int) -> Text:
             tail_bytes -= len(old)
             scan(old, at)
 
-    carry = rest
+    def blocks(carry: bytes, final: bool) -> bytes:
+        """Push whole-line blocks of about CHUNK bytes; return the unfinished rest."""
+        while len(carry) >= CHUNK or (final and carry):
+            nl = carry.rfind(b"\n", 0, CHUNK) + 1 or carry.find(b"\n", CHUNK) + 1
+            if nl == 0:
+                if not final and len(carry) < 4 * CHUNK:
+                    break  # a very long line: wait a little for its end
+                nl = len(carry)
+            push(carry[:nl])
+            carry = carry[nl:]
+        return carry
+
+    carry = blocks(rest, False)
     while True:
         b = read(CHUNK)
         if not b:
             break
         total += len(b)
-        carry += b
-        if len(carry) < CHUNK:
-            continue
-        nl = carry.rfind(b"\n") + 1
-        if nl == 0 and len(carry) < 4 * CHUNK:
-            continue  # a very long line: wait for its end a little
-        if nl == 0:
-            nl = len(carry)
-        push(carry[:nl])
-        carry = carry[nl:]
-    if carry:
-        push(carry if carry.endswith(b"\n") else carry + b"\n")
+        carry = blocks(carry + b, False)
+    if carry and not carry.endswith(b"\n"):
+        carry += b"\n"
+    blocks(carry, True)
     tail_data = b"".join(blk for blk, _ in tail)
     tail_first = tail[0][1] if tail else next_line
+    if len(tail_data) > TAIL:  # the tail proper: its last TAIL bytes from a line start
+        cut = tail_data.find(b"\n", len(tail_data) - TAIL) + 1
+        if 0 < cut < len(tail_data):
+            scan(tail_data[:cut], tail_first)
+            tail_first += tail_data.count(b"\n", 0, cut)
+            tail_data = tail_data[cut:]
     middle = first_part + list(last_part)
     omitted = total - len(head) - len(tail_data)
     note = (f"[... dnnfix kept the head, the tail and {len(middle)} error-like lines of {omitted} omitted bytes, "
