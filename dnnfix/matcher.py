@@ -9,11 +9,11 @@
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from . import rx
 from .facts import Facts, test_fact
 from .kbload import KnowledgeBase
 from .model import Incident
@@ -56,6 +56,9 @@ class Match:
 _DIGITS = re.compile(r"\d")
 
 
+_MAX_JOINED = 8000
+
+
 def _shape(s: str) -> str:
     return _DIGITS.sub("0", s)
 
@@ -70,7 +73,8 @@ class _Corpus:
         self.message_idx: List[int] = []
         for e in inc.exceptions:
             if "\n" in e.message:
-                lines.append(" ".join(x.strip() for x in e.message.split("\n")))
+                # capped like any input line (normalize.py): a huge message must not cost more than its start
+                lines.append(" ".join(x.strip() for x in e.message.split("\n"))[:_MAX_JOINED])
                 linenos.append(e.lineno_in_text or 0)
                 self.message_idx.append(len(lines) - 1)
         # hard-wrapped pastes (terminal or mail width): many lines share one exact length; rejoin each such
@@ -102,18 +106,13 @@ class _Corpus:
                         break
         self.lines = lines
         self.linenos = linenos
-        self.joined = "\n".join(lines)
-        self.offsets: List[int] = []
-        pos = 0
-        for ln in lines:
-            self.offsets.append(pos)
-            pos += len(ln) + 1
         self.lower = [ln.lower() for ln in lines]
         words: Dict[str, List[int]] = {}
         for i, ll in enumerate(self.lower):
             for w in set(WORD.findall(ll)):
                 words.setdefault(w, []).append(i)
         self.words = words
+        self._union: Dict[Tuple[str, ...], List[int]] = {}
         msg_lines = set(self.message_idx)
         for e in inc.exceptions:
             if e.lineno_in_text:
@@ -124,7 +123,14 @@ class _Corpus:
     def candidates(self, cl: Clause) -> Sequence[int]:
         if cl.keys:
             # a phrase's words may drift; a regex has one key per top-level alternative: any of them may hold
-            idx = sorted(set().union(*(self.words.get(k, ()) for k in cl.keys)))
+            idx = self._union.get(cl.keys)
+            if idx is None:
+                lists = [self.words[k] for k in cl.keys if k in self.words]
+                if len(lists) == 1:
+                    idx = lists[0]  # already in line order
+                else:
+                    idx = sorted(set().union(*lists)) if lists else []
+                self._union[cl.keys] = idx
         else:
             idx = range(len(self.lines))
         if cl.where == "message":
@@ -132,16 +138,6 @@ class _Corpus:
         if cl.where == "log":
             return [i for i in idx if i in self.log_lines]
         return idx
-
-
-_RX_CACHE: Dict[Tuple[str, int], "re.Pattern[str]"] = {}
-
-
-def _rx(pattern: str, flags: int = 0) -> "re.Pattern[str]":
-    r = _RX_CACHE.get((pattern, flags))
-    if r is None:
-        r = _RX_CACHE[(pattern, flags)] = re.compile(pattern, re.I | flags)
-    return r
 
 
 def _quote(s: str, limit: int = 160, start: int = 0, end: int = 0) -> str:
@@ -162,34 +158,14 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         cands = corpus.candidates(cl)
         if not cands:
             return None  # no line holds the clause's word: nothing to compile or search
-        if isinstance(cands, range) and len(cands) > 16:
-            # no key word: one scan over the whole text instead of one call per line
-            m = _rx(cl.pattern, re.M).search(corpus.joined)
-            if m is None:
-                return None
-            i = bisect.bisect_right(corpus.offsets, m.start()) - 1
-            line_start = corpus.offsets[i]
-            m2 = _rx(cl.pattern).search(corpus.lines[i])  # the same match, within its own line
-            if m2 is not None:
-                m = m2
-            else:  # a match that spans lines: quote from where it starts
-                line_start = 0
-            for k, v in m.groupdict().items():
-                if v is not None and k not in captures:
-                    captures[k] = v
-            start = m.start() - (0 if m2 is not None else line_start)
-            return Evidence("regex", _quote(corpus.lines[i], start=max(0, start), end=max(0, start) + (m.end() - m.start())),
-                            corpus.linenos[i] or None, cl.weight)
-        rx = _rx(cl.pattern)
-        for i in cands:
-            m = rx.search(corpus.lines[i])
-            if m:
-                for k, v in m.groupdict().items():
-                    if v is not None and k not in captures:
-                        captures[k] = v
-                return Evidence("regex", _quote(corpus.lines[i], start=m.start(), end=m.end()),
-                                corpus.linenos[i] or None, cl.weight)
-        return None
+        found = rx.compiled(cl.pattern).search_lines(corpus.lines, cands)
+        if found is None:
+            return None
+        i, m = found
+        for k, v in m.groups.items():
+            if v is not None and k not in captures:
+                captures[k] = v
+        return Evidence("regex", _quote(corpus.lines[i], start=m.start, end=m.end), corpus.linenos[i] or None, cl.weight)
     if cl.kind == "phrase":
         from rapidfuzz import fuzz
 

@@ -275,50 +275,20 @@ def literal_keys(pattern: str) -> List[List[str]]:
     return []
 
 
-def _children(op, av, c) -> list:
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-        return [av[2]]
-    if op is c.SUBPATTERN:
-        return [av[-1]] if av[-1] is not None else []
-    if op is c.BRANCH:
-        return list(av[1])
-    return []
+def backtracking_risk(pattern: str) -> str:
+    """Why a pattern must be rejected for its backtracking, or "".
 
+    Exponential forms (nested or ambiguous repeats) are rejected everywhere: without google-re2 every pattern
+    runs on Python's re. Polynomial forms (adjacent repeats over the same characters) only where the pattern
+    needs re anyway (look-arounds, back-references); RE2 runs the others in linear time.
+    """
+    from .backtrack import risk
+    from .rx import needs_backtracking
 
-def _unbounded(op, av, c) -> bool:
-    return op in (c.MAX_REPEAT, c.MIN_REPEAT) and (av[1] == c.MAXREPEAT or av[1] > 100)
-
-
-def catastrophic(pattern: str) -> bool:
-    """True when an unbounded repeat contains another unbounded repeat: (a+)+ style backtracking."""
-    p = _parser()
-    try:
-        parsed = p.parse(pattern, re.I)
-    except Exception:
-        return False
-    c = _constants()
-
-    def has_unbounded(seq) -> bool:
-        return any(_unbounded(op, av, c) or any(has_unbounded(ch) for ch in _children(op, av, c)) for op, av in seq)
-
-    def separator_led(body) -> bool:
-        # a literal separator between repeats is safe: (?:\.\d+)+
-        first = list(body)[:1]
-        if not first:
-            return False
-        op, av = first[0]
-        return op is c.LITERAL or (op is c.SUBPATTERN and av[-1] is not None and list(av[-1])[:1]
-                                   and list(av[-1])[0][0] is c.LITERAL)
-
-    def walk(seq) -> bool:
-        for op, av in seq:
-            if _unbounded(op, av, c) and has_unbounded(av[2]) and not separator_led(av[2]):
-                return True
-            if any(walk(ch) for ch in _children(op, av, c)):
-                return True
-        return False
-
-    return walk(parsed)
+    why = risk(pattern)
+    if not why or (why.startswith("adjacent") and not needs_backtracking(pattern)):
+        return ""
+    return why
 
 
 # ---------------------------------------------------------------- compiler
@@ -433,9 +403,11 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
                 err("DNX118", f"invalid regex: {e.msg} at position {e.pos}", *p, "regex",
                     hint="YAML single quotes keep backslashes as written: regex: '\\d+'")
                 continue
-            if catastrophic(pat):
-                err("DNX119", "regex has nested unbounded repeats and can backtrack catastrophically", *p, "regex",
-                    hint="replace (x+)+ with x+, or bound the inner repeat")
+            why = backtracking_risk(pat)
+            if why:
+                err("DNX119", f"regex can backtrack super-linearly on Python's re: {why}", *p, "regex",
+                    hint="replace (x+)+ with x+, make the alternatives start differently, or put a literal "
+                         "between two repeats of the same characters")
                 continue
             c.pattern = pat
             alts = literal_keys(pat)

@@ -129,24 +129,30 @@ OSError: Unable to open file (file signature not found)
 
 
 def test_h5_signature_not_found_vs_git_lfs_pointer():
-    """A non-HDF5 file behind .h5 is a format problem; the same error next to a Git-LFS pointer is not."""
+    """A non-HDF5 file behind .h5 is a format problem; the same error next to a Git-LFS pointer is a weights file
+    that is not a checkpoint at all (wave 2's model.file.not-a-checkpoint)."""
     assert_matches(H5_NOT_HDF5, SAVE)
     lfs = H5_NOT_HDF5 + ("$ head -3 models/emotion_model.h5\nversion https://git-lfs.github.com/spec/v1\n"
                          "oid sha256:4f1a2b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a\nsize 94371840\n")
-    assert_silent(lfs)
+    assert_matches(lfs, "model.file.not-a-checkpoint")
 
 
 @pytest.mark.parametrize("text", [
     "ValueError: File not found: filepath=models/latest.keras. Please ensure the file is an accessible `.keras` "
     "zip file.",
     "OSError: No file or directory found at ./saved/cnn_v3.h5",
-    "OSError: Unable to open file (truncated file: eof = 33554432, sblock->base_addr = 0, stored_eof = 248007048)",
     "FileNotFoundError: [Errno 2] Unable to synchronously open file (unable to open file: name = 'best.h5', "
     "errno = 2, error message = 'No such file or directory', flags = 0, o_flags = 0)",
 ])
-def test_missing_or_truncated_model_file_is_not_a_format_problem(text):
-    """Missing and half-downloaded model files are ordinary failures: nothing confident."""
+def test_missing_model_file_is_not_a_format_problem(text):
+    """Missing model files are ordinary failures: nothing confident."""
     assert_silent(text)
+
+
+def test_truncated_model_file_is_not_a_checkpoint():
+    """A half-downloaded .h5 is not a Keras format problem but a file that is not the checkpoint it claims to be."""
+    text = "OSError: Unable to open file (truncated file: eof = 33554432, sblock->base_addr = 0, stored_eof = 248007048)"
+    assert_matches(text, "model.file.not-a-checkpoint", confident=False)
 
 
 def test_object_array_vs_kerastensor_conversion():

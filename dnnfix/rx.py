@@ -1,0 +1,188 @@
+"""The regex engine for knowledge-base patterns: RE2 (linear time) where it can, Python's `re` where it must.
+
+RE2 (google-re2) guarantees time linear in the input whatever the pattern, so no paste can stall matching.
+It lacks look-arounds and back-references; the few patterns that use them run on `re`, one line at a time,
+each line cut at RE_LINE_CAP characters, and `kb check` rejects such patterns when they can backtrack badly
+(DNX119). Without google-re2 (a platform with no wheel), or with DNNFIX_REGEX_ENGINE=re, every pattern runs
+that way.
+
+Matching never crosses a line boundary: a pattern is searched in each line (RE2 searches many lines in one
+call with `never_nl`, which keeps `\\s*` and `.` from spilling into the next line).
+"""
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# the longest line handed to Python's re engine (a backtracking engine); RE2 takes lines whole
+RE_LINE_CAP = 2000
+
+_re2_mod = None
+_re2_tried = False
+
+
+def re2_module():
+    """google-re2, or None where it is not installed or does not load."""
+    global _re2_mod, _re2_tried
+    if not _re2_tried:
+        _re2_tried = True
+        if os.environ.get("DNNFIX_REGEX_ENGINE", "").lower() == "re":  # force the fallback (tests, comparisons)
+            return None
+        try:
+            import re2 as mod  # google-re2
+
+            mod.Options  # a different "re2" package has no Options
+            _re2_mod = mod
+        except Exception:
+            _re2_mod = None
+    return _re2_mod
+
+
+def _re2_options(mod, never_nl: bool):
+    o = mod.Options()
+    o.case_sensitive = False
+    o.never_nl = never_nl
+    o.log_errors = False
+    return o
+
+
+def re2_compile(pattern: str, multiline: bool = False):
+    """The RE2 form of a pattern (case-insensitive, never crossing a newline), or None when RE2 cannot take it."""
+    mod = re2_module()
+    if mod is None:
+        return None
+    try:
+        return mod.compile(("(?m)" if multiline else "") + pattern, _re2_options(mod, True))
+    except Exception:
+        return None
+
+
+def needs_backtracking(pattern: str) -> bool:
+    """Whether the pattern uses what RE2 lacks (look-arounds, back-references, ...), so it runs on Python's re.
+
+    Decided by RE2 itself when it is installed, else by the syntax that RE2 is known to reject.
+    """
+    if re2_module() is not None:
+        return re2_compile(pattern) is None
+    return bool(re.search(r"\(\?<?[=!]|\(\?P=|\\[1-9]|\\Z|\\u[0-9a-fA-F]{4}|\{\d{4,}", pattern))
+
+
+class Match:
+    """What the matcher needs of a match: where it is in its line, and the named groups."""
+
+    __slots__ = ("start", "end", "groups")
+
+    def __init__(self, start: int, end: int, groups: Dict[str, Optional[str]]):
+        self.start, self.end, self.groups = start, end, groups
+
+
+class _Fast:
+    """RE2's compiled program called directly on UTF-8 bytes: google-re2's public `search` re-maps every offset
+    in Python, which costs more than the search itself on a short line. Falls back to the public API."""
+
+    __slots__ = ("prog", "names", "unanchored")
+
+    def __init__(self, compiled):
+        self.prog = compiled._regexp
+        self.unanchored = re2_module()._Anchor.UNANCHORED
+        groups = self.prog.NamedCapturingGroups()
+        self.names = [(n.decode() if isinstance(n, bytes) else n, i) for n, i in groups]
+
+    def search(self, text: str) -> Optional[Match]:
+        b = text.encode("utf-8", "surrogatepass")
+        spans = self.prog.Match(self.unanchored, b, 0, len(b))
+        if spans[0][0] < 0:
+            return None
+        if len(b) == len(text):  # ASCII: byte offsets are character offsets
+            return Match(spans[0][0], spans[0][1],
+                         {n: (text[spans[i][0]:spans[i][1]] if spans[i][0] >= 0 else None) for n, i in self.names})
+
+        def char(off: int) -> int:
+            return len(b[:off].decode("utf-8", "ignore"))
+
+        groups = {n: (b[spans[i][0]:spans[i][1]].decode("utf-8", "replace") if spans[i][0] >= 0 else None)
+                  for n, i in self.names}
+        return Match(char(spans[0][0]), char(spans[0][1]), groups)
+
+
+def _fast(compiled):
+    try:
+        f = _Fast(compiled)
+        f.search("")  # the low-level call works on this build
+        return f
+    except Exception:
+        pass
+    return None
+
+
+class Pattern:
+    """One knowledge-base regex, compiled for the engine that suits it."""
+
+    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self._multi = None
+        self._fast = None
+        line = re2_compile(pattern)
+        if line is not None:
+            self.engine = "re2"
+            self._line = line
+            self._fast = _fast(line)
+        else:
+            self.engine = "re"
+            self._line = re.compile(pattern, re.I)
+
+    def search(self, line: str) -> Optional[Match]:
+        """The first match in one line."""
+        if self._fast is not None:
+            return self._fast.search(line)
+        if self.engine == "re" and len(line) > RE_LINE_CAP:
+            line = line[:RE_LINE_CAP]
+        m = self._line.search(line)
+        if m is None:
+            return None
+        return Match(m.start(), m.end(), m.groupdict())
+
+    def _multiline(self):
+        if self._multi is None:
+            multi = re2_compile(self.pattern, multiline=True)
+            self._multi = _fast(multi) or multi
+        return self._multi
+
+    def search_lines(self, lines: Sequence[str], idx: Sequence[int]) -> Optional[Tuple[int, Match]]:
+        """The first line of `idx` (in that order) where the pattern matches: (index, match in that line)."""
+        if self.engine == "re2" and len(idx) > 2:
+            # one linear pass over the selected lines joined; never_nl keeps every match inside one line
+            offsets: List[int] = []
+            parts: List[str] = []
+            pos = 0
+            for i in idx:
+                offsets.append(pos)
+                parts.append(lines[i])
+                pos += len(lines[i]) + 1
+            m = self._multiline().search("\n".join(parts))
+            if m is None:
+                return None
+            if not isinstance(m, Match):  # the public API's match object
+                m = Match(m.start(), m.end(), m.groupdict())
+            k = bisect.bisect_right(offsets, m.start) - 1
+            base = offsets[k]
+            return idx[k], Match(m.start - base, m.end - base, m.groups)
+        for i in idx:
+            m = self.search(lines[i])
+            if m is not None:
+                return i, m
+        return None
+
+
+_CACHE: Dict[str, Pattern] = {}
+
+
+def compiled(pattern: str) -> Pattern:
+    p = _CACHE.get(pattern)
+    if p is None:
+        p = _CACHE[pattern] = Pattern(pattern)
+    return p

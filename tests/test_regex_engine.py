@@ -1,0 +1,124 @@
+"""The regex engine (dnnfix/rx.py) and the backtracking check (dnnfix/backtrack.py, DNX119).
+
+Linear time is by construction (RE2); these tests check the semantics that construction must keep (a match
+never spans lines, positions and groups are those of the line), that both engines agree on the knowledge base,
+and that `kb check` rejects the patterns that would backtrack on Python's re.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dnnfix import rx
+from dnnfix.backtrack import risk
+from dnnfix.signature import backtracking_risk
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("pattern", [
+    r"(a|a)+$",                      # alternatives that match the same text
+    r"(?:cuda\w*)+$",                # the inner repeat eats the next iteration's literal
+    r"(x+)+y",
+    r"(.*a){20}$",                   # a counted repeat of an unbounded one
+    r"GPU\s+(?P<gpu_name>[^\n]*?)\s+x",  # adjacent repeats over the same characters (cubic on spaces)
+    r"[^\n]*\s*False\s*$",
+])
+def test_risky_patterns_are_named(pattern):
+    assert risk(pattern)
+
+
+@pytest.mark.parametrize("pattern", [
+    r"(?:\.\d+)+",                   # a separator the inner repeat cannot eat
+    r"\d+(?:\.\d+)*",
+    r"\S+\s*\d",
+    r"\s*:\s*",
+    r"CUDA\s+error:\s+out\s+of\s+memory",
+    r"(?:\s(?:sm|compute)_\d+){0,24}",
+    r"(?<![\w.-])jaxlib\s*(?:(?:==|:|-)\s*)?(?:version\s*(?::\s*)?)?v?\d+\.\d+",
+])
+def test_safe_patterns_pass(pattern):
+    assert risk(pattern) is None
+
+
+def test_polynomial_only_rejected_where_re_runs_it():
+    """Adjacent repeats are linear on RE2; with a look-behind the pattern needs re, so it is rejected."""
+    assert backtracking_risk(r"GPU\s+(?P<gpu_name>[^\n]*?)\s+x") == ""
+    assert backtracking_risk(r"(?<!x)GPU\s+(?P<gpu_name>[^\n]*?)\s+x")
+    assert backtracking_risk(r"(?:cuda\w*)+$")  # exponential: rejected everywhere
+
+
+def test_kb_check_reports_polynomial_pattern(tmp_path):
+    """A user KB with the polynomial pattern gets a located DNX119 from `dnnfix kb check`."""
+    sig = tmp_path / "signatures" / "local" / "slow.yaml"
+    sig.parent.mkdir(parents=True)
+    sig.write_text(textwrap.dedent("""\
+        id: slow-gpu-name
+        cause: gpu.arch.unsupported
+        title: slow pattern
+        status: test
+        match:
+          - regex: '(?<!x)no\\s+kernel\\s+image\\s+GPU\\s+(?P<gpu_name>[^\\n]*?)\\s+x'
+        """), encoding="utf-8")
+    env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "none"), DNNFIX_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "slow.yaml:6:" in out.stdout and "DNX119" in out.stdout, out.stdout
+
+
+@pytest.mark.skipif(rx.re2_module() is None, reason="google-re2 is not installed")
+def test_builtin_patterns_mostly_run_on_re2():
+    from dnnfix.kbload import load_kb
+
+    pats = {cl.pattern for s in load_kb().signatures for cl in list(s.match) + list(s.against) if cl.kind == "regex"}
+    on_re = [p for p in pats if rx.compiled(p).engine == "re"]
+    assert len(on_re) < 0.06 * len(pats), on_re
+
+
+def test_a_match_never_spans_lines():
+    p = rx.Pattern(r"^\s*False\s*$")
+    lines = ["In [3]: torch.cuda.is_available()", "   ", "", "Out[3]: True"]
+    assert p.search_lines(lines, range(len(lines))) is None
+    lines[2] = "  False "
+    i, m = p.search_lines(lines, range(len(lines)))
+    assert (i, m.start, m.end) == (2, 0, 8)
+
+
+@pytest.mark.parametrize("engine", ["default", "re"])
+def test_positions_and_groups_are_those_of_the_line(engine, monkeypatch):
+    monkeypatch.setattr(rx, "_re2_tried", engine == "re")
+    monkeypatch.setattr(rx, "_re2_mod", None if engine == "re" else rx._re2_mod)
+    if engine == "default":
+        monkeypatch.setattr(rx, "_re2_tried", False)
+    p = rx.Pattern(r"Loaded\s+runtime\s+CuDNN\s+library:\s+(?P<loaded>[\d.]+)")
+    lines = ["é début", "x", "——  Loaded runtime CuDNN library: 8.6.0 but source", "y"]
+    i, m = p.search_lines(lines, [0, 1, 2, 3])
+    assert i == 2 and m.groups["loaded"] == "8.6.0"
+    assert lines[2][m.start:m.end] == "Loaded runtime CuDNN library: 8.6.0"
+
+
+def test_both_engines_agree_on_the_held_out_sets():
+    """The whole held-out corpus gives the same ranking with RE2 and with Python's re."""
+    code = textwrap.dedent("""
+        import glob, json
+        from dnnfix.api import diagnose_text
+        from dnnfix.kbload import load_kb
+        kb = load_kb()
+        out = {}
+        for f in sorted(glob.glob("tests/heldout*/*/*.txt")):
+            d = diagnose_text(open(f, encoding="utf-8").read(), probe=False, kb=kb)
+            out[f] = [(m.signature, m.score) for m in d.matches[:3]]
+        print(json.dumps(out))
+    """)
+    res = {}
+    for engine in ("", "re"):
+        env = dict(os.environ, DNNFIX_REGEX_ENGINE=engine)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env,
+                             timeout=600)
+        assert out.returncode == 0, out.stderr
+        res[engine] = out.stdout
+    assert res[""] == res["re"]
