@@ -4,14 +4,14 @@ Built-in KB: `dnnfix/_kb` in an installed wheel, `kb/` beside the package in a c
 `--kb DIR` (CLI), `DNNFIX_KB_PATH` (os.pathsep-separated), and the per-user folder. A user signature with
 the same id overrides the built-in one; `disabled: true` switches it off.
 
-Loading parses YAML once and keeps a compiled form in the user cache folder, keyed by every file's
-path, size and modification time, so later runs start in a few milliseconds.
+Loading parses YAML once and keeps a compiled form (plain JSON, dnnfix/kbcache.py) in the user cache folder,
+keyed by the dnnfix version and every file's path, size and modification time, so later runs start in a few
+milliseconds.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 
 
 def builtin_dir() -> Path:
@@ -116,28 +116,6 @@ def _files(dirs: Sequence[Path]) -> List[Tuple[str, int, int]]:
     return out
 
 
-def _cache_paths(key: str) -> List[Path]:
-    """Where the compiled KB may live: DNNFIX_CACHE_DIR, else the per-user cache, else a temp folder."""
-    base = os.environ.get("DNNFIX_CACHE_DIR")
-    if base == "":
-        return []
-    name = f"kb-{key}.pickle"
-    if base:
-        return [Path(base) / name]
-    out = []
-    try:
-        from platformdirs import user_cache_dir
-
-        out.append(Path(user_cache_dir("dnnfix", appauthor=False)) / name)
-    except Exception:
-        pass
-    import tempfile
-
-    uid = os.getuid() if hasattr(os, "getuid") else "u"
-    out.append(Path(tempfile.gettempdir()) / f"dnnfix-cache-{uid}" / name)
-    return out
-
-
 _LOADED: Dict[Tuple[str, ...], KnowledgeBase] = {}
 
 
@@ -146,46 +124,19 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
     dirs = kb_dirs(extra)
     mem_key = tuple(str(d) for d in dirs)
     files = _files(dirs)
-    h = hashlib.sha1(repr((FORMAT_VERSION, sys.version_info[:2], mem_key, files)).encode()).hexdigest()[:20]
+    from . import __version__
+
+    h = hashlib.sha1(repr((FORMAT_VERSION, __version__, sys.version_info[:2], mem_key, files)).encode()).hexdigest()[:20]
     cached = _LOADED.get(mem_key)
     if cached is not None and getattr(cached, "_key", None) == h:
         return cached
-    places = _cache_paths(h) if use_cache else []
-    kb = None
-    for cp in places:
-        if cp.is_file():
-            try:
-                import gc
+    from . import kbcache
 
-                # unpickling makes thousands of objects: with a framework imported, the collector would walk
-                # its whole heap several times over (95 ms instead of 14 with torch loaded)
-                was_enabled = gc.isenabled()
-                gc.disable()
-                try:
-                    with open(cp, "rb") as fh:
-                        kb = pickle.load(fh)
-                finally:
-                    if was_enabled:
-                        gc.enable()
-                break
-            except Exception:
-                kb = None
+    kb = kbcache.read(h) if use_cache else None
     if kb is None:
         kb = build_kb(dirs)
-        for cp in places:
-            try:
-                cp.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cp.with_suffix(f".{os.getpid()}.tmp")
-                with open(tmp, "wb") as fh:
-                    pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, cp)
-                # keep the folder small: old compiled forms are never read again
-                olds = sorted(cp.parent.glob("kb-*.pickle"), key=lambda q: q.stat().st_mtime, reverse=True)
-                for old_file in olds[8:]:
-                    old_file.unlink()
-                break  # written: no need for the fallback place
-            except Exception:
-                continue
+        if use_cache:
+            kbcache.write(kb, h)
     kb._key = h  # type: ignore[attr-defined]
     _LOADED[mem_key] = kb
     return kb

@@ -1,0 +1,238 @@
+"""The compiled-KB cache: plain data, in a folder only its owner can write, never trusted blindly.
+
+Nothing loaded from the cache can run code: the file holds only plain data (tuples, lists, dicts, strings,
+numbers) in marshal's format, which builds values and never calls anything (a pickle can call any function);
+only the knowledge base's own data classes (a fixed list) are rebuilt from it, with their types checked. Anything unexpected (a parse
+error, an unknown class or field, a wrong type, a file or folder owned by someone else or writable by others)
+means "no cache": the KB is built from its YAML sources again and the cache rewritten, never an error.
+
+Files are written atomically (a temporary file in the same folder, then rename), with mode 0600 in a folder of
+mode 0700. A fallback folder in the shared temp directory is used only when it is a real directory (not a
+link) owned by this user and not writable by others.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any, List, Optional
+
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
+class CacheError(ValueError):
+    """The cache file is not a knowledge base this version wrote."""
+
+
+FORMAT = "dnnfix-kb-2"
+
+
+def _row(obj: Any) -> tuple:
+    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
+
+
+_NFIELDS: dict = {}
+
+
+def _build(cls: type, row: Any) -> Any:
+    n = _NFIELDS.get(cls)
+    if n is None:
+        n = _NFIELDS[cls] = len(dataclasses.fields(cls))
+    if type(row) is not tuple or len(row) != n:
+        raise CacheError(f"bad {cls.__name__} row")
+    return cls(*row)
+
+
+def dumps(kb: Any, key: str) -> bytes:
+    """The KB as plain data (tuples, lists, dicts, strings, numbers) in marshal's format.
+
+    marshal.dumps refuses anything that is not plain data, so an object that sneaked into the KB means no
+    cache (ValueError), not an unsafe one."""
+    import marshal
+
+    doc = {
+        "format": FORMAT,
+        "key": key,
+        "signatures": [(_row(s)[:4], [_row(c) for c in s.match], [_row(c) for c in s.against], _row(s)[6:])
+                       for s in kb.signatures],
+        "explanations": {k: _row(e) for k, e in kb.explanations.items()},
+        "diagnostics": [_row(d) for d in kb.diagnostics],
+        "plain": {f.name: getattr(kb, f.name) for f in dataclasses.fields(kb)
+                  if f.name not in ("signatures", "explanations", "diagnostics")},
+        "extra": {k: v for k, v in vars(kb).items()
+                  if not k.startswith("_") and k not in {f.name for f in dataclasses.fields(kb)}},
+    }
+    return marshal.dumps(doc)
+
+
+def loads(data: bytes, key: str) -> Any:
+    import marshal
+
+    from .kbload import Explanation, KnowledgeBase
+    from .signature import Clause, Diagnostic, Signature
+
+    try:
+        doc = marshal.loads(data)
+    except (ValueError, EOFError, TypeError) as e:
+        raise CacheError(f"not a cache file: {e}") from None
+    if type(doc) is not dict or doc.get("format") != FORMAT or doc.get("key") != key:
+        raise CacheError("not this knowledge base")
+    try:
+        sigs = []
+        for head, match, against, tail in doc["signatures"]:
+            sig = Signature(*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail)
+            sigs.append(sig)
+        explanations = {k: _build(Explanation, v) for k, v in doc["explanations"].items()}
+        diagnostics = [_build(Diagnostic, d) for d in doc["diagnostics"]]
+        plain = doc["plain"]
+        if type(plain) is not dict:
+            raise CacheError("bad plain part")
+        kb = KnowledgeBase(signatures=sigs, explanations=explanations, diagnostics=diagnostics, **plain)
+    except (TypeError, ValueError, KeyError) as e:
+        raise CacheError(f"bad structure: {e}") from None
+    _check_types(kb)
+    extra = doc.get("extra") or {}
+    if type(extra) is not dict:
+        raise CacheError("bad extra")
+    for k, v in extra.items():
+        setattr(kb, k, v)
+    return kb
+
+
+def _check_types(kb: Any) -> None:
+    from .signature import Clause, Signature
+
+    if not all(isinstance(s, Signature) for s in kb.signatures):
+        raise CacheError("signatures")
+    for s in kb.signatures:
+        if not isinstance(s.id, str) or not isinstance(s.cause, str) or not isinstance(s.match, list):
+            raise CacheError("signature fields")
+        for cl in s.match + s.against:
+            if not isinstance(cl, Clause) or not isinstance(cl.kind, str) or not isinstance(cl.weight, float):
+                raise CacheError("clause fields")
+            if not isinstance(cl.pattern, str) or not isinstance(cl.keys, tuple):
+                raise CacheError("clause fields")
+    for name in ("causes", "explanations", "families", "index"):
+        if not isinstance(getattr(kb, name), dict):
+            raise CacheError(name)
+
+
+# ---------------------------------------------------------------- folders
+def _safe_dir(path: Path, create: bool) -> bool:
+    """A folder this user owns, that nobody else can write to (created with mode 0700 when asked)."""
+    try:
+        if create and not os.path.lexists(path):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False  # a symlink or a file planted in its place
+    if hasattr(os, "getuid"):
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return False
+    return True
+
+
+def cache_dirs() -> List[Path]:
+    """Where the compiled KB may live: DNNFIX_CACHE_DIR ("" turns caching off), else the per-user cache folder,
+    else a per-user folder in the temp directory."""
+    base = os.environ.get("DNNFIX_CACHE_DIR")
+    if base == "":
+        return []
+    if base:
+        return [Path(base)]
+    out = []
+    try:
+        from platformdirs import user_cache_dir
+
+        out.append(Path(user_cache_dir("dnnfix", appauthor=False)))
+    except Exception:
+        pass
+    uid = os.getuid() if hasattr(os, "getuid") else "u"
+    out.append(Path(tempfile.gettempdir()) / f"dnnfix-cache-{uid}")
+    return out
+
+
+def read(key: str) -> Optional[Any]:
+    """The cached KB for this key, or None (missing, unsafe or invalid: the caller rebuilds it)."""
+    for d in cache_dirs():
+        p = d / f"kb-{key}.bin"
+        if not _safe_dir(d, create=False):
+            continue
+        try:
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
+                continue
+            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+                continue
+            with os.fdopen(fd, "rb") as fh:
+                fd = -1
+                data = fh.read(MAX_CACHE_BYTES + 1)
+        except OSError:
+            continue
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        try:
+            return _loads_quietly(data, key)
+        except CacheError:
+            continue
+    return None
+
+
+def _loads_quietly(data: bytes, key: str) -> Any:
+    import gc
+
+    # decoding makes thousands of objects: with a framework imported, the collector would walk its whole heap
+    # several times over
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return loads(data, key)
+    except RecursionError:
+        raise CacheError("too deep") from None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def write(kb: Any, key: str, keep: int = 8) -> Optional[Path]:
+    """Write the compiled KB atomically to the first safe cache folder; the path written, or None."""
+    try:
+        data = dumps(kb, key)
+    except (TypeError, ValueError):  # not plain data: no cache rather than an unsafe one
+        return None
+    for d in cache_dirs():
+        if not _safe_dir(d, create=True):
+            continue
+        p = d / f"kb-{key}.bin"
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".tmp", dir=d)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, p)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+            # keep the folder small: old compiled forms are never read again
+            olds = sorted(d.glob("kb-*.bin"), key=lambda q: q.stat().st_mtime, reverse=True)
+            for old in olds[keep:]:
+                old.unlink()
+            for old in d.glob("kb-*.pickle"):  # the unsafe format of earlier releases
+                old.unlink()
+            return p
+        except OSError:
+            continue
+    return None

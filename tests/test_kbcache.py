@@ -1,0 +1,113 @@
+"""The compiled-KB cache cannot run code and is never trusted blindly (dnnfix/kbcache.py)."""
+import marshal
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from dnnfix import kbcache
+from dnnfix.kbload import load_kb
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("DNNFIX_CACHE_DIR", str(d))
+    return d
+
+
+def _fresh_load():
+    """Load as a new process would (the in-memory copy forgotten)."""
+    from dnnfix import kbload
+
+    kbload._LOADED.clear()
+    return load_kb()
+
+
+def test_round_trip_is_the_same_knowledge_base(cache_dir):
+    kb = _fresh_load()
+    files = list(cache_dir.glob("kb-*.bin"))
+    assert len(files) == 1
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
+    again = kbcache.read(kb._key)
+    assert again is not None
+    assert [(s.id, s.match, s.against) for s in again.signatures] == [(s.id, s.match, s.against) for s in kb.signatures]
+    assert again.explanations == kb.explanations and again.index == kb.index and again.compat == kb.compat
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_a_planted_pickle_runs_nothing(cache_dir, tmp_path, monkeypatch):
+    """A pickle (the old format, or planted under the new name) is never unpickled: nothing runs, the KB loads."""
+    kb = _fresh_load()
+    monkeypatch.chdir(tmp_path)
+    for name in (f"kb-{kb._key}.bin", f"kb-{kb._key}.pickle"):
+        (cache_dir / name).write_bytes(pickle.dumps(_Boom()))
+    again = _fresh_load()
+    assert not (tmp_path / "PWNED").exists()
+    assert len(again.signatures) == len(kb.signatures)
+
+
+@pytest.mark.parametrize("payload", [
+    b"",
+    b"\x00garbage",
+    marshal.dumps({"format": kbcache.FORMAT, "key": "x"}),
+    marshal.dumps([1, 2, 3]),
+])
+def test_an_invalid_cache_is_rebuilt(cache_dir, payload):
+    kb = _fresh_load()
+    p = cache_dir / f"kb-{kb._key}.bin"
+    if b"key" in payload:  # right key, wrong structure
+        payload = marshal.dumps({"format": kbcache.FORMAT, "key": kb._key, "signatures": [("x",)]})
+    p.write_bytes(payload)
+    assert kbcache.read(kb._key) is None
+    again = _fresh_load()
+    assert len(again.signatures) == len(kb.signatures)
+    assert kbcache.read(again._key) is not None  # rewritten
+
+
+def test_a_folder_others_can_write_is_refused(cache_dir):
+    cache_dir.mkdir(mode=0o777)
+    os.chmod(cache_dir, 0o777)
+    _fresh_load()
+    assert not list(cache_dir.iterdir())  # nothing written there, nothing read
+    link = cache_dir.parent / "link"
+    link.symlink_to(cache_dir)
+    assert not kbcache._safe_dir(link, create=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give a file away")
+def test_a_file_owned_by_another_user_is_ignored(cache_dir):
+    kb = _fresh_load()
+    p = cache_dir / f"kb-{kb._key}.bin"
+    os.chown(p, 12345, 12345)
+    assert kbcache.read(kb._key) is None
+    os.chown(cache_dir, 12345, 12345)
+    assert not kbcache._safe_dir(cache_dir, create=False)
+
+
+def test_the_fallback_temp_folder_planted_by_another_user_is_not_used(tmp_path):
+    """With no usable per-user cache, a world-writable dnnfix-cache-<uid> in the temp folder is left alone."""
+    uid = os.getuid()
+    planted = tmp_path / f"dnnfix-cache-{uid}"
+    planted.mkdir()
+    os.chmod(planted, 0o777)
+    env = dict(os.environ, TMPDIR=str(tmp_path), XDG_CACHE_HOME="/proc/no-such-place", HOME="/proc/no-such-place")
+    env.pop("DNNFIX_CACHE_DIR", None)
+    code = textwrap.dedent("""
+        from dnnfix.api import diagnose_text
+        d = diagnose_text("RuntimeError: CUDA error: out of memory", probe=False)
+        print(d.matches[0].cause)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("torch.")
+    assert not list(planted.iterdir())
