@@ -4,7 +4,7 @@ Built-in KB: `dnnfix/_kb` in an installed wheel, `kb/` beside the package in a c
 `--kb DIR` (CLI), `DNNFIX_KB_PATH` (os.pathsep-separated), and the per-user folder. A user signature with
 the same id overrides the built-in one; `disabled: true` switches it off.
 
-Loading parses YAML once and keeps a compiled form (plain JSON, dnnfix/kbcache.py) in the user cache folder,
+Loading parses YAML once and keeps a compiled form (plain data, never a pickle: dnnfix/kbcache.py) in the user cache folder,
 keyed by the dnnfix version and every file's path, size and modification time, so later runs start in a few
 milliseconds.
 """
