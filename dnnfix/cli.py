@@ -43,6 +43,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             argv = ["tui"]
         else:
             argv = ["match"]
+    from .term import make_stdout_safe
+
+    make_stdout_safe()
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:

@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import List
 
 from .api import Diagnosis, fixes_for
-from .term import Style
+from .term import Style, glyph
 
 
 def bar(score: float, width: int = 10) -> str:
+    from . import term
+
     full = int(round(score * width))
-    return "█" * full + "░" * (width - full)
+    return term.glyph("█", "#") * full + term.glyph("░", ".") * (width - full)
 
 
 def render(d: Diagnosis, kb, style: Style, *, top: int = 3, show_fix: bool = True, header: bool = True) -> str:
@@ -44,7 +46,7 @@ def render(d: Diagnosis, kb, style: Style, *, top: int = 3, show_fix: bool = Tru
             if e.line and (e.line, e.against) in seen_lines:
                 continue
             seen_lines.add((e.line, e.against))
-            mark = style("−", "red") if e.against else style("+", "green")
+            mark = style(glyph("−", "-"), "red") if e.against else style("+", "green")
             out.append(f"   {mark} {e.format()}")
             shown_ev += 1
             if shown_ev == 6:

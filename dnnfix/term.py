@@ -19,6 +19,33 @@ def use_color(stream: IO) -> bool:
         return False
 
 
+# set when standard output cannot encode the report's glyphs (a Windows console or file in cp1252, ASCII)
+ASCII = False
+
+
+def glyph(fancy: str, plain: str) -> str:
+    return plain if ASCII else fancy
+
+
+def make_stdout_safe() -> None:
+    """Never fail on output: when stdout cannot encode the report's glyphs, switch to ASCII glyphs and replace
+    whatever else it cannot encode (non-ASCII text from the paste) instead of raising."""
+    global ASCII
+    import sys
+
+    out = sys.stdout
+    enc = getattr(out, "encoding", None) or "ascii"
+    try:
+        "\u2588\u2591\u2212\u2026".encode(enc)
+        return
+    except (UnicodeEncodeError, LookupError):
+        ASCII = True
+    try:
+        out.reconfigure(errors="replace")  # type: ignore[union-attr]
+    except Exception:
+        pass
+
+
 class Style:
     def __init__(self, enabled: bool):
         self.enabled = enabled

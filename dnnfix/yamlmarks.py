@@ -28,14 +28,25 @@ class YamlError(Exception):
         self.line, self.col, self.message = line, col, message
 
 
+# a knowledge-base file is a few KB; anything near this is a mistake or an attack
+MAX_CHARS = 1_000_000
+MAX_NODES = 200_000
+
+
 def load(text: str) -> Located:
-    """Parse one YAML document; raise YamlError(line, col, message) on a syntax error."""
+    """Parse one YAML document; raise YamlError(line, col, message) on a syntax error, a file over MAX_CHARS,
+    or an alias (`*name`): aliases are refused before anything is expanded, so a few hundred bytes of nested
+    aliases (a "billion laughs" file) cost nothing."""
     import yaml
 
+    if len(text) > MAX_CHARS:
+        raise YamlError(1, 1, f"file too large for a knowledge-base file ({len(text)} characters, at most {MAX_CHARS})")
     Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _refuse_aliases(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -50,6 +61,29 @@ def load(text: str) -> Located:
     if node is not None:
         _walk(node, (), marks)
     return Located(data, marks)
+
+
+def _refuse_aliases(root: Any) -> None:
+    """An alias makes the node graph share a node: reaching one twice means an alias (checked without expanding)."""
+    import yaml
+
+    seen = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            m = node.start_mark
+            raise YamlError(m.line + 1, m.column + 1,
+                            "YAML aliases (*name) are not allowed in knowledge-base files; write the value out")
+        seen.add(id(node))
+        if len(seen) > MAX_NODES:
+            raise YamlError(1, 1, f"more than {MAX_NODES} YAML values in one file")
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _walk(node: Any, path: Path_, marks: Dict[Path_, Tuple[int, int]]) -> None:

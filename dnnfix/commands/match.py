@@ -31,7 +31,34 @@ def load_snapshot(path: str) -> dict:
         raise ValueError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a snapshot is a JSON object (from `dnnfix env --json`)")
+    problem = snapshot_problem(data)
+    if problem:
+        raise ValueError(f"{path}: {problem} (a snapshot as written by `dnnfix env --json`)")
     return data
+
+
+# the snapshot's core keys (../shared/CONTRACT.md) and the JSON type each must have when present
+_SNAPSHOT_TYPES = {"python": dict, "os": dict, "platform": dict, "packages": dict, "gpus": list, "driver": dict,
+                   "cuda": dict, "env": dict}
+
+
+def snapshot_problem(data: dict) -> str:
+    """One sentence naming the first core field of the wrong type, or "" when the snapshot is usable."""
+    names = {dict: "an object", list: "a list"}
+    for key, typ in _SNAPSHOT_TYPES.items():
+        if key in data and data[key] is not None and not isinstance(data[key], typ):
+            return f"field '{key}' must be {names[typ]}, not {type(data[key]).__name__}"
+    for name, ver in (data.get("packages") or {}).items():
+        if not isinstance(ver, str):
+            return f"packages.{name} must be a version string, not {type(ver).__name__}"
+    for i, g in enumerate(data.get("gpus") or []):
+        if not isinstance(g, dict):
+            return f"gpus[{i}] must be an object, not {type(g).__name__}"
+    for sect in ("python", "os", "driver", "cuda"):
+        for k, v in (data.get(sect) or {}).items():
+            if isinstance(v, (dict, list)) and k not in ("sources", "runtime_versions", "cudnn_versions"):
+                return f"{sect}.{k} must be a plain value, not {type(v).__name__}"
+    return ""
 
 
 def snapshot_arg(path: str):

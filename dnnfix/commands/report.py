@@ -66,7 +66,11 @@ def run(args) -> int:
     if out == "-":
         print(json.dumps(bundle, indent=2, ensure_ascii=False))
     else:
-        with open(out, "w", encoding="utf-8") as fh:
-            json.dump(bundle, fh, indent=2, ensure_ascii=False)
+        try:
+            with open(out, "w", encoding="utf-8") as fh:
+                json.dump(bundle, fh, indent=2, ensure_ascii=False)
+        except OSError as e:
+            print(f"dnnfix: cannot write {out}: {e.strerror or e}", file=sys.stderr)
+            return 2
         print(f"wrote {out} (fingerprint {d.fingerprint}); read it before attaching it: it holds your traceback, redacted")
     return 0
