@@ -155,14 +155,18 @@ class Text:
         return real
 
 
+_TEXT_BYTES = bytes(range(9, 14)) + bytes(range(32, 256))
+
+
 def _looks_binary(sample: bytes) -> bool:
     if b"\x00" in sample[:8192]:
         # UTF-16 text has NULs too: accept it when it has a BOM
         return not sample.startswith((b"\xff\xfe", b"\xfe\xff"))
     if not sample:
         return False
-    ctrl = sum(1 for b in sample[:8192] if b < 9 or 13 < b < 32)
-    return ctrl / min(len(sample), 8192) > 0.1
+    head = sample[:8192]
+    ctrl = len(head.translate(None, _TEXT_BYTES))  # control bytes other than \t \n \v \f \r (one C pass)
+    return ctrl / len(head) > 0.1
 
 
 def _decode(data: bytes) -> Text:
@@ -399,8 +403,14 @@ def read_input(name: str, stdin: Optional[BinaryIO] = None) -> Text:
     if name == "-":
         import sys
 
-        fh = stdin if stdin is not None else sys.stdin.buffer
-        return read_stream(fh, "standard input")
+        if stdin is None:
+            if sys.stdin is None or getattr(sys.stdin, "buffer", None) is None:
+                raise InputError("standard input is closed: give a FILE, or pipe the text in")
+            stdin = sys.stdin.buffer
+        try:
+            return read_stream(stdin, "standard input")
+        except (OSError, ValueError) as e:  # a closed or unreadable descriptor
+            raise InputError(f"standard input cannot be read ({getattr(e, 'strerror', None) or e})") from None
     with open_input(name) as fh:
         try:
             return read_stream(fh, name)
