@@ -292,6 +292,11 @@ def _install_ipython(shell) -> None:
     _S.prev_custom = (shell.custom_exceptions, "CustomTB" in shell.__dict__, shell.__dict__.get("CustomTB"))
     shell.set_custom_exc((Exception,), _ipython_handler)
     try:
+        # each cell starts a new stretch of captured stderr: a panel shows only the failing cell's lines
+        shell.events.register("pre_run_cell", _new_cell)
+    except Exception:
+        pass
+    try:
         from .magics import register
 
         _S.magic = (shell, register(shell))
@@ -299,7 +304,22 @@ def _install_ipython(shell) -> None:
         _S.magic = None
 
 
+def _new_cell(*_args) -> None:
+    """pre_run_cell: forget the native stderr of earlier cells. Never raises."""
+    if _S.capture:
+        try:
+            from . import capture as cap
+
+            cap.take_since_mark()
+        except Exception:
+            pass
+
+
 def _uninstall_ipython(shell) -> None:
+    try:
+        shell.events.unregister("pre_run_cell", _new_cell)
+    except Exception:
+        pass
     exc_tuple, had, handler = _S.prev_custom or ((), False, None)
     shell.custom_exceptions = exc_tuple
     if had:
@@ -443,13 +463,15 @@ class _Failure(Exception):
 
 
 def _take_log() -> str:
-    """Native stderr written since the previous diagnosis (empty without capture). Never raises."""
+    """Native stderr written since the previous diagnosis or cell (empty without capture), with credentials and
+    the home folder removed: the panel shows it, and a saved notebook keeps it. Never raises."""
     if not _S.capture:
         return ""
     try:
         from . import capture as cap
+        from .redact import redact_log
 
-        return cap.take_since_mark()
+        return redact_log(cap.take_since_mark())
     except Exception:
         return ""
 

@@ -16,25 +16,10 @@ def register(sub) -> None:
 
 
 def redact_text(text: str) -> str:
-    """Home folders, user names and token-like strings out of pasted text."""
-    import getpass
-    import os
-    import re
+    """Credentials, home folders, user and host names out of pasted text (dnnfix/redact.py)."""
+    from ..redact import redact_text as redact
 
-    out = re.sub(r"(/home/|/Users/|[A-Za-z]:\\Users\\)([^/\\\s]+)", lambda m: m.group(1) + "<user>", text)
-    home = os.path.expanduser("~")
-    if home and home not in ("/", "/root"):
-        out = out.replace(home, "~")
-    try:
-        user = getpass.getuser()
-        if user and len(user) > 2 and user != "root":
-            out = re.sub(rf"\b{re.escape(user)}\b", "<user>", out)
-    except Exception:
-        pass
-    out = re.sub(r"\b(hf_[A-Za-z0-9]{20,}|ghp_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|"
-                 r"eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\b", "<token>", out)
-    out = re.sub(r"(?i)((?:token|api[_-]?key|secret|password)\s*[=:]\s*)\S+", r"\1<redacted>", out)
-    return out
+    return redact(text)
 
 
 def run(args) -> int:
