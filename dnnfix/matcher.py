@@ -200,7 +200,8 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
     return None
 
 
-def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts) -> Optional[Match]:
+def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts,
+                    tables: Optional[Dict[str, Any]] = None) -> Optional[Match]:
     captures: Dict[str, Any] = {}
     fired: Dict[int, Evidence] = {}
     # anchors first: most candidates stop here, before any supporting clause is evaluated
@@ -213,6 +214,10 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
         return None
     if sig.env_only and any(cl.anchor and ci not in fired for ci, cl in enumerate(sig.match)):
         return None  # a known-bad combination holds only when all of its conditions do
+    if any(k.startswith("drift_") for k in captures):  # a missing name: look it up in the API-drift table
+        from .drift import derive_facts
+
+        captures.update(derive_facts(captures, facts, tables, "\n".join(corpus.lines)))
     for ci, cl in enumerate(sig.match):
         if not cl.anchor:
             ev = _eval(cl, corpus, inc, facts, captures)
@@ -248,7 +253,7 @@ def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = No
             todo[si] = None
     out: List[Match] = []
     for si in todo:
-        m = score_signature(kb.signatures[si], corpus, inc, facts)
+        m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None)
         if m is not None:
             out.append(m)
     out.sort(key=lambda m: (-m.score, -sum(1 for e in m.evidence if not e.against), m.signature))

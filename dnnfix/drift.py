@@ -1,0 +1,286 @@
+"""API drift: which release of a library removed or renamed the name a traceback says is missing.
+
+A signature of cause py.package.api-mismatch captures the failing name with named groups:
+
+    drift_import + drift_from       cannot import name 'X' from 'M'
+    drift_module                    No module named 'A.B' (a submodule of an installed package)
+    drift_attr + drift_mod          module 'M' has no attribute 'X'
+    drift_attr + drift_cls          'C' object has no attribute 'X' / type object 'C' has no attribute 'X'
+    drift_arg (+ drift_callee)      C.__init__() got an unexpected keyword argument 'x'
+    drift_path (optional)           the file the import message names
+
+`derive_facts` looks the name up in the table kb/compat/api-drift.yaml (passed in: the loaded knowledge base
+carries it) and returns `drift.*` facts for the signature's `fact` clauses and the explanation:
+
+    drift.package, drift.name, drift.old, drift.replacement, drift.removed_in, drift.last_with, drift.since,
+    drift.installed, drift.side, drift.pin, drift.pin_exact, drift.summary, drift.source, drift.kind,
+    drift.user_module (the name belongs to the user's own code: the cause does not apply)
+
+`drift.removed_in` is set only when a row explains the failure (the installed release, when known, is on
+the side of the change the row predicts); without a row only the package and its installed version are given.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+# import name -> distribution name, where they differ
+_DIST = {
+    "huggingface_hub": "huggingface-hub", "PIL": "pillow", "sklearn": "scikit-learn",
+    "pytorch_lightning": "pytorch-lightning", "lightning": "pytorch-lightning", "cv2": "opencv-python",
+    "yaml": "pyyaml", "skimage": "scikit-image", "google.protobuf": "protobuf", "attr": "attrs",
+    "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "sentence_transformers": "sentence-transformers",
+    "lightning_fabric": "lightning-fabric", "mmengine": "mmengine", "mmdet": "mmdet", "flash_attn": "flash-attn",
+}
+# distributions whose version may be reported under another name
+_ALIASES = {"pytorch-lightning": ("pytorch-lightning", "lightning"), "pillow": ("pillow", "pil"),
+            "huggingface-hub": ("huggingface-hub", "huggingface_hub"), "scikit-learn": ("scikit-learn", "sklearn"),
+            "python": ("python",)}
+# packages owned by wave-1 causes: the drift lookup never names them (numpy aliases, TF1/Keras 2-3 names)
+_OTHER_CAUSES = ("numpy", "tensorflow", "keras", "tf_keras", "jax", "jaxlib")
+_SITE = re.compile(r"(?:site|dist)-packages|[\\/]lib[\\/]python3\.\d+[\\/]|[\\/]Lib[\\/]|[\\/]envs?[\\/]|\.egg", re.I)
+
+
+def _stdlib(top: str) -> bool:
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return top in names
+    return top in {"collections", "asyncio", "inspect", "typing", "os", "sys", "time", "platform", "base64", "re",
+                   "unittest", "configparser", "pkgutil", "ssl", "importlib", "locale", "gettext", "binascii",
+                   "fractions", "array", "xml", "threading", "html", "cgi", "tarfile"}
+
+
+def _rows(tables: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    data = (tables or {}).get("api-drift") or {}
+    out: List[Dict[str, Any]] = []
+    for table in data.values():
+        if isinstance(table, Mapping):
+            out.extend(r for r in table.get("rows") or [] if isinstance(r, Mapping))
+    return out
+
+
+def _vkey(v: Any) -> Optional[Tuple[int, ...]]:
+    m = re.search(r"\d+(?:\.\d+)*", str(v)) if v is not None else None
+    return tuple(int(x) for x in m.group(0).split(".")) if m else None
+
+
+def _cmp(a: Any, b: Any) -> Optional[int]:
+    ka, kb = _vkey(a), _vkey(b)
+    if ka is None or kb is None:
+        return None
+    n = max(len(ka), len(kb))
+    ka, kb = ka + (0,) * (n - len(ka)), kb + (0,) * (n - len(kb))
+    return (ka > kb) - (ka < kb)
+
+
+def distribution(module: str) -> str:
+    top = module.split(".")[0]
+    two = ".".join(module.split(".")[:2])
+    return _DIST.get(two) or _DIST.get(top) or top.lower().replace("_", "-")
+
+
+def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
+    """The release of `dist` the facts or the paste state (probe/snapshot, pasted versions, pip list/show)."""
+    names = _ALIASES.get(dist, (dist, dist.replace("-", "_")))
+    if dist == "python":
+        for path in ("python.version", "text.python"):
+            v = facts.get(path) if facts is not None else None
+            if v:
+                return str(v)
+        m = re.search(r"\bPython\s+(3\.\d+(?:\.\d+)?)\b", text)
+        return m.group(1) if m else None
+    if facts is not None:
+        for n in names:
+            for path in (f"packages.{n.replace('_', '-')}", f"text.versions.{n}", f"text.versions.{n.replace('-', '_')}"):
+                v = facts.get(path)
+                if v:
+                    return str(v)
+    for n in names:
+        pat = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
+        for rx in (rf"(?im)^\s*{pat}\s*(?:==|\s)\s*v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)\s*$",  # pip list / freeze
+                   rf"(?i)\bName:\s*{pat}\s*\n\s*Version:\s*(\d+\.\d+(?:\.\d+)*)",  # pip show
+                   rf"(?i)\b{pat}(?:==|\s+version\s*:?\s*|\s+v)(\d+\.\d+(?:\.\d+)*)\b",
+                   rf"(?i)\b{pat}-(\d+\.\d+(?:\.\d+)*)(?:\.dist-info|-py\d)"):
+            m = re.search(rx, text)
+            if m:
+                return m.group(1)
+    return None
+
+
+def _last(name: str) -> str:
+    return name.rstrip(".").split(".")[-1]
+
+
+def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text: str) -> List[Tuple[int, str, Mapping[str, Any]]]:
+    """[(score, side, row)]: side 'old' (the name is the removed one) or 'new' (the name is its replacement)."""
+    out: List[Tuple[int, str, Mapping[str, Any]]] = []
+    full = str(cap.get("drift_module") or "")
+    cls = str(cap.get("drift_cls") or "")
+    callee = re.sub(r"\.__init__$", "", str(cap.get("drift_callee") or ""))
+    callee = "" if callee in ("__init__", "__call__") else _last(callee) if callee else ""
+    if cap.get("drift_import"):
+        name, mod, kind = str(cap["drift_import"]), str(cap.get("drift_from") or ""), "import"
+    elif full:
+        name, mod, kind = _last(full), full.rsplit(".", 1)[0], "module"
+    elif cap.get("drift_attr"):
+        name, mod, kind = str(cap["drift_attr"]), str(cap.get("drift_mod") or ""), "attribute"
+    elif cap.get("drift_arg"):
+        name, mod, kind = str(cap["drift_arg"]), "", "argument"
+    else:
+        return out
+    for r in rows:
+        rmod, rold, rkind = str(r.get("module", "")), str(r.get("old", "")), r.get("kind")
+        if (kind == "argument") != (rkind == "argument"):
+            continue
+        if kind == "module":
+            if rkind == "import" and (full == f"{rmod}.{rold}" or full.startswith(f"{rmod}.{rold}.")):
+                out.append((4, "old", r))
+            continue
+        sides = []
+        if rold == name:
+            sides.append("old")
+        if r.get("since") and any(_last(x) == name for x in re.findall(r"[A-Za-z_][\w.]*", str(r.get("replacement", "")))):
+            sides.append("new")
+        for side in sides:
+            score = 0
+            if kind == "import" or (kind == "attribute" and mod):
+                if mod == rmod:
+                    score = 4
+                elif mod.startswith(rmod + ".") or rmod.startswith(mod + "."):
+                    score = 3
+                elif mod.split(".")[0] == rmod.split(".")[0]:
+                    score = 2
+            elif kind == "attribute" and cls:
+                score = 3 if _last(rmod) == cls else 0
+            elif kind == "argument":
+                owner = _last(rmod)
+                if callee:
+                    score = 4 if owner == callee else 0
+                elif re.search(rf"\b{re.escape(owner)}\s*\(", text):
+                    score = 2  # the call site quoted in the traceback names the callable
+            if score:
+                out.append((score - (side == "new"), side, r))
+    out.sort(key=lambda t: -t[0])
+    return out
+
+
+def derive_facts(cap: Mapping[str, Any], facts: Any = None, tables: Optional[Mapping[str, Any]] = None,
+                 text: str = "") -> Dict[str, Any]:
+    """drift.* facts for the captures of a fired API-drift clause (see the module docstring)."""
+    try:
+        return _derive(cap, facts, tables, text)
+    except Exception:  # noqa: BLE001 - a lookup must never break matching
+        return {}
+
+
+def _module_of(cap: Mapping[str, Any]) -> str:
+    if cap.get("drift_from"):
+        return str(cap["drift_from"])
+    if cap.get("drift_module"):
+        return str(cap["drift_module"])
+    if cap.get("drift_mod"):
+        return str(cap["drift_mod"])
+    return ""
+
+
+def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, Any]], text: str) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    module = _module_of(cap)
+    top = module.split(".")[0]
+    name = cap.get("drift_import") or cap.get("drift_attr") or cap.get("drift_arg") or \
+        (_last(cap["drift_module"]) if cap.get("drift_module") else "")
+    out["drift.name"] = str(name)
+    path = str(cap.get("drift_path") or "")
+    if top in ("__main__", "") and not cap.get("drift_arg") and not cap.get("drift_cls"):
+        out["drift.user_module"] = True
+        return out
+    if path and not _SITE.search(path) and not (top and _stdlib(top)):
+        out["drift.user_module"] = True  # the module is a file of the user's project
+        return out
+    if top in _OTHER_CAUSES:
+        out["drift.other_cause"] = top
+        return out
+    cands = _candidates(cap, _rows(tables), text)
+    if cands:
+        best_score = cands[0][0]
+        best = [c for c in cands if c[0] == best_score]
+        text_pk = set()
+        if facts is not None:
+            text_pk = {str(p).lower() for p in (facts.get("text.packages") or [])}
+
+        def rank(c: Tuple[int, str, Mapping[str, Any]]) -> Tuple[int, int]:
+            r = c[2]
+            pk = str(r.get("package"))
+            seen = int(pk in text_pk or pk.replace("-", "_") in text_pk or
+                       any(str(r.get("module", "")).split(".")[0] == p for p in text_pk))
+            inst = installed_version(pk, facts, text)
+            fits = 0
+            if inst is not None:
+                if c[1] == "old":
+                    fits = 1 if (_cmp(inst, r["removed_in"]) or 0) >= 0 else -1
+                else:
+                    fits = 1 if (_cmp(inst, r.get("since")) or 0) < 0 else -1
+            return (fits, seen)
+
+        score, side, row = max(best, key=rank)
+        return _row_facts(out, row, side, str(name), facts, text)
+    # no row: name the package the failing name belongs to, and its installed release
+    if top and _stdlib(top):
+        out["drift.package"] = "python"
+    elif top:
+        dist = distribution(module)
+        known = {str(r.get("package")) for r in _rows(tables)}
+        text_pk = {str(p).lower() for p in ((facts.get("text.packages") if facts is not None else None) or [])}
+        if dist in known or top.lower() in text_pk or (path and _SITE.search(path)):
+            out["drift.package"] = dist
+    if out.get("drift.package"):
+        inst = installed_version(out["drift.package"], facts, text)
+        if inst:
+            out["drift.installed"] = inst
+        out["drift.summary"] = (f"`{name}` is not in the installed {out['drift.package']}"
+                                + (f" {inst}" if inst else "") + ": the code was written for another release of it")
+    return out
+
+
+def _row_facts(out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str, facts: Any, text: str) -> Dict[str, Any]:
+    pk = str(row["package"])
+    old = str(row["old"]) if row.get("kind") == "argument" else f"{row['module']}.{row['old']}"
+    out.update({"drift.package": pk, "drift.kind": row.get("kind"), "drift.old": old,
+                "drift.replacement": str(row.get("replacement", "none")), "drift.last_with": str(row["last_with"]),
+                "drift.source": str(row.get("source", ""))})
+    if row.get("kind") == "argument":
+        out["drift.callable"] = str(row["module"])
+    if row.get("since"):
+        out["drift.since"] = str(row["since"])
+    inst = installed_version(pk, facts, text)
+    if inst:
+        out["drift.installed"] = inst
+    removed = str(row["removed_in"])
+    what = f"`{old}`" + (f" (argument of {row['module']})" if row.get("kind") == "argument" else "")
+    if side == "old":
+        if inst is not None and (_cmp(inst, removed) or 0) < 0:
+            out["drift.side"] = f"installed {pk} {inst} predates the removal in {removed}: the row does not explain this"
+            return out
+        out["drift.removed_in"] = removed
+        out["drift.side"] = "installed is too new for the code"
+        out["drift.pin"] = f"{pk}<{removed}" if pk != "python" else f"Python {row['last_with']}"
+        out["drift.pin_exact"] = f"{pk}=={row['last_with']}" if pk != "python" else f"Python {row['last_with']}"
+        use = out["drift.replacement"]
+        out["drift.summary"] = (f"{what} was removed in {pk} {removed} (last release with it: {row['last_with']})"
+                                + (f"; installed: {inst}" if inst else "")
+                                + (f". Pin {out['drift.pin']} or use {use}" if use != "none" else f". Pin {out['drift.pin']}"))
+    else:
+        since = str(row["since"])
+        if inst is not None and (_cmp(inst, since) or 0) >= 0:
+            out["drift.side"] = f"installed {pk} {inst} already has `{name}` (since {since}): the row does not explain this"
+            return out
+        out["drift.removed_in"] = removed
+        out["drift.side"] = "installed is too old for the code"
+        out["drift.pin"] = f"{pk}>={since}"
+        out["drift.pin_exact"] = f"{pk}>={since}"
+        out["drift.replacement"] = name
+        out["drift.summary"] = (f"`{name}` appeared in {pk} {since} as the replacement of {what}"
+                                + (f"; installed: {inst}" if inst else "")
+                                + f". Upgrade to {pk}>={since}, or use the old name with the installed release")
+    return out
