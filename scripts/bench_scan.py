@@ -62,14 +62,19 @@ def small_logs(d: Path, n: int, texts) -> list:
     return files
 
 
-def scan_seconds(d: Path, jobs: int) -> float:
+def scan_seconds(d: Path, jobs: int):
+    """(wall seconds, CPU seconds of the whole process tree) of one `dnnfix scan`."""
+    import resource
+
     cmd = [sys.executable, "-m", "dnnfix", "scan", "-q", "--summary-only", "--json", "-j", str(jobs), str(d)]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     dt = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"scan failed: {p.stderr[-2000:]}")
-    return dt
+    return dt, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def bench_small(n: int, texts) -> None:
@@ -79,12 +84,17 @@ def bench_small(n: int, texts) -> None:
         size = sum(p.stat().st_size for p in d.iterdir())
         cores = os.cpu_count() or 1
         warm(next(d.iterdir()))
-        one = scan_seconds(d, 1)
-        alls = scan_seconds(d, cores)
+        # best of two runs each, alternated: on a shared machine the wall clock depends on the neighbours
+        runs = {1: [], cores: []}
+        for _ in range(2):
+            for j in (1, cores):
+                runs[j].append(scan_seconds(d, j))
+        one, one_cpu = min(runs[1])
+        alls, all_cpu = min(runs[cores])
         row(f"scan {n:,} small logs ({size / n / 1e3:.1f} kB avg), -j 1: logs/s", f"{n / one:,.0f} /s",
-            "goal >= 2,000 /s per core")
+            f"{n / one_cpu:,.0f} logs per CPU-second (goal >= 2,000 /s per core)")
         row(f"scan {n:,} small logs, -j {cores} (all cores): logs/s", f"{n / alls:,.0f} /s",
-            f"speed-up {one / alls:.2f}x (goal >= 1.7x on 2 cores)")
+            f"speed-up {one / alls:.2f}x (goal >= 1.7x on 2 cores); CPU {all_cpu / one_cpu:.2f}x of -j 1")
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -108,13 +118,14 @@ def big_log(p: Path, mb: int, where: str) -> None:
         fh.write(FINAL)
 
 
-def timed_match(p: Path):
+def timed_match(p: Path, env=None):
     """(seconds, peak RSS in MB, JSON object) of `dnnfix match --json --no-probe FILE` in a fresh process."""
     code = ("import resource,subprocess,sys,time; t=time.perf_counter(); "
             "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
             "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
             "print(dt, r, p.stdout.decode())")
-    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True,
+                         env=dict(os.environ, **(env or {}))).stdout
     dt, rss, js = out.split(" ", 2)
     return float(dt), int(rss) / 1024, json.loads(js)
 
@@ -148,6 +159,11 @@ def bench_big(mb: int, places=("start", "middle", "end")) -> None:
             lines = ", ".join(e.split(":", 1)[0] for e in obj["matches"][0]["evidence"][:1]) if obj["matches"] else ""
             row(f"{size / 2**20:,.0f} MB log, decisive line at the {where}: dnnfix match", f"{size / 1e6 / dt:,.0f} MB/s",
                 f"grep -c {size / 1e6 / g:,.0f} MB/s, ratio {dt / g:.1f}x; {rss:.0f} MB RSS; {top} ({lines})")
+            if where == "middle":
+                dt2, _, obj2 = timed_match(p, {"DNNFIX_NO_AHOCORASICK": "1"})
+                top2 = obj2["matches"][0]["cause"] if obj2["matches"] else "none"
+                row(f"{size / 2**20:,.0f} MB log, same, without ahocorasick-rs (bytes.find)",
+                    f"{size / 1e6 / dt2:,.0f} MB/s", f"ratio to grep -c {dt2 / g:.1f}x; {top2}")
         row("big-log candidate-line engine", finder().engine)
     finally:
         shutil.rmtree(d, ignore_errors=True)
@@ -210,6 +226,51 @@ def bench_spark(n: int, texts) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
+NEW_FAILURES = [  # errors no signature knows: they show up as clusters in the summary
+    "Traceback (most recent call last):\n  File \"/opt/train/ckpt.py\", line 88, in load_shards\n"
+    "    raise ValueError(f\"shard {{name}} has {{n}} tensors, expected {{want}}\")\n"
+    "ValueError: shard model-000{a:02d}-of-00012.safetensors has {b} tensors, expected 5\n",
+    "Traceback (most recent call last):\n  File \"/opt/train/data.py\", line 41, in __iter__\n"
+    "KeyError: 'caption missing in record {b}'\n",
+]
+
+
+def make_fleet(d: Path, n: int) -> None:
+    """A night of failed training jobs: mostly OOM, NCCL failures, driver trouble on new nodes, two new errors."""
+    import gzip
+
+    from dnnfix.kbcheck import check
+
+    res = check()
+    by_cause = {}
+    for c in res.cases:
+        sig = res.kb.by_id(c.signature) if c.signature else None
+        if c.expect == "match" and sig is not None and not c.env:
+            by_cause.setdefault(sig.cause, []).append(c.text)
+    mix = [("torch.cuda.oom", 45), ("torch.nccl.failure", 20), ("gpu.driver.too-old", 8),
+           ("gpu.driver.kernel-userspace-mismatch", 5), ("new-0", 12), ("new-1", 5), ("other", 5)]
+    others = [t for c, ts in sorted(by_cause.items()) for t in ts[:1] if c not in dict(mix)]
+    rnd = random.Random(4)
+    d.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        cause = rnd.choices([c for c, _ in mix], [w for _, w in mix])[0]
+        if cause.startswith("new-"):
+            tail = NEW_FAILURES[int(cause[-1])].format(a=rnd.randint(1, 12), b=rnd.randint(1, 9999))
+        elif cause == "other":
+            tail = rnd.choice(others)
+        else:
+            tail = rnd.choice(by_cause.get(cause) or others)
+        noise = "".join(rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999))
+                        for _ in range(rnd.randint(20, 400)))
+        data = (noise + tail).encode()
+        node = f"node-{rnd.randint(1, 64):02d}"
+        (d / node).mkdir(exist_ok=True)
+        if i % 3 == 0:
+            (d / node / f"job-{i:05d}.log.gz").write_bytes(gzip.compress(data))
+        else:
+            (d / node / f"job-{i:05d}.log").write_bytes(data)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--small", type=int, default=10_000, help="number of small logs (0 skips)")
@@ -217,7 +278,12 @@ def main() -> int:
     ap.add_argument("--huge-mb", type=int, default=1024, help="size of the peak-RSS log in MB (0 skips)")
     ap.add_argument("--spark", type=int, default=2000, help="logs through Spark local mode (0 skips)")
     ap.add_argument("--markdown", action="store_true", help="end with the table in Markdown")
+    ap.add_argument("--make-fleet", nargs=2, metavar=("DIR", "N"),
+                    help="only write N example job logs under DIR (for trying `dnnfix scan DIR`)")
     a = ap.parse_args()
+    if a.make_fleet:
+        make_fleet(Path(a.make_fleet[0]), int(a.make_fleet[1]))
+        return 0
     print(f"dnnfix scan bench: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     texts = cases() if (a.small or a.spark) else []
