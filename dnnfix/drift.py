@@ -100,7 +100,7 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
         pat = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
         for rx in (rf"(?im)^\s*{pat}\s*(?:==|\s)\s*v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)\s*$",  # pip list / freeze
                    rf"(?i)\bName:\s*{pat}\s*\n\s*Version:\s*(\d+\.\d+(?:\.\d+)*)",  # pip show
-                   rf"(?i)\b{pat}(?:==|\s+version\s*:?\s*|\s+v)(\d+\.\d+(?:\.\d+)*)\b",
+                   rf"(?i)\b{pat}(?:==|\s+version\s*:?\s*|\s+v|:?\s+)(\d+\.\d+(?:\.\d+)*)\b",
                    rf"(?i)\b{pat}-(\d+\.\d+(?:\.\d+)*)(?:\.dist-info|-py\d)"):
             m = re.search(rx, text)
             if m:
