@@ -46,6 +46,7 @@ def expand(args: Sequence[str], include: Sequence[str] = ()) -> List[str]:
             for root, dnames, fnames in os.walk(arg):
                 dnames[:] = [d for d in dnames if not d.startswith(".")]
                 found += [os.path.join(root, f) for f in fnames if not f.startswith(".") and wanted(f)]
+            found = [p for p in found if os.path.isfile(p)]  # no FIFOs or sockets: reading one would wait forever
             for p in sorted(found):
                 add(p)
         elif not os.path.lexists(arg) and glob.has_magic(arg):
@@ -55,7 +56,7 @@ def expand(args: Sequence[str], include: Sequence[str] = ()) -> List[str]:
                     out_dir = expand([h], include)
                     for p in out_dir:
                         add(p)
-                else:
+                elif os.path.isfile(h):
                     add(h)
             if not hits:
                 add(arg)
@@ -88,9 +89,19 @@ def diagnose_file(path: str, kb, env=None, top: Optional[int] = None, listed: bo
         if listed and not os.path.lexists(path):
             obj["vanished"] = True
     else:
-        obj = _to_obj(t, path, kb, env, top)
+        obj = _guarded(t, path, kb, env, top)
     obj["path"] = path
     return obj
+
+
+def _guarded(t, name: str, kb, env, top) -> Dict[str, Any]:
+    """One log's result; a failure inside dnnfix on one log becomes that log's error, never the scan's end."""
+    try:
+        return _to_obj(t, name, kb, env, top)
+    except Exception as e:  # a bug in dnnfix on some input
+        from .render_json import error_dict
+
+        return error_dict(name, f"{name}: dnnfix could not diagnose it ({type(e).__name__}: {e})")
 
 
 def diagnose_bytes(data: bytes, name: str, kb, env=None, top: Optional[int] = None) -> Dict[str, Any]:
@@ -103,7 +114,7 @@ def diagnose_bytes(data: bytes, name: str, kb, env=None, top: Optional[int] = No
     except InputError as e:
         obj = error_dict(name, str(e))
     else:
-        obj = _to_obj(t, name, kb, env, top)
+        obj = _guarded(t, name, kb, env, top)
     obj["path"] = name
     return obj
 

@@ -146,3 +146,29 @@ def test_csv_and_parquet_outputs(fleet, tmp_path):
 def test_bad_arguments_give_one_sentence(tmp_path):
     rc, _, err = dnnfix("scan", "-j", "-1", str(tmp_path))
     assert rc == 2 and "-j must be" in err
+
+
+def test_one_log_that_breaks_the_matcher_does_not_end_the_scan(fleet, monkeypatch):
+    from dnnfix import scan
+
+    d, files = fleet
+    real = scan._to_obj
+
+    def flaky(t, name, *a):
+        if name.endswith("job-5.log"):
+            raise RecursionError("deep")
+        return real(t, name, *a)
+
+    monkeypatch.setattr(scan, "_to_obj", flaky)
+    rows = [row for _, row, _ in scan.run_scan(scan.expand([str(d)]), jobs=1)]
+    bad = [r for r in rows if r["status"] == "error"]
+    assert len(rows) == 6 and len(bad) == 1 and "could not diagnose it (RecursionError: deep)" in bad[0]["error"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_folders_yield_regular_files_only(fleet):
+    from dnnfix.scan import expand
+
+    d, files = fleet
+    os.mkfifo(d / "a" / "pipe.log")  # reading it would wait for a writer forever
+    assert expand([str(d)]) == files and expand([str(d / "a" / "*.log")]) == [files[0]]
