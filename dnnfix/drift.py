@@ -155,10 +155,12 @@ def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text:
                 score = 3 if _last(rmod) == cls else 0
             elif kind == "argument":
                 owner = _last(rmod)
-                if callee:
-                    score = 4 if owner == callee else 0
+                if callee and owner == callee:
+                    score = 4
                 elif re.search(rf"\b{re.escape(owner)}\s*\(", text):
-                    score = 2  # the call site quoted in the traceback names the callable
+                    # the call site quoted in the traceback names the callable; a named callee that differs is the
+                    # inner call the library made with the forwarded argument (BertModel.__init__ for from_pretrained)
+                    score = 1 if callee else 2
             if score:
                 out.append((score - (side == "new"), side, r))
     out.sort(key=lambda t: -t[0])
@@ -195,13 +197,15 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
     if top in ("__main__", "") and not cap.get("drift_arg") and not cap.get("drift_cls"):
         out["drift.user_module"] = True
         return out
-    if path and not _SITE.search(path) and not (top and _stdlib(top)):
-        out["drift.user_module"] = True  # the module is a file of the user's project
-        return out
+    rows = _rows(tables)
     if top in _OTHER_CAUSES:
         out["drift.other_cause"] = top
         return out
-    cands = _candidates(cap, _rows(tables), text)
+    known_top = any(str(r.get("module", "")).split(".")[0] == top for r in rows)
+    if path and not _SITE.search(path) and not (top and _stdlib(top)) and not known_top:
+        out["drift.user_module"] = True  # the module is a file of the user's project (not an editable install of a known one)
+        return out
+    cands = _candidates(cap, rows, text)
     if cands:
         best_score = cands[0][0]
         best = [c for c in cands if c[0] == best_score]
@@ -230,7 +234,7 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
         out["drift.package"] = "python"
     elif top:
         dist = distribution(module)
-        known = {str(r.get("package")) for r in _rows(tables)}
+        known = {str(r.get("package")) for r in rows}
         text_pk = {str(p).lower() for p in ((facts.get("text.packages") if facts is not None else None) or [])}
         if dist in known or top.lower() in text_pk or (path and _SITE.search(path)):
             out["drift.package"] = dist
