@@ -33,14 +33,15 @@ class Diagnosis:
         return self.matches[0] if self.matches else None
 
 
-def derive(snapshot: Mapping[str, Any]) -> Dict[str, Any]:
-    """Facts derived from the compatibility tables (empty when the tables or module are unavailable)."""
+def derive(snapshot: Mapping[str, Any], kb=None) -> Dict[str, Any]:
+    """Facts derived from the compatibility tables of `kb` (the default KB's when None; empty when the tables
+    or module are unavailable)."""
     if not snapshot:
         return {}
     try:
         from . import compat
 
-        return compat.derive(dict(snapshot)) or {}
+        return compat.derive(dict(snapshot), compat.kb_tables(kb)) or {}
     except Exception:
         return {}
 
@@ -54,11 +55,43 @@ def probe_snapshot(quick: bool = True) -> Dict[str, Any]:
         return {}
 
 
-def make_facts(inc: Incident, env: Optional[Mapping[str, Any]], probed: bool = False) -> Facts:
-    snap = dict(env or {})
-    if probed and snap and not from_this_machine(inc, snap):
-        snap = {}
-    return Facts(snapshot=snap, text=inc.facts, derived=derive(snap))
+def make_facts(inc: Incident, env: Optional[Mapping[str, Any]], probed: bool = False, kb=None) -> Facts:
+    """Three sources, one model: a snapshot of the failing machine (--env) wins over an environment report
+    pasted with the error, which wins over this machine's probe. A probe speaks only for a paste that
+    plausibly happened here and holds no report of its own."""
+    from .facts import merge_layers
+
+    report = inc.facts.get("report") or {}
+    layers = []
+    if env and not probed:
+        layers.append(("env", dict(env)))
+    if report:
+        layers.append(("paste", report))
+    if env and probed and not report and from_this_machine(inc, env):
+        layers.append(("probe", dict(env)))
+    snap, sources = merge_layers(layers)
+    if report and snap.get("gpus"):
+        _fill_capabilities(snap, kb)
+    return Facts(snapshot=snap, text=inc.facts, derived=derive(snap, kb), sources=sources)
+
+
+def _fill_capabilities(snap: Dict[str, Any], kb) -> None:
+    """A pasted GPU list names cards: their compute capability comes from the GPU table."""
+    try:
+        from .compat import capability_for, kb_tables
+
+        tabs = kb_tables(kb)
+        gpus = []
+        for g in snap["gpus"]:
+            g = dict(g)
+            if not g.get("compute_capability"):
+                cc = capability_for(str(g.get("name", "")), tabs)
+                if cc:
+                    g["compute_capability"] = cc
+            gpus.append(g)
+        snap["gpus"] = gpus
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
@@ -112,15 +145,62 @@ def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional
         last = next((ln for ln in reversed(inc.lines) if ln.strip()), "")
         d.fingerprint = fingerprint("text", last)
     if not d.confident:
-        d.family = family_text(inc, kb)
+        d.family = family_text(inc, kb, facts)
     if inc.truncated:
         d.notes.append("the input was very large: dnnfix read its head, its tail and the error-like lines between")
     d.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
     return d
 
 
-def family_text(inc: Incident, kb) -> str:
+def symptom_text(inc: Incident, facts: Optional[Facts]) -> str:
+    """What the paste showed without a known cause, and what the environment showed beside it."""
+    sym = inc.facts.get("symptom") or {}
+    words = {"no_gpu": "no usable GPU", "backend_init": "a GPU backend that did not start",
+             "cuda_libs": "CUDA libraries that could not be loaded", "dnn_status": "a cuDNN/cuBLAS status error",
+             "native_import": "a framework's native part failing to import",
+             "log_end": "a log that ends abruptly (the process was killed or crashed)"}
+    kind, line = next(iter(sym.items()))
+    out = f"The output shows {words.get(kind, kind)}: \"{line}\". "
+    env = _env_summary(facts) if facts is not None else ""
+    if env:
+        out += f"The environment showed {env}; none of dnnfix's known causes explains the symptom with these facts."
+    else:
+        out += ("No facts about the failing machine were available: run `dnnfix env --json > env.json` there and "
+                "`dnnfix match --env env.json`, or paste `nvidia-smi` and `python -m torch.utils.collect_env` output.")
+    return out
+
+
+def _env_summary(facts: Facts) -> str:
+    snap = facts.snapshot
+    parts = []
+    gpus = snap.get("gpus")
+    if isinstance(gpus, list):
+        names = sorted({str(g.get("name", "?")) for g in gpus if isinstance(g, Mapping)})
+        parts.append("no GPU" if not gpus else f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(names)})")
+    drv = (snap.get("driver") or {}).get("version") if isinstance(snap.get("driver"), Mapping) else None
+    if drv:
+        parts.append(f"driver {drv}")
+    pk = snap.get("packages") if isinstance(snap.get("packages"), Mapping) else {}
+    for name in ("torch", "tensorflow", "jax", "jaxlib"):
+        if pk.get(name):
+            parts.append(f"{name} {pk[name]}")
+    o = snap.get("os") if isinstance(snap.get("os"), Mapping) else {}
+    if o.get("system"):
+        parts.append(o["system"] + (" (WSL)" if o.get("wsl") else ""))
+    if not parts:
+        return ""
+    srcs = sorted({v for v in facts.sources.values()})
+    from .facts import SOURCE_WORDS
+
+    where = " and ".join(SOURCE_WORDS.get(s, s) for s in srcs)
+    return ", ".join(parts) + (f" ({where})" if where else "")
+
+
+def family_text(inc: Incident, kb, facts: Optional[Facts] = None) -> str:
     final = inc.final
+    seen = inc.facts.get("symptom_seen")
+    if seen and (final is None or inc.facts.get("symptom")):
+        return symptom_text(inc, facts)
     if final is None:
         return "No Python exception was found in the text; dnnfix looked at the log lines only. " + GENERIC
     fam = kb.families.get(final.name)
@@ -144,7 +224,7 @@ def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: 
     probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
-    return _finish(name, inc, make_facts(inc, env, probed), kb, t0, top, line_map)
+    return _finish(name, inc, make_facts(inc, env, probed, kb), kb, t0, top, line_map)
 
 
 def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[Mapping[str, Any]] = None,
@@ -155,19 +235,20 @@ def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[
     kb = kb or load_kb(kb_paths)
     t0 = time.perf_counter()
     inc = parse_exception(exc, log_text=log_text)
+    probed = False
     if env is None and probe:
-        env = probe_snapshot()
-    return _finish("<exception>", inc, make_facts(inc, env), kb, t0, top)
+        env, probed = probe_snapshot(), True
+    return _finish("<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top)
 
 
-def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = ()) -> List[Match]:
+def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = (), source: str = "env") -> List[Match]:
     """Environment-only signatures that hold on this snapshot (for `dnnfix doctor`)."""
     from .kbload import load_kb
     from .matcher import score_signature, _Corpus
 
     kb = kb or load_kb(kb_paths)
     inc = Incident(lines=[])
-    facts = Facts(snapshot=snapshot, derived=derive(snapshot))
+    facts = Facts(snapshot=snapshot, derived=derive(snapshot, kb), sources={k: source for k in snapshot})
     corpus = _Corpus(inc)
     out = []
     for si in kb.env_only:

@@ -20,18 +20,67 @@ def dig(data: Any, path: str) -> Any:
     return cur
 
 
+# where a snapshot fact came from, as the report says it ("driver.version = 470.82 (from --env snapshot)")
+SOURCE_WORDS = {"env": "from --env snapshot", "paste": "from the pasted environment report",
+                "probe": "probed on this machine"}
+
+
+def merge_layers(layers) -> "tuple[Dict[str, Any], Dict[str, str]]":
+    """[(source, snapshot), ...] in priority order (first wins) -> (merged snapshot, {dotted path: source}).
+
+    Sections merge key by key (the snapshot of the failing machine wins over a pasted report, which wins over
+    this machine's probe); lists and scalars are taken whole from the first layer that has them.
+    """
+    merged: Dict[str, Any] = {}
+    sources: Dict[str, str] = {}
+    for source, snap in layers:
+        if not isinstance(snap, Mapping):
+            continue
+        for key, value in snap.items():
+            if isinstance(value, Mapping) and key not in ("probes", "sources"):
+                sect = merged.setdefault(key, {}) if isinstance(merged.get(key, {}), dict) else None
+                if sect is None:
+                    continue
+                for k, v in value.items():
+                    if k not in sect:
+                        sect[k] = v
+                        sources.setdefault(f"{key}.{k}", source)
+            elif key not in merged:
+                merged[key] = value
+                sources.setdefault(key, source)
+    return merged, sources
+
+
 class Facts:
-    """Layered lookup: captures (bare names) -> text.* -> expected.* -> snapshot paths."""
+    """Layered lookup: captures (bare names) -> text.* -> expected.* -> snapshot paths.
+
+    `sources` maps a snapshot path (or its section) to where it came from: env | paste | probe.
+    """
 
     def __init__(self, snapshot: Optional[Mapping[str, Any]] = None, text: Optional[Mapping[str, Any]] = None,
-                 derived: Optional[Mapping[str, Any]] = None):
+                 derived: Optional[Mapping[str, Any]] = None, sources: Optional[Mapping[str, str]] = None):
         self.snapshot = normalise_snapshot(snapshot or {})
         self.text = dict(text or {})
         self.derived = dict(derived or {})
+        self.sources = dict(sources or {})
+
+    def source_of(self, path: str) -> Optional[str]:
+        """The source of a snapshot path: the longest recorded prefix (None for text and derived facts)."""
+        if not self.sources or path.startswith(("text.", "expected.")):
+            return None
+        parts = path.split(".")
+        for n in range(len(parts), 0, -1):
+            src = self.sources.get(".".join(parts[:n]))
+            if src:
+                return src
+        return None
 
     def get(self, path: str, captures: Optional[Mapping[str, Any]] = None) -> Any:
         if captures and path in captures:
             return captures[path]
+        if "*" in path:
+            vals = self.values(path)
+            return vals[0][1] if vals else None
         if path.startswith("text."):
             v = dig(self.text, path[5:])
         elif path.startswith("expected."):
@@ -40,16 +89,31 @@ class Facts:
             v = dig(self.snapshot, path)
         return None if v is _MISSING else v
 
+    def values(self, path: str, captures: Optional[Mapping[str, Any]] = None):
+        """[(concrete path, value)] with `*` stepping over list items ("gpus.*.compute_capability")."""
+        if "*" not in path:
+            v = self.get(path, captures)
+            return [(path, v)] if v is not None else []
+        head, _, tail = path.partition(".*")
+        items = self.get(head, captures)
+        out = []
+        if isinstance(items, (list, tuple)):
+            for i, item in enumerate(items):
+                v = dig(item, tail.lstrip(".")) if tail.strip(".") else item
+                if v is not _MISSING and v is not None:
+                    out.append((f"{head}.{i}{tail}", v))
+        return out
+
     def parent_known(self, path: str) -> bool:
         """Whether the section holding `path` was probed (so a missing leaf really is absent)."""
         if "." not in path:
             return False
         parent = path.rsplit(".", 1)[0]
-        src = self.text if parent.startswith("text") else self.snapshot
-        p = parent[5:] if parent.startswith("text.") else parent
-        if parent == "text":
-            return True
-        return dig(src, p) is not _MISSING
+        if parent == "text" or parent.startswith("text."):
+            return True  # the paste was read whole: a fact it does not state is absent
+        if parent.startswith("expected"):
+            return dig(self.derived, parent) is not _MISSING
+        return dig(self.snapshot, parent) is not _MISSING
 
     def aliases(self) -> Dict[str, Any]:
         """Handy names for explanations: {{tf_version}}, {{cudnn_version}}, {{expected_cudnn}} ..."""
@@ -121,63 +185,151 @@ def compare(a: Any, b: Any) -> Optional[int]:
     return (x > y) - (x < y)
 
 
+def _cc_covered(cc: Any, archs: Any) -> Optional[bool]:
+    """Whether a GPU of compute capability `cc` runs code built for `archs` ("8.6", "sm_90", "9.0+PTX")."""
+    k = release(cc)
+    if k is None or not isinstance(archs, (list, tuple)):
+        return None
+    k = k[:2]
+    for a in archs:
+        text = str(a).lower().replace("sm_", "").replace("compute_", "")
+        if "." not in text and text[:2].isdigit():  # "90" / "120" -> 9.0 / 12.0
+            text = f"{text[:-1]}.{text[-1:]}" + ("+ptx" if "+ptx" in str(a).lower() else "")
+        ak = release(text.split("+")[0])
+        if ak is None:
+            continue
+        ak = ak[:2]
+        if ak == k or ("+ptx" in text and ak <= k):
+            return True
+    return False
+
+
+def _satisfies(value: Any, spec: Any) -> Optional[bool]:
+    """PEP 440 test on the release part of `value` (local tags, cuDNN ints and junk handled by release())."""
+    r = release(value)
+    if r is None or spec is None:
+        return None
+    try:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        return SpecifierSet(str(spec)).contains(Version(".".join(str(x) for x in r)), prereleases=True)
+    except ValueError:  # InvalidSpecifier / InvalidVersion
+        return None
+
+
+def _pair(key: str, a: Any, b: Any) -> Optional[bool]:
+    """The comparisons between two facts; None when either side is unknown."""
+    ra, rb = release(a), release(b)
+    if key in ("lt_fact", "gt_fact"):
+        c = compare(a, b)
+        return None if c is None else c == (-1 if key == "lt_fact" else 1)
+    if key == "ne_fact":
+        return ra != rb if ra is not None and rb is not None else str(a) != str(b)
+    if key == "ne_major_fact":
+        return None if ra is None or rb is None else ra[0] != rb[0]
+    if key == "ne_minor_fact":
+        return None if ra is None or rb is None or len(ra) < 2 or len(rb) < 2 else ra[:2] != rb[:2]
+    if key == "spec_fact":
+        return _satisfies(a, b)
+    if key == "not_spec_fact":
+        ok = _satisfies(a, b)
+        return None if ok is None else not ok
+    if key == "cc_not_in":
+        ok = _cc_covered(a, b)
+        return None if ok is None else not ok
+    if key == "none_major_eq_fact":
+        if not isinstance(a, (list, tuple)) or rb is None:
+            return None
+        return all((release(x) or (None,))[0] != rb[0] for x in a)
+    return None
+
+
+PAIR_TESTS = {"lt_fact": "<", "gt_fact": ">", "ne_fact": "!=", "ne_major_fact": "major !=",
+              "ne_minor_fact": "major.minor !=", "spec_fact": "satisfies", "not_spec_fact": "does not satisfy",
+              "cc_not_in": "not covered by", "none_major_eq_fact": "has no major of"}
+COMPOUND_TESTS = ("any", "all", "not")
+
+
+def check_fact(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[str, Any]] = None) -> Optional[bool]:
+    """True / False, or None when unknown (an unknown fact neither holds nor fails)."""
+    return _check(facts, cond, captures, [])
+
+
 def test_fact(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     """Evaluate one fact condition. Returns a human sentence when it holds, None otherwise (or unknown)."""
-    path = cond["path"]
-    val = facts.get(path, captures)
+    said: list = []
+    return "; ".join(said) if _check(facts, cond, captures, said) is True and said else None
+
+
+def _check(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[str, Any]], said: list) -> Optional[bool]:
+    if "any" in cond:
+        results = []
+        for c in cond["any"] or []:
+            r = _check(facts, c, captures, said)
+            if r is True:
+                return True
+            results.append(r)
+        return None if any(r is None for r in results) else False
+    if "all" in cond:
+        mine: list = []
+        results = [_check(facts, c, captures, mine) for c in cond["all"] or []]
+        if all(r is True for r in results):
+            said.extend(mine)
+            return True
+        return False if any(r is False for r in results) else None
+    if "not" in cond:
+        inner = _check(facts, cond["not"], captures, [])
+        if inner is None:
+            return None
+        if inner is False:
+            said.append("not (" + _describe_cond(cond["not"]) + ")")
+        return not inner
+    path = str(cond.get("path", ""))
+    vals = facts.values(path, captures)
     if "present" in cond:
         want = bool(cond["present"])
-        if val is not None:
-            return f"{path} = {_short(val)}" if want else None
-        if want:
+        if vals:
+            if want:
+                said.append(_line(facts, vals[0][0], vals[0][1]))
+            return want
+        if not facts.parent_known(path.split(".*")[0] if "*" in path else path):
             return None
-        return f"{path} is absent" if facts.parent_known(path) else None
-    if val is None:
+        if not want:
+            said.append(f"{path} is absent" + _from(facts, path))
+        return not want
+    if "in" in cond and not vals and facts.parent_known(path):
+        # a known section without this key (an unset variable): not one of the listed values
+        return False
+    if not vals:
         return None
-    if "equals" in cond:
-        ok = str(val).lower() == str(cond["equals"]).lower()
-        return f"{path} = {_short(val)}" if ok else None
-    if "matches" in cond:
-        ok = re.search(str(cond["matches"]), str(val), re.I) is not None
-        return f"{path} = {_short(val)}" if ok else None
-    if "in" in cond:
-        opts = [str(x).lower() for x in (cond["in"] or [])]
-        return f"{path} = {_short(val)}" if str(val).lower() in opts else None
-    if "version" in cond:
-        try:
-            from packaging.specifiers import SpecifierSet
-            from packaging.version import InvalidVersion, Version
+    unknown = False
+    for concrete, val in vals:
+        r = _one(facts, concrete, val, cond, captures)
+        if r is True:
+            said.append(_line(facts, concrete, val, cond, captures))
+            return True
+        unknown = unknown or r is None
+    return None if unknown else False
 
-            r = release(val)
-            if r is None:
-                return None
-            v = Version(".".join(str(x) for x in r))
-            return f"{path} = {val} ({cond['version']})" if v in SpecifierSet(str(cond["version"])) else None
-        except (InvalidVersion, ValueError):
-            return None
-    for key, want, word in (("lt_fact", -1, "<"), ("gt_fact", 1, ">")):
+
+def _one(facts: Facts, path: str, val: Any, cond: Mapping[str, Any], captures) -> Optional[bool]:
+    if "equals" in cond:
+        return str(val).lower() == str(cond["equals"]).lower()
+    if "matches" in cond:
+        return re.search(str(cond["matches"]), str(val), re.I) is not None
+    if "in" in cond:
+        return str(val).lower() in [str(x).lower() for x in (cond["in"] or [])]
+    if "version" in cond:
+        return _satisfies(val, cond["version"])
+    for key in PAIR_TESTS:
         if key in cond:
             other = facts.get(str(cond[key]), captures)
-            c = compare(val, other)
-            return f"{path} = {val} {word} {cond[key]} = {other}" if c == want else None
-    if "ne_minor_fact" in cond:
-        other = facts.get(str(cond["ne_minor_fact"]), captures)
-        ra, rb = release(val), release(other)
-        if ra is None or rb is None or len(ra) < 2 or len(rb) < 2:
-            return None
-        return (f"{path} = {val}, {cond['ne_minor_fact']} = {other}: major.minor differ"
-                if ra[:2] != rb[:2] else None)
-    if "ne_major_fact" in cond:
-        other = facts.get(str(cond["ne_major_fact"]), captures)
-        ra, rb = release(val), release(other)
-        if ra is None or rb is None:
-            return None
-        return f"{path} = {val}, {cond['ne_major_fact']} = {other}: major versions differ" if ra[0] != rb[0] else None
+            return None if other is None else _pair(key, val, other)
     if "empty" in cond:
         if not isinstance(val, (list, tuple, dict)):
             return None
-        ok = (len(val) == 0) == bool(cond["empty"])
-        return (f"{path} is empty" if cond["empty"] else f"{path} has {len(val)} entr{'y' if len(val) == 1 else 'ies'}") if ok else None
+        return (len(val) == 0) == bool(cond["empty"])
     for key in ("min", "max"):
         if key in cond:
             num = len(val) if isinstance(val, (list, tuple)) else val
@@ -185,13 +337,44 @@ def test_fact(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[
                 num = float(num)
             except (TypeError, ValueError):
                 return None
-            ok = num >= float(cond[key]) if key == "min" else num <= float(cond[key])
-            return f"{path} = {_short(val)}" if ok else None
+            return num >= float(cond[key]) if key == "min" else num <= float(cond[key])
     return None
+
+
+def _from(facts: Facts, path: str) -> str:
+    src = facts.source_of(path)
+    return f" ({SOURCE_WORDS.get(src, 'from ' + src)})" if src else ""
+
+
+def _line(facts: Facts, path: str, val: Any, cond: Optional[Mapping[str, Any]] = None, captures=None) -> str:
+    """One evidence line: the fact, the other side of a comparison, and where the fact came from."""
+    line = f"{path} = {_short(val)}"
+    cond = cond or {}
+    for key, word in PAIR_TESTS.items():
+        if key in cond:
+            other = facts.get(str(cond[key]), captures)
+            return f"{line} {word} {cond[key]} = {_short(other)}" + _from(facts, path)
+    if "version" in cond:
+        return f"{line} ({cond['version']})" + _from(facts, path)
+    if "empty" in cond and cond["empty"]:
+        return f"{path} is empty" + _from(facts, path)
+    return line + _from(facts, path)
+
+
+def _describe_cond(cond: Mapping[str, Any]) -> str:
+    if "path" not in cond:
+        return ", ".join(f"{k}: ..." for k in cond)
+    test = next((k for k in cond if k != "path"), "")
+    return f"{cond['path']} {test} {cond.get(test)!s}"
 
 
 def _short(v: Any) -> str:
     if isinstance(v, (list, tuple)):
+        if v and all(isinstance(x, Mapping) for x in v):
+            names = sorted({str(x.get("name")) for x in v if x.get("name")})
+            return f"{len(v)} item{'s' if len(v) != 1 else ''}" + (f" ({', '.join(names)})" if names else "")
+        if v and len(v) <= 6:
+            return "[" + ", ".join(map(str, v)) + "]"
         return f"[{len(v)} item{'s' if len(v) != 1 else ''}]"
     s = str(v)
     return s if len(s) <= 60 else s[:57] + "..."

@@ -26,7 +26,7 @@ class CacheError(ValueError):
     """The cache file is not a knowledge base this version wrote."""
 
 
-FORMAT = "dnnfix-kb-2"
+FORMAT = "dnnfix-kb-3"  # 3: Signature.severity
 
 
 def _row(obj: Any) -> tuple:

@@ -234,7 +234,32 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
         versions.setdefault(name, m.group("ver"))
     if versions:
         facts["versions"] = versions  # text.versions.tensorflow ...: versions the paste itself states
+    _env_facts(inc)
 
+
+def _env_facts(inc: Incident) -> None:
+    """text.report (an environment report in the paste, snapshot-shaped), text.symptom.<kind> (what the output
+    shows without an exception) and text.shows_other (the paste shows a failure that is no such symptom)."""
+    from .envreport import read
+
+    facts = inc.facts
+    rep, sym = read(inc.lines)
+    versions = facts.get("versions") or {}
+    if versions and (rep or sym):  # versions the paste prints beside a report or a symptom describe that machine
+        pk = rep.setdefault("packages", {})
+        for name, ver in versions.items():
+            pk.setdefault(name, ver)
+    if rep:
+        facts["report"] = rep
+    facts["symptom"] = sym
+    if sym:
+        facts["symptom_seen"] = next(iter(sym.values()))
+    if inc.final is not None:
+        facts["exception"] = inc.final.name
+    if sym:
+        facts["shows_other"] = False
+    elif inc.final is not None:
+        facts["shows_other"] = True  # an exception that is none of the symptoms: another failure
 
 def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:
     """A live exception -> the same Incident a paste of its traceback would give, with exact types."""

@@ -13,7 +13,8 @@ from .yamlmarks import Located
 
 STATUSES = ("experimental", "test", "stable", "deprecated")
 TOP_KEYS = ("id", "cause", "title", "status", "frameworks", "falsepositives", "match", "against", "env_only",
-            "disabled", "description", "references", "author", "specificity")
+            "disabled", "description", "references", "author", "specificity", "severity")
+SEVERITIES = ("error", "warning", "info")  # how `dnnfix doctor` reports an env_only signature
 CLAUSE_KINDS = ("regex", "phrase", "exception", "frames", "fact")
 CLAUSE_KEYS = {
     "regex": ("regex", "weight", "anchor", "keys", "in", "note"),
@@ -23,7 +24,8 @@ CLAUSE_KEYS = {
     "fact": ("fact", "weight", "anchor", "note"),
 }
 FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "ne_minor_fact", "empty", "min",
-              "max", "in", "matches")
+              "max", "in", "matches", "ne_fact", "spec_fact", "not_spec_fact", "cc_not_in", "none_major_eq_fact")
+FACT_COMPOUNDS = ("any", "all", "not")  # {any: [conditions]}, {all: [conditions]}, {not: condition}
 GENERIC_WORDS = frozenset("""
 error errors failed failure fail cuda gpu cpu found not none true false file line module name value type the
 and with from this that have been were will could would should exception traceback warning python import
@@ -90,6 +92,7 @@ class Signature:
     frameworks: Tuple[str, ...] = ()
     env_only: bool = False
     disabled: bool = False
+    severity: str = "error"
     path: str = ""
     line: int = 1
     origin: str = "builtin"  # builtin | user folder path
@@ -340,9 +343,13 @@ def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: Li
     if sum(1 for d in diags if d.severity == "error") > n_before:
         return None
     line, _ = loc.where()
+    severity = data.get("severity", "error")
+    if severity not in SEVERITIES:
+        err("DNX128", f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}", "severity")
+        return None
     return Signature(id=sid, cause=cause or "", title=str(data.get("title", "")), status=status,
                      match=match or [], against=against or [], frameworks=tuple(fw), env_only=env_only,
-                     disabled=disabled, path=path, line=line, origin=origin)
+                     disabled=disabled, severity=severity, path=path, line=line, origin=origin)
 
 
 def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diagnostic], env_only: bool,
@@ -455,36 +462,54 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
                 c.path_rx = str(fr["path"])
         elif kind == "fact":
             fc = item["fact"]
-            if not isinstance(fc, dict) or "path" not in fc:
-                err("DNX124", "fact must be a mapping with 'path' and one test (" + ", ".join(FACT_TESTS) + ")", *p, "fact")
+            problem = _fact_problem(fc)
+            if problem:
+                code, msg, key = problem
+                if code == "DNX125":
+                    line2, col2 = loc.where(*p, "fact", key, "<key>") if key in fc else loc.where(*p, "fact")
+                    diags.append(Diagnostic(path, line2, col2, code, msg, _did_you_mean(key, FACT_TESTS)))
+                else:
+                    err(code, msg, *p, "fact")
                 continue
-            tests = [k for k in fc if k != "path"]
-            unknown = [k for k in tests if k not in FACT_TESTS]
-            if unknown:
-                line2, col2 = loc.where(*p, "fact", unknown[0], "<key>")
-                diags.append(Diagnostic(path, line2, col2, "DNX125", f"unknown fact test '{unknown[0]}'",
-                                        _did_you_mean(unknown[0], FACT_TESTS)))
-                continue
-            if len(tests) != 1:
-                err("DNX126", "a fact condition needs exactly one test besides 'path'", *p, "fact")
-                continue
-            if "matches" in fc:
-                try:
-                    re.compile(str(fc["matches"]))
-                except re.error as e:
-                    err("DNX118", f"invalid regex in fact.matches: {e.msg}", *p, "fact", "matches")
-                    continue
-            if "version" in fc:
-                try:
-                    from packaging.specifiers import SpecifierSet
-
-                    SpecifierSet(str(fc["version"]))
-                except Exception as e:  # InvalidSpecifier
-                    err("DNX127", f"invalid version specifier {fc['version']!r}: {e}", *p, "fact", "version")
-                    continue
             c.fact = dict(fc)
         out.append(c)
     return out
+
+
+def _fact_problem(fc: Any):
+    """(code, message, key) for the first problem of a fact condition (compounds checked inside), or None."""
+    if isinstance(fc, dict) and len(fc) == 1 and next(iter(fc)) in FACT_COMPOUNDS:
+        key, inner = next(iter(fc.items()))
+        items = [inner] if key == "not" else inner
+        if not isinstance(items, list) or not items:
+            return ("DNX124", f"fact '{key}' takes {'a condition' if key == 'not' else 'a list of conditions'}", key)
+        for sub in items:
+            problem = _fact_problem(sub)
+            if problem:
+                return problem
+        return None
+    if not isinstance(fc, dict) or "path" not in fc:
+        return ("DNX124", "fact must be a mapping with 'path' and one test (" + ", ".join(FACT_TESTS)
+                + "), or any/all/not of such mappings", "")
+    tests = [k for k in fc if k != "path"]
+    unknown = [k for k in tests if k not in FACT_TESTS]
+    if unknown:
+        return ("DNX125", f"unknown fact test '{unknown[0]}'", unknown[0])
+    if len(tests) != 1:
+        return ("DNX126", "a fact condition needs exactly one test besides 'path'", "")
+    if "matches" in fc:
+        try:
+            re.compile(str(fc["matches"]))
+        except re.error as e:
+            return ("DNX118", f"invalid regex in fact.matches: {e.msg}", "matches")
+    if "version" in fc:
+        try:
+            from packaging.specifiers import SpecifierSet
+
+            SpecifierSet(str(fc["version"]))
+        except Exception as e:  # InvalidSpecifier
+            return ("DNX127", f"invalid version specifier {fc['version']!r}: {e}", "version")
+    return None
 
 
 def _check_anchor(c: Clause, alts: List[List[str]], loc: Located, p: Tuple[Any, ...], path: str,

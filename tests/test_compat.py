@@ -68,21 +68,30 @@ def test_driver_table_matches_nvidia_release_notes():
     assert minor["12"]["linux"] == "525.60.13" and minor["11"]["linux"] == "450.80.02"
 
 
-def test_check_causes_are_known_cause_ids():
-    """Every check names a cause of kb/causes.yaml (templated causes: their fallback and table values)."""
+def test_machine_signature_causes_are_known_cause_ids():
+    """Every env_only signature names a cause of kb/causes.yaml with an explanation (its fixes come from there)."""
+    from dnnfix.kbload import load_kb
+
     with open(os.path.join(REPO, "kb", "causes.yaml")) as fh:
         causes = set((yaml.safe_load(fh) or {}).get("causes", {}))
-    seen = set()
-    for c in compat.checks_table():
-        assert c["id"] not in seen, c["id"]
-        seen.add(c["id"])
-        assert c.get("severity", "error") in compat.SEVERITIES
-        m = re.match(r"\{\{[^|]+\|([^}]+)\}\}$", c["cause"])
-        cause = m.group(1) if m else c["cause"]
-        assert cause in causes, (c["id"], cause)
-        assert c["when"] and c["title"] and c.get("fixes"), c["id"]
+    kb = load_kb()
+    for s in kb.signatures:
+        if s.env_only:
+            assert s.cause in causes, (s.id, s.cause)
+            assert kb.explanations.get(s.cause) is not None and kb.explanations[s.cause].fixes, s.id
     for row in compat.rows("tensorflow", "numpy"):
         assert row["cause"] in causes
+
+
+def test_every_table_row_is_cited():
+    """A row is cited by its table's `source` (and `retrieved` date), or by a `source` of its own."""
+    for fname, data in compat.tables().items():
+        if fname == "api-drift":
+            continue  # another module's table with its own citation rules
+        for name, table in data.items():
+            cited = re.match(r"https://", str(table.get("source", "")))
+            for row in table.get("rows") or []:
+                assert cited or re.match(r"https://", str(row.get("source", ""))), (fname, name, row)
 
 
 # ---------------------------------------------------------------- derive
@@ -174,10 +183,11 @@ def test_derive_empty_snapshot():
     assert compat.derive({"packages": {"numpy": "1.26.4"}}) == {}
 
 
-# ---------------------------------------------------------------- condition evaluation
+# ---------------------------------------------------------------- condition evaluation (one rule language: facts.py)
 def _holds(cond, snapshot, derived=None):
-    view = compat._View(snapshot, derived or {})
-    return compat._test(cond, view, [])
+    from dnnfix.facts import Facts, check_fact
+
+    return check_fact(Facts(snapshot=snapshot, derived=derived or {}), cond)
 
 
 @pytest.mark.parametrize("cond,snap,want", [
@@ -213,11 +223,40 @@ def test_condition_operators(cond, snap, want):
     assert _holds(cond, snap) is want
 
 
-def test_templates_fill_facts_with_fallbacks():
-    """{{path|fallback}} in check texts."""
-    view = compat._View({"packages": {"tensorflow": "2.15.0"}, "gpus": [{"name": "T4"}]}, {})
-    assert compat.fill("TF {{packages.tensorflow}} on {{gpus.0.name}} ({{driver.version|no driver}}) {{x}}", view) == \
-        "TF 2.15.0 on T4 (no driver) ?"
+def test_checks_yaml_is_gone_and_its_rules_are_signatures():
+    """Known-bad combinations live once: as env_only signatures (kb/signatures/machine/), not in kb/compat."""
+    from dnnfix.kbload import load_kb
+
+    assert not os.path.exists(os.path.join(REPO, "kb", "compat", "checks.yaml"))
+    kb = load_kb()
+    env_only = [s for s in kb.signatures if s.env_only]
+    assert len(env_only) >= 28
+    assert all(s.severity in ("error", "warning", "info") for s in env_only)
+    assert not hasattr(compat, "check") and not hasattr(compat, "_View")
+
+
+def test_tables_come_from_the_kb_passed_in(tmp_path):
+    """No process-wide cache of the default KB: a --kb folder's table of the same name wins."""
+    from dnnfix.kbload import load_kb
+
+    (tmp_path / "compat").mkdir()
+    (tmp_path / "compat" / "cuda-driver.yaml").write_text(yaml.safe_dump({
+        "minor_version_compatibility": {"source": "https://example.org", "retrieved": "2026-12-04",
+                                        "rows": [{"cuda_major": 12, "linux": "999.0", "windows": "999.0"}]},
+        "toolkit_drivers": {"source": "https://example.org", "retrieved": "2026-12-04", "rows": []}}))
+    snap = {"os": {"system": "Linux"}, "packages": {"torch": "2.4.1+cu124"}}
+    default = compat.derive(snap, compat.kb_tables(load_kb()))["expected"]["driver"]["min"]
+    mine = compat.derive(snap, compat.kb_tables(load_kb([str(tmp_path)])))["expected"]["driver"]["min"]
+    assert default == "525.60.13" and mine == "999.0"
+
+
+def test_capability_from_a_card_name():
+    """A pasted GPU name gets its compute capability from the GPU table."""
+    tabs = compat.kb_tables()
+    assert compat.capability_for("NVIDIA A100-SXM4-40GB", tabs) == "8.0"
+    assert compat.capability_for("Tesla T4", tabs) == "7.5"
+    assert compat.capability_for("NVIDIA GeForce RTX 5090", tabs) == "12.0"
+    assert compat.capability_for("Some Unknown Card", tabs) is None
 
 
 def test_tf1_gpu_build_was_the_tensorflow_gpu_package():

@@ -50,8 +50,9 @@ def test_doctor_findings_per_fixture(name):
     causes = {f["cause"] for f in found if f["severity"] in ("error", "warning")}
     assert causes == EXPECTED[name], [(f["id"], f["cause"]) for f in found]
     for f in found:
-        assert f["title"] and "?" not in f["title"], f
-        assert f["fixes"] and all(fix["code"].strip() for fix in f["fixes"]), f
+        assert f["title"] and "?" not in f["title"] and "{{" not in f["message"], f
+        if f["source"] == "signature":  # fixes from kb/causes/<cause>.md
+            assert f["fixes"] and all(fix["code"].strip() for fix in f["fixes"]), f
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -72,9 +73,9 @@ def test_doctor_message_names_the_missing_wheel():
     found = doctor.findings(snap)
     top = found[0]
     assert top["cause"] == "tf.cudnn.not-found"
-    assert top["title"] == "TensorFlow 2.15.0 found, nvidia-cudnn-cu12 missing"
+    assert "cuda.cudnn_versions is empty (from --env snapshot)" in top["evidence"]
     assert "DNN library is not found" in top["message"]
-    assert 'pip install "tensorflow[and-cuda]==2.15.0"' in top["fixes"][0]["code"]
+    assert any("tensorflow[and-cuda]" in fix["code"] for fix in top["fixes"])
 
 
 def test_doctor_json(capsys):
@@ -130,7 +131,9 @@ def test_partial_snapshot_only_loses_checks():
 def test_env_only_signatures_are_included():
     """Confident env_only signatures add findings for causes no compat check reported."""
     snap = fixture("windows-native-tf215")
-    findings = doctor._signature_findings(snap, [])
+    from dnnfix.kbload import load_kb
+
+    findings = doctor._signature_findings(snap, load_kb(), "env")
     if not findings:
         pytest.skip("no env-only signature is confident on this fixture")
     assert all(f["source"] == "signature" and f["fixes"] is not None for f in findings)
@@ -151,7 +154,7 @@ def test_driver_below_toolkit_is_a_warning():
     snap = fixture("driver-too-old")
     snap["driver"] = {"version": "525.147.05", "cuda_version": "12.0"}
     found = doctor.findings(snap)
-    assert [(f["cause"], f["severity"]) for f in found] == [("gpu.driver.too-old", "warning")]
+    assert [(f["cause"], f["severity"]) for f in found if f["severity"] != "info"] == [("gpu.driver.too-old", "warning")]
 
 
 # ---------------------------------------------------------------- the same text, different machines

@@ -41,7 +41,7 @@ def test_fact_comparison_from_snapshot_and_tables_changes_ranking(kb):
     import dnnfix.api as api
 
     orig = api.derive
-    api.derive = lambda snap: {"expected": {"tf": {"cudnn": "8.9"}}}
+    api.derive = lambda snap, kb=None: {"expected": {"tf": {"cudnn": "8.9"}}}
     try:
         d = diagnose_text(ONLY_MESSAGE, kb=kb, env=derived)
     finally:

@@ -1,7 +1,9 @@
 """`dnnfix doctor [--env SNAPSHOT] [--json] [--frameworks]`: what will break on this machine, before it does.
 
-Two sources, both data: the compatibility checks of kb/compat/checks.yaml (over the tables in
-kb/compat/) and every `env_only: true` signature of the knowledge base (dnnfix.api.diagnose_env).
+One rule language: every `env_only: true` signature of the knowledge base (dnnfix.api.diagnose_env), whose
+fact clauses compare the machine with the versions its builds expect (derived from the tables in kb/compat/);
+the same signatures rank as causes in `dnnfix match`, so doctor and match never disagree on the same facts.
+Then the GPU feature gates of kb/compat/gpu-features.yaml (bf16, FlashAttention, FP8, Triton ...) per GPU.
 Exit status: 1 when an error or warning was found, 0 when none, 2 for a usage error.
 """
 from __future__ import annotations
@@ -25,38 +27,90 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _signature_findings(snapshot: Dict[str, Any], kb_paths: List[str]) -> List[Dict[str, Any]]:
-    """Confident environment-only signatures, as findings."""
-    try:
-        from ..api import diagnose_env, fixes_for
-        from ..kbload import load_kb
-    except ImportError:  # the matcher is optional for doctor: the compat checks still run
-        return []
-    kb = load_kb(kb_paths)
+def _signature_findings(snapshot: Dict[str, Any], kb, source: str) -> List[Dict[str, Any]]:
+    """Every environment-only signature whose conditions all hold and that nothing speaks against."""
+    from ..api import diagnose_env, fixes_for
+
+    sev = {s.id: s.severity for s in kb.signatures}
     out = []
-    for m in diagnose_env(snapshot, kb=kb):
-        if not m.confident:
+    for m in diagnose_env(snapshot, kb=kb, source=source):
+        if any(e.against for e in m.evidence):
             continue
         out.append({
-            "id": m.signature, "cause": m.cause, "severity": "error", "title": m.title,
-            "message": "", "evidence": [e.format() for e in m.evidence if not e.against],
+            "id": m.signature, "cause": m.cause, "severity": sev.get(m.signature, "error"), "title": m.title,
+            "message": _cause_summary(kb, m.cause, m.facts), "evidence": [e.format() for e in m.evidence if not e.against],
             "fixes": fixes_for(m, kb), "source": "signature", "score": m.score,
         })
     return out
 
 
-def findings(snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None) -> List[Dict[str, Any]]:
-    """Compat-check findings, then env-only signature findings for causes not already reported."""
+def _cause_summary(kb, cause: str, facts: Dict[str, Any]) -> str:
+    from ..explain import fill
+
+    ex = kb.explanations.get(cause)
+    text = (getattr(ex, "sections", {}) or {}).get("What happened", "") if ex is not None else ""
+    text = " ".join(fill(text, facts).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+_FEATURE_WORDS = {"bf16": "bfloat16", "tf32": "TF32", "flash-attn-2": "FlashAttention 2", "flash-attn-3": "FlashAttention 3",
+                  "torch-sdpa-flash": "PyTorch SDPA flash kernel", "fp8": "FP8", "mxfp8": "MXFP8", "nvfp4": "NVFP4",
+                  "triton": "Triton / torch.compile (inductor)", "int8-cublaslt": "fast int8 matmul (bitsandbytes)"}
+
+
+def feature_findings(snapshot: Dict[str, Any], kb) -> List[Dict[str, Any]]:
+    """Per GPU, the accelerator features its compute capability does not pass (kb/compat/gpu-features.yaml)."""
     from .. import compat
 
-    result = compat.check(snapshot)
-    seen = {f["cause"] for f in result}
-    for f in _signature_findings(snapshot, list(kb_paths or [])):
+    rows = compat.rows("gpu-features", "features", compat.kb_tables(kb))
+    out = []
+    seen = set()
+    for g in snapshot.get("gpus") or []:
+        if not isinstance(g, dict):
+            continue
+        cc = g.get("compute_capability")
+        name = str(g.get("name") or "GPU")
+        if not cc or (name, str(cc)) in seen:
+            continue
+        seen.add((name, str(cc)))
+        have = compat.vkey(cc)[:2]
+        missing = []
+        for r in rows:
+            only = [compat.vkey(x)[:2] for x in r.get("only") or []]
+            ok = have in only if only else have >= compat.vkey(r.get("min_compute_capability"))[:2]
+            if not ok:
+                missing.append(f"{_FEATURE_WORDS.get(r['feature'], r['feature'])} (needs "
+                               f"{'exactly ' + ', '.join(r['only']) if r.get('only') else str(r['min_compute_capability']) + '+'})")
+        if missing:
+            out.append({
+                "id": "gpu-feature-gates", "cause": "gpu.feature.unsupported", "severity": "info",
+                "title": f"{name} (compute capability {cc}) cannot run: " + ", ".join(m.split(" (")[0] for m in missing),
+                "message": "These features refuse this GPU generation; choose fp16 instead of bf16, the default "
+                           "attention instead of FlashAttention, and no FP8 recipes on this card.",
+                "evidence": [f"gpus.{g.get('index', 0)}.compute_capability = {cc}; " + m for m in missing],
+                "fixes": [], "source": "gpu-features",
+            })
+    return out
+
+
+def findings(snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None, source: str = "env",
+             kb=None) -> List[Dict[str, Any]]:
+    """Environment-only signature findings (one per cause, strongest first), then GPU feature gates."""
+    from ..kbload import load_kb
+
+    kb = kb or load_kb(list(kb_paths or []))
+    result: List[Dict[str, Any]] = []
+    seen = set()
+    for f in _signature_findings(snapshot, kb, source):
         if f["cause"] not in seen:
             seen.add(f["cause"])
             result.append(f)
     order = {"error": 0, "warning": 1, "info": 2}
-    result.sort(key=lambda f: order.get(f["severity"], 3))
+    result.sort(key=lambda f: order.get(f["severity"], 3))  # stable: score order within a severity
+    try:
+        result.extend(feature_findings(snapshot, kb))
+    except Exception:  # noqa: BLE001 - a broken table loses the gates, never the report
+        pass
     return result
 
 
@@ -73,14 +127,16 @@ def run(args) -> int:
 
         snapshot = probe.collect(frameworks=args.frameworks)
     from .. import compat
+    from ..kbload import load_kb
 
-    found = findings(snapshot, getattr(args, "kb", []) or [])
+    kb = load_kb(getattr(args, "kb", []) or [])
+    found = findings(snapshot, source="env" if args.env else "probe", kb=kb)
     bad = [f for f in found if f["severity"] in ("error", "warning")]
     if args.json:
         out = {
             "ok": not bad,
             "findings": found,
-            "expected": compat.derive(snapshot).get("expected", {}),
+            "expected": compat.derive(snapshot, compat.kb_tables(kb)).get("expected", {}),
             "snapshot": snapshot,
             "elapsed_ms": round((time.perf_counter() - t0) * 1000, 1),
         }

@@ -1,0 +1,348 @@
+"""Environment reports and symptoms in a paste, as facts.
+
+    read(lines) -> (report, symptoms)
+
+`report` is shaped like a snapshot of `dnnfix env --json` (python, os, packages, gpus, driver, cuda,
+frameworks), filled from what the paste itself prints: `nvidia-smi`, `python -m torch.utils.collect_env`,
+`tf.sysconfig.get_build_info()`, `pip list` / `pip freeze` / `conda list`, `nvcc --version`, and small
+`python -c "import torch; print(torch.__version__, torch.version.cuda)"` style prints. The same fact names
+as the probe's, so the environment-only signatures and the compatibility tables work from a paste alone.
+
+`symptoms` is {kind: the line that shows it} for output that is not an exception but says what went wrong:
+  no_gpu        a REPL's `False` after torch.cuda.is_available(), a device count of 0, an empty device list,
+                "No GPU/TPU found", "no CUDA-capable device is detected", "Found no NVIDIA driver" ...
+  backend_init  a GPU backend that did not start ("Unable to initialize backend 'cuda'", cuInit failures)
+  cuda_libs     CUDA libraries that could not be loaded ("Could not load dynamic library 'libcudart...'")
+  dnn_status    cuDNN / cuBLAS status errors at start (CUDNN_STATUS_NOT_INITIALIZED, "DNN library is not found")
+  native_import a framework's native part failing to import ("DLL load failed", "undefined symbol")
+  log_end       a log that ends abruptly: its last line is `Killed`, exit code 137, a segmentation fault
+
+Every pattern is anchored on wording the tools print (never translated); the scan is line by line with
+a cheap substring test before any regex, so a long log costs little. Nothing here raises on odd input.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+# ---------------------------------------------------------------- symptoms
+_SYMPTOMS: List[Tuple[str, str, "re.Pattern[str]"]] = [
+    # (kind, cheap substring, pattern)
+    ("no_gpu", "GPU/TPU found", re.compile(r"No GPU/TPU found, falling back to CPU")),
+    ("no_gpu", "CUDA-enabled jaxlib", re.compile(r"a CUDA-enabled jaxlib is not installed")),
+    ("no_gpu", "CUDA-capable device", re.compile(r"no CUDA-capable device is detected", re.I)),
+    ("no_gpu", "No CUDA GPUs", re.compile(r"No CUDA GPUs are available")),
+    ("no_gpu", "NVIDIA driver", re.compile(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old")),
+    ("no_gpu", "driver version is insufficient", re.compile(r"CUDA driver version is insufficient for CUDA runtime version")),
+    ("no_gpu", "NVIDIA-SMI has failed", re.compile(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver")),
+    ("no_gpu", "CUDA_ERROR_NO_DEVICE", re.compile(r"CUDA_ERROR_NO_DEVICE")),
+    ("no_gpu", "not compiled with CUDA", re.compile(r"Torch not compiled with CUDA enabled")),
+    ("no_gpu", "No devices were found", re.compile(r"^\s*No devices were found\s*$")),
+    ("no_gpu", "Num GPUs", re.compile(r"Num GPUs Available:?\s*0\s*$", re.I)),
+    ("no_gpu", "available", re.compile(r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*[:=]?\s*False\b", re.I)),
+    ("no_gpu", "device_count", re.compile(r"device_count\(\)\)?\s*[:=]?\s*0\s*$")),
+    ("no_gpu", "Skipping registering GPU", re.compile(r"Skipping registering GPU devices")),
+    ("backend_init", "initialize backend", re.compile(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
+    ("backend_init", "backend failed to initialize", re.compile(r"(?:CUDA|GPU) backend failed to initialize")),
+    ("backend_init", "cuInit", re.compile(r"failed call to cuInit|cuInit\(0\) failed|CUDA_ERROR_(?:UNKNOWN|NOT_INITIALIZED|SYSTEM_DRIVER_MISMATCH|COMPAT_NOT_SUPPORTED)")),
+    ("backend_init", "CUDA initialization", re.compile(r"CUDA initialization: ")),
+    ("backend_init", "Unable to load cuDNN", re.compile(r"Unable to load cuDNN")),
+    ("cuda_libs", "dynamic library", re.compile(r"Could not load dynamic library '?lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|cusolver|cusparse|nvinfer|cuda)\b")),
+    ("cuda_libs", "dlopen some GPU libraries", re.compile(r"Cannot dlopen some GPU libraries")),
+    ("cuda_libs", "cannot open shared object", re.compile(r"lib(?:cudart|cublas|cublasLt|cudnn\w*|cufft|curand|cusolver|cusparse|nvrtc|cuda)\.so[\d.]*: cannot open shared object file")),
+    ("cuda_libs", "Could not find cuda drivers", re.compile(r"Could not find cuda drivers on your machine")),
+    ("cuda_libs", "Could not load library", re.compile(r"Could not load library lib?cudnn")),
+    ("dnn_status", "STATUS_", re.compile(r"CUDNN_STATUS_(?:NOT_INITIALIZED|INTERNAL_ERROR|ARCH_MISMATCH|VERSION_MISMATCH)|CUBLAS_STATUS_(?:NOT_INITIALIZED|ARCH_MISMATCH)")),
+    ("dnn_status", "DNN library", re.compile(r"DNN library (?:is not found|initialization failed)")),
+    ("dnn_status", "Loaded runtime CuDNN", re.compile(r"Loaded runtime CuDNN library: \S+ but source was compiled with")),
+    ("native_import", "native TensorFlow runtime", re.compile(r"Failed to load the native TensorFlow runtime")),
+    ("native_import", "DLL load failed", re.compile(r"DLL load failed")),
+    ("native_import", "undefined symbol", re.compile(r"ImportError: .*undefined symbol")),
+    ("native_import", "WinError 126", re.compile(r"\[WinError 126\]|Error loading \S+\.dll")),
+]
+_LOG_END = re.compile(r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
+                      r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
+                      r"|core dumped", re.I)
+# a REPL / notebook cell: the call on one line, its value on the next
+_REPL_CALL = re.compile(r"(?:>>>|In \[\d+\]:)?\s*(?:print\()?\s*(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
+                        r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
+                        r"tf\.test\.is_built_with_cuda|jax\.devices|jax\.default_backend)\(")
+_REPL_NOGPU = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
+
+
+def symptoms(lines: List[str]) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    n = len(lines)
+    for i, line in enumerate(lines):
+        if len(line) > 2000:
+            line = line[:2000]
+        for kind, cheap, pat in _SYMPTOMS:
+            if kind not in out and cheap in line and pat.search(line):
+                out[kind] = line.strip()[:200]
+        if "(" in line and "no_gpu" not in out and _REPL_CALL.search(line):
+            j = i + 1
+            while j < n and not lines[j].strip():
+                j += 1
+            same = _REPL_NOGPU.search(line.split(")")[-1]) if ")" in line else None
+            if same or (j < n and _REPL_NOGPU.match(lines[j])):
+                shown = lines[j].strip() if not same and j < n else line.split(")")[-1].strip()
+                out["no_gpu"] = f"{line.strip()[:150]} -> {shown}"
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")
+    if last and _LOG_END.search(last[:400]):
+        out["log_end"] = last.strip()[:200]
+    return out
+
+
+# ---------------------------------------------------------------- reports
+_NVSMI_DRIVER = re.compile(r"Driver Version:\s*([\d.]+)")
+_NVSMI_CUDA = re.compile(r"CUDA Version:\s*([\d.]+)")
+_NVSMI_GPU = re.compile(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off)\s+\|")
+_KV = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./()_-]{1,60}?)\s*:\s*(.*?)\s*$")
+_PIP_FREEZE = re.compile(r"^\s*(?:\[(?:pip3?|conda)\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][\w.+!-]*)\s*$")
+_PIP_LIST = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)(?:\s+\S.*)?$")
+_CONDA_LINE = re.compile(r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$")
+_NVCC = re.compile(r"Cuda compilation tools, release ([\d.]+)")
+_BUILD_INFO = re.compile(r"""['"](cuda_version|cudnn_version|is_cuda_build|is_rocm_build|cuda_compute_capabilities)['"]\s*[,:]\s*(\[[^\]]*\]|'[^']*'|"[^"]*"|\w+)""")
+_TORCH_PRINT = re.compile(r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\d+\.\d+|None)(?:\s+(True|False))?\s*$")
+_REPL_VALUE = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
+_CUDNN_FILE = re.compile(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
+_PYVERSION = re.compile(r"^(3\.\d+\.\d+)")
+
+# package names as pip spells them; conda's pytorch is pip's torch
+_CONDA_NAMES = {"pytorch": "torch", "pytorch-cuda": "pytorch-cuda", "cudatoolkit": "cudatoolkit", "cudnn": "cudnn"}
+_KNOWN = ("torch", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
+          "tf-nightly", "keras", "tf-keras", "jax", "jaxlib", "numpy", "protobuf", "transformers", "torchvision",
+          "tensorflow-directml-plugin", "tensorflow-metal")
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _os_from(text: str) -> Optional[str]:
+    t = text.lower()
+    if "windows" in t:
+        return "Windows"
+    if "macos" in t or "mac os" in t or "darwin" in t:
+        return "Darwin"
+    if any(w in t for w in ("ubuntu", "linux", "debian", "centos", "red hat", "rocky", "fedora", "amazon", "wsl")):
+        return "Linux"
+    return None
+
+
+def report(lines: List[str]) -> Dict[str, Any]:
+    """A snapshot-shaped dict of what the paste's environment reports say (empty when it has none)."""
+    snap: Dict[str, Any] = {}
+    pk: Dict[str, str] = {}
+    gpus: List[Dict[str, Any]] = []
+    fw: Dict[str, Dict[str, Any]] = {}
+    blob = "\n".join(lines[:4000])
+    if not any(w in blob for w in ("Driver Version", "PyTorch version", "cuda_version", "==", "Package", "packages in environment",
+                                   "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version",
+                                   "[pip", "[conda", "Python version")):
+        return {}
+    in_pip_list = in_conda = False
+    prev = ""
+    for i, raw in enumerate(lines[:4000]):
+        line = raw.rstrip()
+        s = line.strip()
+        if not s:
+            in_pip_list = False
+            prev = ""
+            continue
+        # nvidia-smi
+        if "Driver Version" in line:
+            m = _NVSMI_DRIVER.search(line)
+            if m:
+                snap.setdefault("driver", {})["version"] = m.group(1)
+            m = _NVSMI_CUDA.search(line)
+            if m:
+                snap.setdefault("driver", {})["cuda_version"] = m.group(1)
+            snap["_nvsmi"] = True
+            continue
+        if snap.get("_nvsmi") and line.startswith("|"):
+            m = _NVSMI_GPU.match(line)
+            if m and not m.group(2).startswith(("GPU", "Fan", "N/A")) and "Processes" not in line:
+                gpus.append({"index": int(m.group(1)), "name": m.group(2).strip()})
+            continue
+        if s == "No devices were found":
+            snap["gpus"] = []
+            continue
+        # nvcc --version
+        if "Cuda compilation tools" in line:
+            m = _NVCC.search(line)
+            if m:
+                snap.setdefault("cuda", {})["nvcc_version"] = m.group(1)
+            continue
+        # tf.sysconfig.get_build_info()
+        if "cuda_version" in line or "is_cuda_build" in line:
+            found = dict(_BUILD_INFO.findall(line))
+            if found:
+                tf = fw.setdefault("tensorflow", {})
+                for k, v in found.items():
+                    v = v.strip("'\"")
+                    if k.startswith("is_"):
+                        tf[k] = v == "True"
+                    elif k == "cuda_compute_capabilities":
+                        tf["archs"] = re.findall(r"(?:sm|compute)_\d+", v)
+                    else:
+                        tf[k] = v
+                continue
+        # pip list (header "Package  Version" then a dash line), conda list ("# packages in environment at")
+        if re.match(r"^Package\s+Version\b", s):
+            in_pip_list = True
+            continue
+        if s.startswith("# packages in environment"):
+            in_conda = True
+            continue
+        if in_pip_list and s.startswith("---"):
+            continue
+        if in_conda and s.startswith("#"):
+            continue
+        m = _PIP_FREEZE.match(line)
+        if m:
+            pk.setdefault(_norm(m.group(1)), m.group(2))
+            continue
+        if s.startswith("[conda]"):
+            m = _CONDA_LINE.match(s)
+            if m:
+                name = _norm(m.group(1))
+                pk.setdefault(_CONDA_NAMES.get(name, name), m.group(2))
+                if name == "pytorch" and "cuda" not in m.group(3) and "cpu" in m.group(3):
+                    fw.setdefault("torch", {}).setdefault("is_cuda_build", False)
+                continue
+        if in_conda:
+            m = _CONDA_LINE.match(s)
+            if m:
+                name = _norm(m.group(1))
+                pk.setdefault(_CONDA_NAMES.get(name, name), m.group(2))
+                if name == "pytorch":
+                    build = m.group(3)
+                    cm = re.search(r"cuda(\d+\.\d+)", build)
+                    if cm:
+                        fw.setdefault("torch", {})["cuda_version"] = cm.group(1)
+                    elif "cpu" in build:
+                        fw.setdefault("torch", {})["is_cuda_build"] = False
+                continue
+        if in_pip_list:
+            m = _PIP_LIST.match(s)
+            if m:
+                pk.setdefault(_norm(m.group(1)), m.group(2))
+                continue
+            in_pip_list = False
+        # collect_env "Key: value" lines
+        if ":" in line:
+            m = _KV.match(line)
+            if m:
+                key, val = m.group(1).strip(), m.group(2).strip()
+                _collect_env(key, val, snap, pk, gpus, fw, lines, i)
+        # python -c "import torch; print(torch.__version__, torch.version.cuda)"
+        m = _TORCH_PRINT.match(line)
+        if m and ("torch" in prev or "torch.__version__" in blob or "version.cuda" in blob):
+            pk.setdefault("torch", m.group(1))
+            cuda = m.group(2)
+            t = fw.setdefault("torch", {})
+            if cuda == "None":
+                t.setdefault("is_cuda_build", False)
+            else:
+                t.setdefault("cuda_version", cuda)
+        elif prev and ("__version__" in prev or "version.cuda" in prev) and (prev.lstrip().startswith((">>>", "In [")) or "print(" in prev):
+            m = _REPL_VALUE.match(line)
+            if m and ("version.cuda" in prev):
+                if m.group(1) == "None":
+                    fw.setdefault("torch", {}).setdefault("is_cuda_build", False)
+                elif re.match(r"^\d+\.\d+$", m.group(1)):
+                    fw.setdefault("torch", {}).setdefault("cuda_version", m.group(1))
+            elif m and "torch.__version__" in prev and re.match(r"^\d+\.\d+", m.group(1)):
+                pk.setdefault("torch", m.group(1))
+            elif m and re.search(r"\b(?:tf|tensorflow)\.__version__", prev) and re.match(r"^\d+\.\d+", m.group(1)):
+                pk.setdefault("tensorflow", m.group(1))
+            elif m and re.search(r"\bjax\.__version__", prev) and re.match(r"^\d+\.\d+", m.group(1)):
+                pk.setdefault("jax", m.group(1))
+        elif prev and ">>>" in prev and "version.cuda" in prev and not s.startswith(">>>"):
+            pass
+        if s.startswith(">>>") and re.search(r"torch\.version\.cuda\s*$", s):
+            # the REPL prints nothing for None: the next prompt right away means a CPU build
+            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if nxt.startswith(">>>") or not nxt:
+                fw.setdefault("torch", {}).setdefault("is_cuda_build", False)
+        prev = line
+    snap.pop("_nvsmi", None)
+    if gpus:
+        snap["gpus"] = gpus
+    if pk:
+        snap["packages"] = pk
+    if fw:
+        snap["frameworks"] = fw
+    return snap
+
+
+def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], gpus: List[Dict[str, Any]],
+                 fw: Dict[str, Dict[str, Any]], lines: List[str], i: int) -> None:
+    """One line of `python -m torch.utils.collect_env` (or a similar Key: value report)."""
+    k = key.lower()
+    unknown = val in ("", "N/A", "Could not collect", "No CUDA")
+    if k == "pytorch version" and not unknown:
+        pk.setdefault("torch", val.split()[0])
+    elif k == "cuda used to build pytorch":
+        t = fw.setdefault("torch", {})
+        if val == "None":
+            t["is_cuda_build"] = False
+        elif re.match(r"^\d+\.\d+", val):
+            t["cuda_version"] = re.match(r"^\d+\.\d+", val).group(0)
+            t["is_cuda_build"] = True
+    elif k == "is cuda available":
+        fw.setdefault("torch", {})["cuda_available"] = val == "True"
+    elif k == "os" and not unknown:
+        system = _os_from(val)
+        if system:
+            snap.setdefault("os", {})["system"] = system
+            if "microsoft" in val.lower() and system == "Linux":
+                snap["os"]["wsl"] = True
+    elif k == "python version" and not unknown:
+        m = _PYVERSION.match(val)
+        if m:
+            snap.setdefault("python", {})["version"] = m.group(1)
+    elif k == "cuda runtime version" and not unknown:
+        m = re.match(r"^\d+\.\d+", val)
+        if m:
+            snap.setdefault("cuda", {})["runtime_version"] = m.group(0)
+    elif k == "nvidia driver version" and not unknown:
+        snap.setdefault("driver", {}).setdefault("version", val.split()[0])
+    elif k == "gpu models and configuration":
+        if unknown:
+            return
+        names = []
+        m = re.match(r"GPU (\d+): (.+?)(?: \(UUID.*)?$", val)
+        if m:
+            names.append((int(m.group(1)), m.group(2)))
+        j = i + 1
+        while j < len(lines) and re.match(r"^\s*GPU (\d+): ", lines[j]):
+            m2 = re.match(r"^\s*GPU (\d+): (.+?)(?: \(UUID.*)?$", lines[j])
+            names.append((int(m2.group(1)), m2.group(2).strip()))
+            j += 1
+        if names and not gpus:
+            gpus.extend({"index": n, "name": name} for n, name in names)
+    elif k == "cudnn version" and not unknown:
+        m = re.match(r"^\d+\.\d+\.\d+", val)
+        if m:
+            snap.setdefault("cuda", {})["cudnn_version"] = m.group(0)
+        elif val.startswith("Probably one of the following"):
+            for j in range(i + 1, min(i + 8, len(lines))):
+                m2 = _CUDNN_FILE.search(lines[j])
+                if m2:
+                    snap.setdefault("cuda", {})["cudnn_version"] = m2.group(1)
+                    break
+
+
+def read(lines: List[str]) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """(report, symptoms) of a paste; both empty when it holds neither. Never raises."""
+    try:
+        rep = report(lines)
+    except Exception:  # noqa: BLE001 - a paste is untrusted input: odd text loses facts, never the diagnosis
+        rep = {}
+    try:
+        sym = symptoms(lines)
+    except Exception:  # noqa: BLE001
+        sym = {}
+    return rep, sym
