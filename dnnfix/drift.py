@@ -36,6 +36,7 @@ _DIST = {
 # distributions whose version may be reported under another name
 _ALIASES = {"pytorch-lightning": ("pytorch-lightning", "lightning"), "pillow": ("pillow", "pil"),
             "huggingface-hub": ("huggingface-hub", "huggingface_hub"), "scikit-learn": ("scikit-learn", "sklearn"),
+            "mmcv": ("mmcv", "mmcv-full"),
             "python": ("python",)}
 # packages owned by wave-1 causes: the drift lookup never names them (numpy aliases, TF1/Keras 2-3 names)
 _OTHER_CAUSES = ("numpy", "tensorflow", "keras", "tf_keras", "jax", "jaxlib")

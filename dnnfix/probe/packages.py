@@ -12,7 +12,8 @@ import re
 import sys
 from typing import Dict, Iterable, List, Optional, Tuple
 
-# Reported when installed. Every distribution whose name starts with one of PREFIXES is reported too
+# Reported when installed (the last line: the packages of kb/compat/api-drift.yaml, so that an API-drift
+# match can say which side is out of date). Every distribution whose name starts with one of PREFIXES is reported too
 # (nvidia-cudnn-cu12, nvidia-cublas-cu12, jax-cuda12-plugin, ...).
 WANTED = frozenset(
     """
@@ -27,6 +28,7 @@ WANTED = frozenset(
     numpy scipy pandas pyarrow protobuf ml-dtypes h5py opencv-python opencv-python-headless
     onnx onnxruntime onnxruntime-gpu pynvml nvidia-ml-py cupy-cuda11x cupy-cuda12x
     google-colab ipykernel
+    huggingface-hub trl datasets gradio pillow scikit-learn mmcv mmcv-full mmengine timm torchtext
     """.split()
 )
 PREFIXES = ("nvidia-", "jax-cuda", "jax-rocm", "cuda-", "libtpu", "tensorflow-")
