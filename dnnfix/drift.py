@@ -273,7 +273,7 @@ def _row_facts(out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str
         out["drift.pin_exact"] = f"{pk}=={row['last_with']}" if pk != "python" else f"Python {row['last_with']}"
         use = out["drift.replacement"]
         out["drift.summary"] = (f"{what} was removed in {pk} {removed} (last release with it: {row['last_with']})"
-                                + (f"; installed: {inst}" if inst else "")
+                                + (f"; the installed {inst} is too new for this code" if inst else "")
                                 + (f". Pin {out['drift.pin']} or use {use}" if use != "none" else f". Pin {out['drift.pin']}"))
     else:
         since = str(row["since"])
@@ -286,6 +286,6 @@ def _row_facts(out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str
         out["drift.pin_exact"] = f"{pk}>={since}"
         out["drift.replacement"] = name
         out["drift.summary"] = (f"`{name}` appeared in {pk} {since} as the replacement of {what}"
-                                + (f"; installed: {inst}" if inst else "")
+                                + (f"; the installed {inst} is too old for this code" if inst else "")
                                 + f". Upgrade to {pk}>={since}, or use the old name with the installed release")
     return out
