@@ -228,14 +228,15 @@ def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: 
 
 
 def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[Mapping[str, Any]] = None,
-                       probe: bool = True, kb=None, kb_paths: Sequence[str] = (), top: Optional[int] = None) -> Diagnosis:
+                       probe: bool = True, kb=None, kb_paths: Sequence[str] = (), top: Optional[int] = None,
+                       env_is_probe: bool = False) -> Diagnosis:
     from .kbload import load_kb
     from .parse import parse_exception
 
     kb = kb or load_kb(kb_paths)
     t0 = time.perf_counter()
     inc = parse_exception(exc, log_text=log_text)
-    probed = False
+    probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
     return _finish("<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top)

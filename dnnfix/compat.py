@@ -306,6 +306,11 @@ def _derive_driver(snapshot: Mapping[str, Any], expected: Mapping[str, Any], tab
         for key in ("min", "recommended"):
             if f"{key}_{side}" in out:
                 out[key] = out[f"{key}_{side}"]
+    else:  # OS unknown (a pasted nvidia-smi): only a driver below both minimums is surely too old
+        for key in ("min", "recommended"):
+            both = [out[k] for k in (f"{key}_linux", f"{key}_windows") if k in out]
+            if both:
+                out[key] = min(both, key=vkey)
     return out
 
 

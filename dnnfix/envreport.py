@@ -139,7 +139,7 @@ def report(lines: List[str]) -> Dict[str, Any]:
     blob = "\n".join(lines[:4000])
     if not any(w in blob for w in ("Driver Version", "PyTorch version", "cuda_version", "==", "Package", "packages in environment",
                                    "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version",
-                                   "[pip", "[conda", "Python version")):
+                                   "[pip", "[conda", "Python version", "No devices were found")):
         return {}
     in_pip_list = in_conda = False
     prev = ""
@@ -310,7 +310,7 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
     elif k == "nvidia driver version" and not unknown:
         snap.setdefault("driver", {}).setdefault("version", val.split()[0])
     elif k == "gpu models and configuration":
-        if unknown:
+        if val in ("N/A", "Could not collect", "No CUDA"):
             return
         names = []
         m = re.match(r"GPU (\d+): (.+?)(?: \(UUID.*)?$", val)

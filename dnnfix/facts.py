@@ -15,6 +15,8 @@ def dig(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(cur, Mapping) and part in cur:
             cur = cur[part]
+        elif isinstance(cur, (list, tuple)) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]  # gpus.0.name
         else:
             return _MISSING
     return cur

@@ -249,6 +249,8 @@ def _env_facts(inc: Incident) -> None:
         pk = rep.setdefault("packages", {})
         for name, ver in versions.items():
             pk.setdefault(name, ver)
+    if rep and not rep.get("os") and facts.get("os"):
+        rep["os"] = {"system": facts["os"]}  # the paths the paste shows name its OS
     if rep:
         facts["report"] = rep
     facts["symptom"] = sym
