@@ -9,11 +9,13 @@ A signature of cause py.package.api-mismatch captures the failing name with name
     drift_arg (+ drift_callee)      C.__init__() got an unexpected keyword argument 'x'
     drift_path (optional)           the file the import message names
 
-`derive_facts` looks the name up in the table kb/compat/api-drift.yaml (passed in: the loaded knowledge base
-carries it) and returns `drift.*` facts for the signature's `fact` clauses and the explanation:
+`derive_facts` looks the name up in the tables kb/compat/api-drift.yaml (removals and renames) and
+kb/compat/api-added.yaml (names exported only since a release), passed in from the loaded knowledge base, and
+returns `drift.*` facts for the signature's `fact` clauses and the explanation:
 
     drift.package, drift.name, drift.old, drift.replacement, drift.removed_in, drift.last_with, drift.since,
     drift.installed, drift.side, drift.pin, drift.pin_exact, drift.summary, drift.source, drift.kind,
+    drift.added_in, drift.last_without, drift.new (an api-added row: the install predates the name)
     drift.user_module (the name belongs to the user's own code: the cause does not apply)
 
 `drift.removed_in` is set only when a row explains the failure (the installed release, when known, is on
@@ -52,8 +54,8 @@ def _stdlib(top: str) -> bool:
                    "fractions", "array", "xml", "threading", "html", "cgi", "tarfile"}
 
 
-def _rows(tables: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
-    data = (tables or {}).get("api-drift") or {}
+def _rows(tables: Optional[Mapping[str, Any]], name: str = "api-drift") -> List[Dict[str, Any]]:
+    data = (tables or {}).get(name) or {}
     out: List[Dict[str, Any]] = []
     for table in data.values():
         if isinstance(table, Mapping):
@@ -113,7 +115,8 @@ def _last(name: str) -> str:
     return name.rstrip(".").split(".")[-1]
 
 
-def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text: str) -> List[Tuple[int, str, Mapping[str, Any]]]:
+def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text: str,
+                added: Iterable[Mapping[str, Any]] = ()) -> List[Tuple[int, str, Mapping[str, Any]]]:
     """[(score, side, row)]: side 'old' (the name is the removed one) or 'new' (the name is its replacement)."""
     out: List[Tuple[int, str, Mapping[str, Any]]] = []
     full = str(cap.get("drift_module") or "")
@@ -164,6 +167,11 @@ def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text:
                     score = 1 if callee else 2
             if score:
                 out.append((score - (side == "new"), side, r))
+    if kind in ("import", "attribute") and mod and added:
+        for r in added:  # a name the package exports only since a release: the install is older than the code
+            rmod = str(r.get("module", ""))
+            if str(r.get("name")) == name and (mod == rmod or mod.split(".")[0] == rmod.split(".")[0]):
+                out.append((4 if mod == rmod else 2, "added", r))
     out.sort(key=lambda t: -t[0])
     return out
 
@@ -206,7 +214,7 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
     if path and not _SITE.search(path) and not (top and _stdlib(top)) and not known_top:
         out["drift.user_module"] = True  # the module is a file of the user's project (not an editable install of a known one)
         return out
-    cands = _candidates(cap, rows, text)
+    cands = _candidates(cap, rows, text, _rows(tables, "api-added"))
     if cands:
         best_score = cands[0][0]
         best = [c for c in cands if c[0] == best_score]
@@ -225,7 +233,7 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
                 if c[1] == "old":
                     fits = 1 if (_cmp(inst, r["removed_in"]) or 0) >= 0 else -1
                 else:
-                    fits = 1 if (_cmp(inst, r.get("since")) or 0) < 0 else -1
+                    fits = 1 if (_cmp(inst, r.get("since") or r.get("added_in")) or 0) < 0 else -1
             return (fits, seen)
 
         score, side, row = max(best, key=rank)
@@ -248,7 +256,31 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
     return out
 
 
+def _added_facts(out: Dict[str, Any], row: Mapping[str, Any], facts: Any, text: str) -> Dict[str, Any]:
+    pk, added = str(row["package"]), str(row["added_in"])
+    new = f"{row['module']}.{row['name']}"
+    out.update({"drift.package": pk, "drift.kind": "import", "drift.new": new, "drift.last_without": str(row["last_without"]),
+                "drift.source": str(row.get("source", ""))})
+    inst = installed_version(pk, facts, text)
+    if inst:
+        out["drift.installed"] = inst
+        if (_cmp(inst, added) or 0) >= 0:
+            out["drift.side"] = f"installed {pk} {inst} already exports `{new}` (since {added}): the row does not explain this"
+            return out
+    out["drift.added_in"] = added
+    out["drift.side"] = "installed is too old for the code"
+    out["drift.pin"] = out["drift.pin_exact"] = f"{pk}>={added}"
+    out["drift.replacement"] = f"{pk}>={added} (the code needs it)"
+    out["drift.old"] = new
+    out["drift.summary"] = (f"`{new}` first appeared in {pk} {added} (the last release without it: {row['last_without']})"
+                            + (f"; the installed {inst} is too old for this code" if inst else "")
+                            + f". Upgrade to {pk}>={added}, or pin the code (or the library that imports it) to an older release")
+    return out
+
+
 def _row_facts(out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str, facts: Any, text: str) -> Dict[str, Any]:
+    if side == "added":
+        return _added_facts(out, row, facts, text)
     pk = str(row["package"])
     old = str(row["old"]) if row.get("kind") == "argument" else f"{row['module']}.{row['old']}"
     out.update({"drift.package": pk, "drift.kind": row.get("kind"), "drift.old": old,

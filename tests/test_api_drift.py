@@ -165,3 +165,44 @@ def test_without_a_row_the_generic_match_stays_possible():
     assert top.cause == "py.package.api-mismatch"
     assert 0 < top.score < 0.6 and not top.confident
     assert top.facts["drift.package"] == "accelerate"
+
+
+# ---------------------------------------------------------------- additions (the install is older than the code)
+ADDED = TABLE.parent / "api-added.yaml"
+
+
+def _added_rows():
+    with open(ADDED, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    for name, table in data.items():
+        assert table.get("title") and re.match(r"https://", table.get("source", "")), name
+        assert re.match(r"\d{4}-\d\d-\d\d$", str(table.get("retrieved"))), name
+    return [r for t in data.values() for r in t["rows"]]
+
+
+def test_additions_table_schema_sources_versions_and_no_duplicates():
+    rows = _added_rows()
+    assert len(rows) >= 100
+    keys = set()
+    for r in rows:
+        assert set(r) == {"package", "kind", "module", "name", "added_in", "last_without", "source"}, r
+        assert r["kind"] == "import" and re.fullmatch(r"[A-Za-z_]\w*", r["name"]), r
+        assert re.match(r"https://\S+", r["source"]), r
+        assert Version(str(r["last_without"])) < Version(str(r["added_in"])), r
+        k = (r["package"], r["module"], r["name"])
+        assert k not in keys, k
+        keys.add(k)
+    # model classes belong to hf.transformers.too-old-for-model
+    assert not {r["package"] for r in rows} & {"transformers", "diffusers"}
+
+
+def test_a_name_newer_than_the_install_is_the_too_old_side():
+    tables = _tables()
+    with open(ADDED, encoding="utf-8") as fh:
+        tables["api-added"] = yaml.safe_load(fh)
+    cap = {"drift_import": "GRPOTrainer", "drift_from": "trl"}
+    got = drift.derive_facts(cap, Facts(), tables, "trl==0.13.0\n")
+    assert got["drift.added_in"] == "0.14.0" and got["drift.side"] == "installed is too old for the code"
+    assert got["drift.pin"] == "trl>=0.14.0" and got["drift.installed"] == "0.13.0"
+    got = drift.derive_facts(cap, Facts(), tables, "trl==0.15.2\n")
+    assert "drift.added_in" not in got and "already exports" in got["drift.side"]
