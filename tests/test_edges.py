@@ -90,3 +90,21 @@ def test_oversized_kb_file_is_refused(tmp_path):
 
     with pytest.raises(YamlError, match="too large"):
         load("x: '" + "a" * (MAX_CHARS + 1) + "'\n")
+
+
+def test_a_command_whose_module_fails_to_import_says_so(tmp_path):
+    """A broken command module (a half-upgraded install) is reported when used, not silently missing."""
+    code = ("import sys\n"
+            "import importlib\n"
+            "orig = importlib.import_module\n"
+            "def imp(name, *a, **k):\n"
+            "    if name == 'dnnfix.commands.explain':\n"
+            "        raise ImportError('simulated broken module')\n"
+            "    return orig(name, *a, **k)\n"
+            "importlib.import_module = imp\n"
+            "from dnnfix.cli import main\n"
+            "sys.exit(main(['explain', 'torch.cuda.oom']))\n")
+    env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "u"), DNNFIX_CACHE_DIR=str(tmp_path / "c"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2
+    assert "'explain' command cannot load" in out.stderr and "simulated broken module" in out.stderr
