@@ -169,7 +169,9 @@ def release(value: Any) -> Optional[tuple]:
     """(major, minor, ...) of a version-ish value: '8.9.2.26', '2.1.0+cu121', 8902 (cuDNN int), '12.2'."""
     if value is None:
         return None
-    if isinstance(value, int) and value >= 1000:  # cudnnGetVersion(): 8902 -> 8.9.2
+    if isinstance(value, int) and value >= 10000:  # cuDNN 9+ cudnnGetVersion(): 91900 -> 9.19.0
+        return (value // 10000, (value % 10000) // 100, value % 100)
+    if isinstance(value, int) and value >= 1000:  # cuDNN 8 and older: 8902 -> 8.9.2
         return (value // 1000, (value % 1000) // 100, value % 100)
     m = _VER.search(str(value))
     if not m:

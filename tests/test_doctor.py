@@ -34,6 +34,7 @@ EXPECTED = {
     "numpy2-old-tf": {"py.numpy.abi-mismatch"},
     "driver-mismatch": {"gpu.driver.kernel-userspace-mismatch"},
     "py312-tf215": {"tf.install.no-matching-wheel"},
+    "real-h200-torch-jax": set(),  # recorded on an H200 with scripts/device_snapshot.sh (torch 2.11+cu130, jax 0.11.2)
 }
 
 
@@ -229,3 +230,40 @@ def test_env_command_imports_no_framework():
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().endswith("[]"), proc.stderr[-500:]
+
+
+# ---------------------------------------------------------------- GPU feature gates (kb/compat/gpu-features.yaml)
+def _gates(name, cc):
+    snap = {"gpus": [{"index": 0, "name": name, "compute_capability": cc}]}
+    found = [f for f in doctor.findings(snap) if f["id"] == "gpu-feature-gates"]
+    return found[0]["title"].split("cannot run: ", 1)[1].split(", ") if found else []
+
+
+@pytest.mark.parametrize("name,cc,missing,present", [
+    ("Tesla P100-PCIE-16GB", "6.0", ["bfloat16", "FlashAttention 2", "FP8", "Triton"], []),
+    ("Tesla V100-SXM2-16GB", "7.0", ["bfloat16", "FlashAttention 2", "FP8"], ["Triton"]),
+    ("Tesla T4", "7.5", ["bfloat16", "FlashAttention 2", "FlashAttention 3", "FP8"], ["Triton"]),
+    ("NVIDIA A100-SXM4-40GB", "8.0", ["FlashAttention 3", "FP8"], ["bfloat16", "FlashAttention 2"]),
+    ("NVIDIA L4", "8.9", ["FlashAttention 3", "MXFP8"], ["bfloat16", "FP8"]),
+    ("NVIDIA H100 80GB HBM3", "9.0", ["MXFP8", "NVFP4"], ["bfloat16", "FlashAttention 3", "FP8"]),
+    ("NVIDIA B200", "10.0", ["FlashAttention 3"], ["MXFP8", "NVFP4", "bfloat16"]),
+    ("NVIDIA GeForce RTX 5090", "12.0", ["FlashAttention 3"], ["FP8", "bfloat16"]),
+])
+def test_feature_gates_per_architecture(name, cc, missing, present):
+    """doctor warns from the compute capability which features will refuse the card (info: nothing broke yet)."""
+    names = " | ".join(_gates(name, cc))
+    for feature in missing:
+        assert feature in names, names
+    for feature in present:
+        assert feature.rstrip(",") not in _gates(name, cc), names
+
+
+def test_real_h200_snapshot():
+    """The snapshot recorded on a real H200: no problem; the only gates are the Blackwell-only formats."""
+    snap = fixture("real-h200-torch-jax")
+    found = doctor.findings(snap)
+    assert [f["severity"] for f in found] == ["info"]
+    assert found[0]["title"].split("cannot run: ")[1].split(", ") == ["MXFP8", "NVFP4"]
+    from dnnfix.facts import release
+
+    assert release(snap["frameworks"]["torch"]["cudnn_version"]) == (9, 19, 0)

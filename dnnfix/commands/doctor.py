@@ -85,8 +85,9 @@ def feature_findings(snapshot: Dict[str, Any], kb) -> List[Dict[str, Any]]:
             out.append({
                 "id": "gpu-feature-gates", "cause": "gpu.feature.unsupported", "severity": "info",
                 "title": f"{name} (compute capability {cc}) cannot run: " + ", ".join(m.split(" (")[0] for m in missing),
-                "message": "These features refuse this GPU generation; choose fp16 instead of bf16, the default "
-                           "attention instead of FlashAttention, and no FP8 recipes on this card.",
+                "message": "The libraries check the compute capability before they run these and refuse this card "
+                           "(a permissive framework call such as torch.cuda.is_bf16_supported() may still say yes); "
+                           "pick settings this generation supports before a long run.",
                 "evidence": [f"gpus.{g.get('index', 0)}.compute_capability = {cc}; " + m for m in missing],
                 "fixes": [], "source": "gpu-features",
             })
