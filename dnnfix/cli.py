@@ -20,17 +20,44 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dnnfix",
         description="Why did my deep-learning run fail? Ranked causes, evidence and fixes, offline.",
         epilog="With no command on a terminal, dnnfix opens the paste-a-traceback app (dnnfix tui).")
-    p.add_argument("--version", action="version", version=f"dnnfix {__version__}")
+    p.add_argument("-V", "--version", action="version", version=f"dnnfix {__version__}")
     p.add_argument("--kb", action="append", default=[], metavar="DIR",
                    help="an extra knowledge-base folder (repeatable; also DNNFIX_KB_PATH)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
             mod = importlib.import_module(f"dnnfix.commands.{name}")
-        except ImportError:
-            continue  # an optional command whose module is not present
+        except Exception as e:  # a broken install: the command says so instead of vanishing
+            _register_broken(sub, name, e)
+            continue
         mod.register(sub)
     return p
+
+
+def _register_broken(sub, name: str, error: BaseException) -> None:
+    why = f"{type(error).__name__}: {error}"
+
+    def run(_args) -> int:
+        print(f"dnnfix: the '{name}' command cannot load ({why}); reinstall dnnfix (pip install --force-reinstall "
+              "dnnfix) or report this", file=sys.stderr)
+        return 2
+
+    p = sub.add_parser(name, help=f"(unavailable: {why})", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=run)
+
+
+def _command_index(argv: List[str]) -> Optional[int]:
+    """Where the command word is, after the global options (--kb DIR)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--kb":
+            i += 2
+        elif argv[i].startswith("--kb="):
+            i += 1
+        else:
+            return i if argv[i] in COMMANDS else None
+    return None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -46,10 +73,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .term import make_stdout_safe
 
     make_stdout_safe()
+    program = None
+    at = _command_index(argv)
+    if at is not None and argv[at] == "run":  # the program's own words never reach our parser
+        from .commands.run import split_argv
+
+        own, program = split_argv(argv[at + 1:])
+        argv = argv[:at + 1] + own
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
+    if program is not None:
+        args.target = program
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

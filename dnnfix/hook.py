@@ -51,6 +51,11 @@ class _State:
         self.capture = False
         self.last = None  # the last Panel shown
         self.lock = None
+        self.chain_inner = None  # the hook our chain replaced at a re-install (a hook that calls us back reaches it)
+        self.seen = None  # the last exception a hook of ours handled (so none is diagnosed twice)
+        self.baseline = None  # sys.last_value at install: an error from before is not ours to diagnose
+        self.warned = False
+        self.our_custom = None
 
 
 _S = _State()
@@ -138,7 +143,10 @@ def install(*, capture=None, top: int = 3, timeout: float = DEFAULT_TIMEOUT, pro
         return None
     _S.top, _S.timeout, _S.probe = max(1, int(top)), float(timeout), bool(probe)
     shell = shell if shell is not None else _ipython_shell()
-    if not _S.installed:
+    if _S.installed:
+        _reinstall(shell)
+    else:
+        _S.baseline = _last_exception()
         import _thread
 
         _S.lock = _thread.RLock()
@@ -199,6 +207,73 @@ def uninstall() -> None:
         pass
     _S.installed = False
     return None
+
+
+def _describe(obj) -> str:
+    """'rich.traceback.excepthook' for a function, the class name for anything else."""
+    mod = getattr(obj, "__module__", None) or type(obj).__module__
+    name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    return f"{mod}.{name}" if mod and mod != "builtins" else str(name)
+
+
+def _reinstall(shell) -> None:
+    """install() again: put our hooks back on top of whatever replaced them, chaining to it."""
+    if shell is None or _S.shell is None:
+        if sys.excepthook is not _excepthook and _S.prev_sys is not _UNSET:
+            _S.chain_inner = _S.chain_sys
+            _S.prev_sys = _S.chain_sys = sys.excepthook
+            sys.excepthook = _excepthook
+    threading = sys.modules.get("threading")
+    if threading is not None and _S.prev_thread is not _UNSET and threading.excepthook is not _threading_excepthook:
+        _S.prev_thread = _S.chain_thread = threading.excepthook
+        threading.excepthook = _threading_excepthook
+    if shell is not None and _S.shell is shell and not _ours_in_ipython(shell):
+        _S.prev_custom = (shell.custom_exceptions, "CustomTB" in shell.__dict__, shell.__dict__.get("CustomTB"))
+        shell.set_custom_exc((Exception,), _ipython_handler)
+        _S.our_custom = shell.__dict__.get("CustomTB")
+
+
+def _ours_in_ipython(shell) -> bool:
+    """Whether IPython's custom-exception handler is still the one set_custom_exc made for us."""
+    handler = shell.__dict__.get("CustomTB")
+    return handler is not None and handler is _S.our_custom
+
+
+def _warn_replaced(what: str, by) -> None:
+    """One line, once per process: a hook installed after ours took its place."""
+    if _S.warned:
+        return
+    _S.warned = True
+    try:
+        sys.stderr.write(f"dnnfix: {what} was replaced by {_describe(by)} after dnnfix.install(); "
+                         "call dnnfix.install() after it to keep both\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def _last_exception():
+    return getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+
+
+def _missed():
+    """The last exception Python or IPython showed, when no hook of ours saw it (else None)."""
+    exc = _last_exception()
+    if exc is None or exc is _S.seen or exc is _S.baseline or _skip(type(exc)):
+        return None
+    return exc
+
+
+def report_missed(exc, stream=None) -> None:
+    """Diagnose an exception that was shown without our hook (a script's own sys.excepthook under `dnnfix run`,
+    a hook installed after ours, `%run`/`ipython script.py`). Never raises."""
+    try:
+        if exc is None or exc is _S.seen or not enabled() or _skip(type(exc)):
+            return
+        _S.seen = exc
+        _report(exc, sys.stderr if stream is None else stream, _take_log())
+    except BaseException:  # noqa: BLE001
+        pass
 
 
 def _hook_threading(threading) -> None:
@@ -276,6 +351,16 @@ def _register_fork_handler() -> None:
 
 
 def _at_exit() -> None:
+    """At exit: an uncaught exception that a hook installed after ours printed without us still gets its
+    diagnosis (after one line saying what replaced the hook); then the stderr tee stops."""
+    try:
+        exc = _missed() if enabled() else None
+        if exc is not None:
+            if _S.shell is None and sys.excepthook is not _excepthook:
+                _warn_replaced("sys.excepthook", sys.excepthook)
+            report_missed(exc)
+    except BaseException:  # noqa: BLE001
+        pass
     if _S.capture:
         try:
             from . import capture as cap
@@ -291,9 +376,15 @@ def _install_ipython(shell) -> None:
     _S.shell = shell
     _S.prev_custom = (shell.custom_exceptions, "CustomTB" in shell.__dict__, shell.__dict__.get("CustomTB"))
     shell.set_custom_exc((Exception,), _ipython_handler)
+    _S.our_custom = shell.__dict__.get("CustomTB")  # IPython wraps the handler: this is what it installed
     try:
         # each cell starts a new stretch of captured stderr: a panel shows only the failing cell's lines
         shell.events.register("pre_run_cell", _new_cell)
+    except Exception:
+        pass
+    try:
+        # `%run script.py` (and `ipython script.py`) show errors through showtraceback, never the custom handler
+        shell.events.register("post_run_cell", _after_cell)
     except Exception:
         pass
     try:
@@ -315,11 +406,30 @@ def _new_cell(*_args) -> None:
             pass
 
 
-def _uninstall_ipython(shell) -> None:
+def _after_cell(*_args) -> None:
+    """post_run_cell: a panel for an error the cell showed without our handler (`%run script.py`, a handler set
+    after ours); one warning line when our handler was replaced. Never raises."""
     try:
-        shell.events.unregister("pre_run_cell", _new_cell)
-    except Exception:
-        pass
+        shell = _S.shell
+        exc = _missed() if enabled() else None
+        if exc is None or shell is None:
+            return
+        if not _ours_in_ipython(shell) and isinstance(exc, Exception):
+            _warn_replaced("the IPython exception handler", shell.__dict__.get("CustomTB"))
+        _S.seen = exc
+        panel = diagnose_bounded(exc, _take_log())
+        _S.last = panel
+        show_panel(panel, shell)
+    except BaseException as e:  # noqa: BLE001
+        _note(e, sys.stderr)
+
+
+def _uninstall_ipython(shell) -> None:
+    for event, fn in (("pre_run_cell", _new_cell), ("post_run_cell", _after_cell)):
+        try:
+            shell.events.unregister(event, fn)
+        except Exception:
+            pass
     exc_tuple, had, handler = _S.prev_custom or ((), False, None)
     shell.custom_exceptions = exc_tuple
     if had:
@@ -339,6 +449,7 @@ def _uninstall_ipython(shell) -> None:
 def _ipython_handler(shell, etype, value, tb, tb_offset=None):
     """set_custom_exc handler: IPython's own traceback, then the panel. Never raises."""
     log = _take_log()
+    _S.seen = value
     prev = _S.prev_custom
     try:  # run_code (the cell ran) or run_cell (the cell did not even parse)
         caller = sys._getframe(2).f_code.co_name
@@ -390,10 +501,11 @@ def _skip(etype) -> bool:
 
 # ------------------------------------------------------------------ scripts and threads
 def _excepthook(etype, value, tb):
-    if _S.in_sys_hook:  # a hook we call calls us again (chained both ways after a re-install): stop the loop
-        sys.__excepthook__(etype, value, tb)
+    if _S.in_sys_hook:  # a hook we call calls us again (it chained to us before our re-install): pass it on
+        (_S.chain_inner or sys.__excepthook__)(etype, value, tb)
         return
     log = _take_log() if _S.installed else ""
+    _S.seen = value
     _S.in_sys_hook = True
     try:
         (_S.chain_sys or sys.__excepthook__)(etype, value, tb)
@@ -433,6 +545,22 @@ def _report(exc, stream, log: str) -> None:
             stream.flush()
     except BaseException as e:  # noqa: BLE001
         _note(e, stream)
+        if isinstance(e, KeyboardInterrupt) and _S.shell is None:
+            _exit_interrupted()
+
+
+def _exit_interrupted() -> None:
+    """Ctrl-C during the diagnosis of a script's crash ends the process now, with 130, as Ctrl-C would."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for s in (sys.stdout, sys.stderr):
+        try:
+            s.flush()
+        except Exception:
+            pass
+    os._exit(130)
 
 
 def _note(e: BaseException, stream) -> None:

@@ -11,18 +11,46 @@ import os
 import sys
 
 
+RUN_OPTIONS = {"--capture": 0, "--no-capture": 0, "--top": 1, "-h": 0, "--help": 0}
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "run", help="run a Python script or module with the dnnfix exception hook installed",
         description="Run SCRIPT (or -m MODULE) like `python SCRIPT ARGS`, with a diagnosis under any uncaught "
-                    "exception.", usage="dnnfix run [--capture | --no-capture] [--top N] (SCRIPT | -m MODULE) [ARGS ...]")
+                    "exception. Everything from SCRIPT or -m MODULE on is passed to the program untouched.",
+        usage="dnnfix run [--capture | --no-capture] [--top N] (SCRIPT | -m MODULE) [ARGS ...]")
     p.add_argument("--capture", dest="capture", action="store_true", default=None,
                    help="tee native stderr (fd 2) so C++ log lines become evidence (default: off in terminals)")
     p.add_argument("--no-capture", dest="capture", action="store_false", help="never tee native stderr")
     p.add_argument("--top", type=int, default=3, metavar="N", help="causes shown in the report (default: 3)")
-    p.add_argument("-m", dest="module", metavar="MODULE", help="run a library module as a script, like python -m")
-    p.add_argument("target", nargs=argparse.REMAINDER, metavar="SCRIPT [ARGS ...]")
-    p.set_defaults(func=run)
+    p.add_argument("target", nargs="*", metavar="SCRIPT | -m MODULE", help="what to run, then its arguments")
+    p.set_defaults(func=run, target=[])
+
+
+def split_argv(argv):
+    """Split the words after `run` into dnnfix's own options and the program's command line.
+
+    The program starts at the first word that is not one of run's options (SCRIPT, `-m`, or `--` before it), so
+    `dnnfix run -m pytest -q` passes `-q` to pytest, as `python -m pytest -q` would.
+    Returns (own options, program words or None when there are none).
+    """
+    own, i = [], 0
+    while i < len(argv):
+        word = argv[i]
+        name = word.split("=", 1)[0]
+        if word == "--":
+            return own, argv[i + 1:]
+        if name in RUN_OPTIONS and word.startswith("--") and "=" in word:
+            own.append(word)
+            i += 1
+        elif name in RUN_OPTIONS:
+            n = RUN_OPTIONS[name]
+            own.extend(argv[i:i + 1 + n])
+            i += 1 + n
+        else:
+            return own, argv[i:]
+    return own, None
 
 
 def _trim(tb, files):
@@ -66,13 +94,20 @@ def run(args) -> int:
     target = list(args.target or [])
     if target and target[0] == "--":
         target = target[1:]
-    if args.module is None and not target:
+    module = None
+    if target and target[0] == "-m" or (target and target[0].startswith("-m") and len(target[0]) > 2):
+        module = target[0][2:] or (target[1] if len(target) > 1 else "")
+        target = target[1:] if target[0] != "-m" else target[2:]
+        if not module:
+            print("dnnfix: run -m needs a MODULE (dnnfix run --help)", file=sys.stderr)
+            return 2
+    if module is None and not target:
         print("dnnfix: run needs a SCRIPT or -m MODULE (dnnfix run --help)", file=sys.stderr)
         return 2
     if args.top < 1:
         print("dnnfix: --top must be at least 1", file=sys.stderr)
         return 2
-    if args.module is None:
+    if module is None:
         script = target[0]
         if not os.path.exists(script):
             print(f"dnnfix: {script}: no such file", file=sys.stderr)
@@ -80,15 +115,15 @@ def run(args) -> int:
         sys.argv = target
         sys.path[0] = os.path.dirname(os.path.abspath(script))
     else:
-        sys.argv = [args.module] + target
+        sys.argv = [module] + target
         sys.path[0] = os.getcwd()
     hook.install(capture=args.capture, top=args.top)
     ours = {os.path.abspath(runpy.__file__), os.path.abspath(__file__)}
     try:
-        if args.module is None:
+        if module is None:
             run_script(sys.argv[0])
         else:
-            runpy.run_module(args.module, run_name="__main__", alter_sys=True)
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as e:
         code = e.code
         if code is None:
@@ -100,6 +135,13 @@ def run(args) -> int:
     except BaseException as e:  # noqa: BLE001 - reported exactly like an uncaught exception
         tb = _trim(e.__traceback__, ours)
         e.__traceback__ = tb
-        sys.excepthook(type(e), e, tb)
+        sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb  # as Python sets them
+        if sys.version_info >= (3, 12):
+            sys.last_exc = e
+        try:
+            sys.excepthook(type(e), e, tb)  # the program's own hook, if it set one, or ours
+        except BaseException:  # noqa: BLE001 - a broken hook of the program: Python's own printing
+            sys.__excepthook__(type(e), e, tb)
+        hook.report_missed(e)  # the program's hook did not call ours: the diagnosis still comes
         return 130 if isinstance(e, KeyboardInterrupt) else 1
     return 0

@@ -1,0 +1,153 @@
+"""A hook that stays: another library's hook installed after ours, install() again, %run and `ipython script.py`."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
+       "13.1 GiB already allocated)")
+HEADER = "dnnfix: what most likely caused this error"
+WARNING = "dnnfix: sys.excepthook was replaced by"
+
+
+def _py(tmp_path, body, *args, exe=(sys.executable,), stdin=None):
+    s = tmp_path / "s.py"
+    s.write_text(textwrap.dedent(body))
+    env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
+    return subprocess.run([*exe, *args, str(s)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=env, input=stdin)
+
+
+def _blocks(stderr):
+    return stderr.count(HEADER), stderr.count(WARNING)
+
+
+def test_a_hook_set_after_ours_warns_once_and_the_diagnosis_still_comes(tmp_path):
+    p = _py(tmp_path, f"""
+        import sys, dnnfix
+        dnnfix.install()
+        sys.excepthook = lambda t, v, tb: print("THEIR HOOK", file=sys.stderr)
+        raise RuntimeError({OOM!r})
+    """)
+    assert p.returncode == 1
+    assert p.stderr.startswith("THEIR HOOK\n" + WARNING), p.stderr
+    assert _blocks(p.stderr) == (1, 1)
+    assert "torch.cuda.oom" in p.stderr
+
+
+def test_install_again_chains_to_the_hook_it_found_without_a_warning(tmp_path):
+    p = _py(tmp_path, f"""
+        import sys, dnnfix
+        dnnfix.install()
+        sys.excepthook = lambda t, v, tb: print("THEIR HOOK", file=sys.stderr)
+        dnnfix.install()
+        assert sys.excepthook.__name__ == "_excepthook"
+        raise RuntimeError({OOM!r})
+    """)
+    assert p.returncode == 1
+    assert p.stderr.startswith("THEIR HOOK\n" + HEADER), p.stderr
+    assert _blocks(p.stderr) == (1, 0)
+
+
+def test_a_hook_that_chains_back_to_ours_prints_the_traceback_once(tmp_path):
+    """Their hook calls the one it found (ours); we re-install over it: no loop, one traceback, one report."""
+    p = _py(tmp_path, f"""
+        import sys, dnnfix
+        dnnfix.install()
+        found = sys.excepthook
+        def theirs(t, v, tb):
+            print("THEIRS", file=sys.stderr)
+            found(t, v, tb)
+        sys.excepthook = theirs
+        dnnfix.install()
+        raise RuntimeError({OOM!r})
+    """)
+    assert p.returncode == 1
+    assert p.stderr.startswith("THEIRS\nTraceback (most recent call last):"), p.stderr
+    assert p.stderr.count("Traceback (most recent call last)") == 1
+    assert _blocks(p.stderr) == (1, 0)
+
+
+def test_a_handler_set_after_ours_in_ipython_warns_once_and_the_panel_still_comes(tmp_path):
+    pytest.importorskip("IPython")
+    env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
+    cells = ("%load_ext dnnfix\n"
+             "get_ipython().set_custom_exc((ValueError,), lambda self, *a, **k: print('THEIRS'))\n"
+             f"raise RuntimeError({OOM!r})\n"
+             f"raise RuntimeError({OOM!r})\n"
+             "exit\n")
+    p = subprocess.run(IPYTHON, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, input=cells)
+    assert p.stdout.count(HEADER) == 2, p.stdout + p.stderr
+    assert p.stderr.count("dnnfix: the IPython exception handler was replaced by") == 1, p.stderr
+
+
+def test_rich_traceback_installed_after_dnnfix(tmp_path):
+    pytest.importorskip("rich")
+    p = _py(tmp_path, f"""
+        import dnnfix, rich.traceback
+        dnnfix.install()
+        rich.traceback.install(width=80)
+        raise RuntimeError({OOM!r})
+    """)
+    assert p.returncode == 1
+    assert "Traceback (most recent call last)" in p.stderr  # rich's panel title
+    assert _blocks(p.stderr) == (1, 1)
+    assert p.stderr.index("Traceback (most recent call last)") < p.stderr.index(HEADER)
+
+
+def test_uninstall_after_a_reinstall_restores_the_hook_found(tmp_path):
+    p = _py(tmp_path, """
+        import sys, dnnfix
+        dnnfix.install()
+        def theirs(t, v, tb):
+            pass
+        sys.excepthook = theirs
+        dnnfix.install()
+        dnnfix.uninstall()
+        print(sys.excepthook is theirs)
+    """)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "True\n", "")
+
+
+def test_an_error_from_before_install_is_not_diagnosed_at_exit(tmp_path):
+    p = _py(tmp_path, f"""
+        import sys, dnnfix
+        try:
+            raise RuntimeError({OOM!r})
+        except RuntimeError as e:
+            sys.last_value = e
+        dnnfix.install()
+        sys.excepthook = lambda *a: None
+    """)
+    assert (p.returncode, p.stderr) == (0, "")
+
+
+IPYTHON = (sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor", "--simple-prompt")
+
+
+def test_ipython_script_gets_the_report(tmp_path):
+    """`ipython script.py` shows errors through showtraceback (no custom handler): the report comes at exit."""
+    pytest.importorskip("IPython")
+    p = _py(tmp_path, f"""
+        import dnnfix; dnnfix.install()
+        raise RuntimeError({OOM!r})
+    """, exe=IPYTHON)
+    out = p.stdout + p.stderr
+    assert out.count(HEADER) == 1, out
+    assert out.count("RuntimeError: CUDA out of memory") == 1
+    assert out.index("RuntimeError: CUDA out of memory") < out.index(HEADER)
+
+
+def test_percent_run_gets_the_panel_once(tmp_path):
+    pytest.importorskip("IPython")
+    (tmp_path / "boom.py").write_text(f"raise RuntimeError({OOM!r})\n")
+    env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
+    p = subprocess.run(IPYTHON, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+                       input="%load_ext dnnfix\n%run boom.py\nprint('still ' + 'here')\n1/0\nexit\n")
+    out = p.stdout + p.stderr
+    assert out.count(HEADER) == 1, out  # the %run error, once
+    assert out.count("dnnfix: no known cause fits") == 1  # the ZeroDivisionError cell, once
+    assert "torch.cuda.oom" in out and "still here" in out
+    assert "replaced" not in out
