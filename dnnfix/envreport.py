@@ -63,6 +63,7 @@ _SYMPTOMS: List[Tuple[str, str, "re.Pattern[str]"]] = [
 _LOG_END = re.compile(r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
                       r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
                       r"|core dumped", re.I)
+_LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
 _REPL_CALL = re.compile(r"(?:>>>|In \[\d+\]:)?\s*(?:print\()?\s*(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
                         r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
@@ -70,25 +71,35 @@ _REPL_CALL = re.compile(r"(?:>>>|In \[\d+\]:)?\s*(?:print\()?\s*(?:torch\.cuda\.
 _REPL_NOGPU = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
 
 
-def symptoms(lines: List[str]) -> Dict[str, str]:
+_REPL_WORDS = ("is_available", "device_count", "list_physical_devices", "is_gpu_available", "is_built_with_cuda",
+               "jax.devices", "default_backend")
+
+
+def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
     out: Dict[str, str] = {}
-    n = len(lines)
-    for i, line in enumerate(lines):
-        if len(line) > 2000:
-            line = line[:2000]
-        for kind, cheap, pat in _SYMPTOMS:
-            if kind not in out and cheap in line and pat.search(line):
-                out[kind] = line.strip()[:200]
-        if "(" in line and "no_gpu" not in out and _REPL_CALL.search(line):
-            j = i + 1
-            while j < n and not lines[j].strip():
-                j += 1
-            same = _REPL_NOGPU.search(line.split(")")[-1]) if ")" in line else None
-            if same or (j < n and _REPL_NOGPU.match(lines[j])):
-                shown = lines[j].strip() if not same and j < n else line.split(")")[-1].strip()
-                out["no_gpu"] = f"{line.strip()[:150]} -> {shown}"
-    last = next((ln for ln in reversed(lines) if ln.strip()), "")
-    if last and _LOG_END.search(last[:400]):
+    blob = "\n".join(lines) if blob is None else blob
+    # one substring test per pattern over the whole text first: most pastes hold none of them
+    todo = [(kind, cheap, pat) for kind, cheap, pat in _SYMPTOMS if cheap in blob]
+    repl = any(w in blob for w in _REPL_WORDS)
+    if todo or repl:
+        n = len(lines)
+        for i, line in enumerate(lines):
+            if len(line) > 2000:
+                line = line[:2000]
+            for kind, cheap, pat in todo:
+                if kind not in out and cheap in line and pat.search(line):
+                    out[kind] = line.strip()[:200]
+            if repl and "(" in line and "no_gpu" not in out and _REPL_CALL.search(line):
+                j = i + 1
+                while j < n and not lines[j].strip():
+                    j += 1
+                same = _REPL_NOGPU.search(line.split(")")[-1]) if ")" in line else None
+                if same or (j < n and _REPL_NOGPU.match(lines[j])):
+                    shown = lines[j].strip() if not same and j < n else line.split(")")[-1].strip()
+                    out["no_gpu"] = f"{line.strip()[:150]} -> {shown}"
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")[:400]
+    low = last.lower()
+    if last and any(w in low for w in _LOG_END_WORDS) and _LOG_END.search(last):
         out["log_end"] = last.strip()[:200]
     return out
 
@@ -107,6 +118,13 @@ _TORCH_PRINT = re.compile(r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\
 _REPL_VALUE = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
 _CUDNN_FILE = re.compile(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
 _PYVERSION = re.compile(r"^(3\.\d+\.\d+)")
+
+# words that only environment reports print; a text with none of them (and no `name==version` line) has no report
+_REPORT_WORDS = ("Driver Version", "PyTorch version", "cuda_version", "is_cuda_build", "packages in environment",
+                 "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version", "[pip", "[conda",
+                 "GPU models and configuration", "No devices were found", "CUDA used to build")
+_PIP_HEADER = re.compile(r"(?m)^Package\s+Version\b")
+_FREEZE_ANY = re.compile(r"(?m)^\s*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
 
 # package names as pip spells them; conda's pytorch is pip's torch
 _CONDA_NAMES = {"pytorch": "torch", "pytorch-cuda": "pytorch-cuda", "cudatoolkit": "cudatoolkit", "cudnn": "cudnn"}
@@ -137,9 +155,8 @@ def report(lines: List[str]) -> Dict[str, Any]:
     gpus: List[Dict[str, Any]] = []
     fw: Dict[str, Dict[str, Any]] = {}
     blob = "\n".join(lines[:4000])
-    if not any(w in blob for w in ("Driver Version", "PyTorch version", "cuda_version", "==", "Package", "packages in environment",
-                                   "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version",
-                                   "[pip", "[conda", "Python version", "No devices were found")):
+    if not (any(w in blob for w in _REPORT_WORDS) or ("==" in blob and _FREEZE_ANY.search(blob))
+            or ("Package" in blob and _PIP_HEADER.search(blob))):
         return {}
     in_pip_list = in_conda = False
     prev = ""
@@ -342,7 +359,7 @@ def read(lines: List[str]) -> Tuple[Dict[str, Any], Dict[str, str]]:
     except Exception:  # noqa: BLE001 - a paste is untrusted input: odd text loses facts, never the diagnosis
         rep = {}
     try:
-        sym = symptoms(lines)
+        sym = symptoms(lines, "\n".join(lines))
     except Exception:  # noqa: BLE001
         sym = {}
     return rep, sym

@@ -90,5 +90,6 @@ def test_unexplained_symptom_says_what_it_saw():
     assert "No Python exception was found" not in d.family
     assert "torch.cuda.is_available() -> False" in d.family
     assert "NVIDIA GeForce RTX 3090" in d.family and "from --env snapshot" in d.family
-    bare = diagnose_text("Epoch 3/10\n 812/1875 [====>.....] - loss: 0.41\nKilled\n")
-    assert "ends abruptly" in bare.family and "Killed" in bare.family
+    bare = diagnose_text("Epoch 3/10\n 812/1875 [====>.....] - loss: 0.41\nSegmentation fault (core dumped)\n")
+    assert not bare.confident
+    assert "ends abruptly" in bare.family and "Segmentation fault (core dumped)" in bare.family

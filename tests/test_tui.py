@@ -181,7 +181,7 @@ def test_new_signature_reports_yaml_errors_at_their_line_and_column():
 def test_environment_panel_reranks_live(tmp_path, monkeypatch):
     import dnnfix.api as api
 
-    monkeypatch.setattr(api, "derive", lambda snap: {"expected": {"tf": {"cudnn": "8.9"}}} if snap else {})
+    monkeypatch.setattr(api, "derive", lambda snap, kb=None: {"expected": {"tf": {"cudnn": "8.9"}}} if snap else {})
     snap = tmp_path / "snap.json"
     snap.write_text(json.dumps({"cuda": {"cudnn_version": "8.1.0"}, "packages": {"tensorflow": "2.15.0"}}))
 
