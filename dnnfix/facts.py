@@ -130,7 +130,7 @@ class Facts:
             out["tf_version"] = pk["tensorflow-cpu"]
         for name, path in (("python_version", "python.version"), ("cudnn_version", "cuda.cudnn_version"),
                            ("cuda_version", "cuda.runtime_version"), ("driver_version", "driver.version"),
-                           ("driver_cuda_version", "driver.cuda_version"),
+                           ("driver_cuda_version", "driver.cuda_version"), ("driver_cuda", "driver.cuda_version"),
                            ("expected_cudnn", "expected.tf.cudnn"), ("expected_cuda", "expected.tf.cuda"),
                            ("expected_cudnn_package", "expected.tf.cudnn_package"),
                            ("expected_keras", "expected.tf.keras"), ("expected_python", "expected.tf.python"),

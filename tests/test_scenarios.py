@@ -93,3 +93,19 @@ def test_unexplained_symptom_says_what_it_saw():
     bare = diagnose_text("Epoch 3/10\n 812/1875 [====>.....] - loss: 0.41\nSegmentation fault (core dumped)\n")
     assert not bare.confident
     assert "ends abruptly" in bare.family and "Segmentation fault (core dumped)" in bare.family
+
+
+def test_hook_and_tui_paths_rank_the_same_finding():
+    """The hook (a live exception + this machine's probe) and the TUI (a paste + the probe) name the same cause."""
+    from dnnfix.api import diagnose_exception
+
+    sc = _load(next(f for f in FILES if f.endswith("01-driver-old-torch-repl-false.yaml")))
+    try:
+        raise RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU "
+                           "and installed a driver from http://www.nvidia.com/Download/index.aspx")
+    except RuntimeError as e:
+        live = diagnose_exception(e, env=sc["env"], probe=False, env_is_probe=True)
+    assert live.top.cause == "gpu.driver.too-old" and live.top.confident
+    assert any("(probed on this machine)" in ev.text for ev in live.top.evidence)
+    tui = diagnose_text(sc["text"], env=sc["env"], env_is_probe=True)
+    assert tui.top.cause == "gpu.driver.too-old" and tui.top.confident

@@ -194,7 +194,10 @@ def render(found: List[Dict[str, Any]], snapshot: Dict[str, Any], style=None, so
     lines = [style("dnnfix doctor", "bold") + ": " + summary(snapshot) + (f"  [{source}]" if source else "")]
     counts = {s: sum(1 for f in found if f["severity"] == s) for s in ("error", "warning", "info")}
     if not counts["error"] and not counts["warning"]:
-        lines.append(style("No known problem found.", "green"))
+        notes = counts["info"]
+        lines.append(style("No known problem found." + (f" {notes} note{'s' if notes > 1 else ''} (info: not a problem by "
+                                                          "itself; it explains a missing GPU if you see one):" if notes else ""),
+                           "green"))
     else:
         words = [f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items() if n and s != "info"]
         lines.append(style(f"{' and '.join(words)} found:", "bold"))
