@@ -32,6 +32,14 @@ and with from this that have been were will could would should exception traceba
 call most recent last tensor tensors device devices input output model shape shapes runtime library self args
 kwargs return site packages dist local lib usr home content nvidia memory data
 """.split())
+# Clause strengths as named levels, defined against the confidence threshold (0.6, dnnfix/matcher.py). The
+# score is the noisy-OR of the fired match clauses, times (1 - w) for each fired against clause, so:
+#   decisive, strong, solid: each alone makes its cause confident (a framework's decisive message: decisive);
+#   moderate + hint together are confident (0.615); two hints are not (0.51);
+#   trace: never decides anything, only orders otherwise equal candidates.
+# For `against`: decisive all but removes the cause, strong takes a confident 0.95 under 0.6, moderate halves it.
+# `dnnfix kb fit` (scripts/kb_fit.py) fits them from the cases and negatives and reports calibration.
+LEVELS = {"decisive": 0.95, "strong": 0.85, "solid": 0.7, "moderate": 0.45, "hint": 0.3, "trace": 0.1}
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CAUSE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*){1,3}$")
 MIN_KEY = 4
@@ -382,9 +390,12 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
                 diags.append(Diagnostic(path, line, col, "DNX113", f"unknown key '{key}' in a {kind} clause",
                                         _did_you_mean(key, CLAUSE_KEYS[kind])))
         weight = item.get("weight", 0.5)
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 1:
-            err("DNX114", f"weight must be a number in (0, 1], got {weight!r}", *p, "weight")
-            weight = 0.5
+        if isinstance(weight, str) and weight in LEVELS:
+            weight = LEVELS[weight]
+        elif not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 1:
+            err("DNX114", f"weight must be a level ({', '.join(LEVELS)}) or a number in (0, 1], got {weight!r}",
+                *p, "weight", hint=_did_you_mean(str(weight), LEVELS))
+            weight = LEVELS["moderate"]
         default_anchor = kind in ("regex", "phrase") or (env_only and kind == "fact")
         anchor = bool(item.get("anchor", default_anchor)) and not is_against
         line = loc.where(*p)[0]
