@@ -118,8 +118,13 @@ def big_log(p: Path, mb: int, where: str) -> None:
         fh.write(FINAL)
 
 
-def timed_match(p: Path, env=None):
-    """(seconds, peak RSS in MB, JSON object) of `dnnfix match --json --no-probe FILE` in a fresh process."""
+def timed_match(p: Path, env=None, runs: int = 2):
+    """Best of `runs`: (seconds, peak RSS in MB, JSON object) of `dnnfix match --json --no-probe FILE`, each in a
+    fresh process (the best, since neighbours on a shared machine only ever add time)."""
+    return min((_timed_match(p, env) for _ in range(runs)), key=lambda r: r[0])
+
+
+def _timed_match(p: Path, env=None):
     code = ("import resource,subprocess,sys,time; t=time.perf_counter(); "
             "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
             "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
@@ -201,8 +206,11 @@ def bench_spark(n: int, texts) -> None:
     import dnnfix.spark as dxs
     from dnnfix.scan import expand, run_scan
 
+    from dnnfix.kbload import load_kb
+
     d = Path(tempfile.mkdtemp(prefix="dnnfix-bench-spark-"))
     spark = None
+    kb_key = load_kb()._key
     try:
         small_logs(d, n, texts)
         t = time.perf_counter()
@@ -218,8 +226,9 @@ def bench_spark(n: int, texts) -> None:
         dt = time.perf_counter() - t
         want = {row_["path"]: row_["cause"] for _, row_, _ in run_scan(expand([str(d)]), jobs=0)}
         same = sum(got.get(p) == c for p, c in want.items())
+        moved = "" if load_kb()._key == kb_key else " (the knowledge base changed during the run)"
         row(f"Spark local[*], {n:,} logs: rows/s (session start {start:.0f} s apart)", f"{n / dt:,.0f} /s",
-            f"same cause as scan on {same:,}/{len(want):,} logs")
+            f"same cause as scan on {same:,}/{len(want):,} logs{moved}")
     finally:
         if spark is not None:
             spark.stop()
