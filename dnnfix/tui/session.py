@@ -179,7 +179,7 @@ class Session:
                         env_only=[])
         index_kb(trial)
         env, probed = self.env()
-        for i, m in enumerate(match_incident(inc, trial, make_facts(inc, env, probed)), 1):
+        for i, m in enumerate(match_incident(inc, trial, make_facts(inc, env, probed, kb)), 1):
             if m.signature == sig.id:
                 return i, m
         return None, None
