@@ -270,7 +270,7 @@ def _added_facts(out: Dict[str, Any], row: Mapping[str, Any], facts: Any, text: 
     out["drift.added_in"] = added
     out["drift.side"] = "installed is too old for the code"
     out["drift.pin"] = out["drift.pin_exact"] = f"{pk}>={added}"
-    out["drift.replacement"] = f"{pk}>={added} (the code needs it)"
+    out["drift.replacement"] = f"what the installed {pk} offers instead (or upgrade to {pk}>={added})"
     out["drift.old"] = new
     out["drift.summary"] = (f"`{new}` first appeared in {pk} {added} (the last release without it: {row['last_without']})"
                             + (f"; the installed {inst} is too old for this code" if inst else "")
