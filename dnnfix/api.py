@@ -2,35 +2,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from .facts import Facts
 from .matcher import Match, match_incident
-from .model import Incident
+from .model import Diagnosis, Incident  # noqa: F401  (Diagnosis is re-exported)
 
 GENERIC = ("This error is not one dnnfix knows. Read the last exception line and the frame just above it "
            "that belongs to your code.")
-
-
-@dataclass
-class Diagnosis:
-    input: str
-    incident: Incident
-    matches: List[Match]
-    elapsed_ms: float
-    fingerprint: str = ""
-    family: str = ""  # generic explanation of the exception family when nothing confident fits
-    notes: List[str] = field(default_factory=list)
-    facts: Optional[Facts] = None
-
-    @property
-    def confident(self) -> List[Match]:
-        return [m for m in self.matches if m.confident]
-
-    @property
-    def top(self) -> Optional[Match]:
-        return self.matches[0] if self.matches else None
 
 
 def derive(snapshot: Mapping[str, Any], kb=None) -> Dict[str, Any]:
@@ -157,6 +136,7 @@ def symptom_text(inc: Incident, facts: Optional[Facts]) -> str:
     sym = inc.facts.get("symptom") or {}
     words = {"no_gpu": "no usable GPU", "backend_init": "a GPU backend that did not start",
              "cuda_libs": "CUDA libraries that could not be loaded", "dnn_status": "a cuDNN/cuBLAS status error",
+             "arch": "a GPU the installed build has no code for",
              "native_import": "a framework's native part failing to import",
              "log_end": "a log that ends abruptly (the process was killed or crashed)"}
     kind, line = next(iter(sym.items()))

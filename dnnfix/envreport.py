@@ -14,6 +14,7 @@ as the probe's, so the environment-only signatures and the compatibility tables 
   backend_init  a GPU backend that did not start ("Unable to initialize backend 'cuda'", cuInit failures)
   cuda_libs     CUDA libraries that could not be loaded ("Could not load dynamic library 'libcudart...'")
   dnn_status    cuDNN / cuBLAS status errors at start (CUDNN_STATUS_NOT_INITIALIZED, "DNN library is not found")
+  arch          a GPU the build has no code for ("no kernel image is available", "sm_120 is not compatible ...")
   native_import a framework's native part failing to import ("DLL load failed", "undefined symbol")
   log_end       a log that ends abruptly: its last line is `Killed`, exit code 137, a segmentation fault
 
@@ -55,6 +56,12 @@ _SYMPTOMS: List[Tuple[str, str, "re.Pattern[str]"]] = [
     ("dnn_status", "STATUS_", re.compile(r"CUDNN_STATUS_(?:NOT_INITIALIZED|INTERNAL_ERROR|ARCH_MISMATCH|VERSION_MISMATCH)|CUBLAS_STATUS_(?:NOT_INITIALIZED|ARCH_MISMATCH)")),
     ("dnn_status", "DNN library", re.compile(r"DNN library (?:is not found|initialization failed)")),
     ("dnn_status", "Loaded runtime CuDNN", re.compile(r"Loaded runtime CuDNN library: \S+ but source was compiled with")),
+    ("arch", "no kernel image", re.compile(r"no kernel image is available for execution on the device")),
+    ("arch", "not compatible with the current PyTorch", re.compile(r"is not compatible with the current PyTorch installation")),
+    ("arch", "ARCH_MISMATCH", re.compile(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice")),
+    ("arch", "Cuda capability", re.compile(r"Ignoring visible gpu device .* The minimum required Cuda capability is|"
+                                            r"minimum required Cuda capability is \d")),
+    ("arch", "unsupported toolchain", re.compile(r"PTX was compiled with an unsupported toolchain")),
     ("native_import", "native TensorFlow runtime", re.compile(r"Failed to load the native TensorFlow runtime")),
     ("native_import", "DLL load failed", re.compile(r"DLL load failed")),
     ("native_import", "undefined symbol", re.compile(r"ImportError: .*undefined symbol")),

@@ -258,6 +258,9 @@ def _env_facts(inc: Incident) -> None:
         facts["symptom_seen"] = next(iter(sym.values()))
     if inc.final is not None:
         facts["exception"] = inc.final.name
+    # a failure is in the paste (an exception or a symptom); a machine finding that explains none of what the
+    # paste shows keeps quiet about it (its `against` clause tests this and its own symptom kinds)
+    facts["failure_seen"] = bool(sym) or inc.final is not None
     if sym:
         facts["shows_other"] = False
     elif inc.final is not None:

@@ -99,6 +99,9 @@ def test_symptoms():
     assert "dnn_status" in symptoms(lines("RuntimeError: cuDNN error: CUDNN_STATUS_NOT_INITIALIZED"))
     assert "native_import" in symptoms(lines("ImportError: DLL load failed while importing _pywrap_tensorflow_internal: "
                                              "Das angegebene Modul wurde nicht gefunden."))
+    assert "arch" in symptoms(lines("RuntimeError: CUDA error: no kernel image is available for execution on the device"))
+    assert "arch" in symptoms(lines("NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the "
+                                    "current PyTorch installation."))
     assert symptoms(lines("Epoch 1/10\nKilled"))["log_end"] == "Killed"
     assert "log_end" in symptoms(lines("step 10\ncommand terminated with exit code 137"))
     assert "log_end" not in symptoms(lines("Killed a process earlier\nall done"))  # only the last line counts
@@ -113,6 +116,7 @@ def test_text_facts_from_a_paste():
     assert inc.facts["shows_other"] is False
     other = parse_text("Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nKeyError: 'x'\n")
     assert other.facts["shows_other"] is True and "report" not in other.facts
+    assert other.facts["failure_seen"] is True and parse_text("Epoch 1/10\nloss 0.3\n").facts["failure_seen"] is False
 
 
 def test_odd_input_never_raises():
