@@ -49,7 +49,7 @@ def expand(args: Sequence[str], include: Sequence[str] = ()) -> List[str]:
             found = [p for p in found if os.path.isfile(p)]  # no FIFOs or sockets: reading one would wait forever
             for p in sorted(found):
                 add(p)
-        elif not os.path.lexists(arg) and glob.has_magic(arg):
+        elif not os.path.lexists(arg) and any(c in arg for c in "*?["):
             hits = sorted(glob.glob(arg, recursive=True))
             for h in hits:
                 if os.path.isdir(h):
