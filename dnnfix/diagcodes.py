@@ -53,6 +53,8 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX155": ("explanation", "a fix's code block names no language"),
     "DNX156": ("explanation", "no `# Title` line (warning)"),
     "DNX157": ("explanation", "explanation for an unknown cause"),
+    "DNX158": ("explanation", "a {{placeholder}} is neither a capture of the cause's signatures nor a known fact "
+                              "alias (warning)"),
     "DNX160": ("cases", "a cases file has no `cases:` list"),
     "DNX201": ("cases", "a cases file cannot be read as a mapping"),
     "DNX202": ("cases", "unknown key in a cases file"),
@@ -69,6 +71,10 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX221": ("negatives", "a negative case needs a name and a non-empty text"),
     "DNX222": ("negatives", "unknown key in a negative case"),
     "DNX230": ("allow-list", "an allow entry needs signature, case and reason"),
+    "DNX250": ("cause-cases", "a cause-level cases file (kb/cases) is not a mapping with a `cases:` list"),
+    "DNX251": ("cause-cases", "a malformed expectation (top, confident, also, facts, a not_* list, silent or todo)"),
+    "DNX252": ("cause-cases", "a cause-level case names an unknown cause"),
+    "DNX253": ("cause-cases", "a cause-level case expects nothing, or contradicts itself"),
     "DNX240": ("coverage", "a signature has no cases file (warning)"),
     "DNX241": ("coverage", "a cause has signatures but no explanation (warning)"),
 }

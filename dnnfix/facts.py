@@ -121,24 +121,30 @@ class Facts:
         """Handy names for explanations: {{tf_version}}, {{cudnn_version}}, {{expected_cudnn}} ..."""
         pk = self.snapshot.get("packages") or {}
         out: Dict[str, Any] = {}
-        for name, key in (("tf_version", "tensorflow"), ("torch_version", "torch"), ("keras_version", "keras"),
-                          ("numpy_version", "numpy"), ("jax_version", "jax"), ("jaxlib_version", "jaxlib"),
-                          ("protobuf_version", "protobuf")):
+        for name, key in PACKAGE_ALIASES:
             if pk.get(key):
                 out[name] = pk[key]
         if "tf_version" not in out and pk.get("tensorflow-cpu"):
             out["tf_version"] = pk["tensorflow-cpu"]
-        for name, path in (("python_version", "python.version"), ("cudnn_version", "cuda.cudnn_version"),
-                           ("cuda_version", "cuda.runtime_version"), ("driver_version", "driver.version"),
-                           ("driver_cuda_version", "driver.cuda_version"), ("driver_cuda", "driver.cuda_version"),
-                           ("expected_cudnn", "expected.tf.cudnn"), ("expected_cuda", "expected.tf.cuda"),
-                           ("expected_cudnn_package", "expected.tf.cudnn_package"),
-                           ("expected_keras", "expected.tf.keras"), ("expected_python", "expected.tf.python"),
-                           ("expected_torch_cuda", "expected.torch.cuda"), ("expected_driver", "expected.driver.min")):
+        for name, path in PATH_ALIASES:
             v = self.get(path)
             if v is not None:
                 out[name] = v
         return out
+
+
+# Facts.aliases(): handy names an explanation may use as {{name}} (kb check knows them as placeholders)
+PACKAGE_ALIASES = (("tf_version", "tensorflow"), ("torch_version", "torch"), ("keras_version", "keras"),
+                   ("numpy_version", "numpy"), ("jax_version", "jax"), ("jaxlib_version", "jaxlib"),
+                   ("protobuf_version", "protobuf"))
+PATH_ALIASES = (("python_version", "python.version"), ("cudnn_version", "cuda.cudnn_version"),
+                ("cuda_version", "cuda.runtime_version"), ("driver_version", "driver.version"),
+                ("driver_cuda_version", "driver.cuda_version"), ("driver_cuda", "driver.cuda_version"),
+                ("expected_cudnn", "expected.tf.cudnn"), ("expected_cuda", "expected.tf.cuda"),
+                ("expected_cudnn_package", "expected.tf.cudnn_package"),
+                ("expected_keras", "expected.tf.keras"), ("expected_python", "expected.tf.python"),
+                ("expected_torch_cuda", "expected.torch.cuda"), ("expected_driver", "expected.driver.min"))
+ALIAS_NAMES = frozenset(n for n, _ in PACKAGE_ALIASES + PATH_ALIASES)
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.

@@ -1,5 +1,11 @@
-"""Shared test set-up: every test runs with an empty user KB, no KB cache and no colour."""
+"""Shared test set-up: every test runs with an empty user KB, no KB cache and no colour.
+
+Also collects every case of the knowledge base as its own test item (from tests/kb_cases.yaml): a failure names
+the case file and the case, e.g. `tests/kb_cases.yaml::kb/cases/tf-gpu.cases.yaml::loaded-older-beats-handle-failure`.
+"""
 import os
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -15,3 +21,118 @@ def _isolated_dnnfix(tmp_path, monkeypatch):
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KB_CASES = "kb_cases.yaml"
+
+
+@contextmanager
+def _only_builtin_kb(tmp: Path):
+    saved = {k: os.environ.get(k) for k in ("DNNFIX_USER_KB", "DNNFIX_KB_PATH")}
+    os.environ["DNNFIX_USER_KB"] = str(tmp / "no-user-kb")
+    os.environ.pop("DNNFIX_KB_PATH", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _checked_kb(config):
+    """`dnnfix kb check` of the built-in KB, once per session (every case item shares its compiled KB)."""
+    key = "_dnnfix_kb_check"
+    res = getattr(config, key, None)
+    if res is None:
+        from dnnfix.kbcheck import check
+
+        tmp = Path(config._tmp_path_factory.mktemp("kbcases")) if hasattr(config, "_tmp_path_factory") \
+            else Path(REPO) / ".no-user-kb"
+        with _only_builtin_kb(tmp):
+            res = check()
+        setattr(config, key, res)
+    return res
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.name == KB_CASES and file_path.parent.name == "tests":
+        return KBCases.from_parent(parent, path=file_path)
+    return None
+
+
+class KBCases(pytest.File):
+    """Every case of the knowledge base, grouped by case file."""
+
+    def collect(self):
+        res = _checked_kb(self.config)
+        yield KBCheckItem.from_parent(self, name="kb-check", res=res)
+        by_file = {}
+        for case in list(res.cases) + list(res.cause_cases) + list(res.negatives):
+            by_file.setdefault(case.path, []).append(case)
+        for path in sorted(by_file):
+            rel = os.path.relpath(path, REPO)
+            yield KBCaseFile.from_parent(self, name=rel, cases=by_file[path], res=res)
+
+
+class KBCaseFile(pytest.Collector):
+    def __init__(self, *, cases, res, **kw):
+        super().__init__(**kw)
+        self.cases, self.res = cases, res
+
+    def collect(self):
+        for case in self.cases:
+            item = KBCaseItem.from_parent(self, name=case.name, case=case, res=self.res)
+            if case.expect == "todo":
+                reason = getattr(case, "todo", "") or "a known gap (expect: todo)"
+                item.add_marker(pytest.mark.xfail(strict=True, reason=f"todo: {reason}; when it passes, make it a "
+                                                                       "real case"))
+            yield item
+
+
+class KBCaseFailed(AssertionError):
+    pass
+
+
+class KBCheckItem(pytest.Item):
+    """`dnnfix kb check` finds no error in the shipped knowledge base."""
+
+    def __init__(self, *, res, **kw):
+        super().__init__(**kw)
+        self.res = res
+
+    def runtest(self):
+        errs = [d.format() for d in self.res.errors]
+        if errs:
+            raise KBCaseFailed("dnnfix kb check:\n" + "\n".join(errs))
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value) if excinfo.errisinstance(KBCaseFailed) else super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, "kb check"
+
+
+class KBCaseItem(pytest.Item):
+    """One case: run through the matcher with the session's compiled KB, judged as `dnnfix kb test` judges it."""
+
+    def __init__(self, *, case, res, **kw):
+        super().__init__(**kw)
+        self.case, self.res = case, res
+
+    def runtest(self):
+        from dnnfix.kbtest import run_case
+
+        sigs = getattr(self.res, "_sigs", None)
+        if sigs is None:
+            sigs = self.res._sigs = {s.id: s for s in self.res.kb.signatures}
+        out = run_case(self.case, self.res.kb, sigs, self.res.allow)
+        if not out.ok:
+            c = self.case
+            what = c.signature or c.cause or c.kind
+            raise KBCaseFailed(f"{os.path.relpath(c.path, REPO)}:{c.line}: [{c.expect}] {what}#{c.name}: {out.message}")
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value) if excinfo.errisinstance(KBCaseFailed) else super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return Path(self.case.path), self.case.line - 1, f"{Path(self.case.path).name}#{self.case.name}"

@@ -7,7 +7,6 @@ import yaml
 
 from dnnfix.explain import SECTIONS
 from dnnfix.kbcheck import check
-from dnnfix.kbtest import run_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "causes.yaml"
@@ -22,10 +21,9 @@ def test_kb_check_is_clean(res):
     assert [d.format() for d in res.errors] == []
 
 
-def test_every_case_and_negative_passes(res):
-    rep = run_all(res)
-    assert [f"{o.case.path}:{o.case.line} {o.case.signature}#{o.case.name}: {o.message}" for o in rep.failed] == []
-    assert len(rep.passed) > 500
+def test_the_case_corpus_is_large(res):
+    """Each case runs as its own pytest item (tests/kb_cases.yaml, collected in tests/conftest.py)."""
+    assert len(res.cases) > 500 and len(res.cause_cases) >= 150
 
 
 def test_canonical_causes_are_kept_unchanged():
@@ -54,6 +52,4 @@ def test_every_signature_has_three_match_cases_and_a_near_miss(res):
 
 
 def test_negative_corpus_is_large_and_silent(res):
-    assert len(res.negatives) >= 40
-    rep = run_all(res, only="negatives")
-    assert [o.case.name for o in rep.outcomes if not o.ok] == []
+    assert len(res.negatives) >= 40  # each one runs as its own item (tests/kb_cases.yaml)

@@ -47,7 +47,8 @@ def run_check(args) -> int:
         print(d.format())
     n_err, n_warn = len(res.errors), len(res.diagnostics) - len(res.errors)
     kb = res.kb
-    summary = (f"{len(kb.signatures)} signatures, {len(res.cases)} cases, {len(res.negatives)} negatives, "
+    summary = (f"{len(kb.signatures)} signatures, {len(res.cases)} cases, {len(res.cause_cases)} cause-level cases, "
+               f"{len(res.negatives)} negatives, "
                f"{len(kb.explanations)} explanations: {n_err} error(s), {n_warn} warning(s)")
     print(("dnnfix kb check: " + summary) + ("" if args.warnings or not n_warn else " (--warnings to list them)"),
           file=sys.stderr if n_err else sys.stdout)
@@ -73,7 +74,7 @@ def run_test(args) -> int:
         for o in rep.outcomes:
             c = o.case
             if not o.ok and c.expect != "todo":
-                print(f"FAIL {c.path}:{c.line}: [{c.expect}] {c.signature or 'negatives'}#{c.name}: {o.message}")
+                print(f"FAIL {c.path}:{c.line}: [{c.expect}] {c.signature or c.cause or 'negatives'}#{c.name}: {o.message}")
             elif args.verbose and c.expect == "todo":
                 print(f"TODO {c.path}:{c.line}: {c.signature}#{c.name}: {'now passes' if o.ok else o.message}")
             elif args.verbose:
@@ -81,8 +82,9 @@ def run_test(args) -> int:
                       + (f" (allowed: {o.allowed})" if o.allowed else ""))
         n_match = sum(1 for o in rep.outcomes if o.case.expect == "match")
         n_neg = sum(1 for o in rep.outcomes if o.case.expect == "negative")
-        print(f"dnnfix kb test: {n_match} match, {len(rep.outcomes) - n_match - n_neg - len(rep.todos)} no-match, "
-              f"{n_neg} negative cases; {len(rep.todos)} todo")
+        n_cause = sum(1 for o in rep.outcomes if o.case.expect == "cause")
+        print(f"dnnfix kb test: {n_match} match, {len(rep.outcomes) - n_match - n_neg - n_cause - len(rep.todos)} "
+              f"no-match, {n_cause} cause-level, {n_neg} negative cases; {len(rep.todos)} todo")
         print(f"{len(rep.passed)} passed, {len(rep.failed)} failed")
     return 1 if rep.failed or res.errors else 0
 
