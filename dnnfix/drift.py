@@ -58,8 +58,8 @@ def _rows(tables: Optional[Mapping[str, Any]], name: str = "api-drift") -> List[
     data = (tables or {}).get(name) or {}
     out: List[Dict[str, Any]] = []
     for table in data.values():
-        if isinstance(table, Mapping):
-            out.extend(r for r in table.get("rows") or [] if isinstance(r, Mapping))
+        if isinstance(table, dict):
+            out.extend(r for r in table.get("rows") or [] if type(r) is dict)  # noqa: E721 - plain YAML mappings
     return out
 
 
@@ -115,9 +115,39 @@ def _last(name: str) -> str:
     return name.rstrip(".").split(".")[-1]
 
 
-def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text: str,
-                added: Iterable[Mapping[str, Any]] = ()) -> List[Tuple[int, str, Mapping[str, Any]]]:
-    """[(score, side, row)]: side 'old' (the name is the removed one) or 'new' (the name is its replacement)."""
+class _Index:
+    """The drift tables by the name a message quotes (built once per loaded knowledge base)."""
+
+    def __init__(self, tables: Optional[Mapping[str, Any]]):
+        self.rows = _rows(tables)
+        self.by_name: Dict[str, List[Tuple[str, Dict[str, Any]]]] = {}
+        self.by_path: Dict[str, List[Dict[str, Any]]] = {}
+        self.added: Dict[str, List[Dict[str, Any]]] = {}
+        for r in self.rows:
+            self.by_name.setdefault(str(r.get("old", "")), []).append(("old", r))
+            if r.get("since"):
+                for x in set(re.findall(r"[A-Za-z_][\w.]*", str(r.get("replacement", "")))):
+                    self.by_name.setdefault(_last(x), []).append(("new", r))
+            if r.get("kind") == "import":
+                self.by_path.setdefault(f"{r.get('module')}.{r.get('old')}", []).append(r)
+        for r in _rows(tables, "api-added"):
+            self.added.setdefault(str(r.get("name", "")), []).append(r)
+        self.tops = {str(r.get("module", "")).split(".")[0] for r in self.rows}
+        self.packages = {str(r.get("package")) for r in self.rows}
+
+
+_MEMO: List[Any] = [None, None]  # (tables, index) of the last knowledge base seen; replaced when it changes
+
+
+def _index(tables: Optional[Mapping[str, Any]]) -> _Index:
+    if _MEMO[0] is not tables or _MEMO[1] is None:
+        _MEMO[0], _MEMO[1] = tables, _Index(tables)
+    return _MEMO[1]
+
+
+def _candidates(cap: Mapping[str, Any], idx: _Index, text: str) -> List[Tuple[int, str, Mapping[str, Any]]]:
+    """[(score, side, row)]: side 'old' (the name is the removed one), 'new' (the name is its replacement) or
+    'added' (a row of api-added: the name exists only since a release)."""
     out: List[Tuple[int, str, Mapping[str, Any]]] = []
     full = str(cap.get("drift_module") or "")
     cls = str(cap.get("drift_cls") or "")
@@ -133,44 +163,40 @@ def _candidates(cap: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], text:
         name, mod, kind = str(cap["drift_arg"]), "", "argument"
     else:
         return out
-    for r in rows:
-        rmod, rold, rkind = str(r.get("module", "")), str(r.get("old", "")), r.get("kind")
+    if kind == "module":
+        parts = full.split(".")
+        for i in range(2, len(parts) + 1):  # the removed submodule itself, or a parent of the path imported
+            for r in idx.by_path.get(".".join(parts[:i]), ()):
+                out.append((4, "old", r))
+        return out
+    for side, r in idx.by_name.get(name, ()):
+        rmod, rkind = str(r.get("module", "")), r.get("kind")
         if (kind == "argument") != (rkind == "argument"):
             continue
-        if kind == "module":
-            if rkind == "import" and (full == f"{rmod}.{rold}" or full.startswith(f"{rmod}.{rold}.")):
-                out.append((4, "old", r))
-            continue
-        sides = []
-        if rold == name:
-            sides.append("old")
-        if r.get("since") and any(_last(x) == name for x in re.findall(r"[A-Za-z_][\w.]*", str(r.get("replacement", "")))):
-            sides.append("new")
-        for side in sides:
-            score = 0
-            if kind == "import" or (kind == "attribute" and mod):
-                if mod == rmod:
-                    score = 4
-                elif mod.startswith(rmod + ".") or rmod.startswith(mod + "."):
-                    score = 3
-                elif mod.split(".")[0] == rmod.split(".")[0]:
-                    score = 2
-            elif kind == "attribute" and cls:
-                score = 3 if _last(rmod) == cls else 0
-            elif kind == "argument":
-                owner = _last(rmod)
-                if callee and owner == callee:
-                    score = 4
-                elif re.search(rf"\b{re.escape(owner)}\s*\(", text):
-                    # the call site quoted in the traceback names the callable; a named callee that differs is the
-                    # inner call the library made with the forwarded argument (BertModel.__init__ for from_pretrained)
-                    score = 1 if callee else 2
-            if score:
-                out.append((score - (side == "new"), side, r))
-    if kind in ("import", "attribute") and mod and added:
-        for r in added:  # a name the package exports only since a release: the install is older than the code
+        score = 0
+        if kind == "import" or (kind == "attribute" and mod):
+            if mod == rmod:
+                score = 4
+            elif mod.startswith(rmod + ".") or rmod.startswith(mod + "."):
+                score = 3
+            elif mod.split(".")[0] == rmod.split(".")[0]:
+                score = 2
+        elif kind == "attribute" and cls:
+            score = 3 if _last(rmod) == cls else 0
+        elif kind == "argument":
+            owner = _last(rmod)
+            if callee and owner == callee:
+                score = 4
+            elif re.search(rf"\b{re.escape(owner)}\s*\(", text):
+                # the call site quoted in the traceback names the callable; a named callee that differs is the
+                # inner call the library made with the forwarded argument (BertModel.__init__ for from_pretrained)
+                score = 1 if callee else 2
+        if score:
+            out.append((score - (side == "new"), side, r))
+    if kind in ("import", "attribute") and mod:
+        for r in idx.added.get(name, ()):  # a name the package exports only since a release
             rmod = str(r.get("module", ""))
-            if str(r.get("name")) == name and (mod == rmod or mod.split(".")[0] == rmod.split(".")[0]):
+            if mod == rmod or mod.split(".")[0] == rmod.split(".")[0]:
                 out.append((4 if mod == rmod else 2, "added", r))
     out.sort(key=lambda t: -t[0])
     return out
@@ -206,15 +232,15 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
     if top in ("__main__", "") and not cap.get("drift_arg") and not cap.get("drift_cls"):
         out["drift.user_module"] = True
         return out
-    rows = _rows(tables)
+    idx = _index(tables)
     if top in _OTHER_CAUSES:
         out["drift.other_cause"] = top
         return out
-    known_top = any(str(r.get("module", "")).split(".")[0] == top for r in rows)
+    known_top = top in idx.tops
     if path and not _SITE.search(path) and not (top and _stdlib(top)) and not known_top:
         out["drift.user_module"] = True  # the module is a file of the user's project (not an editable install of a known one)
         return out
-    cands = _candidates(cap, rows, text, _rows(tables, "api-added"))
+    cands = _candidates(cap, idx, text)
     if cands:
         best_score = cands[0][0]
         best = [c for c in cands if c[0] == best_score]
@@ -243,7 +269,7 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
         out["drift.package"] = "python"
     elif top:
         dist = distribution(module)
-        known = {str(r.get("package")) for r in rows}
+        known = idx.packages
         text_pk = {str(p).lower() for p in ((facts.get("text.packages") if facts is not None else None) or [])}
         if dist in known or top.lower() in text_pk or (path and _SITE.search(path)):
             out["drift.package"] = dist
