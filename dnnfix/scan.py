@@ -119,18 +119,23 @@ def diagnose_bytes(data: bytes, name: str, kb, env=None, top: Optional[int] = No
     return obj
 
 
+def _real_matches(obj: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The matches that name a failure: those the report marks as harmless log noise are left out."""
+    return [m for m in obj.get("matches") or [] if not m.get("noise")]
+
+
 def status_of(obj: Dict[str, Any]) -> str:
     if obj.get("error"):
         return "error"
-    m = obj.get("matches") or []
+    m = _real_matches(obj)
     if not m:
         return "unknown"
     return "confident" if m[0].get("confident") else "possible"
 
 
 def flat(obj: Dict[str, Any]) -> Dict[str, Any]:
-    """One result as a flat row (COLUMNS)."""
-    m = obj.get("matches") or []
+    """One result as a flat row (COLUMNS); the top cause is the first match that is not log noise."""
+    m = _real_matches(obj)
     top = m[0] if m else {}
     exc = obj.get("exception") or {}
     msg = (exc.get("message") or "").strip().split("\n", 1)[0][:300]
