@@ -237,9 +237,13 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
         out["drift.other_cause"] = top
         return out
     known_top = top in idx.tops
-    if path and not _SITE.search(path) and not (top and _stdlib(top)) and not known_top:
-        out["drift.user_module"] = True  # the module is a file of the user's project (not an editable install of a known one)
-        return out
+    if path and not _SITE.search(path) and not (top and _stdlib(top)):
+        # a file of the user's project; a package folder of a known library outside site-packages is an editable
+        # install, but a single `<name>.py` named like the library is the user's file shadowing it
+        single = re.search(rf"[\\/]{re.escape(top)}\.py\s*$", path) is not None
+        if single or not known_top:
+            out["drift.user_module"] = True
+            return out
     cands = _candidates(cap, idx, text)
     if cands:
         best_score = cands[0][0]
