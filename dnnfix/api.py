@@ -101,10 +101,15 @@ def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
 
 
 def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional[int],
-            line_map: Optional[Callable[[int], Optional[int]]] = None) -> Diagnosis:
+            line_map: Optional[Callable[[int], Optional[int]]] = None,
+            experimental_confident: bool = True) -> Diagnosis:
     from .normalize import fingerprint
 
     matches = match_incident(inc, kb, facts)
+    if not experimental_confident:
+        from .matcher import hold_back_experimental
+
+        hold_back_experimental(matches)
     if line_map is not None:  # a reduced huge log: evidence names the line of the real file
         import dataclasses
 
@@ -194,7 +199,10 @@ def family_text(inc: Incident, kb, facts: Optional[Facts] = None) -> str:
 def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: bool = False, kb=None,
                   kb_paths: Sequence[str] = (), top: Optional[int] = None, name: str = "-",
                   truncated: bool = False, env_is_probe: bool = False,
-                  line_map: Optional[Callable[[int], Optional[int]]] = None) -> Diagnosis:
+                  line_map: Optional[Callable[[int], Optional[int]]] = None,
+                  experimental_confident: bool = True) -> Diagnosis:
+    """Diagnose a pasted text. experimental_confident=False: matches of `status: experimental` signatures are
+    never confident (matcher.hold_back_experimental)."""
     from .kbload import load_kb
     from .parse import parse_text
 
@@ -204,12 +212,14 @@ def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: 
     probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
-    return _finish(name, inc, make_facts(inc, env, probed, kb), kb, t0, top, line_map)
+    return _finish(name, inc, make_facts(inc, env, probed, kb), kb, t0, top, line_map, experimental_confident)
 
 
 def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[Mapping[str, Any]] = None,
                        probe: bool = True, kb=None, kb_paths: Sequence[str] = (), top: Optional[int] = None,
-                       env_is_probe: bool = False) -> Diagnosis:
+                       env_is_probe: bool = False, experimental_confident: bool = True) -> Diagnosis:
+    """Diagnose a live exception. The notebook hook passes experimental_confident=False: matches of
+    `status: experimental` signatures are then never confident (matcher.hold_back_experimental)."""
     from .kbload import load_kb
     from .parse import parse_exception
 
@@ -219,7 +229,8 @@ def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[
     probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
-    return _finish("<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top)
+    return _finish("<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top,
+                   experimental_confident=experimental_confident)
 
 
 def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = (), source: str = "env") -> List[Match]:

@@ -655,7 +655,9 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
 
                 kb = load_kb()
             box["kb"] = True
-            box["panel"] = build(exc, kb, log_text=log_text, top=_S.top, probe=_S.probe, t0=t0, html=html)
+            # unasked-for advice: an `experimental` signature is never shown as confident here
+            box["panel"] = build(exc, kb, log_text=log_text, top=_S.top, probe=_S.probe, t0=t0, html=html,
+                                 experimental_confident=False)
         except BaseException as e:  # noqa: BLE001
             box["error"] = e
 

@@ -239,6 +239,17 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
                  evidence=evidence, facts=captures, status=sig.status)
 
 
+def hold_back_experimental(matches: List[Match]) -> List[Match]:
+    """`status: experimental` signatures are offered but never shown as confident. Front-ends that act on
+    confidence without a person asking (the notebook hook) apply this; `dnnfix match` and `kb test` keep the raw
+    scores, so that cases can show when an experimental signature deserves promotion
+    (scripts/promote_signatures)."""
+    for m in matches:
+        if m.confident and m.status == "experimental":
+            m.confident = False
+    return matches
+
+
 def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = None) -> List[Match]:
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)

@@ -103,10 +103,11 @@ def broken_kb_note(kb) -> str:
 
 
 def build(exc: BaseException, kb, *, log_text: str = "", top: int = 3, probe: bool = True,
-          t0: Optional[float] = None, html: bool = True) -> Panel:
+          t0: Optional[float] = None, html: bool = True, experimental_confident: bool = True) -> Panel:
     t0 = time.perf_counter() if t0 is None else t0
     env = probe_snapshot(quick=True) if probe else None
-    d = diagnose_exception(exc, log_text=log_text, env=env, probe=False, kb=kb, env_is_probe=bool(probe))
+    d = diagnose_exception(exc, log_text=log_text, env=env, probe=False, kb=kb, env_is_probe=bool(probe),
+                           experimental_confident=experimental_confident)
     p = Panel(exc_id=id(exc), diagnosis=d, kb=kb, log_text=log_text, top=top, fixes=numbered_fixes(d, kb, top),
               kb_note=broken_kb_note(kb))
     p.total_ms = (time.perf_counter() - t0) * 1000
