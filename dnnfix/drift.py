@@ -41,7 +41,7 @@ _ALIASES = {"pytorch-lightning": ("pytorch-lightning", "lightning"), "pillow": (
             "mmcv": ("mmcv", "mmcv-full"),
             "python": ("python",)}
 # packages owned by wave-1 causes: the drift lookup never names them (numpy aliases, TF1/Keras 2-3 names)
-_OTHER_CAUSES = ("numpy", "tensorflow", "keras", "tf_keras", "jax", "jaxlib")
+_OTHER_CAUSES = ("numpy", "tensorflow", "keras", "tf_keras")
 _SITE = re.compile(r"(?:site|dist)-packages|[\\/]lib[\\/]python3\.\d+[\\/]|[\\/]Lib[\\/]|[\\/]envs?[\\/]|\.egg", re.I)
 
 
