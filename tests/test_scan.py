@@ -152,6 +152,9 @@ def test_csv_and_parquet_outputs(fleet, tmp_path):
 def test_bad_arguments_give_one_sentence(tmp_path):
     rc, _, err = dnnfix("scan", "-j", "-1", str(tmp_path))
     assert rc == 2 and "-j must be" in err
+    (tmp_path / "empty").mkdir()
+    rc, _, err = dnnfix("scan", str(tmp_path / "empty"))
+    assert rc == 2 and "no files under" in err
 
 
 def test_one_log_that_breaks_the_matcher_does_not_end_the_scan(fleet, monkeypatch):

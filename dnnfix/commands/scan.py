@@ -88,6 +88,10 @@ def run(args) -> int:
     kb = load_kb(kb_paths)
     warn_broken(kb)
     paths = expand(args.paths, args.include)
+    if not paths:
+        print(f"dnnfix: no files under {', '.join(args.paths)}"
+              + (f" match {', '.join(args.include)}" if args.include else ""), file=sys.stderr)
+        return 2
     state = State(args.state, state_key(kb, env, args.top)) if args.state else None
     jsonl = args.jsonl or ("-" if args.json and not args.summary_only else None)
     summary_to = sys.stderr if jsonl == "-" else sys.stdout
