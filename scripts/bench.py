@@ -209,7 +209,7 @@ def main() -> int:
     bench_growth(kb, texts)
     if "--quick" not in sys.argv:
         bench_huge()
-    for extra in ("bench_env.py", "bench_hook.py", "bench_tui.py", "bench_scan.py"):
+    for extra in ("bench_env.py", "bench_hook.py", "bench_tui.py", "bench_scan.py", "bench_pytest_plugin.py"):
         p = ROOT / "scripts" / extra
         if p.is_file() and "--quick" not in sys.argv:
             print(f"\n  [{extra}]", flush=True)
