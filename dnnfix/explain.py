@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from .signature import Diagnostic
 
@@ -114,8 +114,9 @@ def load_explanations(dirs: Sequence[Path], causes: Mapping[str, Any], diags: Li
     return out
 
 
-def fill(text: str, facts: Mapping[str, Any]) -> str:
-    """Replace {{name}} / {{name|fallback}} with facts; unknown facts take the fallback (or stay readable)."""
+def fill(text: str, facts: Mapping[str, Any], missing: Optional[Callable[[str], str]] = None) -> str:
+    """Replace {{name}} / {{name|fallback}} with facts; unknown facts take the fallback, or `missing(name)`
+    (default `<name>`), so that an unfilled field stays readable."""
 
     def rep(m: "re.Match[str]") -> str:
         key, fallback = m.group(1), m.group(2)
@@ -126,7 +127,39 @@ def fill(text: str, facts: Mapping[str, Any]) -> str:
                 cur = cur.get(part) if isinstance(cur, Mapping) else None
             val = cur
         if val is None or val == "":
-            return fallback if fallback is not None else f"<{key}>"
+            if fallback is not None:
+                return fallback
+            return missing(key) if missing is not None else f"<{key}>"
         return str(val)
 
     return _PLACEHOLDER.sub(rep, text)
+
+
+def fill_markdown(text: str, facts: Mapping[str, Any]) -> str:
+    """fill() for a Markdown document: an unknown fact reads `*name*` in prose (where `<name>` would vanish as an
+    HTML tag) and `<name>` inside code, where it is the usual "put yours here" mark."""
+    out: List[str] = []
+    block: List[str] = []
+    fenced = False
+    prose = lambda k: f"*{k.replace('_', ' ')}*"  # noqa: E731
+
+    def flush():
+        if block:
+            out.append(fill("\n".join(block), facts, None if fenced else prose))
+            block.clear()
+
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            flush()
+            out.append(line)
+            fenced = not fenced
+            continue
+        if "`" in line and not fenced:  # inline code: keep <name> there, italics elsewhere
+            parts = line.split("`")
+            out_line = "`".join(fill(p, facts, None if i % 2 else prose) for i, p in enumerate(parts))
+            flush()
+            out.append(out_line)
+            continue
+        block.append(line)
+    flush()
+    return "\n".join(out)

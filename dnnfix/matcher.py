@@ -10,47 +10,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import rx
 from .facts import Facts, test_fact
 from .kbload import KnowledgeBase
-from .model import Incident
+from .model import Evidence, Incident, Match  # noqa: F401  (Match and Evidence are re-exported)
 from .normalize import WORD
 from .signature import Clause, Signature
 
 CONFIDENT = 0.6
-
-
-@dataclass
-class Evidence:
-    kind: str  # regex | phrase | exception | frames | fact
-    text: str
-    line: Optional[int] = None  # 1-based input line that fired
-    weight: float = 0.0
-    against: bool = False
-
-    def format(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        prefix = "against: " if self.against else ""
-        return f"{prefix}{where}{self.text}"
-
-
-@dataclass
-class Match:
-    cause: str
-    signature: str
-    title: str
-    score: float
-    confident: bool
-    evidence: List[Evidence]
-    facts: Dict[str, Any] = field(default_factory=dict)
-    status: str = "stable"
-
-    @property
-    def lines(self) -> List[int]:
-        return sorted({e.line for e in self.evidence if e.line and not e.against})
 
 
 _DIGITS = re.compile(r"\d")

@@ -1,6 +1,8 @@
 """The parsed model: one plain-data incident for every input (live exception or pasted text).
 
-Everything downstream (matcher, renderers, hook, TUI) reads only these classes.
+Everything downstream (matcher, renderers, hook, TUI) reads only these classes: the parsed incident, the
+matcher's `Match`/`Evidence`, and the `Diagnosis` that `dnnfix.api` returns (dnnfix.report turns a Diagnosis
+into the one `Report` that every front-end renders).
 """
 from __future__ import annotations
 
@@ -79,3 +81,59 @@ class Incident:
         d.pop("lines")
         d["line_count"] = len(self.lines)
         return d
+
+
+@dataclass
+class Evidence:
+    """One clause that fired (or counted against) for a match."""
+
+    kind: str  # regex | phrase | exception | frames | fact
+    text: str
+    line: Optional[int] = None  # 1-based input line that fired
+    weight: float = 0.0
+    against: bool = False
+
+    def format(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        prefix = "against: " if self.against else ""
+        return f"{prefix}{where}{self.text}"
+
+
+@dataclass
+class Match:
+    """One knowledge-base signature that fired, with its score and the evidence behind it."""
+
+    cause: str
+    signature: str
+    title: str
+    score: float
+    confident: bool
+    evidence: List[Evidence]
+    facts: Dict[str, Any] = field(default_factory=dict)
+    status: str = "stable"
+
+    @property
+    def lines(self) -> List[int]:
+        return sorted({e.line for e in self.evidence if e.line and not e.against})
+
+
+@dataclass
+class Diagnosis:
+    """What dnnfix.api returns for one input: the incident, the ranked matches and what surrounds them."""
+
+    input: str
+    incident: Incident
+    matches: List[Match]
+    elapsed_ms: float
+    fingerprint: str = ""
+    family: str = ""  # generic explanation of the exception family when nothing confident fits
+    notes: List[str] = field(default_factory=list)
+    facts: Any = None  # dnnfix.facts.Facts (kept untyped here so that this module imports nothing)
+
+    @property
+    def confident(self) -> List[Match]:
+        return [m for m in self.matches if m.confident]
+
+    @property
+    def top(self) -> Optional[Match]:
+        return self.matches[0] if self.matches else None

@@ -1,9 +1,16 @@
-"""Diagnosis -> the HTML panel shown under a traceback in Jupyter, JupyterLab, Colab and VS Code.
+"""Report -> the HTML panel shown under a traceback in Jupyter, JupyterLab, Colab, VS Code and saved notebooks.
 
-Self-contained: inline CSS scoped to `.dnnfix`, no external fonts, scripts or images, readable on light and dark
-themes (colours are translucent or inherited). Explanations are the cause's Markdown sections rendered with
-markdown-it-py (raw HTML in the knowledge base is escaped, not passed through); long parts sit in <details>.
-Every code block has a copy button, and fixes carry the number `%dnnfix fix N` uses.
+Two layers, so that the panel survives every sanitiser:
+- the markup alone reads well: semantic elements (strong, ol/li, ul, pre, details/summary), real spaces and
+  separators between the parts, and `style` attributes of the few properties that HTML sanitisers keep
+  (colour, background, border, margin, padding, font-weight, font-size, display). A saved notebook reopened
+  untrusted in JupyterLab, nbconvert HTML, GitHub and VS Code show this layer;
+- when the output is trusted (a live kernel), a `<style>` block scoped to `.dnnfix` adds layout and the copy
+  buttons (hidden by an inline `display:none` that only the stylesheet's `!important` lifts, so that an
+  untrusted view never shows a dead button).
+No external fonts, scripts or images; colours are translucent or inherited, readable on light and dark themes.
+Explanations are the cause's Markdown sections rendered with markdown-it-py (raw HTML in the knowledge base is
+escaped, not passed through); long parts sit in <details>. Fixes carry the number `%dnnfix fix N` uses.
 """
 from __future__ import annotations
 
@@ -11,8 +18,7 @@ import html
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
-from .api import Diagnosis
-from .explain import fill
+from .report import Report, bar
 
 _CSS = """
 .dnnfix{font:13px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -57,9 +63,9 @@ _CSS = """
 .dnnfix details>summary:hover{opacity:1}
 .dnnfix .dx-md{padding:2px 0 2px 12px;border-left:2px solid rgba(127,127,127,.25);margin:4px 0}
 .dnnfix .dx-md p{margin:4px 0}.dnnfix .dx-md ul,.dnnfix .dx-md ol{margin:4px 0;padding-left:20px}
-.dnnfix .dx-md h3{font-size:13px;margin:6px 0 2px}
+.dnnfix .dx-md h4{font-size:13px;margin:6px 0 2px}
 .dnnfix .dx-md code{background:rgba(127,127,127,.12);border-radius:3px;padding:0 3px}
-.dnnfix .dx-md pre code{background:none;padding:0}
+.dnnfix pre code{background:none!important;padding:0}
 .dnnfix .dx-family{margin:2px 0 6px}
 .dnnfix .dx-sum{margin:2px 0 4px 26px;border-left:0;padding:0}
 .dnnfix .dx-log pre{max-height:260px}
@@ -67,6 +73,13 @@ _CSS = """
 .dnnfix .dx-foot{margin-top:6px;padding-top:5px;border-top:1px solid rgba(127,127,127,.2);font-size:11px;opacity:.7}
 .dnnfix .dx-foot code{background:rgba(127,127,127,.12);border-radius:3px;padding:0 3px}
 .dnnfix a{color:#2f81f7}
+.dnnfix .dx-copy{display:inline-block!important}
+.dnnfix .dx-n,.dnnfix .dx-cmd,.dnnfix .dx-badge{white-space:nowrap}
+.dnnfix ol.dx-causes{list-style:none;padding:0;margin:0}
+.dnnfix .dx-bar{display:inline-block!important}
+.dnnfix .dx-tbar{display:none}
+.dnnfix .dx-head strong.dx-brand{border-radius:4px}
+.dnnfix ul.dx-ev li{list-style:none}
 """
 
 # Copy the <pre> that follows the button's header; fall back to selecting it where the clipboard API is refused.
@@ -76,8 +89,6 @@ _COPY_JS = ("var p=this.parentNode.nextElementSibling,b=this,t=p.innerText,"
             "s.removeAllRanges();s.addRange(r);try{document.execCommand('copy');ok()}catch(e){}};"
             "if(navigator.clipboard){navigator.clipboard.writeText(t).then(ok,sel)}else{sel()}")
 
-_EXPLAIN = (("What happened", "What happened"), ("Why", "Why"), ("How to check", "How to check"),
-            ("Fix safety", "Fix safety"), ("References", "References"))
 _URL = re.compile(r"(?<![<(\[\"'`=])\bhttps?://[^\s<>)\]`'\"]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _MD = None
@@ -115,155 +126,187 @@ def markdown(text: str) -> str:
 
 def _copyable(rendered: str) -> str:
     """Give every rendered code block a copy button."""
-    btn = f'<div class="dx-fixhead"><button class="dx-copy" title="copy to the clipboard" onclick="{esc(_COPY_JS)}">copy</button></div>'
-    return rendered.replace("<pre>", btn + "<pre>")
+    btn = f'<div class="dx-fixhead">{_copy_button()}</div>'
+    return rendered.replace("<pre>", btn + f"<pre{_st('pre')}>")
+
+
+# Inline styles: only properties and values that HTML sanitisers keep, so an untrusted view keeps the look.
+_GREY = "color:#8a8a8a"
+_S = {
+    "box": "border:1px solid #8a8a8a;border-left:4px solid {accent};padding:8px 12px;margin:8px 0",
+    "brand": "background-color:{accent};color:#ffffff;padding:0 6px;font-weight:bold",
+    "ms": _GREY + ";font-size:11px",
+    "note": "margin:2px 0",
+    "cause": "margin:6px 0 2px;padding-top:6px;border-top:1px solid #8a8a8a",
+    "first": "margin:2px 0",
+    "title": "font-size:14px",
+    "ok": "color:#1f9d55;border:1px solid #1f9d55;padding:0 6px;font-size:11px",
+    "maybe": "color:#c98a00;border:1px solid #c98a00;padding:0 6px;font-size:11px",
+    "meta": "margin:2px 0 4px 22px;font-size:12px",
+    "tbar": "color:{accent}",
+    "ev": "margin:2px 0 6px 22px;padding-left:16px",
+    "plus": "color:#1f9d55;font-weight:bold",
+    "minus": "color:#d64545;font-weight:bold",
+    "ln": _GREY + ";font-size:11px",
+    "fix": "margin:6px 0 4px 22px",
+    "n": "background-color:#2f81f7;color:#ffffff;padding:0 5px;font-size:11px;font-weight:bold",
+    "cmd": _GREY + ";font-size:11px",
+    "pre": "margin:2px 0 4px;padding:6px 8px;background-color:rgba(127,127,127,0.12);overflow:auto",
+    "details": "margin:3px 0 3px 22px",
+    "md": "padding:2px 0 2px 10px;border-left:2px solid #8a8a8a;margin:4px 0",
+    "foot": "margin:6px 0 0;padding-top:4px;border-top:1px solid #8a8a8a;font-size:11px;" + _GREY,
+    "family": "margin:2px 0 6px",
+}
+_BLUE, _AMBER = "#2f81f7", "#c98a00"
+
+
+def _st(name: str, accent: str = _BLUE) -> str:
+    return f' style="{_S[name].format(accent=accent)}"'
+
+
+def _copy_button() -> str:
+    # hidden inline; the trusted stylesheet shows it (an untrusted view has no script to run it)
+    return (f' <button class="dx-copy" style="display:none" title="copy to the clipboard" '
+            f'onclick="{esc(_COPY_JS)}">copy</button>')
 
 
 def code_block(code: str, language: str = "") -> str:
     cls = f' class="language-{esc(language)}"' if language else ""
-    return f"<pre><code{cls}>{esc(code)}</code></pre>"
+    return f"<pre{_st('pre')}><code{cls}>{esc(code)}</code></pre>"
 
 
-def _evidence(m) -> str:
+def _evidence(e) -> str:
     items = []
-    seen = set()
-    for e in m.evidence:
-        key = (e.line, e.text, e.against)
-        if key in seen:
-            continue
-        seen.add(key)
-        mark = '<span class="dx-minus">−</span>' if e.against else '<span class="dx-plus">+</span>'
-        where = f'<span class="dx-ln">line {e.line}</span> ' if e.line else ""
-        text = e.text if len(e.text) <= 400 else e.text[:397] + "…"
-        body = f"<code>{esc(text)}</code>" if e.kind in ("regex", "phrase", "frames") else esc(text)
-        if e.against:
+    for ev in e.evidence:
+        mark = f'<span class="dx-minus"{_st("minus")}>−</span>' if ev.against else f'<span class="dx-plus"{_st("plus")}>+</span>'
+        where = f' <span class="dx-ln"{_st("ln")}>line {ev.line}</span>' if ev.line else ""
+        text = ev.text if len(ev.text) <= 400 else ev.text[:397] + "…"
+        body = f"<code>{esc(text)}</code>" if ev.kind in ("regex", "phrase", "frames") else esc(text)
+        if ev.against:
             body = "against: " + body
-        items.append(f"<li title=\"{esc(e.format())}\">{mark} {where}{body}</li>")
-        if len(items) >= 6:
-            break
-    return f'<ul class="dx-ev">{"".join(items)}</ul>' if items else ""
+        items.append(f'<li title="{esc(ev.format())}">{mark}{where} {body}</li>')
+    return f'<ul class="dx-ev"{_st("ev")}>{"".join(items)}</ul>' if items else ""
 
 
-def _fix(f: Dict[str, Any]) -> str:
-    return (f'<div class="dx-fix"><div class="dx-fixhead"><span class="dx-n">fix {f["n"]}</span>'
-            f'<span class="dx-fixtitle">{esc(f["title"])}</span>'
-            f'<span class="dx-cmd">%dnnfix fix {f["n"]}</span>'
-            f'<button class="dx-copy" title="copy to the clipboard" onclick="{esc(_COPY_JS)}">copy</button></div>'
-            f'{code_block(f["code"], f.get("language", ""))}</div>')
+def _fix(f) -> str:
+    num = (f'<strong class="dx-n"{_st("n")}>fix {f.n}</strong> ' if f.n else "")
+    cmd = f' <span class="dx-cmd"{_st("cmd")}>· <code>%dnnfix fix {f.n}</code></span>' if f.n else ""
+    return (f'<div class="dx-fix"{_st("fix")}><div class="dx-fixhead">{num}'
+            f'<strong class="dx-fixtitle">{esc(f.title)}</strong>{cmd}{_copy_button()}</div>'
+            f'{code_block(f.code, f.language)}</div>')
 
 
-def _explanation(m, kb, summarised: bool) -> str:
-    ex = kb.explanations.get(m.cause) if kb is not None else None
-    if ex is None:
-        return ""
+def _details(summary: str, body: str, cls: str = "") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f'<details{c}{_st("details")}><summary>{summary}</summary>{body}</details>'
+
+
+def _md_block(text: str) -> str:
+    return f'<div class="dx-md"{_st("md")}>{markdown(text)}</div>'
+
+
+def _explanation(e) -> str:
     parts = []
-    what = (ex.sections.get("What happened") or "").strip()
-    if summarised:  # its first paragraph is already shown under the title
+    what = e.sections.get("What happened", "")
+    if e.summary:  # its first paragraph is already shown under the title
         what = "\n\n".join(what.split("\n\n")[1:]).strip()
-    bodies = [(name, body) for name, body in (("What happened", what), ("Why", ex.sections.get("Why") or "")) if body]
+    bodies = [(n, b) for n, b in (("What happened", what), ("Why", e.sections.get("Why", ""))) if b]
     if bodies:
         label = " and ".join(n.lower() if i else n for i, (n, _) in enumerate(bodies))
-        body = "".join((f"<h3>{esc(n)}</h3>" if len(bodies) > 1 else "") + markdown(fill(b, m.facts)) for n, b in bodies)
-        parts.append(f'<details><summary>{esc(label)}</summary><div class="dx-md">{body}</div></details>')
+        body = "".join((f"<h4>{esc(n)}</h4>" if len(bodies) > 1 else "") + markdown(b) for n, b in bodies)
+        parts.append(_details(esc(label), f'<div class="dx-md"{_st("md")}>{body}</div>'))
     for name in ("How to check", "Fix safety", "References"):
-        body = ex.sections.get(name)
-        if body:
-            parts.append(f'<details><summary>{esc(name)}</summary><div class="dx-md">{markdown(fill(body, m.facts))}</div></details>')
+        if e.sections.get(name):
+            parts.append(_details(esc(name), _md_block(e.sections[name])))
     return "".join(parts)
 
 
-def _summary(m, kb) -> str:
-    """The first paragraph of 'What happened', shown without a click."""
-    ex = kb.explanations.get(m.cause) if kb is not None else None
-    text = (ex.sections.get("What happened") or "") if ex is not None else ""
-    para = text.strip().split("\n\n")[0].strip()
-    if not para or para.startswith(("```", "- ", "* ", "|")):
-        return ""
-    return f'<div class="dx-sum dx-md">{markdown(fill(para, m.facts))}</div>'
-
-
-def _cause(rank: int, m, kb, fixes: Sequence[Dict[str, Any]], weak: bool, also: Sequence[str] = ()) -> str:
-    badge = '<span class="dx-badge dx-ok">confident</span>' if m.confident else '<span class="dx-badge dx-maybe">possible</span>'
-    pct = max(0, min(100, int(round(m.score * 100))))
-    summary = _summary(m, kb) if not weak else ""
-    out = [f'<div class="dx-cause{" dx-weak" if weak else ""}">',
-           f'<div class="dx-row"><span class="dx-rank">{rank}</span><span class="dx-title">{esc(m.title)}</span>{badge}</div>',
-           f'<div class="dx-meta"><span class="dx-bar"><span style="width:{pct}%"></span></span>{m.score:.2f}'
-           f' · <code>{esc(m.cause)}</code> · signature <code>{esc(m.signature)}</code>'
-           + "".join(f" + <code>{esc(a)}</code>" for a in also) + '</div>',
-           summary,
-           _evidence(m)]
-    mine = [f for f in fixes if f["cause"] == m.cause]
-    if mine:
-        out.append(_fix(mine[0]))
-        if len(mine) > 1:
-            more = "".join(_fix(f) for f in mine[1:])
-            out.append(f'<details><summary>{len(mine) - 1} more fix{"es" if len(mine) > 2 else ""}</summary>{more}</details>')
-    out.append(_explanation(m, kb, bool(summary)))
+def _cause(e, accent: str, detail: bool) -> str:
+    badge = (f'<span class="dx-badge dx-ok"{_st("ok")}>confident</span>' if e.confident
+             else f'<span class="dx-badge dx-maybe"{_st("maybe")}>possible</span>')
+    pct = max(0, min(100, int(round(e.score * 100))))
+    tone = "#1f9d55" if e.confident else _AMBER
+    also = "".join(f" + <code>{esc(a.signature)}</code>" for a in e.also)
+    out = [f'<div class="dx-cause{"" if e.strong else " dx-weak"}"{_st("cause")}>',
+           f'<div class="dx-row"><strong class="dx-rank">{e.rank}.</strong> '
+           f'<strong class="dx-title"{_st("title")}>{esc(e.title)}</strong> {badge}</div>',
+           f'<div class="dx-meta"{_st("meta")}>'
+           f'<span class="dx-bar" style="display:none"><span style="width:{pct}%"></span></span>'
+           f'<span class="dx-tbar"{_st("tbar", tone)}>{bar(e.score, 10, ascii=False)}</span> {e.score:.2f}'
+           f' · <code>{esc(e.cause)}</code> · signature <code>{esc(e.signature)}</code>{also}</div>']
+    if e.summary and detail:
+        out.append(_md_block(e.summary).replace('class="dx-md"', 'class="dx-md dx-sum"', 1))
+    out.append(_evidence(e))
+    shown = [f for f in e.fixes if f.n] if e.strong else []
+    if shown:
+        out.append(_fix(shown[0]))
+        if len(shown) > 1:
+            n = len(shown) - 1
+            out.append(_details(f'{n} more fix{"es" if n > 1 else ""}', "".join(_fix(f) for f in shown[1:])))
+    if detail:
+        out.append(_explanation(e))
     out.append("</div>")
     return "".join(out)
 
 
-def _log(log_text: str, matches) -> str:
+def _log(log_text: str, entries) -> str:
     lines = [_ANSI.sub("", ln) for ln in log_text.splitlines() if ln.strip()]
     if not lines:
         return ""
-    quoted = {e.text.strip() for m in matches for e in m.evidence if e.kind in ("regex", "phrase")}
+    quoted = {ev.text.strip() for e in entries for ev in e.match.evidence if ev.kind in ("regex", "phrase")}
     shown = lines[-60:]
     body = "\n".join(f"<mark>{esc(ln)}</mark>" if any(q and q in ln for q in quoted) else esc(ln) for ln in shown)
     more = f", last {len(shown)} shown" if len(shown) < len(lines) else ""
-    return (f'<details class="dx-log"><summary>native stderr captured before the error ({len(lines)} line'
-            f'{"s" if len(lines) != 1 else ""}{more}, part of this diagnosis)</summary>'
-            f"<pre>{body}</pre></details>")
+    return _details(f'native stderr captured before the error ({len(lines)} line{"s" if len(lines) != 1 else ""}'
+                    f'{more}, part of this diagnosis)', f"<pre{_st('pre')}>{body}</pre>", "dx-log")
 
 
-def render(d: Diagnosis, kb, *, top: int = 3, fixes: Optional[Sequence[Dict[str, Any]]] = None,
-           log_text: str = "", total_ms: Optional[float] = None, magics: bool = True,
-           notes: Sequence[str] = ()) -> str:
-    if fixes is None:
-        from .panel import numbered_fixes
-
-        fixes = numbered_fixes(d, kb, top)
-    sure = bool(d.confident)
-    shown = d.matches[:top]
-    # several signatures may point at one cause: show the cause once, at its best rank, naming the others
-    also: Dict[str, List[str]] = {}
-    ranked = []
-    for i, m in enumerate(shown, 1):
-        if m.cause in also:
-            also[m.cause].append(m.signature)
-        else:
-            also[m.cause] = []
-            ranked.append((i, m))
-    ms = d.elapsed_ms if total_ms is None else total_ms
+def render_report(r: Report, *, log_text: str = "", total_ms: Optional[float] = None, magics: bool = True,
+                  notes: Sequence[str] = ()) -> str:
+    sure = r.confident
+    accent = _BLUE if sure else _AMBER
+    ms = r.elapsed_ms if total_ms is None else total_ms
     lead = "what most likely caused this error" if sure else "no known cause fits this error with confidence"
-    out = [f'<div class="dnnfix{"" if sure else " dx-unsure"}"><style>{_CSS}</style>',
-           f'<div class="dx-head"><span class="dx-brand">dnnfix</span><span class="dx-lead">{esc(lead)}</span>'
-           f'<span class="dx-ms">{ms:.0f} ms</span></div>']
-    for note in list(d.notes) + list(notes):
-        out.append(f'<div class="dx-family">note: {esc(note)}</div>')
+    out = [f'<div class="dnnfix{"" if sure else " dx-unsure"}"{_st("box", accent)}><style>{_CSS}</style>',
+           f'<div class="dx-head"{_st("first")}><strong class="dx-brand"{_st("brand", accent)}>dnnfix</strong> '
+           f'<strong class="dx-lead">{esc(lead)}</strong> <span class="dx-ms"{_st("ms")}>· {ms:.0f} ms</span></div>']
+    for note in list(r.notes) + ([r.kb_warning] if r.kb_warning else []) + list(notes):
+        out.append(f'<div class="dx-family"{_st("note")}>note: {esc(note)}</div>')
     if sure:
-        strong = [(i, m) for i, m in ranked if m.confident or i == 1]
-        weak = [(i, m) for i, m in ranked if not (m.confident or i == 1)]
-        out += [_cause(n, m, kb, fixes, False, also[m.cause]) for n, (i, m) in enumerate(strong, 1)]
-        if weak:
-            body = "".join(_cause(n, m, kb, fixes, True, also[m.cause]) for n, (i, m) in enumerate(weak, len(strong) + 1))
-            out.append(f'<details><summary>{len(weak)} less likely cause{"s" if len(weak) > 1 else ""}</summary>{body}</details>')
+        out += [_cause(e, accent, True) for e in r.strong]
+        if r.weak:
+            n = len(r.weak)
+            out.append(_details(f'{n} less likely cause{"s" if n > 1 else ""}',
+                                "".join(_cause(e, accent, False) for e in r.weak)))
     else:
-        out.append(f'<div class="dx-family">{esc(d.family)}</div>')
-        if ranked:
-            body = "".join(_cause(n, m, kb, fixes, True, also[m.cause]) for n, (i, m) in enumerate(ranked, 1))
-            out.append(f'<details><summary>weaker candidates ({len(ranked)}, not confident)</summary>{body}</details>')
-    out.append(_log(log_text, shown))
+        out.append(f'<div class="dx-family"{_st("family")}>{esc(r.family)}</div>')
+        if r.entries:
+            out.append(_details(f"weaker candidates ({len(r.entries)}, not confident)",
+                                "".join(_cause(e, accent, False) for e in r.entries)))
+    if r.hidden:
+        n = len(r.hidden)
+        out.append(f'<div class="dx-family"{_st("note")}><small>{n} harmless log entr{"ies" if n > 1 else "y"} '
+                   f'not shown: {esc(", ".join(h.cause for h in r.hidden[:3]))}</small></div>')
+    out.append(_log(log_text, r.entries))
     foot = []
     if magics:
-        if fixes:
+        if r.fixes:
             foot.append("<code>%dnnfix fix N</code> puts fix N into the next cell (never runs it)")
         foot.append("<code>%dnnfix env</code> machine facts")
         foot.append("<code>%dnnfix off</code> hides this panel")
-    if not sure and d.fingerprint:
-        foot.append(f"fingerprint <code>{esc(d.fingerprint)}</code> · teach dnnfix: <code>dnnfix kb new - --cause CAUSE-ID</code>")
+    if not sure and r.fingerprint:
+        foot.append(f"fingerprint <code>{esc(r.fingerprint)}</code> · teach dnnfix: "
+                    "<code>dnnfix kb new - --cause CAUSE-ID</code>")
     if foot:
-        out.append(f'<div class="dx-foot">{" · ".join(foot)}</div>')
+        out.append(f'<div class="dx-foot"{_st("foot")}>{" · ".join(foot)}</div>')
     out.append("</div>")
     return "".join(x for x in out if x)
+
+
+def render(d, kb, *, top: int = 3, log_text: str = "", total_ms: Optional[float] = None, magics: bool = True,
+           notes: Sequence[str] = (), show_all: bool = False) -> str:
+    """Diagnosis -> HTML (for callers that hold a Diagnosis): builds the Report, then `render_report()`."""
+    from .report import build
+
+    return render_report(build(d, kb, top=top, show_all=show_all), log_text=log_text, total_ms=total_ms,
+                         magics=magics, notes=notes)

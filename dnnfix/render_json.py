@@ -1,14 +1,22 @@
-"""Diagnosis -> the JSON object of ../shared/CONTRACT.md (one per input, JSON Lines)."""
+"""Report -> the JSON object of ../shared/CONTRACT.md (one per input, JSON Lines), plus our own keys.
+
+`matches` keeps every signature that fired (the contract's list, score-ordered, facts filled into fixes);
+`causes` is the report's grouping (a cause once, benign noise marked), `numbered_fixes` the numbers `%dnnfix fix N`
+uses. `schema_version` (dnnfix.report.SCHEMA_VERSION) changes when a key changes meaning.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict
 
-from .api import Diagnosis, fixes_for
+from .report import SCHEMA_VERSION, Report, fixes_of, is_harmless_log
 
 
-def to_dict(d: Diagnosis, kb) -> Dict[str, Any]:
+def report_dict(r: Report, kb) -> Dict[str, Any]:
+    d = r.diagnosis
+    noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
     out: Dict[str, Any] = {
-        "input": d.input,
+        "schema_version": SCHEMA_VERSION,
+        "input": r.input,
         "matches": [
             {
                 "cause": m.cause,
@@ -17,25 +25,35 @@ def to_dict(d: Diagnosis, kb) -> Dict[str, Any]:
                 "confident": m.confident,
                 "title": m.title,
                 "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
-                "fixes": fixes_for(m, kb),
+                "fixes": fixes_of(m, kb),
                 "lines": m.lines,
                 "facts": {k: v for k, v in m.facts.items() if isinstance(v, (str, int, float, bool))},
+                "noise": m.cause in noise or (is_harmless_log(m.cause) and not m.confident),
             }
             for m in d.matches
         ],
-        "elapsed_ms": d.elapsed_ms,
-        "fingerprint": d.fingerprint,
+        "elapsed_ms": r.elapsed_ms,
+        "fingerprint": r.fingerprint,
+        "causes": [{"rank": e.rank, "cause": e.cause, "signature": e.signature, "score": e.score,
+                    "confident": e.confident, "also": [a.signature for a in e.also]} for e in r.entries],
+        "numbered_fixes": [f.as_dict() for f in r.fixes],
     }
-    final = d.incident.final
-    if final is not None:
-        out["exception"] = {"type": final.type, "message": final.message[:2000]}
+    if r.exception is not None:
+        out["exception"] = {"type": r.exception["type"], "message": r.exception["message"][:2000]}
     if not d.confident:
-        out["unknown"] = {"explanation": d.family,
-                          "scaffold": f"dnnfix kb new {d.input if d.input not in ('-', '<exception>') else '-'} --cause CAUSE-ID"}
-    if d.notes:
-        out["notes"] = d.notes
+        out["unknown"] = {"explanation": r.family, "scaffold": r.scaffold}
+    notes = list(r.notes) + ([r.kb_warning] if r.kb_warning else [])
+    if notes:
+        out["notes"] = notes
     return out
 
 
+def to_dict(d, kb, *, top: int = 3) -> Dict[str, Any]:
+    """Diagnosis -> the JSON object (builds the Report; `matches` is not cut to `top`, `causes` is)."""
+    from .report import build
+
+    return report_dict(build(d, kb, top=top, explain=False), kb)
+
+
 def error_dict(name: str, reason: str) -> Dict[str, Any]:
-    return {"input": name, "matches": [], "elapsed_ms": 0.0, "error": reason}
+    return {"schema_version": SCHEMA_VERSION, "input": name, "matches": [], "elapsed_ms": 0.0, "error": reason}

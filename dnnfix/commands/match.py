@@ -1,4 +1,10 @@
-"""`dnnfix match [--json] [--no-probe] [--env SNAPSHOT.json] [--top N] [FILE ...]` (../shared/CONTRACT.md)."""
+"""`dnnfix match [--json | --format FORMAT] [--no-probe] [--env SNAPSHOT.json] [--top N] [--all] [--fail-on confident]
+[FILE ...]` (../shared/CONTRACT.md).
+
+Formats: `text` (the report, wrapped to the terminal), `json` (JSON Lines, as `--json`), `short` (one line per
+cause, for logs), `github` (GitHub Actions workflow annotations). `--fail-on confident` exits 1 when any input
+has a confident cause (a CI gate); usage and input errors still exit 2.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +12,20 @@ import json
 import sys
 
 
+FORMATS = ("text", "json", "short", "github")
+
+
 def register(sub) -> None:
     p = sub.add_parser("match", help="diagnose pasted tracebacks/logs (files or standard input)",
                        description="Diagnose each FILE ('-' or nothing: standard input).")
     p.add_argument("files", nargs="*", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
+    p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines); same as --format json")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="text (default), json (JSON Lines), short (one line per cause), github (workflow annotations)")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="also show harmless-log entries and causes scored 0.00 (hidden by default)")
+    p.add_argument("--fail-on", choices=("confident", "never"), default="never",
+                   help="exit 1 when any input has a confident cause (for CI gates); default: never")
     p.add_argument("--no-probe", action="store_true", help="use no facts about this machine")
     p.add_argument("--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` run on the failing machine")
     p.add_argument("--top", type=int, default=None, metavar="N", help="show at most N causes (default: 3 in the report, all in JSON)")
@@ -71,25 +86,35 @@ def snapshot_arg(path: str):
 
 
 def warn_broken(kb) -> None:
-    """One line on stderr when some knowledge-base files were skipped (user folders first)."""
-    from ..kbload import builtin_dir
+    """One line on stderr when some knowledge-base files were skipped (dnnfix.report's one warning)."""
+    from ..report import broken_kb_warning
 
-    broken = [d for d in kb.diagnostics if d.severity == "error"]
-    if not broken:
-        return
-    home = str(builtin_dir())
-    broken.sort(key=lambda d: d.path.startswith(home))
-    more = f" (+{len(broken) - 1} more; run `dnnfix kb check`)" if len(broken) > 1 else ""
-    print(f"dnnfix: skipped a broken knowledge-base entry: {broken[0].format()}{more}", file=sys.stderr)
+    w = broken_kb_warning(kb)
+    if w:
+        print(f"dnnfix: {w}", file=sys.stderr)
+
+
+def write(text: str) -> None:
+    """Print, whatever standard output can encode (characters it cannot are replaced, never an exception)."""
+    try:
+        print(text, flush=True)
+    except UnicodeEncodeError:
+        enc = getattr(sys.stdout, "encoding", None) or "ascii"
+        print(text.encode(enc, "replace").decode(enc, "replace"), flush=True)
 
 
 def run(args) -> int:
     from ..api import diagnose_text
     from ..kbload import load_kb
     from ..readinput import InputError, read_input
-    from ..render_json import error_dict, to_dict
-    from ..term import Style, use_color
+    from ..render_json import error_dict, report_dict
+    from ..report import build
+    from ..term import use_color
 
+    fmt = args.format or ("json" if args.json else "text")
+    if args.json and args.format not in (None, "json"):
+        print(f"dnnfix: --json and --format {args.format} disagree: choose one", file=sys.stderr)
+        return 2
     if args.top is not None and args.top < 1:
         print("dnnfix: --top must be at least 1", file=sys.stderr)
         return 2
@@ -107,15 +132,16 @@ def run(args) -> int:
         from ..api import probe_snapshot
 
         snapshot = probe_snapshot()
-    style = Style(use_color(sys.stdout))
+    color = use_color(sys.stdout) and fmt == "text"
     rc = 0
+    found = False
     first = True
     for name in files:
         try:
             t = read_input(name)
         except InputError as e:
             print(f"dnnfix: {e}", file=sys.stderr)
-            if args.json:
+            if fmt == "json":
                 print(json.dumps(error_dict(name, str(e))), flush=True)
             rc = 2
             continue
@@ -125,15 +151,26 @@ def run(args) -> int:
             print(f"dnnfix: {name}: {t.replaced} undecodable byte(s) replaced; the rest was analysed", file=sys.stderr)
         d = diagnose_text(t.text, env=env if env is not None else snapshot, kb=kb, name=name,
                           truncated=t.truncated, env_is_probe=env is None, line_map=t.line_map)
-        if args.json:
+        found = found or bool(d.confident)
+        if fmt == "json":
             if args.top:
                 d.matches = d.matches[: args.top]
-            print(json.dumps(to_dict(d, kb), ensure_ascii=False), flush=True)
-        else:
-            from ..render_text import render
+            r = build(d, kb, top=args.top or 3, show_all=args.show_all, explain=False)
+            print(json.dumps(report_dict(r, kb), ensure_ascii=False), flush=True)
+            continue
+        r = build(d, kb, top=args.top or 3, show_all=args.show_all, explain=False)
+        from .. import render_text
 
+        if fmt == "short":
+            write(render_text.short(r))
+        elif fmt == "github":
+            write(render_text.github(r))
+        else:
             if not first:
-                print()
+                write("")
             first = False
-            print(render(d, kb, style, top=args.top or 3))
+            write(render_text.to_rich(render_text.lines(r), color=color,
+                                      width=render_text.terminal_width(sys.stdout)))
+    if rc == 0 and args.fail_on == "confident" and found:
+        return 1
     return rc

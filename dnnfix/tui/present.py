@@ -56,8 +56,19 @@ def cap_text(text: str, max_lines: int = MAX_LINES) -> Tuple[str, bool, str]:
 
 
 def bar(score: float, width: int = 10) -> str:
-    full = int(round(max(0.0, min(1.0, score)) * width))
-    return "█" * full + "░" * (width - full)
+    """The one confidence bar (dnnfix.report.bar), always with block glyphs: Textual draws them."""
+    from ..report import bar as report_bar
+
+    return report_bar(score, width, ascii=False)
+
+
+def listed(d, kb) -> List[Any]:
+    """The cause list of the app, as a function of the Report: each cause at its best rank, followed by the other
+    signatures of the same cause (the app lets you inspect every signature that fired); nothing hidden."""
+    from ..report import build
+
+    r = build(d, kb, top=max(1, len(d.matches)), show_all=True, explain=False)
+    return [m for e in r.entries for m in e.group]
 
 
 def explanation_markdown(match, kb, facts: Optional[Mapping[str, Any]] = None) -> str:

@@ -48,12 +48,10 @@ class Session:
         return self.kb
 
     def kb_warning(self) -> str:
-        """One line when knowledge-base files were skipped as broken (as `dnnfix match` warns)."""
-        broken = [d for d in self.kb.diagnostics if d.severity == "error"]
-        if not broken:
-            return ""
-        more = f" (+{len(broken) - 1} more)" if len(broken) > 1 else ""
-        return f"skipped a broken knowledge-base file: {Path(broken[0].path).name}{more}; run `dnnfix kb check`"
+        """One line when knowledge-base files were skipped as broken (dnnfix.report's warning, short form)."""
+        from ..report import broken_kb_warning
+
+        return broken_kb_warning(self.kb, short=True)
 
     # ------------------------------------------------------------ environment
     def env(self) -> Tuple[Optional[Dict[str, Any]], bool]:

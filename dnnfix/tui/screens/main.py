@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 
-from ..present import script_name, script_text
+from ..present import listed, script_name, script_text
 from ..widgets.cause_list import CauseList
 from ..widgets.details import Details, EvidenceList
 from ..widgets.paste_area import PasteArea
@@ -177,7 +177,7 @@ class MainScreen(Screen):
                 verdict.update("[$text-warning]✘[/] [b]No known cause fits[/b]"
                                + (f" [$text-muted]({len(d.matches)} weak)[/]" if d.matches else "")
                                + "  [$text-muted]ctrl+n: teach dnnfix[/]")
-            self.causes.show(d.matches, keep)
+            self.causes.show(listed(d, self.app.session.kb), keep)
             if not d.matches:
                 self._show_nothing(d)
             else:
