@@ -25,10 +25,11 @@ _TRANSLATE = str.maketrans({
 })
 # Noise glued to the start of lines. Order matters: outer wrappers first.
 _PREFIXES = [
-    # ISO timestamps from CI systems: 2024-05-01T12:00:00.1234567Z
-    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\s+"),
-    # [1234], [12:00:01], [pod-name-0], [rank0]: prefixes from CI, Kubernetes and torchrun
-    re.compile(r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+)\]:?\s+"),
+    # ISO timestamps from CI systems and log stores: 2024-05-01T12:00:00.1234567Z, CloudWatch's +00:00 offset
+    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+"),
+    # [1234], [12:00:01], [pod-name-0], [rank0]:, [default0]: (torchrun --tee, no space after the colon),
+    # [pod/trainer-0/main] (kubectl logs --prefix) prefixes from CI, Kubernetes and torchrun
+    re.compile(r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\](?::\s*|\s+)"),
     # Cloud Build / docker step prefixes: "Step #5: ", "#12 3.456 "
     re.compile(r"^(?:Step #\d+(?: - \"[^\"]*\")?:\s?|#\d+ \d+\.\d+ )"),
     # pytest failure lines: "E   ValueError: ..." / "E       ..."
@@ -43,9 +44,72 @@ _MAX_LINE = 4000
 
 _TS, _BRACKET, _STEP, _PYTEST, _KERAS_BAR, _TQDM = _PREFIXES
 
+# Log viewers and collectors that put columns in front of each line (issue 10, family 4). Each is anchored at the
+# line start and needs its own separator, so a framework's own line (TF's "2024-05-01 10:00:00.000001: I ...",
+# absl's "E0412 10:21:07 ...", vLLM's "ERROR 11-18 18:07:28 ...") is never cut.
+_VIEWERS = [
+    # dmesg "[ 1843.308145] " and syslog/journalctl "Jun 30 11:07:05 gpu-0 kernel: "
+    re.compile(r"^\[\s*\d+\.\d+\]\s+"),
+    re.compile(r"^(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)\s+[\w.-]+\s+"
+               r"(?:kernel|[\w.-]+\[\d+\]):\s+(?:\[\s*\d+\.\d+\]\s+)?"),
+    # web-UI log tables copied as text: "2024-05-01 12:00:00.123 | ERROR | module:func:12 - " (loguru), tab- or
+    # bar-separated time / level columns (Cloud Logging, Grafana, Kaggle's "6.2s  14  " time and line columns)
+    re.compile(r"^\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d|\s*UTC)?"
+               r"(?:\s*[|\u2502\t]\s*|\s{2,})"
+               r"(?:(?:INFO|WARN(?:ING)?|ERROR|DEBUG|CRITICAL|FATAL|TRACE|NOTICE|DEFAULT|stdout|stderr)\s*(?:[|\u2502\t]\s*|\s{2,}|\s+-\s+)"
+               r"(?:[\w.<>-]+:[\w<>]+:\d+\s+-\s+)?)?"),
+    re.compile(r"^\s*\d+(?:\.\d+)?s\s+\d+\s+(?=\S)"),
+    # line-numbered viewers: "  123 | text", "123 \u2502 text", `cat -n`'s "   123<TAB>text"
+    re.compile(r"^\s*\d{1,6}(?:\s*[|\u2502]\s|\t)"),
+    # docker compose "vllm-1  | " / "web_1     | " and Ray's "(RayWorkerWrapper pid=2345) ", "(raylet) "
+    re.compile(r"^[A-Za-z][\w.-]*[-_]\d+\s+\|\s?"),
+    re.compile(r"^\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)\s+|^\(raylet(?:,\s*ip=[\d.]+)?\)\s+"),
+]
+_DMESG, _SYSLOG, _WEBUI, _KAGGLE, _LINENO, _COMPOSE, _RAY = _VIEWERS
+_BS = re.compile("\x08+")
+
+
+def _strip_viewer_prefix(line: str) -> str:
+    c = line[0]
+    if c == "[":
+        m = _DMESG.match(line)
+        if m:
+            return line[m.end():]
+    elif c == "(":
+        m = _RAY.match(line)
+        if m:
+            return line[m.end():]
+    elif c.isdigit() or c in " \t":
+        if c.isdigit() and len(line) > 19 and line[4:5] in "-/":
+            m = _WEBUI.match(line) or _SYSLOG.match(line)
+            if m and m.end() > 0:
+                return line[m.end():]
+        else:
+            head = line[:12]
+            if "|" in head or "\u2502" in head or "\t" in head:
+                m = _LINENO.match(line)
+                if m:
+                    return line[m.end():]
+            if "s" in head:
+                m = _KAGGLE.match(line)
+                if m:
+                    return line[m.end():]
+    elif c.isupper() and len(line) > 16 and line[3:4] == " ":
+        m = _SYSLOG.match(line)
+        if m:
+            return line[m.end():]
+    if c.isalpha() and "|" in line[:64]:
+        m = _COMPOSE.match(line)
+        if m:
+            return line[m.end():]
+    return line
+
 
 def strip_noise_prefix(line: str) -> str:
     # cheap gates first: most lines carry no prefix at all
+    if not line:
+        return line
+    line = _strip_viewer_prefix(line)
     if not line:
         return line
     c = line[0]
@@ -94,6 +158,10 @@ def clean_lines(text: str) -> List[str]:
         if "\r" in raw:
             # Progress bars redraw with carriage returns: the last non-empty segment is what stayed on screen.
             parts = [p for p in raw.split("\r") if p.strip()]
+            raw = parts[-1] if parts else ""
+        if "\x08" in raw:
+            # old Keras bars erase themselves with backspaces: likewise, keep what was written last.
+            parts = [p for p in _BS.split(raw) if p.strip()]
             raw = parts[-1] if parts else ""
         line = strip_noise_prefix(raw.rstrip())
         if len(line) > _MAX_LINE:

@@ -50,3 +50,47 @@ def test_colour_codes_that_lost_their_escape_byte():
 def test_kubernetes_and_torchrun_prefixes():
     text = "[trainer-7f9c-0] 2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello\n[rank3]: RuntimeError: NCCL error"
     assert clean_lines(text) == ["2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello", "RuntimeError: NCCL error"]
+
+
+def test_kernel_log_prefixes():
+    text = ("[ 1843.308145] NVRM: Xid (PCI:0000:b3:00): 79, GPU has fallen off the bus.\n"
+            "Jun 30 11:07:05 gpu-0 kernel: [17257.355375] NVRM: API mismatch\n"
+            "Mar 07 19:30:42 p51 kernel: NVRM: fallen off the bus")
+    assert clean_lines(text) == ["NVRM: Xid (PCI:0000:b3:00): 79, GPU has fallen off the bus.", "NVRM: API mismatch",
+                                 "NVRM: fallen off the bus"]
+
+
+def test_web_ui_log_tables_and_line_numbered_viewers():
+    text = ("2024-05-01 12:00:00.123 | ERROR    | app.train:main:42 - RuntimeError: CUDA out of memory.\n"
+            "2024-05-01 12:00:00.123 UTC\tERROR\tValueError: a\n"
+            "2024-05-01T12:00:00.123+00:00\tKeyError: 'b'\n"
+            "  6.2s\t14\tTraceback (most recent call last):\n"
+            "  123 | OSError: c\n"
+            "   12\tIndexError: d")
+    assert clean_lines(text) == ["RuntimeError: CUDA out of memory.", "ValueError: a", "KeyError: 'b'",
+                                 "Traceback (most recent call last):", "OSError: c", "IndexError: d"]
+
+
+def test_compose_ray_and_torchrun_tee_prefixes():
+    text = ("vllm-1  | ERROR 11-18 18:07:28 engine.py:366] ValueError: e\n"
+            "(RayWorkerWrapper pid=2345) RuntimeError: f\n"
+            "(pid=77, ip=10.0.0.3) Killed\n"
+            "[default0]:Traceback (most recent call last):\n"
+            "[pod/trainer-0/main] RuntimeError: g")
+    assert clean_lines(text) == ["ERROR 11-18 18:07:28 engine.py:366] ValueError: e", "RuntimeError: f", "Killed",
+                                 "Traceback (most recent call last):", "RuntimeError: g"]
+
+
+def test_framework_log_lines_keep_their_own_timestamps():
+    lines = ["2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello",
+             "E0412 10:21:07.551902 118234 cuda_dnn.cc:502] Loaded runtime CuDNN library",
+             "2024-05-01 12:00:00,123 - root - ERROR - boom",
+             "----> 5 jax.local_devices()",
+             "      3 import os",
+             "|   0  NVIDIA GeForce RTX 3090    On   | 00000000:01:00.0 Off |                  N/A |"]
+    assert clean_lines("\n".join(lines)) == lines
+
+
+def test_backspace_redrawn_keras_bar():
+    assert clean_lines(" 12/100 [==>...]\x08\x08\x08\x08\x08\x08Traceback (most recent call last):") == [
+        "Traceback (most recent call last):"]
