@@ -10,7 +10,7 @@ import os
 import sys
 from typing import List, Optional
 
-COMMANDS = ("match", "scan", "env", "doctor", "explain", "kb", "tui", "run", "report")
+COMMANDS = ("match", "scan", "env", "doctor", "explain", "kb", "tui", "run", "report", "completion")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +63,10 @@ def _command_index(argv: List[str]) -> Optional[int]:
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (dnnfix completion SHELL)
+        from .commands.completion import complete
+
+        complete(parser)
     if not argv or argv == ["--kb"]:
         import importlib.util
 

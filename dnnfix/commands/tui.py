@@ -2,6 +2,9 @@
 
 With standard input redirected (`dnnfix tui < log.txt`, `pbpaste | dnnfix tui`) the text is read first and the
 keyboard is then taken from the terminal. Textual is imported only in run(), so the parser stays light.
+
+`dnnfix tui --serve [--host H] [--port P]` serves the same app to a browser with textual-serve (each browser tab
+runs its own `dnnfix tui` behind Textual's web driver, which talks over pipes: there is no terminal to ask for).
 """
 from __future__ import annotations
 
@@ -19,7 +22,47 @@ def register(sub) -> None:
     p.add_argument("--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` run on the failing machine")
     p.add_argument("--light", action="store_true", help="start in the light theme (ctrl+t switches)")
     p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
+    p.add_argument("--serve", action="store_true",
+                   help="serve the app to a web browser (needs textual-serve: pip install 'dnnfix[serve]')")
+    p.add_argument("--host", default="localhost", help="with --serve: the address to listen on (default: localhost)")
+    p.add_argument("--port", type=int, default=8000, help="with --serve: the port (default: 8000)")
     p.set_defaults(func=run)
+
+
+def under_web_driver() -> bool:
+    """Run by textual-serve: Textual's web driver speaks a packet protocol on stdin/stdout (no terminal)."""
+    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
+def serve(args) -> int:
+    """`--serve`: the app in a browser, one `dnnfix tui` process per browser tab."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print("dnnfix: serving the app to a browser needs textual-serve: pip install 'dnnfix[serve]'", file=sys.stderr)
+        return 2
+    import shlex
+
+    if not 0 < args.port < 65536:
+        print(f"dnnfix: --port {args.port}: not a port number", file=sys.stderr)
+        return 2
+    words = [sys.executable, "-m", "dnnfix"]
+    for d in getattr(args, "kb", []) or []:
+        words += ["--kb", os.path.abspath(d)]
+    words.append("tui")
+    if args.file and args.file != "-":
+        if not os.path.isfile(args.file):
+            print(f"dnnfix: {args.file}: no such file", file=sys.stderr)
+            return 2
+        words.append(os.path.abspath(args.file))
+    if args.no_probe:
+        words.append("--no-probe")
+    if args.light:
+        words.append("--light")
+    if args.env:
+        words += ["--env", os.path.abspath(args.env)]
+    Server(shlex.join(words), host=args.host, port=args.port, title="dnnfix").serve()
+    return 0
 
 
 def _reattach_terminal() -> bool:
@@ -44,12 +87,18 @@ def run(args) -> int:
         print("dnnfix: the terminal app needs Textual: pip install 'dnnfix[tui]' (or use `dnnfix match FILE`)",
               file=sys.stderr)
         return 2
+    if getattr(args, "serve", False):
+        return serve(args)
     from ..readinput import InputError, read_input
     from .match import snapshot_arg
 
+    web = under_web_driver()
     text, name = "", args.file
-    if name is None and not sys.stdin.isatty():
+    if name is None and not web and not sys.stdin.isatty():
         name = "-"
+    if web and name == "-":
+        print("dnnfix: under textual-serve the app reads no standard input; name a FILE", file=sys.stderr)
+        return 2
     if name is not None:
         try:
             t = read_input(name)
@@ -57,12 +106,12 @@ def run(args) -> int:
             print(f"dnnfix: {e}", file=sys.stderr)
             return 2
         text = t.text
-    if name == "-" or not sys.stdin.isatty():
+    if not web and (name == "-" or not sys.stdin.isatty()):
         if not _reattach_terminal():
             print("dnnfix: the terminal app needs a terminal for the keyboard; for piped input use `dnnfix match -`",
                   file=sys.stderr)
             return 2
-    if not sys.__stdout__.isatty() and not sys.__stderr__.isatty():
+    if not web and not sys.__stdout__.isatty() and not sys.__stderr__.isatty():
         print("dnnfix: the terminal app needs a terminal; use `dnnfix match` for files and pipes", file=sys.stderr)
         return 2
     env, env_name = None, ""
