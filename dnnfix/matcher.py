@@ -21,6 +21,54 @@ from .signature import Clause, Signature
 
 CONFIDENT = 0.6
 
+# `frameworks:` in the matcher. A signature whose frameworks all belong to the big three families below is weighed
+# down (like an `against` clause of this strength) when the paste's frames clearly belong to another family only:
+# at least FRAMEWORK_MIN_FRAMES frames of known families, none of the signature's. Any other name in the list
+# (python, any, numpy, transformers ...) leaves the signature alone: those errors show frames of every framework.
+FRAMEWORK_AGAINST = 0.6
+FRAMEWORK_MIN_FRAMES = 2
+FRAMEWORK_FAMILY = {
+    "tensorflow": "tensorflow", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow", "keras": "tensorflow",
+    "tf_keras": "tensorflow", "tf-keras": "tensorflow", "tensorflow_hub": "tensorflow",
+    "torch": "pytorch", "pytorch": "pytorch", "torchvision": "pytorch", "torchaudio": "pytorch",
+    "lightning": "pytorch", "pytorch_lightning": "pytorch", "torch_xla": "pytorch", "pytorch-xla": "pytorch",
+    "jax": "jax", "jaxlib": "jax", "flax": "jax", "optax": "jax",
+}
+_SIG_FAMILIES: Dict[Tuple[str, ...], frozenset] = {}
+
+
+def signature_families(frameworks: Sequence[str]) -> frozenset:
+    """The framework families a signature is bound to; empty when any listed name is outside them."""
+    key = tuple(frameworks)
+    fams = _SIG_FAMILIES.get(key)
+    if fams is None:
+        names = [str(f).lower() for f in key]
+        fams = frozenset(FRAMEWORK_FAMILY[n] for n in names) if names and all(n in FRAMEWORK_FAMILY for n in names) \
+            else frozenset()
+        _SIG_FAMILIES[key] = fams
+    return fams
+
+
+def frame_families(inc: Incident) -> Dict[str, int]:
+    """How many of the paste's frames lie in each framework family."""
+    out: Dict[str, int] = {}
+    for fr in inc.frames:
+        fam = FRAMEWORK_FAMILY.get(fr.package or "")
+        if fam:
+            out[fam] = out.get(fam, 0) + 1
+    return out
+
+
+def _other_framework(sig: Signature, frames: Dict[str, int]) -> Optional[Evidence]:
+    if not frames or FRAMEWORK_AGAINST <= 0:
+        return None
+    fams = signature_families(sig.frameworks)
+    if not fams or any(f in frames for f in fams) or sum(frames.values()) < FRAMEWORK_MIN_FRAMES:
+        return None
+    other = ", ".join(sorted(frames))
+    return Evidence("frames", f"frames only in {other} (this signature is for {', '.join(sorted(fams))})", None,
+                    FRAMEWORK_AGAINST, against=True)
+
 
 _DIGITS = re.compile(r"\d")
 
@@ -36,6 +84,7 @@ class _Corpus:
     """The input as the matcher sees it: lines, lowercase lines, word -> line index, virtual message lines."""
 
     def __init__(self, inc: Incident):
+        self.frame_fw: Optional[Dict[str, int]] = None  # frame_families(inc), computed when first needed
         lines = list(inc.lines)
         linenos = list(range(1, len(lines) + 1))
         # exception messages joined into one line each, so that hard-wrapped messages still match
@@ -203,6 +252,13 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
             ev.against = True
             evidence.append(ev)
             score *= 1.0 - cl.weight
+    if sig.frameworks and inc.frames:
+        if corpus.frame_fw is None:
+            corpus.frame_fw = frame_families(inc)
+        ev = _other_framework(sig, corpus.frame_fw)
+        if ev is not None:
+            evidence.append(ev)
+            score *= 1.0 - ev.weight
     score = round(score, 4)
     return Match(cause=sig.cause, signature=sig.id, title=sig.title, score=score, confident=score >= CONFIDENT,
                  evidence=evidence, facts=captures, status=sig.status)
