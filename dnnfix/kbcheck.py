@@ -39,6 +39,7 @@ class Case:
     not_ranked: List[str] = field(default_factory=list)
     silent: bool = False
     todo: str = ""
+    note: str = ""
 
     @property
     def key(self) -> str:
@@ -128,7 +129,7 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
             env = None
         out.append(Case(name=name, expect=expect, text=text, path=p, line=line, signature=str(sid or ""),
                         cause=str(c.get("cause") or ""), env=env, form=str(c.get("form") or ""),
-                        confident=bool(c.get("confident", True))))
+                        confident=bool(c.get("confident", True)), note=str(c.get("note") or "")))
     return out
 
 
@@ -249,7 +250,7 @@ def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any]
                         confident=confident, top=top, also={str(k): v for k, v in also.items()},
                         facts={str(k): str(v) for k, v in facts.items()}, silent=silent, todo=todo,
                         not_confident=lists.get("not_confident", []), not_first=lists.get("not_first", []),
-                        not_ranked=lists.get("not_ranked", [])))
+                        not_ranked=lists.get("not_ranked", []), note=str(c.get("note") or "")))
     return out
 
 

@@ -83,7 +83,7 @@ class KBCaseFile(pytest.Collector):
         for case in self.cases:
             item = KBCaseItem.from_parent(self, name=case.name, case=case, res=self.res)
             if case.expect == "todo":
-                reason = getattr(case, "todo", "") or "a known gap (expect: todo)"
+                reason = case.todo or " ".join(case.note.split()) or "a known gap (expect: todo)"
                 item.add_marker(pytest.mark.xfail(strict=True, reason=f"todo: {reason}; when it passes, make it a "
                                                                        "real case"))
             yield item
