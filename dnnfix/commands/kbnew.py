@@ -19,6 +19,21 @@ def register(ks, common) -> None:
     n.set_defaults(func=run)
 
 
+def schema_comment(folder: Path, name: str) -> str:
+    """The yaml-language-server line, with the schema's path relative to the written file (no absolute path of
+    this machine in a file meant to be shared); a URI only where no relative path exists (another drive)."""
+    import os
+
+    from ..kbload import builtin_dir
+
+    target = builtin_dir() / "schema" / name
+    try:
+        ref = Path(os.path.relpath(target, folder)).as_posix()
+    except ValueError:
+        ref = target.as_uri()
+    return f"# yaml-language-server: $schema={ref}\n"
+
+
 def run(args) -> int:
     from ..kbcheck import check
     from ..kbload import first_user_dir, load_kb
@@ -61,13 +76,8 @@ def run(args) -> int:
         print(f"dnnfix: {sig_path} exists; choose another --id or pass --force", file=sys.stderr)
         return 2
     folder.mkdir(parents=True, exist_ok=True)
-    schema = "# yaml-language-server: $schema={}\n"
-    from ..kbload import builtin_dir
-
-    sig_path.write_text(dump_yaml(sig, schema.format((builtin_dir() / "schema" / "signature.schema.json").as_uri())),
-                        encoding="utf-8")
-    cases_path.write_text(dump_yaml(cases, schema.format((builtin_dir() / "schema" / "cases.schema.json").as_uri())),
-                          encoding="utf-8")
+    sig_path.write_text(dump_yaml(sig, schema_comment(folder, "signature.schema.json")), encoding="utf-8")
+    cases_path.write_text(dump_yaml(cases, schema_comment(folder, "cases.schema.json")), encoding="utf-8")
     print(f"wrote {sig_path}")
     print(f"wrote {cases_path}")
     # check and test what was written, with the folder in the search path
@@ -83,6 +93,22 @@ def run(args) -> int:
             o = run_case(case, res.kb, sigs, res.allow)
             print(f"{'ok  ' if o.ok else 'FAIL'} case {case.name} ({case.expect})" + ("" if o.ok else f": {o.message}"))
             ok = ok and o.ok
+    if ok:
+        # a draft that passes its own cases may still claim what belongs elsewhere: score it on the negatives and
+        # on every other cause's cases before calling it ok
+        from ..scaffold import claims
+
+        wrong = claims(sig["id"], res)
+        for key, what in wrong[:5]:
+            print(f"FAIL also confident on {key}, {what}")
+        if len(wrong) > 5:
+            print(f"FAIL ... and {len(wrong) - 5} more")
+        if wrong:
+            print("the anchor is too broad: make the regex name what only this failure says")
+            ok = False
+        else:
+            n = len(res.negatives) + sum(1 for c in list(res.cases) + list(res.cause_cases) if c.signature != sig["id"])
+            print(f"ok   confident on none of the {n} negatives and other causes' cases")
     if str(root) not in extra and str(root) != str(first_user_dir(())):
         print(f"note: {root} is not in your search path; add it with --kb {root} or DNNFIX_KB_PATH")
     print("next: edit the regex to keep only what is stable, add 2 more match cases and a near miss, then "
