@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 # import name -> distribution name, where they differ
 _DIST = {
@@ -83,6 +83,16 @@ def distribution(module: str) -> str:
     return _DIST.get(two) or _DIST.get(top) or top.lower().replace("_", "-")
 
 
+_RX: Dict[str, "re.Pattern[str]"] = {}
+
+
+def _compiled(pattern: str) -> "re.Pattern[str]":
+    r = _RX.get(pattern)
+    if r is None:
+        r = _RX[pattern] = re.compile(pattern)
+    return r
+
+
 def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
     """The release of `dist` the facts or the paste state (probe/snapshot, pasted versions, pip list/show)."""
     names = _ALIASES.get(dist, (dist, dist.replace("-", "_")))
@@ -101,11 +111,13 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
                     return str(v)
     for n in names:
         pat = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
-        for rx in (rf"(?im)^\s*{pat}\s*(?:==|\s)\s*v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)\s*$",  # pip list / freeze
-                   rf"(?i)\bName:\s*{pat}\s*\n\s*Version:\s*(\d+\.\d+(?:\.\d+)*)",  # pip show
-                   rf"(?i)\b{pat}(?:==|\s+version\s*:?\s*|\s+v|:?\s+)(\d+\.\d+(?:\.\d+)*)\b",
+        # line-bound ([ \t], never \s across lines) and without adjacent repeats of the same characters: these run
+        # on Python's re over the whole paste, so they must stay linear on runs of blank lines or spaces
+        for rx in (rf"(?im)^[ \t]*{pat}(?:[ \t]*==[ \t]*|[ \t]+)v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)[ \t]*$",  # pip list / freeze
+                   rf"(?i)\bName:[ \t]*{pat}[ \t]*\r?\n[ \t]*Version:[ \t]*(\d+\.\d+(?:\.\d+)*)",  # pip show
+                   rf"(?i)\b{pat}(?:==|[ \t]+version[ \t]*(?::[ \t]*)?|[ \t]+v|:?[ \t]+)(\d+\.\d+(?:\.\d+)*)\b",
                    rf"(?i)\b{pat}-(\d+\.\d+(?:\.\d+)*)(?:\.dist-info|-py\d)"):
-            m = re.search(rx, text)
+            m = _compiled(rx).search(text)
             if m:
                 return m.group(1)
     return None

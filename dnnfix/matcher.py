@@ -208,7 +208,8 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         return None
     if cl.kind == "frames":
         for fr in inc.frames:
-            if (cl.package and fr.package == cl.package) or (cl.path_rx and re.search(cl.path_rx, fr.file.replace("\\", "/"))):
+            if (cl.package and fr.package == cl.package) or (
+                    cl.path_rx and rx.compiled(cl.path_rx).search(fr.file.replace("\\", "/")) is not None):
                 what = f"frames in {fr.package}" if cl.package else f"frame {fr.file}"
                 return Evidence("frames", what, fr.lineno_in_text, cl.weight)
         return None
