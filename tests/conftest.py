@@ -25,9 +25,9 @@ KB_CASES = "kb_cases.yaml"
 
 
 @contextmanager
-def _only_builtin_kb(tmp: Path):
+def _only_builtin_kb(no_user_kb: Path):
     saved = {k: os.environ.get(k) for k in ("DNNFIX_USER_KB", "DNNFIX_KB_PATH")}
-    os.environ["DNNFIX_USER_KB"] = str(tmp / "no-user-kb")
+    os.environ["DNNFIX_USER_KB"] = str(no_user_kb)
     os.environ.pop("DNNFIX_KB_PATH", None)
     try:
         yield
@@ -46,9 +46,9 @@ def _checked_kb(config):
     if res is None:
         from dnnfix.kbcheck import check
 
-        tmp = Path(config._tmp_path_factory.mktemp("kbcases")) if hasattr(config, "_tmp_path_factory") \
-            else Path(REPO) / ".no-user-kb"
-        with _only_builtin_kb(tmp):
+        import tempfile
+
+        with _only_builtin_kb(Path(tempfile.gettempdir()) / "dnnfix-kbcases-no-user-kb"):
             res = check()
         setattr(config, key, res)
     return res

@@ -68,7 +68,8 @@ def run_test(args) -> int:
     if args.json:
         for o in rep.outcomes:
             print(json.dumps({"file": o.case.path, "line": o.case.line, "case": o.case.name,
-                              "signature": o.case.signature, "expect": o.case.expect, "ok": o.ok,
+                              "signature": o.case.signature, "cause": o.case.cause, "expect": o.case.expect,
+                              "ok": o.ok,
                               "message": o.message, "got": o.top, "allowed": o.allowed}))
     else:
         for o in rep.outcomes:
