@@ -74,7 +74,7 @@ _CSS = """
 .dnnfix .dx-foot code{background:rgba(127,127,127,.12);border-radius:3px;padding:0 3px}
 .dnnfix a{color:#2f81f7}
 .dnnfix .dx-copy{display:inline-block!important}
-.dnnfix .dx-n,.dnnfix .dx-cmd,.dnnfix .dx-badge{white-space:nowrap}
+.dnnfix .dx-n,.dnnfix .dx-cmd,.dnnfix .dx-cmd code,.dnnfix .dx-badge{white-space:nowrap}
 .dnnfix ol.dx-causes{list-style:none;padding:0;margin:0}
 .dnnfix .dx-bar{display:inline-block!important}
 .dnnfix .dx-tbar{display:none}
