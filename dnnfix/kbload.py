@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 
 
 def builtin_dir() -> Path:

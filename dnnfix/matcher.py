@@ -131,6 +131,8 @@ class _Corpus:
                 words.setdefault(w, []).append(i)
         self.words = words
         self._union: Dict[Tuple[str, ...], List[int]] = {}
+        # results of regex clauses already evaluated on this input (signatures share patterns)
+        self.memo: Dict[Tuple[Any, ...], Any] = {}
         msg_lines = set(self.message_idx)
         for e in inc.exceptions:
             if e.lineno_in_text:
@@ -176,7 +178,12 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         cands = corpus.candidates(cl)
         if not cands:
             return None  # no line holds the clause's word: nothing to compile or search
-        found = rx.compiled(cl.pattern).search_lines(corpus.lines, cands)
+        if cl.required and not any(all(w in corpus.words for w in alt) for alt in cl.required):
+            return None  # the key word is there, the rest of the words every match needs are not
+        memo_key = (cl.pattern, cl.keys, cl.where)
+        found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
+        if found is corpus:
+            found = corpus.memo[memo_key] = rx.compiled(cl.pattern).search_lines(corpus.lines, cands)
         if found is None:
             return None
         i, m = found

@@ -76,6 +76,9 @@ class Clause:
     path_rx: str = ""
     fact: Optional[Dict[str, Any]] = None
     line: int = 0
+    # regex: the whole words every match needs, one tuple per top-level alternative (a conjunctive prefilter:
+    # a clause whose key word occurs but not the rest of its words is skipped without running the regex)
+    required: Tuple[Tuple[str, ...], ...] = ()
 
     def describe(self) -> str:
         if self.kind == "regex":
@@ -145,8 +148,13 @@ def _seq_ends_nonword(seq, c) -> bool:
     return _nonword(op, av, c)
 
 
-def _required_words(seq, c, at_start: bool) -> List[str]:
-    """Whole words (lowercase) that every match of the parsed sequence contains."""
+def _required_words(seq, c, at_start: bool, strict: bool = False) -> List[str]:
+    """Whole words (lowercase) that every match of the parsed sequence contains.
+
+    strict: only words with a separator on both sides inside the pattern itself (the start and the end of a
+    (sub)pattern do not count as boundaries), so that each word is certain to be a whole token of the text."""
+    if strict:
+        at_start = False
     words: List[str] = []
     run: List[str] = []
     bounded_left = at_start
@@ -188,12 +196,12 @@ def _required_words(seq, c, at_start: bool) -> List[str]:
         elif op is c.SUBPATTERN and av[-1] is not None:
             prev = ends_nonword()
             flush(False)
-            words.extend(_required_words(av[-1], c, prev))
+            words.extend(_required_words(av[-1], c, prev, strict))
             bounded_left = _seq_ends_nonword(av[-1], c)
         elif op is c.BRANCH:
             prev = ends_nonword()
             flush(False)
-            sets = [set(_required_words(alt, c, prev)) for alt in av[1]]
+            sets = [set(_required_words(alt, c, prev, strict)) for alt in av[1]]
             words.extend(sorted(set.intersection(*sets)) if sets else [])
             bounded_left = all(_seq_ends_nonword(alt, c) for alt in av[1])
         elif op is c.AT:
@@ -216,7 +224,7 @@ def _required_words(seq, c, at_start: bool) -> List[str]:
         else:
             flush(False)
             bounded_left = False
-    flush(True)
+    flush(not strict)
     return words
 
 
@@ -284,6 +292,29 @@ def literal_keys(pattern: str) -> List[List[str]]:
         # a single-char class at the start of alternatives: (?:[Cc]ould|...) handled by branch above
         return []
     return []
+
+
+def strict_words(pattern: str) -> Tuple[Tuple[str, ...], ...]:
+    """For the matcher's conjunctive prefilter: per top-level alternative, the words every match surely contains
+    as whole tokens; () when some alternative has none (then the prefilter does not apply)."""
+    p = _parser()
+    try:
+        parsed = p.parse(pattern, re.I)
+    except Exception:
+        return ()
+    c = _constants()
+    items = list(parsed)
+    while len(items) == 1 and items[0][0] is c.SUBPATTERN and items[0][1][-1] is not None:
+        items = list(items[0][1][-1])
+    branch = [av for op, av in items if op is c.BRANCH]
+    alts = [list(a) for a in branch[0][1]] if len(items) == 1 and len(branch) == 1 else [items]
+    out = []
+    for alt in alts:
+        words = sorted(set(_required_words(alt, c, False, strict=True)))
+        if not words:
+            return ()
+        out.append(tuple(words))
+    return tuple(out)
 
 
 def backtracking_risk(pattern: str) -> str:
@@ -429,6 +460,7 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
                 continue
             c.pattern = pat
             alts = literal_keys(pat)
+            c.required = strict_words(pat)
             if not c.keys:
                 c.keys = tuple(k for k in (best_key(a) for a in alts) if k)
             _check_anchor(c, alts, loc, p, path, diags)
