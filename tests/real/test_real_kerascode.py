@@ -194,7 +194,9 @@ GROUPS = {
         "save_no_extension": SAVE, "checkpoint_extension": SAVE, "save_weights_extension": SAVE,
         "save_format": SAVE, "load_savedmodel_dir": SAVE, "custom_object": SAVE, "get_config": SAVE,
         "not_hdf5": SAVE, "weights_mismatch": SAVE,
-        "neg_missing_dir": None, "neg_missing_h5": None, "neg_missing_keras": None, "neg_lfs_pointer": None}),
+        "neg_missing_dir": None, "neg_missing_h5": None, "neg_missing_keras": None,
+        # wave 2: a Git-LFS pointer behind .h5 is not a checkpoint at all (not a Keras format problem)
+        "neg_lfs_pointer": "model.file.not-a-checkpoint"}),
 }
 # Parts that only warn (no traceback) but still show the cause.
 WARN_ONLY = {"steps_per_epoch"}
