@@ -242,3 +242,41 @@ def test_fill_markdown_keeps_unknown_fields_readable():
     out = fill_markdown(md, {})
     assert out == "Needs *driver version* here, `pip install x==<version>`\n```bash\nexport V=<version>\n```\nb"
     assert fill_markdown(md, {"version": "1.2", "driver_version": "535"}).startswith("Needs 535 here, `pip install x==1.2`")
+
+
+def test_html_reads_well_without_its_stylesheet_and_script(kb):
+    """What a sanitiser leaves (no <style>, no handlers) still reads: words apart, parts in order, no dead button.
+    (tests/test_panel_browser.py checks the same in a real JupyterLab where Chromium is installed.)"""
+    from html.parser import HTMLParser
+
+    from dnnfix.render_html import render_report
+
+    h = render_report(build(_diag(kb, OOM), kb), total_ms=12)
+    bare = re.sub(r"<style>.*?</style>", "", h, flags=re.S)
+    bare = re.sub(r' on\w+="[^"]*"', "", bare)
+
+    class Text(HTMLParser):
+        out, hidden = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            style = dict(attrs).get("style") or ""
+            self.hidden += 1 if self.hidden or "display:none" in style else 0
+            if tag in ("div", "li", "pre", "summary"):
+                self.out.append("\n")
+
+        def handle_endtag(self, tag):
+            self.hidden = max(0, self.hidden - 1)
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.out.append(data)
+
+    t = Text()
+    t.feed(bare)
+    words = "".join(t.out)
+    assert "dnnfix what most likely caused this error · 12 ms" in words
+    assert "1. PyTorch's CUDA caching allocator" in words and " confident" in words
+    assert "· torch.cuda.oom · signature " in words
+    assert re.search(r"fix 1 \S.*· %dnnfix fix 1", words)
+    assert "copy" not in words.split()
+    assert 'style="' in bare and "<details" in bare
