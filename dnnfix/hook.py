@@ -271,7 +271,8 @@ def report_missed(exc, stream=None) -> None:
         if exc is None or exc is _S.seen or not enabled() or _skip(type(exc)):
             return
         _S.seen = exc
-        _report(exc, sys.stderr if stream is None else stream, _take_log())
+        with _Stoppable():
+            _report(exc, sys.stderr if stream is None else stream, _take_log())
     except BaseException:  # noqa: BLE001
         pass
 
@@ -513,7 +514,72 @@ def _excepthook(etype, value, tb):
         _S.in_sys_hook = False
     if not enabled() or _skip(etype):
         return
-    _report(value, sys.stderr, log)
+    with _Stoppable():
+        _report(value, sys.stderr, log)
+
+
+class _Stoppable:
+    """Around the diagnosis of a script's uncaught exception (the process is about to exit with status 1):
+
+    - Ctrl-C ends the process at once, as the default SIGINT action does (the shell sees 130), even while the
+      worker thread holds the GIL in native code, where no Python signal handler could run;
+    - a watchdog outside the GIL (faulthandler's timer thread) ends the process with status 1, the status it is
+      about to exit with anyway, if the diagnosis overruns its cap by more than 0.5 s (cut off by the join, the
+      diagnosis returns well before; this is for native code that keeps the GIL, which the join cannot stop).
+    Only in the main thread of a plain script; restores the SIGINT handler and cancels the timer afterwards.
+    """
+
+    def __enter__(self):
+        self.sig = self.armed = None
+        try:
+            import signal
+            import threading
+
+            if _S.shell is not None or threading.current_thread() is not threading.main_thread():
+                return self
+            self.sig = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            self.armed = True
+            _arm_watchdog(_timeout() + KB_GRACE + 2.0)  # re-armed to `timeout` + 0.5 once the KB is loaded
+        except Exception:
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.armed:
+                import faulthandler
+
+                _WATCHDOG["armed"] = False
+                faulthandler.cancel_dump_traceback_later()
+            if self.sig is not None:
+                import signal
+
+                signal.signal(signal.SIGINT, self.sig)
+        except Exception:
+            pass
+        return False
+
+
+_WATCHDOG = {"armed": False, "devnull": None}
+
+
+def _arm_watchdog(seconds: float) -> None:
+    """(Re)arm the exit timer (status 1, nothing printed: the traceback is already on screen)."""
+    import faulthandler
+
+    if _WATCHDOG["devnull"] is None:
+        _WATCHDOG["devnull"] = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    faulthandler.dump_traceback_later(max(0.1, seconds), exit=True, file=_WATCHDOG["devnull"])
+    _WATCHDOG["armed"] = True
+
+
+def _rearm_watchdog(seconds: float) -> None:
+    if _WATCHDOG["armed"]:
+        try:
+            _arm_watchdog(seconds)
+        except Exception:
+            pass
 
 
 def _threading_excepthook(args):
@@ -655,6 +721,7 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
 
                 kb = load_kb()
             box["kb"] = True
+            _rearm_watchdog(timeout + 0.5)  # from here on the diagnosis has `timeout`, whatever holds the GIL
             # unasked-for advice: an `experimental` signature is never shown as confident here
             box["panel"] = build(exc, kb, log_text=log_text, top=_S.top, probe=_S.probe, t0=t0, html=html,
                                  experimental_confident=False)

@@ -151,3 +151,56 @@ def test_percent_run_gets_the_panel_once(tmp_path):
     assert out.count("dnnfix: no known cause fits") == 1  # the ZeroDivisionError cell, once
     assert "torch.cuda.oom" in out and "still here" in out
     assert "replaced" not in out
+
+
+GIL_STUCK = """
+import re, sys
+import dnnfix, dnnfix.panel
+dnnfix.install()
+def stuck(*a, **k):  # native code that keeps the GIL (Python's re backtracking): no join or handler can run
+    re.match(r"(?:a|a)+$", "a" * 64 + "!")
+dnnfix.panel.build = stuck
+sys.stderr.write("START\\n"); sys.stderr.flush()
+raise RuntimeError("boom")
+"""
+
+
+def _stuck(tmp_path):
+    s = tmp_path / "stuck.py"
+    s.write_text(GIL_STUCK)
+    env = dict(os.environ, DNNFIX_TIMEOUT="1", NO_COLOR="1")
+    return subprocess.Popen([sys.executable, str(s)], stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_a_diagnosis_stuck_in_native_code_still_ends_with_status_1(tmp_path):
+    """The watchdog outside the GIL ends the process at the diagnosis' cap (+0.5 s), with the status Python
+    gives for the uncaught exception, and the traceback shown once."""
+    import time
+
+    t = time.monotonic()
+    p = _stuck(tmp_path)
+    assert p.stderr.readline() == "START\n"
+    t_start = time.monotonic()
+    p.wait(60)
+    err = p.stderr.read()
+    assert p.returncode == 1
+    assert err.count("Traceback (most recent call last)") == 1 and "RuntimeError: boom" in err
+    assert time.monotonic() - t_start < 1 + 10 + 2 + 1  # timeout + KB allowance + margins, never a hang
+    assert time.monotonic() - t < 60
+
+
+def test_ctrl_c_during_a_stuck_diagnosis_ends_the_process_at_once(tmp_path):
+    import signal
+    import time
+
+    p = _stuck(tmp_path)
+    assert p.stderr.readline() == "START\n"
+    err = ""
+    while "RuntimeError: boom" not in err:  # the traceback is out: the diagnosis is running
+        err += p.stderr.readline()
+    time.sleep(0.3)
+    t = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    p.wait(10)
+    assert time.monotonic() - t < 1.0
+    assert p.returncode in (-signal.SIGINT, 130)  # the shell shows 130 either way
