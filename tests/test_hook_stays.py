@@ -204,3 +204,27 @@ def test_ctrl_c_during_a_stuck_diagnosis_ends_the_process_at_once(tmp_path):
     p.wait(10)
     assert time.monotonic() - t < 1.0
     assert p.returncode in (-signal.SIGINT, 130)  # the shell shows 130 either way
+
+
+def test_percent_run_in_a_real_kernel_gets_one_panel(tmp_path):
+    """`%run script.py` in a Jupyter kernel: the script's error is shown by IPython's showtraceback (not the custom
+    handler); the panel (with its MIME bundle) still follows, once, in the same cell."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    (tmp_path / "boom.py").write_text(f"raise RuntimeError({OOM!r})\n")
+    cells = ["%load_ext dnnfix", f"%run {tmp_path / 'boom.py'}", "1 / 0"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    mime = "application/vnd.dnnfix.diagnosis+json"
+    run_cell, div_cell = nb.cells[1], nb.cells[2]
+    kinds = [o.output_type for o in run_cell.outputs if o.output_type in ("error", "display_data")]
+    panels = [o for o in run_cell.outputs if o.output_type == "display_data" and mime in o.data]
+    assert len(panels) == 1, run_cell.outputs
+    assert "torch.cuda.oom" in str(panels[0].data[mime])
+    tb_text = "".join("".join(o.get("traceback", [])) + o.get("text", "") for o in run_cell.outputs)
+    assert tb_text.count("RuntimeError") >= 1 and kinds[-1] == "display_data"
+    # the next cell's own error gets its own panel, and the %run error is not shown again
+    div_panels = [o for o in div_cell.outputs if o.output_type == "display_data" and mime in o.data]
+    assert len(div_panels) == 1 and "torch.cuda.oom" not in str(div_panels[0].data[mime])
