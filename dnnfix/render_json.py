@@ -14,6 +14,8 @@ from .report import SCHEMA_VERSION, Report, fixes_of, is_harmless_log
 def report_dict(r: Report, kb) -> Dict[str, Any]:
     d = r.diagnosis
     noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
+    filled = {id(e.match): [{"title": f.title, "language": f.language, "code": f.code} for f in e.fixes]
+              for e in r.entries}  # the report filled these already
     out: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "input": r.input,
@@ -25,7 +27,7 @@ def report_dict(r: Report, kb) -> Dict[str, Any]:
                 "confident": m.confident,
                 "title": m.title,
                 "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
-                "fixes": fixes_of(m, kb),
+                "fixes": filled[id(m)] if id(m) in filled else fixes_of(m, kb),
                 "lines": m.lines,
                 "facts": {k: v for k, v in m.facts.items() if isinstance(v, (str, int, float, bool))},
                 "noise": m.cause in noise or (is_harmless_log(m.cause) and not m.confident),
