@@ -271,7 +271,7 @@ def report_missed(exc, stream=None) -> None:
         if exc is None or exc is _S.seen or not enabled() or _skip(type(exc)):
             return
         _S.seen = exc
-        with _Stoppable():
+        with _Stoppable(exc):
             _report(exc, sys.stderr if stream is None else stream, _take_log())
     except BaseException:  # noqa: BLE001
         pass
@@ -514,7 +514,7 @@ def _excepthook(etype, value, tb):
         _S.in_sys_hook = False
     if not enabled() or _skip(etype):
         return
-    with _Stoppable():
+    with _Stoppable(value):
         _report(value, sys.stderr, log)
 
 
@@ -526,8 +526,13 @@ class _Stoppable:
     - a watchdog outside the GIL (faulthandler's timer thread) ends the process with status 1, the status it is
       about to exit with anyway, if the diagnosis overruns its cap by more than 0.5 s (cut off by the join, the
       diagnosis returns well before; this is for native code that keeps the GIL, which the join cannot stop).
-    Only in the main thread of a plain script; restores the SIGINT handler and cancels the timer afterwards.
+    Only in the main thread of a plain script, and only for the exception Python is ending the process with
+    (sys.last_value is set to it just before the hook is called; a program that calls sys.excepthook itself
+    for a handled error and goes on is left alone); restores the SIGINT handler and cancels the timer afterwards.
     """
+
+    def __init__(self, exc=None) -> None:
+        self.exc = exc
 
     def __enter__(self):
         self.sig = self.armed = None
@@ -536,6 +541,8 @@ class _Stoppable:
             import threading
 
             if _S.shell is not None or threading.current_thread() is not threading.main_thread():
+                return self
+            if self.exc is None or _last_exception() is not self.exc:
                 return self
             self.sig = signal.getsignal(signal.SIGINT)
             signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -228,3 +228,20 @@ def test_percent_run_in_a_real_kernel_gets_one_panel(tmp_path):
     # the next cell's own error gets its own panel, and the %run error is not shown again
     div_panels = [o for o in div_cell.outputs if o.output_type == "display_data" and mime in o.data]
     assert len(div_panels) == 1 and "torch.cuda.oom" not in str(div_panels[0].data[mime])
+
+
+def test_a_program_calling_the_hook_for_a_handled_error_keeps_its_sigint_handler(tmp_path):
+    """sys.excepthook called by the program itself (a handled error, the program goes on): no watchdog, and
+    Ctrl-C is still the program's KeyboardInterrupt afterwards and during."""
+    p = _py(tmp_path, f"""
+        import signal, sys, dnnfix
+        dnnfix.install()
+        before = signal.getsignal(signal.SIGINT)
+        try:
+            raise RuntimeError({OOM!r})
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+        print(signal.getsignal(signal.SIGINT) is before)
+    """)
+    assert (p.returncode, p.stdout) == (0, "True\n")
+    assert p.stderr.count(HEADER) == 1
