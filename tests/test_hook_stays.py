@@ -245,3 +245,19 @@ def test_a_program_calling_the_hook_for_a_handled_error_keeps_its_sigint_handler
     """)
     assert (p.returncode, p.stdout) == (0, "True\n")
     assert p.stderr.count(HEADER) == 1
+
+
+def test_rich_traceback_in_ipython_keeps_the_panel(tmp_path):
+    """rich.traceback.install() inside IPython (it wraps showtraceback): rich draws the traceback, the panel follows."""
+    pytest.importorskip("IPython")
+    pytest.importorskip("rich")
+    env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
+    cells = ("%load_ext dnnfix\n"
+             "import rich.traceback; _ = rich.traceback.install(width=80)\n"
+             f"raise RuntimeError({OOM!r})\n"
+             "exit\n")
+    p = subprocess.run(IPYTHON, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, input=cells)
+    out = p.stdout + p.stderr
+    assert "Traceback (most recent call last)" in p.stderr  # rich's panel title
+    assert out.count(HEADER) == 1 and "torch.cuda.oom" in out
+    assert "replaced" not in out
