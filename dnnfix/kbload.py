@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 
 
 def builtin_dir() -> Path:
@@ -233,10 +233,35 @@ def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
     return kb
 
 
+def _rarest_keys(kb: KnowledgeBase) -> None:
+    """Index each regex clause by the rarest of the whole words its match needs, per alternative.
+
+    A word many clauses share ("expected", "cuda") would open all of them on every input holding it; the
+    rarest word a clause needs (fewest clauses in this KB need it; common paste words last) opens it only where
+    it can match. Only words certain to be whole tokens of the matched line are used (Clause.required), so the
+    candidate lines are a superset of the lines where the pattern matches. `keys:` written in a file stay.
+    """
+    from .signature import COMMON_IN_PASTES
+
+    freq: Dict[str, int] = {}
+    for sig in kb.signatures:
+        for cl in sig.match:
+            for alt in cl.required:
+                for w in set(alt):
+                    freq[w] = freq.get(w, 0) + 1
+    for sig in kb.signatures:
+        for cl in sig.match:
+            if cl.kind != "regex" or not cl.required or cl.keys_given:
+                continue
+            cl.keys = tuple(sorted({min(alt, key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, freq.get(w, 0),
+                                                               -len(w), w)) for alt in cl.required}))
+
+
 def index_kb(kb: KnowledgeBase) -> None:
     kb.index.clear()
     kb.unkeyed.clear()
     kb.env_only.clear()
+    _rarest_keys(kb)
     for si, sig in enumerate(kb.signatures):
         if sig.env_only:
             kb.env_only.append(si)

@@ -175,11 +175,11 @@ def _quote(s: str, limit: int = 160, start: int = 0, end: int = 0) -> str:
 
 def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
     if cl.kind == "regex":
+        if cl.required and not any(all(w in corpus.words for w in alt) for alt in cl.required):
+            return None  # the key word may be there, but not all the words every match needs
         cands = corpus.candidates(cl)
         if not cands:
             return None  # no line holds the clause's word: nothing to compile or search
-        if cl.required and not any(all(w in corpus.words for w in alt) for alt in cl.required):
-            return None  # the key word is there, the rest of the words every match needs are not
         memo_key = (cl.pattern, cl.keys, cl.where)
         found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
         if found is corpus:

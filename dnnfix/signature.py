@@ -79,6 +79,7 @@ class Clause:
     # regex: the whole words every match needs, one tuple per top-level alternative (a conjunctive prefilter:
     # a clause whose key word occurs but not the rest of its words is skipped without running the regex)
     required: Tuple[Tuple[str, ...], ...] = ()
+    keys_given: bool = False  # `keys:` written in the file (the index keeps them as they are)
 
     def describe(self) -> str:
         if self.kind == "regex":
@@ -437,6 +438,7 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
                 err("DNX115", "keys must be a list of words", *p, "keys")
             else:
                 c.keys = tuple(k.lower() for k in keys)
+                c.keys_given = True
         where = item.get("in", "any")
         if where not in ("any", "message", "log"):
             err("DNX116", f"'in' must be any, message or log, got {where!r}", *p, "in")
