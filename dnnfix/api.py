@@ -105,7 +105,8 @@ def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional
             experimental_confident: bool = True) -> Diagnosis:
     from .normalize import fingerprint
 
-    matches = match_incident(inc, kb, facts)
+    stats: Dict[str, Any] = {}
+    matches = match_incident(inc, kb, facts, stats=stats)
     if not experimental_confident:
         from .matcher import hold_back_experimental
 
@@ -130,6 +131,10 @@ def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional
         d.fingerprint = fingerprint("text", last)
     if not d.confident:
         d.family = family_text(inc, kb, facts)
+    if stats.get("skipped"):
+        d.notes.append(f"matching stopped early: {stats['skipped']} of {stats['candidates']} candidate signatures "
+                       "were not tried (the work budget for an input of this size was spent); the causes shown are "
+                       "those found before")
     if inc.truncated:
         d.notes.append("the input was very large: dnnfix read its head, its tail and the error-like lines between")
     d.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)

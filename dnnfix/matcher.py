@@ -20,6 +20,10 @@ from .normalize import WORD
 from .signature import Clause, Signature
 
 CONFIDENT = 0.6
+# work budget per input, in characters scanned (deterministic: the same input always gets the same answer);
+# ordinary pastes use a few hundred thousand; only pathological inputs reach it
+WORK_BASE = 5_000_000
+WORK_PER_CHAR = 200
 
 # `frameworks:` in the matcher. A signature whose frameworks all belong to the big three families below is weighed
 # down (like an `against` clause of this strength) when the paste's frames clearly belong to another family only:
@@ -125,6 +129,11 @@ class _Corpus:
         self.lines = lines
         self.linenos = linenos
         self.lower = [ln.lower() for ln in lines]
+        # a deterministic work budget (characters scanned), proportional to the input's size
+        total = sum(len(ln) for ln in lines)
+        self.avg_len = total / len(lines) if lines else 0.0
+        self.work = 0.0
+        self.budget = WORK_BASE + WORK_PER_CHAR * total
         words: Dict[str, List[int]] = {}
         for i, ll in enumerate(self.lower):
             for w in set(WORD.findall(ll)):
@@ -183,6 +192,7 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         memo_key = (cl.pattern, cl.keys, cl.where)
         found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
         if found is corpus:
+            corpus.work += len(cands) * (corpus.avg_len + 1)
             found = corpus.memo[memo_key] = rx.compiled(cl.pattern).search_lines(corpus.lines, cands)
         if found is None:
             return None
@@ -196,7 +206,9 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
 
         needle = cl.phrase.lower()
         best, best_i = 0.0, -1
-        for i in corpus.candidates(cl):
+        cands = corpus.candidates(cl)
+        corpus.work += len(cands) * (corpus.avg_len + len(needle)) * 4  # fuzzy alignment costs more per char
+        for i in cands:
             s = fuzz.partial_ratio(needle, corpus.lower[i], score_cutoff=cl.min_ratio)
             if s > best:
                 best, best_i = s, i
@@ -283,7 +295,10 @@ def hold_back_experimental(matches: List[Match]) -> List[Match]:
     return matches
 
 
-def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = None) -> List[Match]:
+def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = None,
+                   stats: Optional[Dict[str, Any]] = None) -> List[Match]:
+    """Ranked matches. `stats`, when given, receives what the work budget left out ("skipped": how many
+    candidate signatures were not tried, "candidates": how many there were)."""
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)
     todo: Dict[int, None] = {}
@@ -296,9 +311,16 @@ def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = No
         for si in kb.env_only:
             todo[si] = None
     out: List[Match] = []
-    for si in todo:
+    order = list(todo)
+    done = 0
+    for si in order:
+        if corpus.work > corpus.budget:
+            break  # the budget for an input this size is spent: what was found so far is the answer
         m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None)
+        done += 1
         if m is not None:
             out.append(m)
+    if stats is not None:
+        stats["candidates"], stats["skipped"] = len(order), len(order) - done
     out.sort(key=lambda m: (-m.score, -sum(1 for e in m.evidence if not e.against), m.signature))
     return out

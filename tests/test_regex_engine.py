@@ -122,3 +122,23 @@ def test_both_engines_agree_on_the_held_out_sets():
         assert out.returncode == 0, out.stderr
         res[engine] = out.stdout
     assert res[""] == res["re"]
+
+
+def test_work_budget_stops_matching_and_says_so(monkeypatch):
+    """When the (deterministic) work budget for an input is spent, matching stops and the report says how many
+    candidate signatures were not tried; the same input always gets the same answer."""
+    from dnnfix import matcher
+    from dnnfix.api import diagnose_text
+
+    text = ("RuntimeError: CUDA error: out of memory\n"
+            "tensorflow/core/common_runtime/bfc_allocator.cc:479] Allocator (GPU_0_bfc) ran out of memory\n") * 3
+    full = diagnose_text(text, probe=False)
+    assert not any("stopped early" in n for n in full.notes)
+    monkeypatch.setattr(matcher, "WORK_BASE", 0)
+    monkeypatch.setattr(matcher, "WORK_PER_CHAR", 0.01)
+    cut = diagnose_text(text, probe=False)
+    again = diagnose_text(text, probe=False)
+    note = [n for n in cut.notes if "stopped early" in n]
+    assert note and "candidate signatures were not tried" in note[0]
+    assert [m.signature for m in cut.matches] == [m.signature for m in again.matches]
+    assert len(cut.matches) < len(full.matches)
