@@ -113,7 +113,7 @@ def draft(inc: Incident, text: str, cause: str, sig_id: Optional[str] = None, ti
         after = inc.lines[final.lineno_in_text - 1 + n_msg:][:40]
     anchor = specific_line(final.message, after) if final is not None and final.message.strip() else ""
     if anchor:
-        match.append({"regex": generalise(anchor), "weight": 0.8})
+        match.append({"regex": generalise(anchor), "weight": "strong"})
     logs = [lg for lg in inc.logs if lg.level in ("W", "E", "F", "WARNING", "ERROR", "FATAL", "CRITICAL")]
     logs.sort(key=lambda lg: -specificity(lg.message))  # the most specific native lines first
     for lg in logs[:2]:
@@ -121,17 +121,17 @@ def draft(inc: Incident, text: str, cause: str, sig_id: Optional[str] = None, ti
             continue
         rx = generalise(lg.message)
         if rx and all(rx != c.get("regex") for c in match):
-            match.append({"regex": rx, "weight": 0.5 if match else 0.8})
+            match.append({"regex": rx, "weight": "moderate" if match else "strong"})
     if not match:
         # no exception and no log line: anchor on the last non-empty line
         last = next((ln for ln in reversed(inc.lines) if ln.strip()), "")
         if last:
-            match.append({"regex": generalise(last), "weight": 0.7})
+            match.append({"regex": generalise(last), "weight": "solid"})
     if final is not None:
-        match.append({"exception": [final.name], "weight": 0.2})
+        match.append({"exception": [final.name], "weight": "hint"})
     libs = [p for p in inc.packages if p not in ("user", "stdlib")]
     if libs:
-        match.append({"frames": {"package": libs[-1]}, "weight": 0.1})
+        match.append({"frames": {"package": libs[-1]}, "weight": "trace"})
     base = anchor or (final.message if final is not None else (inc.lines[-1] if inc.lines else ""))
     sid = sig_id or f"local-{slug(base)}"
     sig = {
