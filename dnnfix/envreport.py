@@ -40,8 +40,8 @@ _SYMPTOMS: List[Tuple[str, str, "re.Pattern[str]"]] = [
     ("no_gpu", "not compiled with CUDA", re.compile(r"Torch not compiled with CUDA enabled")),
     ("no_gpu", "No devices were found", re.compile(r"^\s*No devices were found\s*$")),
     ("no_gpu", "Num GPUs", re.compile(r"Num GPUs Available:?\s*0\s*$", re.I)),
-    ("no_gpu", "available", re.compile(r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*[:=]?\s*False\b", re.I)),
-    ("no_gpu", "device_count", re.compile(r"device_count\(\)\)?\s*[:=]?\s*0\s*$")),
+    ("no_gpu", "available", re.compile(r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*(?:[:=]\s*)?False\b", re.I)),
+    ("no_gpu", "device_count", re.compile(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
     ("no_gpu", "Skipping registering GPU", re.compile(r"Skipping registering GPU devices")),
     ("backend_init", "initialize backend", re.compile(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
     ("backend_init", "backend failed to initialize", re.compile(r"(?:CUDA|GPU) backend failed to initialize")),
@@ -72,7 +72,9 @@ _LOG_END = re.compile(r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|B
                       r"|core dumped", re.I)
 _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
-_REPL_CALL = re.compile(r"(?:>>>|In \[\d+\]:)?\s*(?:print\()?\s*(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
+# (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
+# \s* would make every start position scan a run of spaces)
+_REPL_CALL = re.compile(r"(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
                         r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
                         r"tf\.test\.is_built_with_cuda|jax\.devices|jax\.default_backend)\(")
 _REPL_NOGPU = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
@@ -131,7 +133,7 @@ _REPORT_WORDS = ("Driver Version", "PyTorch version", "cuda_version", "is_cuda_b
                  "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version", "[pip", "[conda",
                  "GPU models and configuration", "No devices were found", "CUDA used to build")
 _PIP_HEADER = re.compile(r"(?m)^Package\s+Version\b")
-_FREEZE_ANY = re.compile(r"(?m)^\s*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
+_FREEZE_ANY = re.compile(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
 
 # package names as pip spells them; conda's pytorch is pip's torch
 _CONDA_NAMES = {"pytorch": "torch", "pytorch-cuda": "pytorch-cuda", "cudatoolkit": "cudatoolkit", "cudnn": "cudnn"}
@@ -168,7 +170,7 @@ def report(lines: List[str]) -> Dict[str, Any]:
     in_pip_list = in_conda = False
     prev = ""
     for i, raw in enumerate(lines[:4000]):
-        line = raw.rstrip()
+        line = raw.rstrip()[:400]  # report lines are short; a capped line keeps every pattern below cheap
         s = line.strip()
         if not s:
             in_pip_list = False

@@ -48,7 +48,7 @@ _VERSION_SAID = re.compile(
     r"\b(?P<pkg>tensorflow(?:-gpu|-cpu)?|torch|pytorch|keras|jaxlib|jax|numpy)\b(?:\s*(?:==|>=|version\s*[:=]?|v)\s*|\s+)"
     r"['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)\b", re.I)
 # an interactive session: >>> tf.__version__ / '1.15.5'
-_REPL_VERSION = re.compile(r"\b(?P<mod>tf|tensorflow|torch|keras|np|numpy|jax)\.__version__\s*\)?\s*\n\s*(?:Out\[\d+\]:\s*)?['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:[+.\w-]*))['\"]?\s*$", re.M)
+_REPL_VERSION = re.compile(r"\b(?P<mod>tf|tensorflow|torch|keras|np|numpy|jax)\.__version__[ \t]*\)?[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:[+.\w-]*))['\"]?[ \t]*$", re.M)
 _PKG_ALIAS = {"tf": "tensorflow", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow", "pytorch": "torch",
               "np": "numpy"}
 
