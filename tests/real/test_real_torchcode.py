@@ -135,8 +135,9 @@ case("embedding_index", lambda: nn.Embedding(10, 3)(torch.tensor([12])))
 
 
 def test_real_ordinary_failures_stay_silent(run_python, tmp_path):
-    """A Git-LFS pointer saved as .pt (both torch.load defaults), a truncated checkpoint, a missing file:
-    torch frames everywhere, nothing confident, and never the weights-only cause."""
+    """A Git-LFS pointer saved as .pt (both torch.load defaults) and a truncated checkpoint are weights files that
+    are not checkpoints (wave 2's model.file.not-a-checkpoint, never the weights-only cause); a missing file is an
+    ordinary failure: torch frames everywhere, nothing confident."""
     lfs = tmp_path / "model.pt"
     lfs.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 102400\n")
     trunc = tmp_path / "half.pt"
@@ -155,6 +156,10 @@ case("missing", lambda: torch.load("checkpoints/best_cuda0.pt", map_location="cp
     for name in ("lfs_default", "lfs_unsafe", "truncated", "missing"):
         text = s[name]
         assert "Traceback (most recent call last)" in text, text
-        assert_silent(text)
+        if name == "missing":
+            assert_silent(text)
+        else:
+            ms = diagnose(text)
+            assert ms and ms[0].cause == "model.file.not-a-checkpoint", (name, [(m.cause, m.score) for m in ms[:3]])
         for m in diagnose(text):
             assert not (m.cause in OWN and m.score >= 0.5), f"{name}: {m.cause} {m.score:.2f} [{m.signature}]"
