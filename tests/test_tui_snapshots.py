@@ -56,7 +56,7 @@ def test_nothing_matched(snap_compare):
 def test_environment_panel_with_snapshot(snap_compare, tmp_path, monkeypatch):
     import dnnfix.api as api
 
-    monkeypatch.setattr(api, "derive", lambda snap: {"expected": {"tf": {"cudnn": "8.9"}}} if snap else {})
+    monkeypatch.setattr(api, "derive", lambda snap, *_a, **_k: {"expected": {"tf": {"cudnn": "8.9"}}} if snap else {})
     snap = tmp_path / "colab-t4.json"
     snap.write_text(json.dumps({
         "python": {"version": "3.10.12"}, "os": {"system": "Linux", "distro": "Ubuntu 22.04.4 LTS"},
