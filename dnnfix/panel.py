@@ -7,7 +7,7 @@ uses).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from .api import diagnose_exception, probe_snapshot

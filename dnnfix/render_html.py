@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from .report import Report, bar
 

@@ -2,7 +2,6 @@
 import json
 from pathlib import Path
 
-import pytest
 from _cli import LOADED_CUDNN, dnnfix
 
 ROOT = Path(__file__).resolve().parent.parent

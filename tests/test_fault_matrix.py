@@ -2,7 +2,6 @@
 once, then at most the report or one dnnfix line, and the exit status Python gives without dnnfix. For the CLI:
 an answer or one sentence with exit 2, never a traceback or a hang."""
 import os
-import shutil
 import subprocess
 import sys
 import textwrap

@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dnnfix.kbload import build_kb
-from dnnfix.signature import Diagnostic
 from dnnfix.yamlmarks import load
 
 jsonschema = pytest.importorskip("jsonschema")

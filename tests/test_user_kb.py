@@ -3,7 +3,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 from _cli import LOADED_CUDNN, dnnfix
 
 ROOT = Path(__file__).resolve().parent.parent

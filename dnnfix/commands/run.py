@@ -6,7 +6,6 @@ the exit status is the one Python would give (1, SystemExit's code, or 130 after
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 

@@ -8,7 +8,6 @@ not installed in the test environment; their causes are covered by the knowledge
 """
 import shutil
 import subprocess
-import sys
 import sysconfig
 
 import pytest

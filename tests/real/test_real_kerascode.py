@@ -3,7 +3,6 @@ loss, dtypes, symbolic tensors, exhausted datasets, saving and loading. Each gro
 all) and prints every failure's real traceback after a marker line; the start-up logs go with every part."""
 import importlib.util
 import os
-import re
 import subprocess
 import sys
 import textwrap

@@ -3,7 +3,6 @@
 Several failures share one subprocess (torch import costs ~2 s); each is printed with traceback.print_exc()
 between markers, which is byte-for-byte what an uncaught exception prints.
 """
-import re
 
 import pytest
 
@@ -95,7 +94,7 @@ case("prefix", prefix)
     s = _split(out)
     _check(s, "head", "torch.checkpoint.mismatch")
     assert "torch.shape-mismatch" not in [m.cause for m in diagnose(s["head"])][:1]
-    m = _check(s, "prefix", "torch.checkpoint.mismatch")
+    _check(s, "prefix", "torch.checkpoint.mismatch")
     assert any(x.signature == "torch-checkpoint-dataparallel-module-prefix" for x in diagnose(s["prefix"]))
 
 

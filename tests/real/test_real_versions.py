@@ -1,7 +1,6 @@
 """Version failures produced by the real frameworks in .venv (tensorflow-cpu with Keras 3, NumPy 2): what they
 print must be diagnosed as the right cause. Several failures share one subprocess to keep framework imports few."""
 import importlib.util
-import re
 
 import pytest
 
