@@ -31,6 +31,8 @@ def test_frameworks_not_imported_are_not_read(monkeypatch):
 def test_imported_tensorflow_build_info(monkeypatch):
     """An imported TensorFlow's build info is read without importing anything else."""
     monkeypatch.setitem(sys.modules, "tensorflow", fake_tf())
+    for other in ("torch", "jax", "jaxlib"):  # another test in this process may have imported one for real
+        monkeypatch.delitem(sys.modules, other, raising=False)
     statuses, facts = frameworks.in_process(quick=True)
     assert statuses == {"frameworks.tensorflow": "ok"}
     assert facts["tensorflow"] == {"version": "2.15.0", "cuda_version": "12.2", "cudnn_version": "8",
