@@ -52,7 +52,26 @@ def run_check(args) -> int:
                f"{len(kb.explanations)} explanations: {n_err} error(s), {n_warn} warning(s)")
     print(("dnnfix kb check: " + summary) + ("" if args.warnings or not n_warn else " (--warnings to list them)"),
           file=sys.stderr if n_err else sys.stdout)
+    _engine_note(kb, args.warnings)
     return 1 if n_err else 0
+
+
+def _engine_note(kb, listed: bool) -> None:
+    """Which patterns run on RE2 (linear time) and which need Python's re (look-arounds, back-references)."""
+    from ..rx import compiled, re2_module
+
+    places = [(s, cl) for s in kb.signatures for cl in list(s.match) + list(s.against) if cl.kind == "regex"]
+    on_re = [(s, cl) for s, cl in places if compiled(cl.pattern).engine == "re"]
+    if re2_module() is None:
+        print("dnnfix kb check: google-re2 is not installed: every pattern runs on Python's re, one line at a time "
+              "(pip install google-re2 for linear-time matching)")
+        return
+    print(f"dnnfix kb check: {len(places) - len(on_re)} of {len(places)} patterns run on RE2 (linear time); "
+          f"{len(on_re)} need Python's re (look-arounds or back-references), each checked for backtracking (DNX119)"
+          + ("" if listed or not on_re else " (--warnings to list them)"))
+    if listed:
+        for s, cl in on_re:
+            print(f"{s.path}:{cl.line}:1: note: runs on Python's re: /{cl.pattern[:80]}/")
 
 
 def run_test(args) -> int:
