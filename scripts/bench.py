@@ -184,6 +184,37 @@ def bench_growth(kb, texts) -> None:
         f"ratio {t / base:.2f}x (goal <= 3x)")
 
 
+def bench_adversarial(kb) -> None:
+    """Inputs that once stalled matching (issue 15): each is matched on the RE2 engine in linear time."""
+    from dnnfix.api import diagnose_text
+
+    tf = ("2024-01-01 10:00:00.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary "
+          "is optimized to use available CPU instructions\n")
+    cases = [
+        ("TF log line + 25,000 blank lines", tf + "\n" * 25000, "was 18.5 s"),
+        ("20,000 whitespace-only lines", "   \t  \n" * 20000, ""),
+        ("20,000 ordinary lines", "".join(f"epoch {i} loss 0.{i % 97} acc 0.5\n" for i in range(20000)), ""),
+        ("2.2 KB run of spaces in a no-kernel-image paste", "RuntimeError: CUDA error: no kernel image is available "
+         "for execution on the device\nGPU 0: NVIDIA" + " " * 2200 + "x\n", "goal < 50 ms (was 15.6 s)"),
+        ("313 KB exception message", "RuntimeError: " + "\n".join(f"word{i} something" for i in range(20000)),
+         "was 16 s"),
+    ]
+    took = {}
+    for name, text, goal in cases:
+        diagnose_text(text[:2000], kb=kb)
+        best = min(_timed_once(diagnose_text, text, kb) for _ in range(3))
+        took[name] = best
+        row(f"adversarial: {name}", f"{best:.1f} ms", goal)
+    ratio = took["20,000 whitespace-only lines"] / took["20,000 ordinary lines"]
+    row("adversarial: whitespace-only / ordinary lines", f"{ratio:.2f}x", "goal within 5x (was 78x)")
+
+
+def _timed_once(fn, text, kb) -> float:
+    t0 = time.perf_counter()
+    fn(text, kb=kb)
+    return (time.perf_counter() - t0) * 1000
+
+
 def bench_huge() -> None:
     d = Path(tempfile.mkdtemp())
     try:
@@ -232,6 +263,7 @@ def main() -> int:
     bench_match(kb)
     bench_process(texts)
     bench_growth(kb, texts)
+    bench_adversarial(kb)
     if "--quick" not in sys.argv:
         bench_huge()
     for extra in ("bench_env.py", "bench_hook.py", "bench_tui.py", "bench_scan.py", "bench_pytest_plugin.py"):
