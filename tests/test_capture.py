@@ -70,6 +70,7 @@ def test_writer_holding_the_gil_never_deadlocks(tmp_path):
         assert capture.start(size=64 * 1024)
         data = b"".join(b"%09d\\n" % i for i in range(800_000))  # 8 MB, every line numbered
         ctypes.PyDLL(None).write(2, data, len(data))  # PyDLL keeps the GIL during the call
+        capture.settle(30)  # recent() waits at most 0.5 s; relaying 8 MB takes longer on a loaded machine
         open("ring.bin", "wb").write(capture.recent())
         capture.stop()
     """, timeout=60)
