@@ -24,17 +24,6 @@ ALL: FrozenSet[str] = frozenset(SAMPLE)
 _MAXREPEAT_MIN = 100  # a repeat with a larger bound counts as unbounded
 
 
-def _sre():
-    """CPython's regex parser (the only parser of `re` syntax that is exactly right for `re`)."""
-    try:
-        import re._parser as p  # Python 3.11+
-        from re import _constants as c
-    except ImportError:  # Python 3.10
-        import sre_constants as c  # type: ignore
-        import sre_parse as p  # type: ignore
-    return p, c
-
-
 def _fold(ch: str) -> FrozenSet[str]:
     return frozenset({ch, ch.lower(), ch.upper()}) & ALL | {ch}
 
@@ -229,7 +218,9 @@ class _Analyzer:
 
 def risk(pattern: str) -> Optional[str]:
     """Why the pattern can backtrack super-linearly on Python's re, or None when it cannot (see module doc)."""
-    p, c = _sre()
+    from .reparse import sre
+
+    p, c = sre()
     try:
         parsed = p.parse(pattern, 2)  # re.IGNORECASE, as the matcher compiles
     except Exception:

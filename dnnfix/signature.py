@@ -119,19 +119,15 @@ def _did_you_mean(word: str, options) -> str:
 
 # ---------------------------------------------------------------- regex analysis
 def _parser():
-    try:
-        import re._parser as p  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse as p  # type: ignore
-    return p
+    from .reparse import sre
+
+    return sre()[0]
 
 
 def _constants():
-    try:
-        from re import _constants as c  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_constants as c  # type: ignore
-    return c
+    from .reparse import sre
+
+    return sre()[1]
 
 
 def _seq_ends_nonword(seq, c) -> bool:

@@ -85,6 +85,21 @@ def snapshot_arg(path: str):
         return None
 
 
+def env_and_kb(args):
+    """The --env snapshot (None without one) and the knowledge base, shared by match and scan; None after saying
+    why when the snapshot cannot be used (exit 2)."""
+    from ..kbload import load_kb
+
+    env = None
+    if getattr(args, "env", None):
+        env = snapshot_arg(args.env)
+        if env is None:
+            return None
+    kb = load_kb(list(getattr(args, "kb", []) or []))
+    warn_broken(kb)
+    return env, kb
+
+
 def warn_broken(kb) -> None:
     """One line on stderr when some knowledge-base files were skipped (dnnfix.report's one warning)."""
     from ..report import broken_kb_warning
@@ -105,7 +120,6 @@ def write(text: str) -> None:
 
 def run(args) -> int:
     from ..api import diagnose_text
-    from ..kbload import load_kb
     from ..readinput import InputError, read_input
     from ..render_json import error_dict, report_dict
     from ..report import build
@@ -118,13 +132,10 @@ def run(args) -> int:
     if args.top is not None and args.top < 1:
         print("dnnfix: --top must be at least 1", file=sys.stderr)
         return 2
-    env = None
-    if args.env:
-        env = snapshot_arg(args.env)
-        if env is None:
-            return 2
-    kb = load_kb(getattr(args, "kb", []) or [])
-    warn_broken(kb)
+    loaded = env_and_kb(args)
+    if loaded is None:
+        return 2
+    env, kb = loaded
     files = args.files or ["-"]
     probe = not args.no_probe and env is None
     snapshot = None

@@ -61,9 +61,8 @@ class _Progress:
 
 
 def run(args) -> int:
-    from ..kbload import load_kb
     from ..scan import COLUMNS, State, Summary, expand, run_scan, state_key
-    from .match import snapshot_arg, warn_broken
+    from .match import env_and_kb
 
     if args.top is not None and args.top < 1:
         print("dnnfix: --top must be at least 1", file=sys.stderr)
@@ -79,14 +78,11 @@ def run(args) -> int:
         except ImportError:
             print("dnnfix: --parquet needs pyarrow: pip install 'dnnfix[parquet]'", file=sys.stderr)
             return 2
-    env = None
-    if args.env:
-        env = snapshot_arg(args.env)
-        if env is None:
-            return 2
+    loaded = env_and_kb(args)
+    if loaded is None:
+        return 2
+    env, kb = loaded
     kb_paths = list(getattr(args, "kb", []) or [])
-    kb = load_kb(kb_paths)
-    warn_broken(kb)
     paths = expand(args.paths, args.include)
     if not paths:
         print(f"dnnfix: no files under {', '.join(args.paths)}"
