@@ -49,6 +49,7 @@ _VERSION_SAID = re.compile(
     r"['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)\b", re.I)
 # an interactive session: >>> tf.__version__ / '1.15.5'
 _REPL_VERSION = re.compile(r"\b(?P<mod>tf|tensorflow|torch|keras|np|numpy|jax)\.__version__[ \t]*\)?[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:[+.\w-]*))['\"]?[ \t]*$", re.M)
+_SAID_NAMES = ("tensorflow", "torch", "pytorch", "keras", "jaxlib", "jax", "numpy")
 _PKG_ALIAS = {"tf": "tensorflow", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow", "pytorch": "torch",
               "np": "numpy"}
 
@@ -204,34 +205,65 @@ def _graph_bits(line: str, graph: GraphError) -> None:
             graph.root_errors.append(root)
 
 
+def _said_versions(sample: str):
+    """_VERSION_SAID.finditer(sample), trying the pattern only where a package name starts (an ASCII text's
+    lowercase copy has the same offsets); the same matches in the same order, without a scan at every position."""
+    if not sample.isascii():
+        yield from _VERSION_SAID.finditer(sample)
+        return
+    low = sample.lower()
+    starts = set()
+    for name in _SAID_NAMES:
+        i = low.find(name)
+        while i >= 0:
+            starts.add(i)
+            i = low.find(name, i + 1)
+    end = 0
+    for i in sorted(starts):
+        if i < end:
+            continue
+        m = _VERSION_SAID.match(sample, i)
+        if m:
+            yield m
+            end = m.end()
+
+
 def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     facts = inc.facts
     paths = [fr.file for fr in inc.frames]
     blob_paths = " ".join(paths)
     sample = "\n".join(inc.lines[:400] + inc.lines[-400:]) if len(inc.lines) > 800 else "\n".join(inc.lines)
-    if re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", blob_paths + sample):
+    hay = blob_paths + sample
+    # each search runs only where a substring that every one of its matches holds is present (most texts: none)
+    if (":\\" in hay or "\\site-packages\\" in hay or ".dll" in hay) and \
+            re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
         facts["os"] = "Windows"
-    elif re.search(r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", blob_paths + sample):
+    elif any(w in hay for w in ("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib")) and \
+            re.search(r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay):
         facts["os"] = "Darwin"
-    elif re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", blob_paths + sample):
+    elif any(w in hay for w in ("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so")) and \
+            re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay):
         facts["os"] = "Linux"
-    if raw_colab or re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample):
+    if raw_colab or (("/content/" in sample or "google.colab" in sample or "/google/colab" in sample) and re.search(
+            r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)):
         facts["colab"] = True
     if "/kaggle/" in sample:
         facts["kaggle"] = True
-    m = _PYVER.search(blob_paths) or _PYVER.search(sample)
-    if m:
-        facts["python"] = m.group("v") or f"3.{m.group('w')}"
+    if "python" in hay.lower():
+        m = _PYVER.search(blob_paths) or _PYVER.search(sample)
+        if m:
+            facts["python"] = m.group("v") or f"3.{m.group('w')}"
     pk = [p for p in inc.packages if p not in ("user", "stdlib")]
     if pk:
         facts["packages"] = pk
     versions = {}
-    for m in _VERSION_SAID.finditer(sample):
+    for m in _said_versions(sample):
         name = _PKG_ALIAS.get(m.group("pkg").lower(), m.group("pkg").lower())
         versions.setdefault(name, m.group("ver"))
-    for m in _REPL_VERSION.finditer(sample):
-        name = _PKG_ALIAS.get(m.group("mod").lower(), m.group("mod").lower())
-        versions.setdefault(name, m.group("ver"))
+    if "__version__" in sample:
+        for m in _REPL_VERSION.finditer(sample):
+            name = _PKG_ALIAS.get(m.group("mod").lower(), m.group("mod").lower())
+            versions.setdefault(name, m.group("ver"))
     if versions:
         facts["versions"] = versions  # text.versions.tensorflow ...: versions the paste itself states
     _env_facts(inc)
