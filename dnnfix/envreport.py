@@ -133,6 +133,7 @@ _REPORT_WORDS = ("Driver Version", "PyTorch version", "cuda_version", "is_cuda_b
                  "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version", "[pip", "[conda",
                  "GPU models and configuration", "No devices were found", "CUDA used to build")
 _PIP_HEADER = re.compile(r"(?m)^Package\s+Version\b")
+_EQ_DIGIT = re.compile(r"==[0-9]")  # every _FREEZE_ANY match holds this (a literal start: a fast scan)
 _FREEZE_ANY = re.compile(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
 
 # package names as pip spells them; conda's pytorch is pip's torch
@@ -164,7 +165,7 @@ def report(lines: List[str]) -> Dict[str, Any]:
     gpus: List[Dict[str, Any]] = []
     fw: Dict[str, Dict[str, Any]] = {}
     blob = "\n".join(lines[:4000])
-    if not (any(w in blob for w in _REPORT_WORDS) or ("==" in blob and _FREEZE_ANY.search(blob))
+    if not (any(w in blob for w in _REPORT_WORDS) or (_EQ_DIGIT.search(blob) and _FREEZE_ANY.search(blob))
             or ("Package" in blob and _PIP_HEADER.search(blob))):
         return {}
     in_pip_list = in_conda = False
