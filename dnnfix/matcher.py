@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -78,6 +79,9 @@ _DIGITS = re.compile(r"\d")
 
 
 _MAX_JOINED = 8000
+# inputs up to this many characters: a regex clause runs once over the whole text instead of over candidate lines
+WHOLE_TEXT_MAX = 65536
+_WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def _shape(s: str) -> str:
@@ -134,12 +138,20 @@ class _Corpus:
         self.avg_len = total / len(lines) if lines else 0.0
         self.work = 0.0
         self.budget = WORK_BASE + WORK_PER_CHAR * total
-        words: Dict[str, List[int]] = {}
-        for i, ll in enumerate(self.lower):
-            for w in set(WORD.findall(ll)):
-                words.setdefault(w, []).append(i)
-        self.words = words
+        # the input's words in order of first appearance, from one pass over the whole text; the lines that hold
+        # a word are looked up only for the words a clause asks about (_lines_with)
+        self.total = total
+        self._lower_text = "\n".join(self.lower)
+        self.words: Dict[str, None] = dict.fromkeys(WORD.findall(self._lower_text))
+        self._lower_starts: Optional[List[int]] = None
+        self._text: Optional[str] = None
+        self._starts: Optional[List[int]] = None
+        self._lines: Dict[str, List[int]] = {}
         self._union: Dict[Tuple[str, ...], List[int]] = {}
+        # set by match_incident from _plan(kb): id(clause) -> its regex may run over the whole text; its required
+        # words as sets
+        self.whole_ok: Dict[int, bool] = {}
+        self.required: Dict[int, Tuple[frozenset, ...]] = {}
         # results of regex clauses already evaluated on this input (signatures share patterns)
         self.memo: Dict[Tuple[Any, ...], Any] = {}
         msg_lines = set(self.message_idx)
@@ -149,12 +161,47 @@ class _Corpus:
         self.message_lines = msg_lines
         self.log_lines = {lg.lineno_in_text - 1 for lg in inc.logs}
 
+    @staticmethod
+    def _starts_of(lines: List[str]) -> List[int]:
+        starts, pos = [], 0
+        for ln in lines:
+            starts.append(pos)
+            pos += len(ln) + 1
+        return starts
+
+    def text(self) -> Tuple[str, List[int]]:
+        """All lines joined by newlines, and where each line starts in it."""
+        if self._text is None:
+            self._text = "\n".join(self.lines)
+            self._starts = self._starts_of(self.lines)
+        return self._text, self._starts  # type: ignore[return-value]
+
+    def _lines_with(self, word: str) -> List[int]:
+        """The lines (in order) that hold `word` (one of self.words) as a whole word: each place the word occurs
+        in the lowercase text, with no word character on either side."""
+        idx = self._lines.get(word)
+        if idx is None:
+            if self._lower_starts is None:
+                self._lower_starts = self._starts_of(self.lower)
+            text, starts, n = self._lower_text, self._lower_starts, len(word)
+            idx = []
+            i = text.find(word)
+            while i >= 0:
+                j = i + n
+                if (i == 0 or text[i - 1] not in _WORDCH) and (j >= len(text) or text[j] not in _WORDCH):
+                    k = bisect.bisect_right(starts, i) - 1
+                    if not idx or idx[-1] != k:
+                        idx.append(k)
+                i = text.find(word, j)
+            self._lines[word] = idx
+        return idx
+
     def candidates(self, cl: Clause) -> Sequence[int]:
         if cl.keys:
             # a phrase's words may drift; a regex has one key per top-level alternative: any of them may hold
             idx = self._union.get(cl.keys)
             if idx is None:
-                lists = [self.words[k] for k in cl.keys if k in self.words]
+                lists = [self._lines_with(k) for k in cl.keys if k in self.words]
                 if len(lists) == 1:
                     idx = lists[0]  # already in line order
                 else:
@@ -184,16 +231,33 @@ def _quote(s: str, limit: int = 160, start: int = 0, end: int = 0) -> str:
 
 def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
     if cl.kind == "regex":
-        if cl.required and not any(all(w in corpus.words for w in alt) for alt in cl.required):
-            return None  # the key word may be there, but not all the words every match needs
-        cands = corpus.candidates(cl)
-        if not cands:
-            return None  # no line holds the clause's word: nothing to compile or search
+        if cl.required:
+            words = corpus.words.keys()
+            sets = corpus.required.get(id(cl))
+            if sets is None:  # a clause outside the knowledge base planned for (a draft being tried)
+                sets = tuple(frozenset(alt) for alt in cl.required)
+            for alt in sets:
+                if alt <= words:
+                    break
+            else:
+                return None  # the key word may be there, but not all the words every match needs
         memo_key = (cl.pattern, cl.keys, cl.where)
         found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
         if found is corpus:
-            corpus.work += len(cands) * (corpus.avg_len + 1)
-            found = corpus.memo[memo_key] = rx.compiled(cl.pattern).search_lines(corpus.lines, cands)
+            pat = rx.compiled(cl.pattern)
+            if pat.engine == "re2" and corpus.total <= WHOLE_TEXT_MAX and corpus.whole_ok.get(id(cl)):
+                # a short input: one pass of RE2 over the whole text finds the same first line as the search of
+                # the candidate lines (every match holds a key word: its line is a candidate), with no line lists
+                corpus.work += corpus.total + len(corpus.lines)
+                found = pat.search_text(*corpus.text())
+            else:
+                cands = corpus.candidates(cl)
+                if not cands:
+                    found = None  # no line holds the clause's word: nothing to compile or search
+                else:
+                    corpus.work += len(cands) * (corpus.avg_len + 1)
+                    found = pat.search_lines(corpus.lines, cands)
+            corpus.memo[memo_key] = found
         if found is None:
             return None
         i, m = found
@@ -284,6 +348,29 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
                  evidence=evidence, facts=captures, status=sig.status)
 
 
+def _plan(kb: KnowledgeBase) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset, ...]]]:
+    """What the matcher precomputes per knowledge base (kept on it), by id(clause):
+    - whole: True for the regex clauses whose search over the whole text gives the same answer as over their
+      candidate lines: no keys (every line is a candidate), or a key in every alternative of the words its
+      matches need (a match's line holds that key as a whole word);
+    - required: a regex clause's required words as sets, one per alternative (tested against the input's words
+      in one step)."""
+    plan = kb.__dict__.get("_matcher_plan")
+    if plan is None:
+        whole: Dict[int, bool] = {}
+        required: Dict[int, Tuple[frozenset, ...]] = {}
+        for sig in kb.signatures:
+            for cl in list(sig.match) + list(sig.against):
+                if cl.kind != "regex":
+                    continue
+                required[id(cl)] = tuple(frozenset(alt) for alt in cl.required)
+                if cl.where == "any":
+                    whole[id(cl)] = not cl.keys or bool(cl.required) and all(
+                        any(k in alt for k in cl.keys) for alt in cl.required)
+        plan = kb.__dict__["_matcher_plan"] = (whole, required)
+    return plan
+
+
 def hold_back_experimental(matches: List[Match]) -> List[Match]:
     """`status: experimental` signatures are offered but never shown as confident. Front-ends that act on
     confidence without a person asking (the notebook hook) apply this; `dnnfix match` and `kb test` keep the raw
@@ -301,6 +388,7 @@ def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = No
     candidate signatures were not tried, "candidates": how many there were)."""
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)
+    corpus.whole_ok, corpus.required = _plan(kb)
     todo: Dict[int, None] = {}
     for w in corpus.words:
         for si, _ci in kb.index.get(w, ()):

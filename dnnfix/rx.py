@@ -152,6 +152,18 @@ class Pattern:
             self._multi = _fast(multi) or multi
         return self._multi
 
+    def search_text(self, text: str, starts: Sequence[int]) -> Optional[Tuple[int, Match]]:
+        """The first match in `text`, lines joined by newlines starting at `starts` (RE2 patterns only: never_nl
+        keeps a match inside one line): (line index, match in that line)."""
+        m = self._multiline().search(text)
+        if m is None:
+            return None
+        if not isinstance(m, Match):  # the public API's match object
+            m = Match(m.start(), m.end(), m.groupdict())
+        k = bisect.bisect_right(starts, m.start) - 1
+        base = starts[k]
+        return k, Match(m.start - base, m.end - base, m.groups)
+
     def search_lines(self, lines: Sequence[str], idx: Sequence[int]) -> Optional[Tuple[int, Match]]:
         """The first line of `idx` (in that order) where the pattern matches: (index, match in that line)."""
         if self.engine == "re2" and len(idx) > 2:
