@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import rx
 from .facts import Facts, test_fact
@@ -81,6 +81,7 @@ _DIGITS = re.compile(r"\d")
 _MAX_JOINED = 8000
 # inputs up to this many characters: a regex clause runs once over the whole text instead of over candidate lines
 WHOLE_TEXT_MAX = 65536
+_NEW: Any = object()
 _WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -303,12 +304,16 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
 
 
 def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts,
-                    tables: Optional[Dict[str, Any]] = None) -> Optional[Match]:
+                    tables: Optional[Dict[str, Any]] = None, opened: Optional[Set[int]] = None) -> Optional[Match]:
+    """`opened`: the indexed anchors whose key word the input holds; a keyed regex or phrase anchor outside it
+    cannot fire (no line holds its key), so it is not tried."""
     captures: Dict[str, Any] = {}
     fired: Dict[int, Evidence] = {}
     # anchors first: most candidates stop here, before any supporting clause is evaluated
     for ci, cl in enumerate(sig.match):
         if cl.anchor:
+            if opened is not None and ci not in opened and cl.keys and cl.kind in ("regex", "phrase"):
+                continue
             ev = _eval(cl, corpus, inc, facts, captures)
             if ev is not None:
                 fired[ci] = ev
@@ -389,10 +394,15 @@ def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = No
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)
     corpus.whole_ok, corpus.required = _plan(kb)
-    todo: Dict[int, None] = {}
+    # signature -> the indexed anchors whose key word the input holds (None: try every anchor)
+    todo: Dict[int, Optional[Set[int]]] = {}
     for w in corpus.words:
-        for si, _ci in kb.index.get(w, ()):
-            todo[si] = None
+        for si, ci in kb.index.get(w, ()):
+            opened = todo.get(si, _NEW)
+            if opened is _NEW:
+                todo[si] = {ci}
+            elif opened is not None:
+                opened.add(ci)
     for si, _ci in kb.unkeyed:
         todo[si] = None
     if facts.snapshot:
@@ -404,7 +414,8 @@ def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = No
     for si in order:
         if corpus.work > corpus.budget:
             break  # the budget for an input this size is spent: what was found so far is the answer
-        m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None)
+        m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None,
+                            opened=todo[si])
         done += 1
         if m is not None:
             out.append(m)
