@@ -109,7 +109,10 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
                 v = facts.get(path)
                 if v:
                     return str(v)
+    folded = text.lower().replace("_", "-") if text.isascii() else None
     for n in names:
+        if folded is not None and n.lower().replace("_", "-") not in folded:
+            continue  # every pattern below needs the name (any case, - or _): an ASCII text without it has none
         pat = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
         # line-bound ([ \t], never \s across lines) and without adjacent repeats of the same characters: these run
         # on Python's re over the whole paste, so they must stay linear on runs of blank lines or spaces
@@ -264,12 +267,16 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
         if facts is not None:
             text_pk = {str(p).lower() for p in (facts.get("text.packages") or [])}
 
+        inst_of: Dict[str, Optional[str]] = {}  # package -> installed release (many rows share a package)
+
         def rank(c: Tuple[int, str, Mapping[str, Any]]) -> Tuple[int, int]:
             r = c[2]
             pk = str(r.get("package"))
             seen = int(pk in text_pk or pk.replace("-", "_") in text_pk or
                        any(str(r.get("module", "")).split(".")[0] == p for p in text_pk))
-            inst = installed_version(pk, facts, text)
+            if pk not in inst_of:
+                inst_of[pk] = installed_version(pk, facts, text)
+            inst = inst_of[pk]
             fits = 0
             if inst is not None:
                 if c[1] == "old":
