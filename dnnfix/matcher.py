@@ -79,8 +79,6 @@ _DIGITS = re.compile(r"\d")
 
 
 _MAX_JOINED = 8000
-# inputs up to this many characters: a regex clause runs once over the whole text instead of over candidate lines
-WHOLE_TEXT_MAX = 65536
 _NEW: Any = object()
 _WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -246,9 +244,9 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
         if found is corpus:
             pat = rx.compiled(cl.pattern)
-            if pat.engine == "re2" and corpus.total <= WHOLE_TEXT_MAX and corpus.whole_ok.get(id(cl)):
-                # a short input: one pass of RE2 over the whole text finds the same first line as the search of
-                # the candidate lines (every match holds a key word: its line is a candidate), with no line lists
+            if pat.engine == "re2" and corpus.whole_ok.get(id(cl)):
+                # one pass of RE2 over the whole text finds the same first line as the search of the candidate
+                # lines (every match holds a key word: its line is a candidate), with no line lists to build
                 corpus.work += corpus.total + len(corpus.lines)
                 found = pat.search_text(*corpus.text())
             else:
