@@ -314,8 +314,8 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
         t = fw.setdefault("torch", {})
         if val == "None":
             t["is_cuda_build"] = False
-        elif re.match(r"^\d+\.\d+", val):
-            t["cuda_version"] = re.match(r"^\d+\.\d+", val).group(0)
+        elif (mv := re.match(r"^\d+\.\d+", val)):
+            t["cuda_version"] = mv.group(0)
             t["is_cuda_build"] = True
     elif k == "is cuda available":
         fw.setdefault("torch", {})["cuda_available"] = val == "True"
@@ -345,7 +345,8 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
         j = i + 1
         while j < len(lines) and re.match(r"^\s*GPU (\d+): ", lines[j]):
             m2 = re.match(r"^\s*GPU (\d+): (.+?)(?: \(UUID.*)?$", lines[j])
-            names.append((int(m2.group(1)), m2.group(2).strip()))
+            if m2:  # "GPU 1: " with no name after it (a cut paste) names no GPU
+                names.append((int(m2.group(1)), m2.group(2).strip()))
             j += 1
         if names and not gpus:
             gpus.extend({"index": n, "name": name} for n, name in names)
