@@ -362,14 +362,17 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
                     break
 
 
+_ODD_TEXT = (ValueError, TypeError, KeyError, IndexError)  # what a cut or garbled report line can raise below
+
+
 def read(lines: List[str]) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """(report, symptoms) of a paste; both empty when it holds neither. Never raises."""
     try:
         rep = report(lines)
-    except Exception:  # noqa: BLE001 - a paste is untrusted input: odd text loses facts, never the diagnosis
+    except _ODD_TEXT:  # a paste is untrusted input: odd text loses facts, never the diagnosis
         rep = {}
     try:
         sym = symptoms(lines, "\n".join(lines))
-    except Exception:  # noqa: BLE001
+    except _ODD_TEXT:
         sym = {}
     return rep, sym
