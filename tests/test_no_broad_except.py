@@ -18,7 +18,8 @@ BOUNDARY_MODULES = {
     "commands/": "the CLI's commands (same contract as cli.py; a command whose module fails to import says so)",
     "tui/": "the terminal app: a failure is shown in the app, which must keep running",
     "pytest_plugin.py": "the pytest plugin: a diagnosis must never fail or break the user's test run",
-    "spark.py": "the Spark worker: one row's failure becomes that row's error, never the job's end",
+    "spark.py": "the Spark worker: one row's failure becomes that row's error, never the job's end (today through "
+                "scan._guarded)",
     "magics.py": "the IPython magics: user-facing commands in a notebook (same contract as the CLI)",
     "probe/": "the probes call into arbitrary third-party code (frameworks, NVML, ctypes): any exception is contained",
 }
