@@ -21,7 +21,7 @@ def derive(snapshot: Mapping[str, Any], kb=None) -> Dict[str, Any]:
         from . import compat
 
         return compat.derive(dict(snapshot), compat.kb_tables(kb)) or {}
-    except Exception:
+    except (ImportError, OSError, TypeError, ValueError):  # no tables (yaml missing, unreadable) or an odd snapshot
         return {}
 
 
@@ -30,7 +30,7 @@ def probe_snapshot(quick: bool = True) -> Dict[str, Any]:
         from . import probe
 
         return probe.collect(quick=quick) or {}
-    except Exception:
+    except Exception:  # noqa: BLE001 - the probes run third-party code (frameworks, NVML): never cost the diagnosis
         return {}
 
 
@@ -69,7 +69,7 @@ def _fill_capabilities(snap: Dict[str, Any], kb) -> None:
                     g["compute_capability"] = cc
             gpus.append(g)
         snap["gpus"] = gpus
-    except Exception:  # noqa: BLE001
+    except (ImportError, OSError, TypeError, ValueError, KeyError, AttributeError):  # no tables, or odd gpus entries
         pass
 
 
@@ -89,7 +89,9 @@ def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
     snap_py = (snap.get("python") or {}).get("version") if isinstance(snap.get("python"), Mapping) else None
     if text_py and snap_py and not str(snap_py).startswith(str(text_py) + "."):
         return False
-    installed = snap.get("packages") if isinstance(snap.get("packages"), Mapping) else {}
+    installed = snap.get("packages")
+    if not isinstance(installed, Mapping):
+        installed = {}
     for name, said in (inc.facts.get("versions") or {}).items():
         have = installed.get(name) or (installed.get("tensorflow-cpu") if name == "tensorflow" else None)
         if have and str(have).split(".")[0] != str(said).split(".")[0]:
@@ -170,11 +172,15 @@ def _env_summary(facts: Facts) -> str:
     drv = (snap.get("driver") or {}).get("version") if isinstance(snap.get("driver"), Mapping) else None
     if drv:
         parts.append(f"driver {drv}")
-    pk = snap.get("packages") if isinstance(snap.get("packages"), Mapping) else {}
+    pk = snap.get("packages")
+    if not isinstance(pk, Mapping):
+        pk = {}
     for name in ("torch", "tensorflow", "jax", "jaxlib"):
         if pk.get(name):
             parts.append(f"{name} {pk[name]}")
-    o = snap.get("os") if isinstance(snap.get("os"), Mapping) else {}
+    o = snap.get("os")
+    if not isinstance(o, Mapping):
+        o = {}
     if o.get("system"):
         parts.append(o["system"] + (" (WSL)" if o.get("wsl") else ""))
     if not parts:

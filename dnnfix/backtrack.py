@@ -223,6 +223,6 @@ def risk(pattern: str) -> Optional[str]:
     p, c = sre()
     try:
         parsed = p.parse(pattern, 2)  # re.IGNORECASE, as the matcher compiles
-    except Exception:
+    except (c.error, OverflowError, RecursionError):  # not a regex (re.error), a huge repeat count, deep nesting
         return None
     return _Analyzer(c).risk(list(parsed))

@@ -30,7 +30,10 @@ import os
 import struct
 import sys
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    import mmap
 
 DEFAULT_SIZE = 256 * 1024
 _HEADER = 64  # seq (u64, odd while the tee writes), total bytes seen (u64), busy (u64), ready (u64)
@@ -88,7 +91,7 @@ class _Tee:
         self.pid = 0
         self.owner = os.getpid()
         self.saved = -1  # the original fd 2, duplicated
-        self.shm = None  # mmap of the ring
+        self.shm: Optional[mmap.mmap] = None  # mmap of the ring
         self.shm_fd = -1
         self.size = 0
         self.mark = 0  # ring total at the last take_since_mark()
@@ -216,7 +219,7 @@ def _flush_std() -> None:
         try:
             if s is not None:
                 s.flush()
-        except Exception:
+        except Exception:  # noqa: BLE001 - any stream object (Jupyter's, a user's wrapper): its flush is not ours
             pass
 
 
@@ -235,7 +238,7 @@ def _close(t: _Tee) -> None:
     if t.shm is not None:
         try:
             t.shm.close()
-        except Exception:
+        except (OSError, BufferError, ValueError):
             pass
         t.shm = None
     for fd in (t.shm_fd, t.saved):
@@ -261,7 +264,7 @@ def _pending(fd: int) -> int:
 
         buf = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
         return struct.unpack("i", buf)[0]
-    except Exception:
+    except (OSError, ImportError, struct.error):
         return 0
 
 
@@ -271,18 +274,21 @@ def _settle(t: _Tee, timeout: float) -> None:
     Target: the ring's byte count now, plus what still sits in the pipe, plus the chunk the tee is handling
     (busy flag; it is recorded when the sequence number moves on). A flood of later output does not delay us.
     """
+    m = t.shm
+    if m is None:
+        return
     deadline = time.monotonic() + timeout
-    seq, total, busy, _ = _HDR.unpack_from(t.shm, 0)
+    seq, total, busy, _ = _HDR.unpack_from(m, 0)
     target = total + _pending(2)
     rechecked = False
     while time.monotonic() < deadline:
-        seq2, total2, busy2, _ = _HDR.unpack_from(t.shm, 0)
+        seq2, total2, busy2, _ = _HDR.unpack_from(m, 0)
         if total2 >= target and not (busy and seq2 == seq):
             if rechecked:
                 return
             # a chunk read just before we looked may not have raised the busy flag yet: look once more
             time.sleep(0.0003)
-            seq, _, busy, _ = _HDR.unpack_from(t.shm, 0)
+            seq, _, busy, _ = _HDR.unpack_from(m, 0)
             rechecked = True
             continue
         time.sleep(0.0003)
@@ -334,6 +340,8 @@ def settle(timeout: float = 0.5) -> None:
 
 def _snapshot(t: _Tee) -> "tuple[int, bytes]":
     m = t.shm
+    if m is None:
+        return 0, b""
     size = t.size
     for _ in range(200):
         seq1, total = _HDR.unpack_from(m, 0)[:2]

@@ -27,6 +27,11 @@ _TF_PACKAGES = ("tensorflow", "tensorflow-gpu", "tf-nightly", "tensorflow-cpu", 
                 "tensorflow-macos", "tensorflow-aarch64", "tensorflow-rocm")
 
 
+# what a snapshot or table of the wrong shape raises in the lookups below (an odd value where a mapping, a list
+# or a version string was expected)
+_DATA_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+
 # ---------------------------------------------------------------- loading
 def compat_dirs() -> List[Path]:
     """Every KB folder's compat/ (built-in first; a later folder's table of the same name wins)."""
@@ -34,7 +39,7 @@ def compat_dirs() -> List[Path]:
         from .kbload import kb_dirs
 
         dirs = list(kb_dirs())
-    except Exception:  # noqa: BLE001 - before the KB loader exists, or without platformdirs
+    except (ImportError, OSError):  # before the KB loader exists, or without platformdirs
         import dnnfix
 
         here = Path(dnnfix.__file__).resolve().parent
@@ -66,7 +71,7 @@ def kb_tables(kb: Any = None) -> Dict[str, Dict[str, Any]]:
             from .kbload import load_kb
 
             kb = load_kb()
-        except Exception:  # noqa: BLE001 - without the KB loader's dependencies: read the folders
+        except (ImportError, OSError, ValueError):  # without the KB loader's dependencies: read the folders
             return read_tables(compat_dirs())[0]
     comp = getattr(kb, "compat", None)
     return dict(comp[0]) if comp else {}
@@ -323,13 +328,13 @@ def derive(snapshot: Mapping[str, Any], tabs: Optional[Mapping[str, Any]] = None
     for key, fn in (("tf", _derive_tf), ("torch", _derive_torch), ("jax", _derive_jax)):
         try:
             value = fn(snapshot, pk, tabs)
-        except Exception:  # noqa: BLE001 - a malformed snapshot must not break matching
+        except _DATA_ERRORS:  # a malformed snapshot must not break matching
             value = {}
         if value:
             expected[key] = {k: v for k, v in value.items() if v is not None}
     try:
         driver = _derive_driver(snapshot, expected, tabs)
-    except Exception:  # noqa: BLE001
+    except _DATA_ERRORS:
         driver = {}
     if driver:
         expected["driver"] = driver

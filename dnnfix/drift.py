@@ -222,7 +222,7 @@ def derive_facts(cap: Mapping[str, Any], facts: Any = None, tables: Optional[Map
     """drift.* facts for the captures of a fired API-drift clause (see the module docstring)."""
     try:
         return _derive(cap, facts, tables, text)
-    except Exception:  # noqa: BLE001 - a lookup must never break matching
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):  # odd captures or tables: no drift facts
         return {}
 
 

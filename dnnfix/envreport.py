@@ -315,8 +315,8 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
         t = fw.setdefault("torch", {})
         if val == "None":
             t["is_cuda_build"] = False
-        elif re.match(r"^\d+\.\d+", val):
-            t["cuda_version"] = re.match(r"^\d+\.\d+", val).group(0)
+        elif (mv := re.match(r"^\d+\.\d+", val)):
+            t["cuda_version"] = mv.group(0)
             t["is_cuda_build"] = True
     elif k == "is cuda available":
         fw.setdefault("torch", {})["cuda_available"] = val == "True"
@@ -346,7 +346,8 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
         j = i + 1
         while j < len(lines) and re.match(r"^\s*GPU (\d+): ", lines[j]):
             m2 = re.match(r"^\s*GPU (\d+): (.+?)(?: \(UUID.*)?$", lines[j])
-            names.append((int(m2.group(1)), m2.group(2).strip()))
+            if m2:  # "GPU 1: " with no name after it (a cut paste) names no GPU
+                names.append((int(m2.group(1)), m2.group(2).strip()))
             j += 1
         if names and not gpus:
             gpus.extend({"index": n, "name": name} for n, name in names)
@@ -362,14 +363,17 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
                     break
 
 
+_ODD_TEXT = (ValueError, TypeError, KeyError, IndexError)  # what a cut or garbled report line can raise below
+
+
 def read(lines: List[str]) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """(report, symptoms) of a paste; both empty when it holds neither. Never raises."""
     try:
         rep = report(lines)
-    except Exception:  # noqa: BLE001 - a paste is untrusted input: odd text loses facts, never the diagnosis
+    except _ODD_TEXT:  # a paste is untrusted input: odd text loses facts, never the diagnosis
         rep = {}
     try:
         sym = symptoms(lines, "\n".join(lines))
-    except Exception:  # noqa: BLE001
+    except _ODD_TEXT:
         sym = {}
     return rep, sym

@@ -274,7 +274,7 @@ def test_fact(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[
 
 def _check(facts: Facts, cond: Mapping[str, Any], captures: Optional[Mapping[str, Any]], said: list) -> Optional[bool]:
     if "any" in cond:
-        results = []
+        results: "list[Optional[bool]]" = []
         for c in cond["any"] or []:
             r = _check(facts, c, captures, said)
             if r is True:

@@ -25,6 +25,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time: installing the hook stays nearly free
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
 __all__ = ["install", "uninstall", "installed", "enabled", "set_enabled", "last", "diagnose_last",
            "load_ipython_extension", "unload_ipython_extension"]
 
@@ -40,22 +44,22 @@ class _State:
         self.top = 3
         self.timeout = DEFAULT_TIMEOUT
         self.probe = True
-        self.prev_sys = _UNSET
-        self.prev_thread = _UNSET
-        self.chain_sys = None  # what our hooks call first; kept after uninstall for anyone who chained to us
-        self.chain_thread = None
+        self.prev_sys: Any = _UNSET
+        self.prev_thread: Any = _UNSET
+        self.chain_sys: Optional[Callable[..., Any]] = None  # what our hooks call first; kept after uninstall for anyone who chained to us
+        self.chain_thread: Optional[Callable[..., Any]] = None
         self.in_sys_hook = False
-        self.shell = None
-        self.prev_custom = None  # (custom_exceptions, CustomTB in instance dict?, CustomTB)
-        self.magic = None  # (shell, previous magic or None)
+        self.shell: Any = None
+        self.prev_custom: Optional[tuple] = None  # (custom_exceptions, CustomTB in instance dict?, CustomTB)
+        self.magic: Optional[tuple] = None  # (shell, previous magic or None)
         self.capture = False
-        self.last = None  # the last Panel shown
-        self.lock = None
-        self.chain_inner = None  # the hook our chain replaced at a re-install (a hook that calls us back reaches it)
-        self.seen = None  # the last exception a hook of ours handled (so none is diagnosed twice)
-        self.baseline = None  # sys.last_value at install: an error from before is not ours to diagnose
+        self.last: Any = None  # the last Panel shown
+        self.lock: Any = None  # a _thread.RLock from install() on
+        self.chain_inner: Optional[Callable[..., Any]] = None  # the hook our chain replaced at a re-install (a hook that calls us back reaches it)
+        self.seen: Optional[BaseException] = None  # the last exception a hook of ours handled (so none is diagnosed twice)
+        self.baseline: Optional[BaseException] = None  # sys.last_value at install: an error from before is not ours to diagnose
         self.warned = False
-        self.our_custom = None
+        self.our_custom: Any = None
 
 
 _S = _State()
@@ -193,7 +197,7 @@ def uninstall() -> None:
     if _THREADING_FINDER in sys.meta_path:
         sys.meta_path.remove(_THREADING_FINDER)
     if _S.prev_thread is not _UNSET:
-        threading = sys.modules.get("threading")
+        threading: Any = sys.modules.get("threading")
         if threading is not None and threading.excepthook is _threading_excepthook:
             threading.excepthook = _S.prev_thread
         _S.prev_thread = _UNSET
@@ -223,7 +227,7 @@ def _reinstall(shell) -> None:
             _S.chain_inner = _S.chain_sys
             _S.prev_sys = _S.chain_sys = sys.excepthook
             sys.excepthook = _excepthook
-    threading = sys.modules.get("threading")
+    threading: Any = sys.modules.get("threading")
     if threading is not None and _S.prev_thread is not _UNSET and threading.excepthook is not _threading_excepthook:
         _S.prev_thread = _S.chain_thread = threading.excepthook
         threading.excepthook = _threading_excepthook
@@ -568,7 +572,7 @@ class _Stoppable:
         return False
 
 
-_WATCHDOG = {"armed": False, "devnull": None}
+_WATCHDOG: "dict[str, Any]" = {"armed": False, "devnull": None}
 
 
 def _arm_watchdog(seconds: float) -> None:
@@ -697,7 +701,7 @@ def _prewarm() -> None:
     threading.Thread(target=work, name="dnnfix-prewarm", daemon=True).start()
 
 
-_KB_LOCK = None
+_KB_LOCK: Any = None
 
 
 def _kb_lock():
@@ -716,7 +720,7 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
 
     timeout = _timeout() if timeout is None else timeout
     html = in_kernel(_S.shell if _S.shell is not None else _ipython_shell()) if html is None else html
-    box = {}
+    box: "dict[str, Any]" = {}
     t0 = time.perf_counter()
 
     def work():

@@ -82,7 +82,7 @@ def loads(data: bytes, key: str) -> Any:
     try:
         sigs = []
         for head, match, against, tail in doc["signatures"]:
-            sig = Signature(*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail)
+            sig = _build(Signature, (*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail))
             sigs.append(sig)
         explanations = {k: _build(Explanation, v) for k, v in doc["explanations"].items()}
         diagnostics = [_build(Diagnostic, d) for d in doc["diagnostics"]]
@@ -149,7 +149,7 @@ def cache_dirs() -> List[Path]:
         from platformdirs import user_cache_dir
 
         out.append(Path(user_cache_dir("dnnfix", appauthor=False)))
-    except Exception:
+    except (ImportError, OSError):
         pass
     uid = os.getuid() if hasattr(os, "getuid") else "u"
     out.append(Path(tempfile.gettempdir()) / f"dnnfix-cache-{uid}")

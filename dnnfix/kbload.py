@@ -48,7 +48,7 @@ def kb_dirs(extra: Sequence[str] = ()) -> List[Path]:
         ud = user_dir()
         if ud.is_dir():
             users.append(ud)
-    except Exception:
+    except (ImportError, OSError):  # without platformdirs, or an unreadable home
         pass
     seen = set()
     ordered: List[Path] = []
@@ -132,7 +132,7 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
         return cached
     from . import kbcache
 
-    kb = kbcache.read(h) if use_cache else None
+    kb: Optional[KnowledgeBase] = kbcache.read(h) if use_cache else None
     if kb is None:
         kb = build_kb(dirs)
         if use_cache:
@@ -223,11 +223,13 @@ def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
     explanations = load_explanations(dirs, causes, diags)
     kb = KnowledgeBase(signatures=sigs, causes=causes, explanations=explanations,
                        families=load_families(dirs, diags), dirs=[str(d) for d in dirs], diagnostics=diags)
+    import yaml
+
     try:
         from .compat import read_tables
 
         kb.compat = read_tables([d / "compat" for d in dirs if (d / "compat").is_dir()])
-    except Exception as e:  # a broken table is reported by `dnnfix kb check`; matching goes on without it
+    except (OSError, ValueError, yaml.YAMLError) as e:  # a broken table is reported by `dnnfix kb check`; matching goes on without it
         diags.append(Diagnostic(str(dirs[0] / "compat"), 1, 1, "DNX002", f"cannot read compatibility tables: {e}"))
     index_kb(kb)
     return kb

@@ -196,16 +196,18 @@ class _Corpus:
         return idx
 
     def candidates(self, cl: Clause) -> Sequence[int]:
+        idx: Sequence[int]
         if cl.keys:
             # a phrase's words may drift; a regex has one key per top-level alternative: any of them may hold
-            idx = self._union.get(cl.keys)
-            if idx is None:
+            union = self._union.get(cl.keys)
+            if union is None:
                 lists = [self._lines_with(k) for k in cl.keys if k in self.words]
                 if len(lists) == 1:
-                    idx = lists[0]  # already in line order
+                    union = lists[0]  # already in line order
                 else:
-                    idx = sorted(set().union(*lists)) if lists else []
-                self._union[cl.keys] = idx
+                    union = sorted(set().union(*lists)) if lists else []
+                self._union[cl.keys] = union
+            idx = union
         else:
             idx = range(len(self.lines))
         if cl.where == "message":

@@ -35,18 +35,27 @@ class Panel:
             self.report = build(self.diagnosis, self.kb, top=self.top)
 
     @property
+    def _report(self) -> Report:
+        """The report (built in __post_init__ when none was given; again if someone set it to None since)."""
+        if self.report is None:
+            from .report import build
+
+            self.report = build(self.diagnosis, self.kb, top=self.top)
+        return self.report
+
+    @property
     def fixes(self) -> List[Dict[str, Any]]:
         """The numbered fixes as dicts (n, rank, cause, title, language, code)."""
-        return [f.as_dict() for f in self.report.fixes]
+        return [f.as_dict() for f in self._report.fixes]
 
     @property
     def kb_note(self) -> str:
-        return self.report.kb_warning
+        return self._report.kb_warning
 
     def text(self, style, *, magics: bool = False) -> str:
         from .render_text import lines, plain
 
-        r = self.report
+        r = self._report
         head = "dnnfix: what most likely caused this error" if r.confident else "dnnfix: no known cause fits with confidence"
         out = [style(head, "bold") + style(f"  ({self.total_ms:.0f} ms)", "grey")]
         body = lines(r, header=False)
@@ -70,13 +79,13 @@ class Panel:
         if not self._html:
             from .render_html import render_report
 
-            self._html = render_report(self.report, log_text=self.log_text, total_ms=self.total_ms)
+            self._html = render_report(self._report, log_text=self.log_text, total_ms=self.total_ms)
         return self._html
 
     def as_dict(self) -> Dict[str, Any]:
         from .render_json import report_dict
 
-        out = report_dict(self.report, self.kb)
+        out = report_dict(self._report, self.kb)
         out["matches"] = out["matches"][: self.top]
         out["total_ms"] = round(self.total_ms, 1)
         out["log_lines"] = len(self.log_text.splitlines())

@@ -198,9 +198,9 @@ def _graph_bits(line: str, graph: GraphError) -> None:
         for m in _OP.finditer(line):
             if m.group("op") not in graph.ops:
                 graph.ops.append(m.group("op"))
-    m = _ROOT.match(line)
-    if m:
-        root = f"{m.group('code')}: {m.group('msg').strip()}"
+    r = _ROOT.match(line)
+    if r:
+        root = f"{r.group('code')}: {r.group('msg').strip()}"
         if root not in graph.root_errors:
             graph.root_errors.append(root)
 
@@ -256,7 +256,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     pk = [p for p in inc.packages if p not in ("user", "stdlib")]
     if pk:
         facts["packages"] = pk
-    versions = {}
+    versions: "dict[str, str]" = {}
     for m in _said_versions(sample):
         name = _PKG_ALIAS.get(m.group("pkg").lower(), m.group("pkg").lower())
         versions.setdefault(name, m.group("ver"))

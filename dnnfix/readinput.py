@@ -207,7 +207,7 @@ def _decompressing(fh: BinaryIO, kind: str, name: str) -> BinaryIO:
         import zstandard
     except ImportError:
         raise InputError(f"{name} is zstd-compressed; reading it needs the zstandard package: pip install zstandard") from None
-    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)  # type: ignore[return-value]
+    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
 
 
 class _Peek:
@@ -242,7 +242,7 @@ def _reader(fh: BinaryIO, name: str):
             raise
         except MemoryError:
             raise
-        except Exception as e:  # corrupt or cut compressed data
+        except Exception as e:  # noqa: BLE001 - corrupt or cut data: each decompressor (zstandard is third-party) has its own errors
             raise InputError(f"{name}: damaged {kind} data ({e})") from None
 
     return read, kind

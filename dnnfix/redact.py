@@ -69,7 +69,7 @@ def identities() -> Tuple[List[str], List[str]]:
     for get in (getpass.getuser, socket.gethostname):
         try:
             value = get()
-        except Exception:  # noqa: BLE001 - no user database in some containers
+        except (OSError, KeyError, ImportError):  # no user database in some containers
             continue
         if value and len(value) >= 4 and value.lower() not in _COMMON:
             names.append(value)
@@ -77,7 +77,7 @@ def identities() -> Tuple[List[str], List[str]]:
         fqdn = socket.getfqdn()
         if fqdn and "." in fqdn and fqdn not in names and not fqdn.startswith("localhost"):
             names.append(fqdn)
-    except Exception:  # noqa: BLE001
+    except (OSError, UnicodeError):
         pass
     return homes, sorted(set(names), key=len, reverse=True)
 

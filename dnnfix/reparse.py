@@ -13,10 +13,12 @@ from typing import Any, Tuple
 
 def sre() -> Tuple[Any, Any]:
     """(parser module, constants module) of CPython's `re`."""
+    import importlib  # by name: each Python knows only one of the two spellings (and so do type checkers)
+
     try:
-        import re._parser as p  # Python 3.11+
-        from re import _constants as c
+        p = importlib.import_module("re._parser")  # Python 3.11+
+        c = importlib.import_module("re._constants")
     except ImportError:  # Python 3.10
-        import sre_constants as c  # type: ignore
-        import sre_parse as p  # type: ignore
+        p = importlib.import_module("sre_parse")
+        c = importlib.import_module("sre_constants")
     return p, c

@@ -139,7 +139,7 @@ def broken_kb_warning(kb, short: bool = False) -> str:
         from .kbload import builtin_dir
 
         home = str(builtin_dir())
-    except Exception:  # noqa: BLE001  (a warning must never fail the report)
+    except (ImportError, OSError):  # (a warning must never fail the report)
         home = "\0"
     errors.sort(key=lambda dg: (dg.code not in ("DNX001", "DNX002"), str(dg.path).startswith(home)))
     more = f" (+{len(errors) - 1} more: run `dnnfix kb check`)" if len(errors) > 1 else " (run `dnnfix kb check`)"

@@ -35,7 +35,7 @@ def re2_module():
 
             mod.Options  # a different "re2" package has no Options
             _re2_mod = mod
-        except Exception:
+        except Exception:  # noqa: BLE001 - a third-party extension (or another "re2"): any failure means Python's re
             _re2_mod = None
     return _re2_mod
 
@@ -55,7 +55,7 @@ def re2_compile(pattern: str, multiline: bool = False):
         return None
     try:
         return mod.compile(("(?m)" if multiline else "") + pattern, _re2_options(mod, True))
-    except Exception:
+    except Exception:  # noqa: BLE001 - RE2 (third-party) refuses what it cannot take in its own ways: Python's re then
         return None
 
 
@@ -112,7 +112,7 @@ def _fast(compiled):
         f = _Fast(compiled)
         f.search("")  # the low-level call works on this build
         return f
-    except Exception:
+    except Exception:  # noqa: BLE001 - a third-party build that lacks or changed the low-level call: the plain path
         pass
     return None
 

@@ -110,7 +110,7 @@ class Signature:
     origin: str = "builtin"  # builtin | user folder path
 
 
-def _did_you_mean(word: str, options) -> str:
+def _did_you_mean(word: object, options) -> str:
     import difflib
 
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
@@ -265,7 +265,7 @@ def literal_keys(pattern: str) -> List[List[str]]:
     p = _parser()
     try:
         parsed = p.parse(pattern, re.I)
-    except Exception:
+    except (re.error, OverflowError, RecursionError):  # not a regex, a huge repeat count, deep nesting
         return []
     c = _constants()
 
@@ -297,7 +297,7 @@ def strict_words(pattern: str) -> Tuple[Tuple[str, ...], ...]:
     p = _parser()
     try:
         parsed = p.parse(pattern, re.I)
-    except Exception:
+    except (re.error, OverflowError, RecursionError):
         return ()
     c = _constants()
     items = list(parsed)
@@ -376,7 +376,7 @@ def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: Li
     if not isinstance(fw, list):
         err("DNX108", "frameworks must be a list", "frameworks")
         fw = []
-    if sum(1 for d in diags if d.severity == "error") > n_before:
+    if sum(1 for d in diags if d.severity == "error") > n_before or not isinstance(sid, str):  # no id: DNX103
         return None
     line, _ = loc.where()
     severity = data.get("severity", "error")
@@ -544,11 +544,11 @@ def _fact_problem(fc: Any):
         except re.error as e:
             return ("DNX118", f"invalid regex in fact.matches: {e.msg}", "matches")
     if "version" in fc:
-        try:
-            from packaging.specifiers import SpecifierSet
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+        try:
             SpecifierSet(str(fc["version"]))
-        except Exception as e:  # InvalidSpecifier
+        except InvalidSpecifier as e:
             return ("DNX127", f"invalid version specifier {fc['version']!r}: {e}", "version")
     return None
 

@@ -118,7 +118,7 @@ def diagnose_values(values, names, kb, env=None, top: Optional[int] = 3) -> Dict
     return cols
 
 
-def diagnose(df, text_col: str = "text", top: int = 3, *, kb_paths: Sequence[str] = (), env=None,
+def diagnose(df, text_col: str = "text", top: Optional[int] = 3, *, kb_paths: Sequence[str] = (), env=None,
              name_col: Optional[str] = None):
     """`df` with the diagnosis of `text_col` as columns: status (confident|possible|unknown|error), cause,
     score, confident, signature, title, fingerprint (of the final error), evidence (JSON list of the top cause's

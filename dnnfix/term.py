@@ -15,7 +15,7 @@ def use_color(stream: IO) -> bool:
         return True
     try:
         return stream.isatty() and os.environ.get("TERM") != "dumb"
-    except Exception:
+    except (AttributeError, ValueError, OSError):  # no isatty, a closed stream
         return False
 
 
@@ -42,7 +42,7 @@ def make_stdout_safe() -> None:
         ASCII = True
     try:
         out.reconfigure(errors="replace")  # type: ignore[union-attr]
-    except Exception:
+    except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (a capture, a notebook stream)
         pass
 
 

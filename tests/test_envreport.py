@@ -60,6 +60,14 @@ def test_collect_env():
     assert cpu["frameworks"]["torch"]["is_cuda_build"] is False and "gpus" not in cpu
 
 
+def test_collect_env_gpu_line_without_a_name():
+    # a paste cut after "GPU 1: " used to raise AttributeError inside report(), and read() lost every fact of it
+    cut = COLLECT_ENV.replace("GPU 1: NVIDIA GeForce RTX 3060", "GPU 1: ")
+    r = report(lines(cut))
+    assert [g["name"] for g in r["gpus"]] == ["NVIDIA GeForce RTX 3060"]
+    assert read(lines(cut))[0]["packages"]["torch"] == "2.1.0+cu121"
+
+
 def test_tf_build_info_pip_conda_nvcc():
     r = report(lines("OrderedDict([('cpu_compiler', '/dt9/usr/bin/gcc'), ('cuda_compute_capabilities', ['sm_35', 'sm_50', "
                      "'sm_60', 'sm_70', 'sm_75', 'compute_80']), ('cuda_version', '11.2'), ('cudnn_version', '8'), "

@@ -91,6 +91,13 @@ def test_nvml_failures_are_reasons(with_pynvml, code, words):
     assert "gpus" not in facts
 
 
+def test_an_nvml_error_with_an_odd_value_is_a_reason(with_pynvml):
+    """An error whose .value is not an int (here unhashable) used to raise TypeError out of the probe."""
+    with_pynvml(init_error=[])
+    status, facts = nvml.query()
+    assert status == "unavailable: NVML error []" and "gpus" not in facts
+
+
 def test_driver_library_mismatch_is_a_fact(with_pynvml):
     """NVML_ERROR_LIB_RM_VERSION_MISMATCH sets driver.mismatch."""
     with_pynvml(init_error=18)

@@ -86,3 +86,24 @@ def test_tui_without_a_terminal_says_so(tmp_path):
     p = subprocess.run([sys.executable, "-m", "dnnfix", "tui", str(f)], capture_output=True, text=True, timeout=60,
                        stdin=subprocess.DEVNULL, start_new_session=True)
     assert p.returncode == 2 and "needs a terminal" in p.stderr
+
+
+class _Tty:
+    def isatty(self):
+        return True
+
+
+def test_tui_without_the_original_std_streams_says_so(tmp_path, monkeypatch, capsys):
+    # sys.__stdout__ and sys.__stderr__ are None under pythonw and in some embedding hosts: this used to be an
+    # AttributeError ("internal error") instead of the sentence
+    from dnnfix.cli import build_parser
+    from dnnfix.commands import tui
+
+    f = tmp_path / "log.txt"
+    f.write_text("ValueError: x\n")
+    monkeypatch.setattr(sys, "stdin", _Tty())
+    monkeypatch.setattr(sys, "__stdout__", None)
+    monkeypatch.setattr(sys, "__stderr__", None)
+    monkeypatch.setattr(tui, "under_web_driver", lambda: False)
+    assert tui.run(build_parser().parse_args(["tui", str(f)])) == 2
+    assert "needs a terminal" in capsys.readouterr().err

@@ -213,9 +213,9 @@ def render(found: List[Dict[str, Any]], snapshot: Dict[str, Any], style=None, so
             lines.append(style(f"    fix: {fix['title']}", "green"))
             for code_line in str(fix.get("code", "")).splitlines():
                 lines.append("        " + code_line)
-    notes = _unknowns(snapshot)
-    if notes:
+    unknowns = _unknowns(snapshot)
+    if unknowns:
         lines.append("")
-        for n in notes:
+        for n in unknowns:
             lines.append(style(f"note: {n}", "dim"))
     return "\n".join(lines)

@@ -65,7 +65,7 @@ def run(args) -> int:
         hint = _did_you_mean(args.cause, list(kb.explanations) + list(kb.causes))
         print(f"dnnfix: no explanation for cause '{args.cause}'" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 2
-    facts = {}
+    facts: "dict | None" = {}
     if args.file:
         facts = _facts_from(args, kb)
         if facts is None:

@@ -116,7 +116,7 @@ def stats_data(res):
            for cid, meta in kb.causes.items()}
     sig_cause = {s.id: s.cause for s in kb.signatures}
     per_sig = {s.id: {"match": 0, "no-match": 0, "todo": 0} for s in kb.signatures}
-    status = {}
+    status: "dict[str, int]" = {}
     for s in kb.signatures:
         per.setdefault(s.cause, {"signatures": 0, "match": 0, "no-match": 0, "todo": 0, "explanation": False, "category": "?"})
         per[s.cause]["signatures"] += 1

@@ -34,7 +34,8 @@ def split_argv(argv):
     `dnnfix run -m pytest -q` passes `-q` to pytest, as `python -m pytest -q` would.
     Returns (own options, program words or None when there are none).
     """
-    own, i = [], 0
+    own: "list[str]" = []
+    i = 0
     while i < len(argv):
         word = argv[i]
         name = word.split("=", 1)[0]
@@ -78,9 +79,9 @@ def run_script(path: str) -> None:
         code = compile(fh.read(), full, "exec", dont_inherit=True)
     main = types.ModuleType("__main__")
     main.__file__ = full
-    main.__cached__ = None
+    main.__dict__["__cached__"] = None  # (ModuleType does not declare the attributes a run module has)
     main.__loader__ = SourceFileLoader("__main__", full)
-    main.__builtins__ = builtins
+    main.__dict__["__builtins__"] = builtins
     sys.modules["__main__"] = main  # stays, as in `python FILE` (atexit handlers, pickling, multiprocessing)
     exec(code, main.__dict__)
 

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from typing import Any, Optional, TextIO
 
 
 def register(sub) -> None:
@@ -70,14 +71,15 @@ def run(args) -> int:
     if args.jobs < 0:
         print("dnnfix: -j must be 0 (all cores) or more", file=sys.stderr)
         return 2
-    pa = None
+    pa: Any = None
     if args.parquet:
         try:
-            import pyarrow as pa  # noqa: F811
+            import pyarrow
             import pyarrow.parquet  # noqa: F401
         except ImportError:
             print("dnnfix: --parquet needs pyarrow: pip install 'dnnfix[parquet]'", file=sys.stderr)
             return 2
+        pa = pyarrow
     loaded = env_and_kb(args)
     if loaded is None:
         return 2
@@ -92,7 +94,7 @@ def run(args) -> int:
     jsonl = args.jsonl or ("-" if args.json and not args.summary_only else None)
     summary_to = sys.stderr if jsonl == "-" else sys.stdout
 
-    out = None
+    out: Optional[TextIO] = None
     csv_fh = csv_w = None
     try:
         if jsonl and jsonl != "-":
@@ -111,7 +113,7 @@ def run(args) -> int:
 
     jobs = args.jobs or (os.cpu_count() or 1)
     summary = Summary(jobs=min(jobs, max(1, len(paths))))
-    rows = [] if pa is not None else None
+    rows: "list[dict] | None" = [] if pa is not None else None
     bar = _Progress(len(paths), not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
     try:

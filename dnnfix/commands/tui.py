@@ -111,7 +111,7 @@ def run(args) -> int:
             print("dnnfix: the terminal app needs a terminal for the keyboard; for piped input use `dnnfix match -`",
                   file=sys.stderr)
             return 2
-    if not web and not sys.__stdout__.isatty() and not sys.__stderr__.isatty():
+    if not web and not (sys.__stdout__ and sys.__stdout__.isatty()) and not (sys.__stderr__ and sys.__stderr__.isatty()):
         print("dnnfix: the terminal app needs a terminal; use `dnnfix match` for files and pipes", file=sys.stderr)
         return 2
     env, env_name = None, ""

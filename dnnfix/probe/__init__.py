@@ -89,11 +89,11 @@ def _cuda_facts(snap: Dict[str, Any], lib_query: Dict[str, Any]) -> None:
     cuda: Dict[str, Any] = {}
     sources: Dict[str, str] = {}
     runtime, src = libs.pick("cudart", loaded, lib_query, found)
-    if runtime:
+    if runtime and src:
         cuda["runtime_version"] = major_minor(runtime) if len(version_key(runtime)) >= 2 else runtime
         sources["runtime_version"] = src
     cudnn, src = libs.pick("cudnn", loaded, lib_query, found)
-    if cudnn:
+    if cudnn and src:
         cuda["cudnn_version"] = _short_cudnn(cudnn)
         sources["cudnn_version"] = src
     if "found" in libraries:

@@ -36,8 +36,9 @@ def _torch_in_process(torch: Any, quick: bool) -> Dict[str, Any]:
     version = getattr(torch, "version", None)
     info["cuda_version"] = getattr(version, "cuda", None)
     info["is_cuda_build"] = bool(info["cuda_version"])  # False is a fact: a CPU (or ROCm) wheel
-    if getattr(version, "hip", None):
-        info["hip_version"] = version.hip
+    hip = getattr(version, "hip", None)
+    if hip:
+        info["hip_version"] = hip
     cuda = getattr(torch, "cuda", None)
     flags = getattr(getattr(torch, "_C", None), "_cuda_getArchFlags", None)
     if callable(flags):
@@ -48,7 +49,7 @@ def _torch_in_process(torch: Any, quick: bool) -> Dict[str, Any]:
         except Exception:  # noqa: BLE001
             pass
     initialized = bool(cuda is not None and getattr(cuda, "is_initialized", lambda: False)())
-    if initialized:
+    if initialized and cuda is not None:
         # CUDA is already up, so these are cheap and cannot change the process's state.
         info["cuda_available"] = bool(cuda.is_available())
         info["device_count"] = int(cuda.device_count())

@@ -137,7 +137,7 @@ def query(quick: bool = False) -> Tuple[str, Dict[str, Any]]:
         facts: Dict[str, Any] = {"nvidia": {"nvml_error": str(exc) or type(exc).__name__}}
         if code == RM_VERSION_MISMATCH:
             facts["driver"] = {"mismatch": True}
-        why = _REASONS.get(code, str(exc) or type(exc).__name__)
+        why = (_REASONS.get(code) if isinstance(code, int) else None) or str(exc) or type(exc).__name__
         return f"unavailable: {why}", facts
     try:
         driver: Dict[str, Any] = {"version": _text(nv.nvmlSystemGetDriverVersion())}

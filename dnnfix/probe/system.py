@@ -21,7 +21,7 @@ def python_info() -> Dict[str, Any]:
         "bits": 64 if sys.maxsize > 2**32 else 32,
     }
     if hasattr(sys, "_is_gil_enabled"):
-        info["free_threaded"] = not sys._is_gil_enabled()  # type: ignore[attr-defined]
+        info["free_threaded"] = not sys._is_gil_enabled()
     return info
 
 
@@ -69,7 +69,7 @@ def os_info() -> Dict[str, Any]:
 def cpu_info() -> Dict[str, Any]:
     info: Dict[str, Any] = {"count": os.cpu_count()}
     try:
-        info["usable"] = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        info["usable"] = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         pass
     if sys.platform != "linux":

@@ -4,6 +4,8 @@ Every change re-ranks the causes behind the panel at once; the panel shows the n
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,8 +16,16 @@ from textual.widgets import Input, Label, Static, Switch
 
 from ..present import env_rows
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ..app import DnnfixApp
+
 
 class EnvScreen(ModalScreen[None]):
+    if TYPE_CHECKING:
+        app = getters.app(DnnfixApp)  # textual's way to type self.app: this screen runs only in DnnfixApp
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("p", "toggle_probe", "Probe", tooltip="This machine's probe on/off"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable, List, Tuple
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -17,16 +17,22 @@ def groups() -> List[Tuple[str, Iterable[Binding]]]:
     from .main import MainScreen, ResultsPane
     from .signature import SignatureScreen
 
-    digits = [b for b in ResultsPane.BINDINGS if b.key.isdigit()]
-    letters = [b for b in ResultsPane.BINDINGS if not b.key.isdigit()]
+    results = _bindings(ResultsPane.BINDINGS)
+    digits = [b for b in results if b.key.isdigit()]
+    letters = [b for b in results if not b.key.isdigit()]
     return [
-        ("Anywhere", list(DnnfixApp.BINDINGS) + list(MainScreen.BINDINGS)),
+        ("Anywhere", _bindings(DnnfixApp.BINDINGS) + _bindings(MainScreen.BINDINGS)),
         ("Results (Esc or Tab from the paste)",
          letters + [Binding("1-9", "pick", f"Cause 1 to {len(digits)}"), Binding("up,down", "", "Move in a list"),
                     Binding("enter", "", "Open / jump to the line of an evidence row")]),
-        ("Environment panel (F2)", EnvScreen.BINDINGS),
-        ("New signature (ctrl+n)", SignatureScreen.BINDINGS),
+        ("Environment panel (F2)", _bindings(EnvScreen.BINDINGS)),
+        ("New signature (ctrl+n)", _bindings(SignatureScreen.BINDINGS)),
     ]
+
+
+def _bindings(items: Iterable[BindingType]) -> List[Binding]:
+    """The Binding objects of a BINDINGS list (textual also takes tuples; every binding here is a Binding)."""
+    return [b for b in items if isinstance(b, Binding)]
 
 
 def _key(app, b: Binding) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +22,11 @@ from ..present import listed, script_name, script_text
 from ..widgets.cause_list import CauseList
 from ..widgets.details import Details, EvidenceList
 from ..widgets.paste_area import PasteArea
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ..app import DnnfixApp
 
 DEBOUNCE_S = 0.3
 EMPTY = ("### Paste a failure on the left\n\n"
@@ -49,10 +54,14 @@ class ResultsPane(Vertical):
         Binding("i", "screen.focus_paste", "Back to the paste area", show=False),
         Binding("question_mark", "app.help", "Help", key_display="?", show=False),
         Binding("q", "app.quit", "Quit", show=False),
-    ] + [Binding(str(k), f"screen.pick({k})", f"Cause {k}", show=False) for k in range(1, 10)]
+        *[Binding(str(k), f"screen.pick({k})", f"Cause {k}", show=False) for k in range(1, 10)],
+    ]
 
 
 class MainScreen(Screen):
+    if TYPE_CHECKING:
+        app = getters.app(DnnfixApp)  # textual's way to type self.app: this screen runs only in DnnfixApp
+
     BINDINGS = [
         Binding("ctrl+o", "open", "Open", tooltip="Open a traceback or log file"),
         Binding("f2", "environment", "Env", tooltip="Environment panel: probe on/off, load a snapshot"),

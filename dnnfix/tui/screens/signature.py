@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,10 +17,19 @@ from textual.widgets.option_list import Option
 
 from ..present import ordinal, short_path
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ...model import Incident
+    from ..app import DnnfixApp
+
 CHECK_DELAY_S = 0.2
 
 
 class SignatureScreen(Screen[Optional[str]]):
+    if TYPE_CHECKING:
+        app = getters.app(DnnfixApp)  # textual's way to type self.app: this screen runs only in DnnfixApp
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", tooltip="Save into your knowledge-base folder (refused while errors remain)"),
         Binding("ctrl+g", "next_problem", "Problem", tooltip="Jump to the next kb check problem"),
@@ -35,7 +44,7 @@ class SignatureScreen(Screen[Optional[str]]):
         self.diags: List = []
         self._problem = -1
         self._timer: Optional[Timer] = None
-        self._inc = None
+        self._inc: Optional[Incident] = None
 
     def compose(self) -> ComposeResult:
         s = self.app.session
@@ -91,7 +100,7 @@ class SignatureScreen(Screen[Optional[str]]):
             rank.update("[$text-muted]fix the problems below to see how this signature ranks on the paste[/]")
         else:
             n, m = s.rank_draft(sig, self._inc)
-            if m is None:
+            if m is None or n is None:  # (both or neither)
                 rank.update("[$text-error]does not fire on the paste:[/] no anchor clause matches; loosen the regex")
             else:
                 tone = "success" if n == 1 and m.confident else "warning"
