@@ -56,14 +56,13 @@ class _Analyzer:
     def _in(self, node: In) -> FrozenSet[str]:
         out: set = set()
         for item in node.items:
-            kind = type(item)
-            if kind is Literal:
+            if isinstance(item, Literal):
                 out |= _fold(chr(item.code))
-            elif kind is Range:
+            elif isinstance(item, Range):
                 lo, hi = item.lo, item.hi
                 out |= {ch for ch in SAMPLE if lo <= ord(ch) <= hi or lo <= ord(ch.lower()) <= hi
                         or lo <= ord(ch.upper()) <= hi}
-            elif kind is Category:
+            elif isinstance(item, Category):
                 out |= self._category(item.kind)
             else:
                 out |= ALL

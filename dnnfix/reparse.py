@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "AnyChar", "Anchor", "Atomic", "Backref", "Branch", "Category", "Conditional", "Fail", "Group", "In", "Literal",
@@ -118,7 +118,7 @@ class Fail:
 
 @dataclass(frozen=True, eq=False)
 class Group:
-    index: Optional[int]  # None: not capturing (a flags group, or a plain (?:...) kept as the target of nothing)
+    index: Optional[int]  # None: a flags group (?i:...); a plain (?:...) is never a node (spliced, see above)
     name: Optional[str]
     add_flags: int
     del_flags: int
@@ -226,7 +226,7 @@ class _Source:
         out = ""
         for _ in range(n):
             c = self.next
-            if c not in charset:
+            if c is None or c not in charset:
                 break
             out += c
             self._advance()
@@ -570,7 +570,7 @@ def _parse(source: _Source, state: _State, verbose: bool, nested: int, first: bo
     return out
 
 
-_GLOBAL_FLAGS_GROUP = Fail()  # a distinct instance: _parse_group's answer for (?i), never put in a tree
+_GLOBAL_FLAGS_GROUP: Any = object()  # _parse_group's answer for (?i) and the like: no node
 
 
 def _parse_group(source: _Source, state: _State, verbose: bool, nested: int, first: bool,
