@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from typing import FrozenSet, List, Optional, Tuple
 
+from .reparse import (AnyChar, Anchor, Backref, Branch, Category, Conditional, Group, In, Literal, LookAround,
+                      NotLiteral, Range, Repeat, parse)
+
 SAMPLE: Tuple[str, ...] = tuple(chr(i) for i in range(32, 127)) + ("\t", "\n", "\r", "\u00e9", "\u00c9", "\u00a0", "\u4e2d")
 ALL: FrozenSet[str] = frozenset(SAMPLE)
 _MAXREPEAT_MIN = 100  # a repeat with a larger bound counts as unbounded
@@ -28,160 +31,149 @@ def _fold(ch: str) -> FrozenSet[str]:
     return frozenset({ch, ch.lower(), ch.upper()}) & ALL | {ch}
 
 
-class _Analyzer:
-    def __init__(self, c):
-        self.c = c
+_CATEGORY_TESTS = {
+    "digit": lambda ch: ch.isdigit(),
+    "space": lambda ch: ch.isspace(),
+    "word": lambda ch: ch.isalnum() or ch == "_",
+}
 
+
+def _is_repeat(node) -> bool:
+    """A greedy or lazy repeat (a possessive one never backtracks into its body and is left out, as it always was)."""
+    return type(node) is Repeat and node.mode != "possessive"
+
+
+class _Analyzer:
     # ------------------------------------------------------------ character sets
-    def _category(self, cat) -> FrozenSet[str]:
-        c = self.c
-        name = str(cat)
-        base = {
-            "CATEGORY_DIGIT": lambda ch: ch.isdigit(),
-            "CATEGORY_SPACE": lambda ch: ch.isspace(),
-            "CATEGORY_WORD": lambda ch: ch.isalnum() or ch == "_",
-        }
-        for key, fn in base.items():
-            if name.endswith(key):
+    def _category(self, kind: str) -> FrozenSet[str]:
+        for key, fn in _CATEGORY_TESTS.items():
+            if kind == key:
                 return frozenset(ch for ch in SAMPLE if fn(ch))
-            if name.endswith(key.replace("CATEGORY_", "CATEGORY_NOT_")):
+            if kind == "not_" + key:
                 return frozenset(ch for ch in SAMPLE if not fn(ch))
-        del c
         return ALL
 
-    def _in(self, items) -> FrozenSet[str]:
-        c = self.c
+    def _in(self, node: In) -> FrozenSet[str]:
         out: set = set()
-        neg = False
-        for op, av in items:
-            if op is c.NEGATE:
-                neg = True
-            elif op is c.LITERAL:
-                out |= _fold(chr(av))
-            elif op is c.RANGE:
-                lo, hi = av
+        for item in node.items:
+            if isinstance(item, Literal):
+                out |= _fold(chr(item.code))
+            elif isinstance(item, Range):
+                lo, hi = item.lo, item.hi
                 out |= {ch for ch in SAMPLE if lo <= ord(ch) <= hi or lo <= ord(ch.lower()) <= hi
                         or lo <= ord(ch.upper()) <= hi}
-            elif op is c.CATEGORY:
-                out |= self._category(av)
+            elif isinstance(item, Category):
+                out |= self._category(item.kind)
             else:
                 out |= ALL
-        return (ALL - out) if neg else frozenset(out)
+        return (ALL - out) if node.negated else frozenset(out)
 
     def chars(self, seq) -> FrozenSet[str]:
         """Every character the sequence can consume."""
-        c = self.c
         out: set = set()
-        for op, av in seq:
-            if op is c.LITERAL:
-                out |= _fold(chr(av))
-            elif op is c.NOT_LITERAL:
-                out |= ALL - _fold(chr(av))
-            elif op is c.ANY:
+        for node in seq:
+            kind = type(node)
+            if kind is Literal:
+                out |= _fold(chr(node.code))
+            elif kind is NotLiteral:
+                out |= ALL - _fold(chr(node.code))
+            elif kind is AnyChar:
                 out |= ALL - {"\n"}
-            elif op is c.IN:
-                out |= self._in(av)
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                out |= self.chars(av[2])
-            elif op is c.SUBPATTERN:
-                out |= self.chars(av[-1])
-            elif op is c.BRANCH:
-                for alt in av[1]:
+            elif kind is In:
+                out |= self._in(node)
+            elif _is_repeat(node):
+                out |= self.chars(node.body)
+            elif kind is Group:
+                out |= self.chars(node.body)
+            elif kind is Branch:
+                for alt in node.alternatives:
                     out |= self.chars(alt)
-            elif op in (c.GROUPREF, getattr(c, "GROUPREF_EXISTS", None)):
+            elif kind in (Backref, Conditional):
                 out |= ALL
         return frozenset(out)
 
     def nullable(self, seq) -> bool:
-        return all(self._nullable_item(op, av) for op, av in seq)
+        return all(self._nullable_item(node) for node in seq)
 
-    def _nullable_item(self, op, av) -> bool:
-        c = self.c
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            return av[0] == 0 or self.nullable(av[2])
-        if op is c.SUBPATTERN:
-            return self.nullable(av[-1])
-        if op is c.BRANCH:
-            return any(self.nullable(alt) for alt in av[1])
-        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+    def _nullable_item(self, node) -> bool:
+        if _is_repeat(node):
+            return node.min == 0 or self.nullable(node.body)
+        if type(node) is Group:
+            return self.nullable(node.body)
+        if type(node) is Branch:
+            return any(self.nullable(alt) for alt in node.alternatives)
+        if type(node) in (Anchor, LookAround):
             return True
         return False
 
     def first(self, seq) -> FrozenSet[str]:
         """The characters a match of the sequence can start with."""
-        c = self.c
         out: set = set()
-        for op, av in seq:
-            if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        for node in seq:
+            kind = type(node)
+            if kind in (Anchor, LookAround):
                 continue
-            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                out |= self.first(av[2])
-            elif op is c.SUBPATTERN:
-                out |= self.first(av[-1])
-            elif op is c.BRANCH:
-                for alt in av[1]:
+            if _is_repeat(node):
+                out |= self.first(node.body)
+            elif kind is Group:
+                out |= self.first(node.body)
+            elif kind is Branch:
+                for alt in node.alternatives:
                     out |= self.first(alt)
             else:
-                out |= self.chars([(op, av)])
-            if not self._nullable_item(op, av):
+                out |= self.chars([node])
+            if not self._nullable_item(node):
                 break
         return frozenset(out)
 
     # ------------------------------------------------------------ structure
-    def unbounded(self, op, av) -> bool:
-        c = self.c
-        return op in (c.MAX_REPEAT, c.MIN_REPEAT) and (av[1] == c.MAXREPEAT or av[1] > _MAXREPEAT_MIN)
+    def unbounded(self, node) -> bool:
+        return _is_repeat(node) and (node.max is None or node.max > _MAXREPEAT_MIN)
 
-    def children(self, op, av) -> List:
-        c = self.c
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            return [av[2]]
-        if op is c.SUBPATTERN:
-            return [av[-1]] if av[-1] is not None else []
-        if op is c.BRANCH:
-            return list(av[1])
-        if op in (c.ASSERT, c.ASSERT_NOT):
-            return [av[1]]
+    def children(self, node) -> List:
+        if _is_repeat(node) or type(node) in (Group, LookAround):
+            return [node.body]
+        if type(node) is Branch:
+            return list(node.alternatives)
         return []
 
     def inner_unbounded(self, seq) -> List:
         out = []
-        for op, av in seq:
-            if self.unbounded(op, av):
-                out.append((op, av))
-            for ch in self.children(op, av):
+        for node in seq:
+            if self.unbounded(node):
+                out.append(node)
+            for ch in self.children(node):
                 out.extend(self.inner_unbounded(ch))
         return out
 
     def branches(self, seq) -> List:
         out = []
-        for op, av in seq:
-            if op is self.c.BRANCH:
-                out.append(av[1])
-            if not self.unbounded(op, av):  # a repeat below gets its own check
-                for ch in self.children(op, av):
+        for node in seq:
+            if type(node) is Branch:
+                out.append(node.alternatives)
+            if not self.unbounded(node):  # a repeat below gets its own check
+                for ch in self.children(node):
                     out.extend(self.branches(ch))
         return out
 
-    def _leading_repeat(self, op, av):
+    def _leading_repeat(self, node):
         """The unbounded repeat an item starts with (itself, or the first item of its group), if any."""
         while True:
-            if self.unbounded(op, av):
-                return av
-            if op is self.c.SUBPATTERN and av[-1] is not None and list(av[-1]):
-                op, av = list(av[-1])[0]
+            if self.unbounded(node):
+                return node
+            if type(node) is Group and node.body:
+                node = node.body[0]
                 continue
             return None
 
     def risk(self, seq) -> Optional[str]:
-        c = self.c
         items = list(seq)
-        for k, (op, av) in enumerate(items):
-            if self.unbounded(op, av):
-                body = av[2]
+        for k, node in enumerate(items):
+            if self.unbounded(node):
+                body = node.body
                 start = self.first(body)
-                for iop, iav in self.inner_unbounded(body):
-                    if self.chars(iav[2]) & (start or ALL) or self.nullable(body):
+                for inner in self.inner_unbounded(body):
+                    if self.chars(inner.body) & (start or ALL) or self.nullable(body):
                         return "nested unbounded repeats that can split the same text in many ways"
                 for alts in self.branches(body):
                     firsts = [self.first(a) for a in alts]
@@ -191,25 +183,25 @@ class _Analyzer:
                         for j in range(i + 1, len(alts)):
                             if firsts[i] & firsts[j]:
                                 return "a repeated alternation whose alternatives can start with the same character"
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] >= 10:
-                start = self.first(av[2])
-                for iop, iav in self.inner_unbounded(av[2]):
-                    if self.chars(iav[2]) & (start or ALL) or self.nullable(av[2]):
+            elif _is_repeat(node) and node.max >= 10:
+                start = self.first(node.body)
+                for inner in self.inner_unbounded(node.body):
+                    if self.chars(inner.body) & (start or ALL) or self.nullable(node.body):
                         return "a counted repeat of an unbounded repeat (polynomial of high degree)"
-            if self.unbounded(op, av):
+            if self.unbounded(node):
                 # the next unbounded repeat with only optional items between: can it start on characters this
                 # one could still take? (then every split point between the two is tried)
-                shared = self.chars(av[2])
-                for op2, av2 in items[k + 1:]:
-                    nxt = self._leading_repeat(op2, av2)
+                shared = self.chars(node.body)
+                for node2 in items[k + 1:]:
+                    nxt = self._leading_repeat(node2)
                     if nxt is not None:
-                        if shared & self.first(nxt[2]):
+                        if shared & self.first(nxt.body):
                             return "adjacent unbounded repeats that can consume the same characters"
                         break
-                    if not self._nullable_item(op2, av2):
+                    if not self._nullable_item(node2):
                         break
-                    shared = shared | self.chars([(op2, av2)])
-            for ch in self.children(op, av):
+                    shared = shared | self.chars([node2])
+            for ch in self.children(node):
                 r = self.risk(ch)
                 if r:
                     return r
@@ -218,11 +210,8 @@ class _Analyzer:
 
 def risk(pattern: str) -> Optional[str]:
     """Why the pattern can backtrack super-linearly on Python's re, or None when it cannot (see module doc)."""
-    from .reparse import sre
-
-    p, c = sre()
     try:
-        parsed = p.parse(pattern, 2)  # re.IGNORECASE, as the matcher compiles
-    except (c.error, OverflowError, RecursionError):  # not a regex (re.error), a huge repeat count, deep nesting
+        parsed = parse(pattern, 2).body  # re.IGNORECASE, as the matcher compiles
+    except (ValueError, OverflowError, RecursionError):  # RegexSyntaxError, huge repeat, deep nesting
         return None
-    return _Analyzer(c).risk(list(parsed))
+    return _Analyzer().risk(parsed)

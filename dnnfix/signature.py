@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from .reparse import Anchor, Branch, Category, Group, In, Literal, Repeat, parse
 from .yamlmarks import Located
 
 STATUSES = ("experimental", "test", "stable", "deprecated")
@@ -118,34 +119,32 @@ def _did_you_mean(word: object, options) -> str:
 
 
 # ---------------------------------------------------------------- regex analysis
-def _parser():
-    from .reparse import sre
-
-    return sre()[0]
-
-
-def _constants():
-    from .reparse import sre
-
-    return sre()[1]
+def _tree(pattern: str):
+    """The parsed sequence of a pattern (dnnfix/reparse.py), read case-insensitively as the matcher compiles it."""
+    return parse(pattern, re.I).body
 
 
-def _seq_ends_nonword(seq, c) -> bool:
+def _is_repeat(node) -> bool:
+    """A greedy or lazy repeat (a possessive one is opaque to these analyses, as it always was)."""
+    return type(node) is Repeat and node.mode != "possessive"
+
+
+def _seq_ends_nonword(seq) -> bool:
     """Whether every match of the sequence ends with a non-word character."""
     items = list(seq)
     if not items:
         return False
-    op, av = items[-1]
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-        return av[0] >= 1 and _seq_ends_nonword(av[2], c)
-    if op is c.SUBPATTERN and av[-1] is not None:
-        return _seq_ends_nonword(av[-1], c)
-    if op is c.BRANCH:
-        return all(_seq_ends_nonword(alt, c) for alt in av[1])
-    return _nonword(op, av, c)
+    last = items[-1]
+    if _is_repeat(last):
+        return last.min >= 1 and _seq_ends_nonword(last.body)
+    if type(last) is Group:
+        return _seq_ends_nonword(last.body)
+    if type(last) is Branch:
+        return all(_seq_ends_nonword(alt) for alt in last.alternatives)
+    return _nonword(last)
 
 
-def _required_words(seq, c, at_start: bool, strict: bool = False) -> List[str]:
+def _required_words(seq, at_start: bool, strict: bool = False) -> List[str]:
     """Whole words (lowercase) that every match of the parsed sequence contains.
 
     strict: only words with a separator on both sides inside the pattern itself (the start and the end of a
@@ -172,49 +171,49 @@ def _required_words(seq, c, at_start: bool, strict: bool = False) -> List[str]:
     def next_is_separator(k: int) -> bool:
         if k >= len(items):
             return True  # the end of the pattern: the caller decides, flush(True) treats it as bounded
-        op2, av2 = items[k]
-        if op2 is c.AT or _nonword(op2, av2, c):
+        node2 = items[k]
+        if type(node2) is Anchor or _nonword(node2):
             return True
-        if op2 in (c.MAX_REPEAT, c.MIN_REPEAT):
-            body2 = list(av2[2])
-            return av2[0] >= 1 and len(body2) == 1 and _nonword(body2[0][0], body2[0][1], c)
+        if _is_repeat(node2):
+            body2 = node2.body
+            return node2.min >= 1 and len(body2) == 1 and _nonword(body2[0])
         return False
 
-    for k, (op, av) in enumerate(items):
-        if op is c.LITERAL:
-            run.append(chr(av).lower())
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] == 0 and len(list(av[2])) == 1 \
-                and _nonword(list(av[2])[0][0], list(av[2])[0][1], c) and next_is_separator(k + 1):
+    for k, node in enumerate(items):
+        kind = type(node)
+        if kind is Literal:
+            run.append(chr(node.code).lower())
+        elif _is_repeat(node) and node.min == 0 and len(node.body) == 1 \
+                and _nonword(node.body[0]) and next_is_separator(k + 1):
             run.append(" ")  # word\s*: (or word:?\s): a separator follows the word either way
-        elif _nonword(op, av, c):
+        elif _nonword(node):
             run.append(" ")  # a class of separators: [ "'] \s \W
-        elif op is c.SUBPATTERN and av[-1] is not None and all(o is c.LITERAL for o, _ in av[-1]):
-            run.extend(chr(a).lower() for _, a in av[-1])
-        elif op is c.SUBPATTERN and av[-1] is not None:
+        elif kind is Group and all(type(x) is Literal for x in node.body):
+            run.extend(chr(x.code).lower() for x in node.body)
+        elif kind is Group:
             prev = ends_nonword()
             flush(False)
-            words.extend(_required_words(av[-1], c, prev, strict))
-            bounded_left = _seq_ends_nonword(av[-1], c)
-        elif op is c.BRANCH:
+            words.extend(_required_words(node.body, prev, strict))
+            bounded_left = _seq_ends_nonword(node.body)
+        elif kind is Branch:
             prev = ends_nonword()
             flush(False)
-            sets = [set(_required_words(alt, c, prev, strict)) for alt in av[1]]
+            sets = [set(_required_words(alt, prev, strict)) for alt in node.alternatives]
             words.extend(sorted(set.intersection(*sets)) if sets else [])
-            bounded_left = all(_seq_ends_nonword(alt, c) for alt in av[1])
-        elif op is c.AT:
+            bounded_left = all(_seq_ends_nonword(alt) for alt in node.alternatives)
+        elif kind is Anchor:
             flush(True)
             bounded_left = True
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            lo, _hi, body = av
-            body = list(body)
-            sep = len(body) == 1 and _nonword(body[0][0], body[0][1], c)
+        elif _is_repeat(node):
+            lo, body = node.min, node.body
+            sep = len(body) == 1 and _nonword(body[0])
             if lo >= 1 and sep:
                 run.append(" ")
             elif lo == 0:
                 # optional: what follows is bounded when both what precedes and the optional part end in a separator
                 prev = ends_nonword()
                 flush(False)
-                bounded_left = prev and (sep or _seq_ends_nonword(body, c))
+                bounded_left = prev and (sep or _seq_ends_nonword(body))
             else:
                 flush(False)
                 bounded_left = False
@@ -225,15 +224,17 @@ def _required_words(seq, c, at_start: bool, strict: bool = False) -> List[str]:
     return words
 
 
-def _nonword(op, av, c) -> bool:
+def _nonword(node) -> bool:
     """A single-character item that can never be a word character (a space, punctuation, \\s, \\W)."""
-    if op is c.LITERAL:
-        return not re.match(r"[A-Za-z0-9_]", chr(av))
-    if op is c.IN:
-        for o, a in av:
-            if o is c.LITERAL and not re.match(r"[A-Za-z0-9_]", chr(a)):
+    if type(node) is Literal:
+        return not re.match(r"[A-Za-z0-9_]", chr(node.code))
+    if type(node) is In:
+        if node.negated:
+            return False
+        for item in node.items:
+            if type(item) is Literal and not re.match(r"[A-Za-z0-9_]", chr(item.code)):
                 continue
-            if o is c.CATEGORY and a in (c.CATEGORY_SPACE, c.CATEGORY_NOT_WORD):
+            if type(item) is Category and item.kind in ("space", "not_word"):
                 continue
             return False
         return True
@@ -262,30 +263,28 @@ def literal_keys(pattern: str) -> List[List[str]]:
     One list for a plain pattern; one list per branch for a top-level alternation; [] when some match
     needs no literal word at all (an unanchored pattern).
     """
-    p = _parser()
     try:
-        parsed = p.parse(pattern, re.I)
-    except (re.error, OverflowError, RecursionError):  # not a regex, a huge repeat count, deep nesting
+        parsed = _tree(pattern)
+    except (ValueError, OverflowError, RecursionError):  # RegexSyntaxError, huge repeat, deep nesting
         return []
-    c = _constants()
 
-    words = _required_words(parsed, c, True)
+    words = _required_words(parsed, True)
     if words:
         return [sorted(set(words), key=lambda w: (-len(w), w))]
     items = list(parsed)
     # a top-level alternation, possibly wrapped in one group: (?:a|b|c)
-    while len(items) == 1 and items[0][0] is c.SUBPATTERN:
-        items = list(items[0][1][-1])
-    branch = [av for op, av in items if op is c.BRANCH]
+    while len(items) == 1 and type(items[0]) is Group:
+        items = list(items[0].body)
+    branch = [node for node in items if type(node) is Branch]
     if len(items) == 1 and len(branch) == 1:
         alts = []
-        for alt in branch[0][1]:
-            w = _required_words(alt, c, True)
+        for alt in branch[0].alternatives:
+            w = _required_words(alt, True)
             if not w:
                 return []
             alts.append(sorted(set(w), key=lambda x: (-len(x), x)))
         return alts
-    if len(items) >= 1 and items[0][0] is c.IN:
+    if len(items) >= 1 and type(items[0]) is In:
         # a single-char class at the start of alternatives: (?:[Cc]ould|...) handled by branch above
         return []
     return []
@@ -294,20 +293,18 @@ def literal_keys(pattern: str) -> List[List[str]]:
 def strict_words(pattern: str) -> Tuple[Tuple[str, ...], ...]:
     """For the matcher's conjunctive prefilter: per top-level alternative, the words every match surely contains
     as whole tokens; () when some alternative has none (then the prefilter does not apply)."""
-    p = _parser()
     try:
-        parsed = p.parse(pattern, re.I)
-    except (re.error, OverflowError, RecursionError):
+        parsed = _tree(pattern)
+    except (ValueError, OverflowError, RecursionError):  # RegexSyntaxError, huge repeat, deep nesting
         return ()
-    c = _constants()
     items = list(parsed)
-    while len(items) == 1 and items[0][0] is c.SUBPATTERN and items[0][1][-1] is not None:
-        items = list(items[0][1][-1])
-    branch = [av for op, av in items if op is c.BRANCH]
-    alts = [list(a) for a in branch[0][1]] if len(items) == 1 and len(branch) == 1 else [items]
+    while len(items) == 1 and type(items[0]) is Group:
+        items = list(items[0].body)
+    branch = [node for node in items if type(node) is Branch]
+    alts = [list(a) for a in branch[0].alternatives] if len(items) == 1 and len(branch) == 1 else [items]
     out = []
     for alt in alts:
-        words = sorted(set(_required_words(alt, c, False, strict=True)))
+        words = sorted(set(_required_words(alt, False, strict=True)))
         if not words:
             return ()
         out.append(tuple(words))
