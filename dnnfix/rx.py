@@ -117,15 +117,92 @@ def _fast(compiled):
     return None
 
 
+def _class_end(p: str, i: int) -> int:
+    """The index after the character class that opens at p[i] ("["), or -1."""
+    k = i + 1
+    if k < len(p) and p[k] == "^":
+        k += 1
+    if k < len(p) and p[k] == "]":
+        k += 1
+    while k < len(p):
+        if p[k] == "\\":
+            k += 2
+        elif p[k] == "]":
+            return k + 1
+        else:
+            k += 1
+    return -1
+
+
+def _group_end(p: str, i: int) -> int:
+    """The index after the group that opens at p[i] ("("), or -1."""
+    depth, k = 0, i
+    while k < len(p):
+        c = p[k]
+        if c == "\\":
+            k += 2
+            continue
+        if c == "[":
+            k = _class_end(p, k)
+            if k < 0:
+                return -1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return k + 1
+        k += 1
+    return -1
+
+
+def without_lookarounds(pattern: str) -> Optional[str]:
+    """The pattern with its look-around groups removed, or None when that is not surely a pattern matching at
+    least wherever the original does (a quantified look-around, a whole-string anchor, an unbalanced group).
+    Removing a zero-width test only widens what matches; RE2 then refuses what else it cannot run."""
+    out: List[str] = []
+    i, n = 0, len(pattern)
+    removed = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+        elif c == "[":
+            j = _class_end(pattern, i)
+            if j < 0:
+                return None
+            out.append(pattern[i:j])
+            i = j
+        elif pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            j = _group_end(pattern, i)
+            if j < 0 or (j < n and pattern[j] in "*+?{"):
+                return None
+            i, removed = j, True
+        else:
+            out.append(c)
+            i += 1
+    relaxed = "".join(out)
+    if not removed or re.search(r"\\[AZz]", relaxed):
+        return None  # \A, \Z: a line's start and end for re, the whole text's for the joined search
+    return relaxed
+
+
+# characters where Python's re and RE2 disagree even in ASCII text (\s: vertical tab, \x1c-\x1f)
+_ODD_ASCII = re.compile("[\x0b\x1c-\x1f]")
+
+
 class Pattern:
     """One knowledge-base regex, compiled for the engine that suits it."""
 
-    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast")
+    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast", "_pre")
 
     def __init__(self, pattern: str):
         self.pattern = pattern
         self._multi = None
         self._fast = None
+        self._pre = None  # engine "re": RE2 form without look-arounds (a superset), False when there is none
         line = re2_compile(pattern)
         if line is not None:
             self.engine = "re2"
@@ -183,11 +260,37 @@ class Pattern:
             k = bisect.bisect_right(offsets, m.start) - 1
             base = offsets[k]
             return idx[k], Match(m.start - base, m.end - base, m.groups)
+        if self.engine == "re" and len(idx) > 2:
+            pre = self._prefilter()
+            if pre:
+                # the lines where the pattern without its look-arounds matches (one RE2 pass) are the only lines
+                # where it can match: re runs on those alone (ASCII text, where both engines read \w \s \d alike)
+                offsets = []
+                parts = []
+                pos = 0
+                for i in idx:
+                    offsets.append(pos)
+                    parts.append(lines[i])
+                    pos += len(lines[i]) + 1
+                text = "\n".join(parts)
+                if text.isascii() and not _ODD_ASCII.search(text):
+                    hits = sorted({bisect.bisect_right(offsets, m.start()) - 1 for m in pre.finditer(text)})
+                    for k in hits:
+                        m = self.search(lines[idx[k]])
+                        if m is not None:
+                            return idx[k], m
+                    return None
         for i in idx:
             m = self.search(lines[i])
             if m is not None:
                 return i, m
         return None
+
+    def _prefilter(self):
+        if self._pre is None:
+            relaxed = without_lookarounds(self.pattern)
+            self._pre = (re2_compile(relaxed, multiline=True) if relaxed is not None else None) or False
+        return self._pre
 
 
 _CACHE: Dict[str, Pattern] = {}

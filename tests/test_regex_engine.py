@@ -142,3 +142,40 @@ def test_work_budget_stops_matching_and_says_so(monkeypatch):
     assert note and "candidate signatures were not tried" in note[0]
     assert [m.signature for m in cut.matches] == [m.signature for m in again.matches]
     assert len(cut.matches) < len(full.matches)
+
+
+def test_look_around_patterns_searched_only_where_their_re2_superset_matches():
+    """A pattern that needs re (look-arounds) is tried only on the lines where the pattern without its
+    look-arounds matches (one RE2 pass): the answer must be that of trying every line, for every such KB pattern,
+    on every line of the shipped cases, and on lines made to sit on the look-arounds' edges."""
+    if rx.re2_module() is None:
+        pytest.skip("google-re2 is not installed: every pattern runs on re, line by line")
+    from dnnfix.kbcheck import check
+
+    res = check()
+    lines = [ln for c in list(res.cases) + list(res.negatives) for ln in c.text.splitlines() if ln.strip()]
+    lines += ["2024 W tensorflow/core/x.cc:1] The caller indicates that this is not a failure, out of memory",
+              "CUDA error: out of memory", "No module named 'triton'", "was: No module named 'triton'",
+              "caf\u00e9 No module named 'triton'", "x\x0bNo module named 'triton'"]
+    pats = sorted({cl.pattern for s in res.kb.signatures for cl in list(s.match) + list(s.against)
+                   if cl.kind == "regex" and rx.compiled(cl.pattern).engine == "re"})
+    with_pre = [p for p in pats if rx.compiled(p)._prefilter()]
+    assert len(with_pre) >= 10, "most look-around patterns should have an RE2 superset"
+    rnd = __import__("random").Random(7)
+    for p in pats:
+        pat = rx.compiled(p)
+        for _ in range(20):
+            chunk = rnd.sample(lines, min(40, len(lines)))
+            idx = list(range(len(chunk)))
+            plain = next(((i, m) for i in idx for m in [pat.search(chunk[i])] if m is not None), None)
+            got = pat.search_lines(chunk, idx)
+            assert (got and (got[0], got[1].start, got[1].end, got[1].groups)) == \
+                (plain and (plain[0], plain[1].start, plain[1].end, plain[1].groups)), p
+
+
+def test_without_lookarounds_keeps_only_safe_widenings():
+    assert rx.without_lookarounds(r"^(?!.*benign)(?:A\s+b|C)") == r"^(?:A\s+b|C)"
+    assert rx.without_lookarounds(r"[(?=]x(?!y)") == r"[(?=]x"  # a class is not a group
+    assert rx.without_lookarounds(r"a(?=b){2}") is None  # a quantified look-around: not a widening
+    assert rx.without_lookarounds(r"\Ax(?!y)") is None  # \A: the text's start in the joined search
+    assert rx.without_lookarounds(r"plain") is None  # nothing removed: no prefilter needed
