@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 # the longest line handed to Python's re engine (a backtracking engine); RE2 takes lines whole
 RE_LINE_CAP = 2000
@@ -202,7 +202,7 @@ class Pattern:
         self.pattern = pattern
         self._multi = None
         self._fast = None
-        self._pre = None  # engine "re": RE2 form without look-arounds (a superset), False when there is none
+        self._pre: Any = None  # engine "re": RE2 form without look-arounds (a superset), False when there is none
         line = re2_compile(pattern)
         if line is not None:
             self.engine = "re2"
