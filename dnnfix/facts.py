@@ -5,6 +5,7 @@ Absent means unknown. A test on an unknown fact neither fires nor counts against
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping as _Mapping  # isinstance through typing.Mapping costs a Python call each time
 from typing import Any, Dict, Mapping, Optional
 
 _MISSING = object()
@@ -13,7 +14,7 @@ _MISSING = object()
 def dig(data: Any, path: str) -> Any:
     cur = data
     for part in path.split("."):
-        if isinstance(cur, Mapping) and part in cur:
+        if isinstance(cur, _Mapping) and part in cur:
             cur = cur[part]
         elif isinstance(cur, (list, tuple)) and part.isdigit() and int(part) < len(cur):
             cur = cur[int(part)]  # gpus.0.name
@@ -36,10 +37,10 @@ def merge_layers(layers) -> "tuple[Dict[str, Any], Dict[str, str]]":
     merged: Dict[str, Any] = {}
     sources: Dict[str, str] = {}
     for source, snap in layers:
-        if not isinstance(snap, Mapping):
+        if not isinstance(snap, _Mapping):
             continue
         for key, value in snap.items():
-            if isinstance(value, Mapping) and key not in ("probes", "sources"):
+            if isinstance(value, _Mapping) and key not in ("probes", "sources"):
                 sect = merged.setdefault(key, {}) if isinstance(merged.get(key, {}), dict) else None
                 if sect is None:
                     continue
@@ -156,7 +157,7 @@ def normalise_snapshot(snapshot: Mapping[str, Any]) -> Dict[str, Any]:
     """A shallow copy with package names normalised (lowercase, '-') and TensorFlow variants aliased."""
     snap = dict(snapshot)
     pk = snap.get("packages")
-    if isinstance(pk, Mapping):
+    if isinstance(pk, _Mapping):
         norm = {str(k).lower().replace("_", "-").replace(".", "-"): v for k, v in pk.items()}
         if "tensorflow" not in norm:
             for alt in _TF_VARIANTS:
@@ -380,7 +381,7 @@ def _describe_cond(cond: Mapping[str, Any]) -> str:
 
 def _short(v: Any) -> str:
     if isinstance(v, (list, tuple)):
-        if v and all(isinstance(x, Mapping) for x in v):
+        if v and all(isinstance(x, _Mapping) for x in v):
             names = sorted({str(x.get("name")) for x in v if x.get("name")})
             return f"{len(v)} item{'s' if len(v) != 1 else ''}" + (f" ({', '.join(names)})" if names else "")
         if v and len(v) <= 6:

@@ -235,7 +235,7 @@ def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
     return kb
 
 
-def _rarest_keys(kb: KnowledgeBase) -> None:
+def _rarest_keys(kb: KnowledgeBase) -> Dict[str, int]:
     """Index each regex clause by the rarest of the whole words its match needs, per alternative.
 
     A word many clauses share ("expected", "cuda") would open all of them on every input holding it; the
@@ -243,8 +243,6 @@ def _rarest_keys(kb: KnowledgeBase) -> None:
     it can match. Only words certain to be whole tokens of the matched line are used (Clause.required), so the
     candidate lines are a superset of the lines where the pattern matches. `keys:` written in a file stay.
     """
-    from .signature import COMMON_IN_PASTES
-
     freq: Dict[str, int] = {}
     for sig in kb.signatures:
         for cl in sig.match:
@@ -255,15 +253,35 @@ def _rarest_keys(kb: KnowledgeBase) -> None:
         for cl in sig.match:
             if cl.kind != "regex" or not cl.required or cl.keys_given:
                 continue
-            cl.keys = tuple(sorted({min(alt, key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, freq.get(w, 0),
-                                                               -len(w), w)) for alt in cl.required}))
+            cl.keys = _rarest_per_alternative(cl, freq)
+    return freq
+
+
+def _rarity(keys: Sequence[str], freq: Dict[str, int]) -> Tuple[int, int]:
+    """How often the commonest of `keys` opens a clause (lower is rarer); words common in pastes count last."""
+    from .signature import COMMON_IN_PASTES
+
+    return max(((k in COMMON_IN_PASTES or len(k) < 3), freq.get(k, 0)) for k in keys) if keys else (1, 1 << 30)
+
+
+def _rarest_per_alternative(cl, freq: Dict[str, int]) -> Tuple[str, ...]:
+    from .signature import COMMON_IN_PASTES
+
+    return tuple(sorted({min(alt, key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, freq.get(w, 0), -len(w), w))
+                         for alt in cl.required}))
 
 
 def index_kb(kb: KnowledgeBase) -> None:
     kb.index.clear()
     kb.unkeyed.clear()
     kb.env_only.clear()
-    _rarest_keys(kb)
+    freq = _rarest_keys(kb)
+    given: Dict[str, int] = {}  # word -> how many clauses name it in `keys:`
+    for sig in kb.signatures:
+        for cl in sig.match:
+            if cl.keys_given:
+                for k in set(cl.keys):
+                    given[k] = given.get(k, 0) + 1
     for si, sig in enumerate(kb.signatures):
         if sig.env_only:
             kb.env_only.append(si)
@@ -271,6 +289,13 @@ def index_kb(kb: KnowledgeBase) -> None:
             if not cl.anchor or cl.kind not in ("regex", "phrase", "exception"):
                 continue
             keys = cl.keys
+            if cl.kind == "regex" and cl.keys_given and cl.required:
+                # `keys:` written in the file choose the candidate lines; the index may use instead any words the
+                # clause cannot fire without: the rarest of each alternative's required words, when those are
+                # rarer in this KB than the file's keys (which would open the clause only to be dismissed)
+                req = _rarest_per_alternative(cl, freq)
+                if _rarity(req, freq) < _rarity(keys, given):
+                    keys = req
             if cl.kind == "exception":  # an exception-class anchor: indexed by the class name's word
                 keys = () if "*" in cl.types else tuple(t.lower() for t in cl.types)
             if not keys:
