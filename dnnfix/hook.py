@@ -686,7 +686,7 @@ def _prewarm() -> None:
             import importlib
 
             with _kb_lock():
-                from . import kbload
+                from .knowledge import load as kbload
 
                 kbload.load_kb()
             for name in ("api", "panel", "render_text", "render_html") + (("probe",) if _S.probe else ()):
@@ -724,7 +724,7 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
             from .panel import build
 
             with _kb_lock():
-                from .kbload import load_kb
+                from .knowledge.load import load_kb
 
                 kb = load_kb()
             box["kb"] = True

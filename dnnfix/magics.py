@@ -201,7 +201,7 @@ def _status():
     print(f"dnnfix {__version__}: hook {'installed' if hook.installed() else 'not installed'}, "
           f"panel {'on' if hook.enabled() else 'off'}, native stderr capture {capture.status()}")
     try:
-        from .kbload import kb_dirs
+        from .knowledge.load import kb_dirs
 
         print("knowledge base: " + ", ".join(str(d) for d in kb_dirs()))
     except Exception:

@@ -322,7 +322,7 @@ def backtracking_risk(pattern: str) -> str:
     needs re anyway (look-arounds, back-references); RE2 runs the others in linear time.
     """
     from .backtrack import risk
-    from .rx import needs_backtracking
+    from ..rx import needs_backtracking
 
     why = risk(pattern)
     if not why or (why.startswith("adjacent") and not needs_backtracking(pattern)):
