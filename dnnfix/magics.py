@@ -31,9 +31,9 @@ def unregister(shell, prev) -> None:
 
 
 def _shell():
-    from .hook import _ipython_shell
+    from .hook import ipython_shell
 
-    return _ipython_shell()
+    return ipython_shell()
 
 
 def _say(msg: str) -> None:
@@ -74,7 +74,7 @@ def _rediagnose():
         return None
     try:
         panel = hook.diagnose_last(exc)
-    except hook._Failure as e:
+    except hook.DiagnosisFailed as e:
         _say(f"could not diagnose the last error ({e})")
         return None
     hook.show_panel(panel, _shell())
