@@ -19,14 +19,15 @@ waited for. `DNNFIX_DISABLE=1` turns everything off; `DNNFIX_DEBUG=1` prints int
 
 The parts, one job each:
     state.py               install state: what is installed, install()/uninstall(), re-install over a hook
-                           that replaced ours, the switches (DNNFIX_DISABLE, %dnnfix on|off), the exit check
+                           that replaced ours, the switches (DNNFIX_DISABLE, %dnnfix on|off), the exit check;
+                           and what the parts share: what is never diagnosed, the one line when dnnfix fails
     ipython.py             IPython integration: the custom-exception handler, cell events, %load_ext, show_panel()
     excepthooks.py         sys.excepthook and threading.excepthook, chained to the hooks they replace
     deferred_threading.py  threading.excepthook set when the program imports `threading`, not before
-    worker.py              the bounded worker: the diagnosis in a thread with a time limit, and the one line
-                           shown when it fails
+    worker.py              the bounded worker: the diagnosis in a thread with a time limit (and the watchdog
+                           of a script's crash), the kernel's warm-up
 
-Importing this package imports none of them: each name below is looked up in its part on first use, and
+Importing this package imports none of them: each name it exports is looked up in its part on first use, and
 install() imports only the parts the process needs. The knowledge base, the matcher and the renderers are
 imported on the first failure (in a Jupyter kernel they are warmed up in the background right after install()).
 A test that replaces one of these functions patches the part that owns it (e.g. `dnnfix.hook.worker`): the
@@ -39,15 +40,32 @@ import sys
 __all__ = ["install", "uninstall", "installed", "enabled", "set_enabled", "last", "diagnose_last",
            "load_ipython_extension", "unload_ipython_extension"]
 
-# name -> (part, name in that part)
+# what this package exports: name -> (the part that owns it, its name there)
 _PARTS = {
-    **{n: ("state", n) for n in ("install", "uninstall", "installed", "enabled", "set_enabled", "disabled", "last",
-                                 "capture_default", "in_kernel", "ipython_shell", "DEFAULT_TIMEOUT")},
-    **{n: ("ipython", n) for n in ("show_panel", "load_ipython_extension", "unload_ipython_extension")},
-    **{n: ("excepthooks", n) for n in ("report_missed", "_excepthook", "_threading_excepthook", "_report")},
-    **{n: ("worker", n) for n in ("diagnose_bounded", "diagnose_last", "DiagnosisFailed", "KB_GRACE")},
+    "install": ("state", "install"),
+    "uninstall": ("state", "uninstall"),
+    "installed": ("state", "installed"),
+    "enabled": ("state", "enabled"),
+    "set_enabled": ("state", "set_enabled"),
+    "disabled": ("state", "disabled"),
+    "last": ("state", "last"),
+    "capture_default": ("state", "capture_default"),
+    "in_kernel": ("state", "in_kernel"),
+    "ipython_shell": ("state", "ipython_shell"),
+    "DiagnosisFailed": ("state", "DiagnosisFailed"),
+    "DEFAULT_TIMEOUT": ("state", "DEFAULT_TIMEOUT"),
+    "show_panel": ("ipython", "show_panel"),
+    "load_ipython_extension": ("ipython", "load_ipython_extension"),
+    "unload_ipython_extension": ("ipython", "unload_ipython_extension"),
+    "report_missed": ("excepthooks", "report_missed"),
+    "_excepthook": ("excepthooks", "_excepthook"),
+    "_threading_excepthook": ("excepthooks", "_threading_excepthook"),
+    "_report": ("excepthooks", "_report"),
+    "diagnose_bounded": ("worker", "diagnose_bounded"),
+    "diagnose_last": ("worker", "diagnose_last"),
+    "KB_GRACE": ("worker", "KB_GRACE"),
     # the names these had before the hook became a package
-    "_Failure": ("worker", "DiagnosisFailed"),
+    "_Failure": ("state", "DiagnosisFailed"),
     "_ipython_shell": ("state", "ipython_shell"),
 }
 

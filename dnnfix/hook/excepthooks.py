@@ -5,16 +5,15 @@ on a TTY, never with NO_COLOR). A hook that replaced ours and calls it back reac
 (`_S.chain_inner`), so nothing loops and the traceback is printed once. While a script's crash is diagnosed,
 Ctrl-C and an overrunning diagnosis end the process as it was about to end anyway (`_Stoppable`).
 
-Imported by install(), with the worker; what the diagnosis needs (knowledge base, matcher, renderers) is imported
-only when an exception is reported.
+Imported by install(); the worker (and what the diagnosis needs: knowledge base, matcher, renderers) only when an
+exception is reported.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-from .state import _S, _UNSET, _last_exception, _skip, _timeout, enabled
-from .worker import KB_GRACE, _arm_watchdog, _disarm_watchdog, _note, _take_log, diagnose_bounded
+from .state import _S, _UNSET, _last_exception, _note, _skip, _take_log, _timeout, enabled
 
 
 def _excepthook(etype, value, tb):
@@ -92,6 +91,8 @@ class _Stoppable:
             import signal
             import threading
 
+            from .worker import KB_GRACE, _arm_watchdog
+
             if _S.shell is not None or threading.current_thread() is not threading.main_thread():
                 return self
             if self.exc is None or _last_exception() is not self.exc:
@@ -107,6 +108,8 @@ class _Stoppable:
     def __exit__(self, *exc):
         try:
             if self.armed:
+                from .worker import _disarm_watchdog
+
                 _disarm_watchdog()
             if self.sig is not None:
                 import signal
@@ -119,6 +122,8 @@ class _Stoppable:
 
 def _report(exc, stream, log: str) -> None:
     try:
+        from .worker import diagnose_bounded
+
         panel = diagnose_bounded(exc, log)
         _S.last = panel
         from ..term import Style, use_color

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
-from .state import _S, _missed, _skip, _warn_replaced, enabled, in_kernel, install, ipython_shell, uninstall
-from .worker import _note, _take_log, diagnose_bounded
+from .state import (_S, _missed, _note, _skip, _take_log, _warn_replaced, enabled, in_kernel, install, ipython_shell,
+                    uninstall)
 
 
 def _install_ipython(shell) -> None:
@@ -66,6 +66,8 @@ def _after_cell(*_args) -> None:
         if not _ours_in_ipython(shell) and isinstance(exc, Exception):
             _warn_replaced("the IPython exception handler", shell.__dict__.get("CustomTB"))
         _S.seen = exc
+        from .worker import diagnose_bounded
+
         panel = diagnose_bounded(exc, _take_log())
         _S.last = panel
         show_panel(panel, shell)
@@ -118,6 +120,8 @@ def _ipython_handler(shell, etype, value, tb, tb_offset=None):
     if not enabled() or _skip(etype):
         return None
     try:
+        from .worker import diagnose_bounded
+
         panel = diagnose_bounded(value, log)
         _S.last = panel
         show_panel(panel, shell)

@@ -1,9 +1,11 @@
 """Install state: what is installed, install() and uninstall(), and re-install over a hook that replaced ours.
 
-The other parts of the hook read and write the one record here (`_S`); it imports nothing of theirs at import
-time. install() imports only the parts the process needs: the exception hooks, the deferred `threading` hook
-when the program has not imported `threading` yet, the IPython part inside IPython, the worker only to warm up
-a kernel. Everything else (knowledge base, matcher, renderers) waits for the first failure.
+The other parts of the hook read and write the one record here (`_S`), and share the few rules kept here: what
+is never diagnosed (`_skip`), the native stderr a diagnosis gets (`_take_log`), the one line shown when dnnfix
+itself fails (`_note`). This module imports no other part at import time. install() imports only the parts the
+process needs: the exception hooks in a script, the deferred `threading` hook while the program has not imported
+`threading`, the IPython part inside IPython, the worker only to warm up a kernel. The worker, and with it the
+knowledge base, the matcher and the renderers, waits for the first failure.
 """
 from __future__ import annotations
 
@@ -251,27 +253,6 @@ def _warn_replaced(what: str, by) -> None:
         pass
 
 
-def _last_exception():
-    return getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
-
-
-def _skip(etype) -> bool:
-    """Never diagnosed: Ctrl-C, exit, IPython usage errors (and anything that is not an exception class)."""
-    if etype is None or not isinstance(etype, type):
-        return True
-    if issubclass(etype, (KeyboardInterrupt, SystemExit, GeneratorExit)):
-        return True
-    return etype.__name__ == "UsageError" and etype.__module__.startswith("IPython")
-
-
-def _missed():
-    """The last exception Python or IPython showed, when no hook of ours saw it (else None)."""
-    exc = _last_exception()
-    if exc is None or exc is _S.seen or exc is _S.baseline or _skip(type(exc)):
-        return None
-    return exc
-
-
 _FORK_HANDLER = False
 
 
@@ -317,3 +298,65 @@ def _at_exit() -> None:
 def last():
     """The last Panel shown (diagnosis, fixes, renderings), or None."""
     return _S.last
+
+
+# ------------------------------------------------------------------ shared by the parts
+def _last_exception():
+    return getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+
+
+def _skip(etype) -> bool:
+    """Never diagnosed: Ctrl-C, exit, IPython usage errors (and anything that is not an exception class)."""
+    if etype is None or not isinstance(etype, type):
+        return True
+    if issubclass(etype, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return True
+    return etype.__name__ == "UsageError" and etype.__module__.startswith("IPython")
+
+
+def _missed():
+    """The last exception Python or IPython showed, when no hook of ours saw it (else None)."""
+    exc = _last_exception()
+    if exc is None or exc is _S.seen or exc is _S.baseline or _skip(type(exc)):
+        return None
+    return exc
+
+
+class DiagnosisFailed(Exception):
+    """A diagnosis that could not be made, with the reason for the one-line note."""
+
+
+def _take_log() -> str:
+    """Native stderr written since the previous diagnosis or cell (empty without capture), with credentials and
+    the home folder removed: the panel shows it, and a saved notebook keeps it. Never raises."""
+    if not _S.capture:
+        return ""
+    try:
+        from .. import capture as cap
+        from ..redact import redact_log
+
+        return redact_log(cap.take_since_mark())
+    except Exception:
+        return ""
+
+
+def _note(e: BaseException, stream) -> None:
+    """The one line shown when dnnfix itself fails."""
+    if isinstance(e, DiagnosisFailed):
+        why = str(e)
+    elif isinstance(e, KeyboardInterrupt):
+        why = "interrupted"
+    else:
+        why = f"{type(e).__name__}: {e}".strip()
+        if len(why) > 200:
+            why = why[:197] + "..."
+    try:
+        if _env_true("DNNFIX_DEBUG") and not isinstance(e, DiagnosisFailed):
+            import traceback
+
+            traceback.print_exception(type(e), e, e.__traceback__, file=stream)
+        hint = "" if _env_true("DNNFIX_DEBUG") else "; DNNFIX_DEBUG=1 shows details"
+        stream.write(f"dnnfix: could not diagnose this error ({why}{hint})\n")
+        stream.flush()
+    except Exception:
+        pass

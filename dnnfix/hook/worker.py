@@ -4,37 +4,19 @@ diagnose_bounded() runs the diagnosis in a daemon thread joined with a deadline 
 DNNFIX_TIMEOUT): a slow probe is cut off, not waited for. A first knowledge-base load (YAML compiled once, then
 cached on disk) gets its own allowance, KB_GRACE. For native code that keeps the GIL, which no join can stop, a
 script's crash also has a watchdog outside the GIL (faulthandler's timer) armed around it by the exception hooks.
-A diagnosis that fails or overruns raises DiagnosisFailed; the hooks turn it into one line (`_note`).
+A diagnosis that fails or overruns raises DiagnosisFailed; the hooks turn it into one line (state._note).
 
-Imported with the exception hooks; the knowledge base, matcher and renderers only when a diagnosis runs (in a
-Jupyter kernel they are warmed up in the background right after install(), `_prewarm`).
+Imported on the first failure (in a Jupyter kernel right after install(), to warm up the knowledge base, the
+matcher and the renderers in the background: `_prewarm`), never by install() in a script.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-from .state import _S, _env_true, _timeout, in_kernel, ipython_shell
+from .state import _S, DiagnosisFailed, _take_log, _timeout, in_kernel, ipython_shell
 
 KB_GRACE = 10.0  # extra seconds for a first knowledge-base load (YAML compiled once, then cached on disk)
-
-
-class DiagnosisFailed(Exception):
-    """A diagnosis that could not be made, with the reason for the one-line note."""
-
-
-def _take_log() -> str:
-    """Native stderr written since the previous diagnosis or cell (empty without capture), with credentials and
-    the home folder removed: the panel shows it, and a saved notebook keeps it. Never raises."""
-    if not _S.capture:
-        return ""
-    try:
-        from .. import capture as cap
-        from ..redact import redact_log
-
-        return redact_log(cap.take_since_mark())
-    except Exception:
-        return ""
 
 
 def _prewarm() -> None:
@@ -125,28 +107,6 @@ def diagnose_last(exc=None):
     panel = diagnose_bounded(exc, log)
     _S.last = panel
     return panel
-
-
-def _note(e: BaseException, stream) -> None:
-    """The one line shown when dnnfix itself fails."""
-    if isinstance(e, DiagnosisFailed):
-        why = str(e)
-    elif isinstance(e, KeyboardInterrupt):
-        why = "interrupted"
-    else:
-        why = f"{type(e).__name__}: {e}".strip()
-        if len(why) > 200:
-            why = why[:197] + "..."
-    try:
-        if _env_true("DNNFIX_DEBUG") and not isinstance(e, DiagnosisFailed):
-            import traceback
-
-            traceback.print_exception(type(e), e, e.__traceback__, file=stream)
-        hint = "" if _env_true("DNNFIX_DEBUG") else "; DNNFIX_DEBUG=1 shows details"
-        stream.write(f"dnnfix: could not diagnose this error ({why}{hint})\n")
-        stream.flush()
-    except Exception:
-        pass
 
 
 # ------------------------------------------------------------------ the watchdog of a script's crash
