@@ -18,7 +18,7 @@ def derive(snapshot: Mapping[str, Any], kb=None) -> Dict[str, Any]:
     if not snapshot:
         return {}
     try:
-        from . import compat
+        from .knowledge import compat
 
         return compat.derive(dict(snapshot), compat.kb_tables(kb)) or {}
     except (ImportError, OSError, TypeError, ValueError):  # no tables (yaml missing, unreadable) or an odd snapshot
@@ -57,7 +57,7 @@ def make_facts(inc: Incident, env: Optional[Mapping[str, Any]], probed: bool = F
 def _fill_capabilities(snap: Dict[str, Any], kb) -> None:
     """A pasted GPU list names cards: their compute capability comes from the GPU table."""
     try:
-        from .compat import capability_for, kb_tables
+        from .knowledge.compat import capability_for, kb_tables
 
         tabs = kb_tables(kb)
         gpus = []
@@ -214,7 +214,7 @@ def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: 
                   experimental_confident: bool = True) -> Diagnosis:
     """Diagnose a pasted text. experimental_confident=False: matches of `status: experimental` signatures are
     never confident (matcher.hold_back_experimental)."""
-    from .kbload import load_kb
+    from .knowledge.load import load_kb
     from .parse import parse_text
 
     kb = kb or load_kb(kb_paths)
@@ -231,7 +231,7 @@ def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[
                        env_is_probe: bool = False, experimental_confident: bool = True) -> Diagnosis:
     """Diagnose a live exception. The notebook hook passes experimental_confident=False: matches of
     `status: experimental` signatures are then never confident (matcher.hold_back_experimental)."""
-    from .kbload import load_kb
+    from .knowledge.load import load_kb
     from .parse import parse_exception
 
     kb = kb or load_kb(kb_paths)
@@ -246,7 +246,7 @@ def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[
 
 def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = (), source: str = "env") -> List[Match]:
     """Environment-only signatures that hold on this snapshot (for `dnnfix doctor`)."""
-    from .kbload import load_kb
+    from .knowledge.load import load_kb
     from .matcher import score_signature, _Corpus
 
     kb = kb or load_kb(kb_paths)
@@ -266,7 +266,7 @@ def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str
 
 def fixes_for(match: Match, kb) -> List[Dict[str, str]]:
     """The cause's fixes with this match's facts filled in."""
-    from .explain import fill
+    from .knowledge.explain import fill
 
     ex = kb.explanations.get(match.cause)
     if ex is None:

@@ -31,9 +31,9 @@ def unregister(shell, prev) -> None:
 
 
 def _shell():
-    from .hook import _ipython_shell
+    from .hook import ipython_shell
 
-    return _ipython_shell()
+    return ipython_shell()
 
 
 def _say(msg: str) -> None:
@@ -74,7 +74,7 @@ def _rediagnose():
         return None
     try:
         panel = hook.diagnose_last(exc)
-    except hook._Failure as e:
+    except hook.DiagnosisFailed as e:
         _say(f"could not diagnose the last error ({e})")
         return None
     hook.show_panel(panel, _shell())
@@ -201,7 +201,7 @@ def _status():
     print(f"dnnfix {__version__}: hook {'installed' if hook.installed() else 'not installed'}, "
           f"panel {'on' if hook.enabled() else 'off'}, native stderr capture {capture.status()}")
     try:
-        from .kbload import kb_dirs
+        from .knowledge.load import kb_dirs
 
         print("knowledge base: " + ", ".join(str(d) for d in kb_dirs()))
     except Exception:

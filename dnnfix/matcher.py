@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import rx
 from .facts import Facts, test_fact
-from .kbload import KnowledgeBase
+from .knowledge.load import KnowledgeBase
 from .model import Evidence, Incident, Match  # noqa: F401  (Match and Evidence are re-exported)
 from .normalize import WORD
-from .signature import Clause, Signature
+from .knowledge.signature import Clause, Signature
 
 CONFIDENT = 0.6
 # work budget per input, in characters scanned (deterministic: the same input always gets the same answer);
@@ -322,7 +322,7 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
     if sig.env_only and any(cl.anchor and ci not in fired for ci, cl in enumerate(sig.match)):
         return None  # a known-bad combination holds only when all of its conditions do
     if any(k.startswith("drift_") for k in captures):  # a missing name: look it up in the API-drift table
-        from .drift import derive_facts
+        from .knowledge.drift import derive_facts
 
         captures.update(derive_facts(captures, facts, tables, "\n".join(corpus.lines)))
     for ci, cl in enumerate(sig.match):

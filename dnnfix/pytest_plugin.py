@@ -59,7 +59,7 @@ def _exception(call) -> Optional[BaseException]:
 def diagnose(exc: BaseException, *, probe: bool = False) -> Optional[Dict[str, Any]]:
     """The plugin's record for a recognised error (a confident cause), else None. Raises on internal failure."""
     from .api import diagnose_exception, fixes_for
-    from .kbload import load_kb
+    from .knowledge.load import load_kb
     from .report import is_harmless_log
 
     kb = load_kb()

@@ -120,7 +120,7 @@ def dedup_evidence(evidence: List[Evidence]) -> List[Evidence]:
 
 def fixes_of(match: Match, kb) -> List[Dict[str, str]]:
     """The cause's fixes with this match's facts filled in."""
-    from .explain import fill
+    from .knowledge.explain import fill
 
     ex = kb.explanations.get(match.cause) if kb is not None else None
     if ex is None:
@@ -136,7 +136,7 @@ def broken_kb_warning(kb, short: bool = False) -> str:
     if not errors:
         return ""
     try:
-        from .kbload import builtin_dir
+        from .knowledge.load import builtin_dir
 
         home = str(builtin_dir())
     except (ImportError, OSError):  # (a warning must never fail the report)
@@ -148,7 +148,7 @@ def broken_kb_warning(kb, short: bool = False) -> str:
 
 
 def _explanation(match: Match, kb):
-    from .explain import fill
+    from .knowledge.explain import fill
 
     ex = kb.explanations.get(match.cause) if kb is not None else None
     if ex is None:

@@ -167,7 +167,7 @@ _W: Dict[str, Any] = {}
 def _init(kb_paths: Sequence[str], env, top) -> None:
     import gc
 
-    from .kbload import load_kb
+    from .knowledge.load import load_kb
 
     _W["kb"] = load_kb(list(kb_paths))
     _W["env"], _W["top"] = env, top

@@ -44,7 +44,7 @@ def read_logs(spark, path, *, recursive: bool = True, glob: Optional[str] = None
 
 def _bundle(kb_paths: Sequence[str]) -> List[Tuple[str, Dict[str, bytes]]]:
     """The driver's extra knowledge-base folders (highest priority last), as file contents to ship."""
-    from .kbload import builtin_dir, kb_dirs
+    from .knowledge.load import builtin_dir, kb_dirs
 
     builtin = str(builtin_dir().resolve())
     out = []
@@ -75,7 +75,7 @@ def _worker_kb(bundle: List[Tuple[str, Dict[str, bytes]]]):
     import gc
     import tempfile
 
-    from .kbload import load_kb
+    from .knowledge.load import load_kb
 
     # only what the driver shipped: not this machine's user folder or DNNFIX_KB_PATH
     os.environ.pop("DNNFIX_KB_PATH", None)

@@ -28,7 +28,7 @@ def row(what: str, value: str, goal: str = "") -> None:
 
 def corpus():
     """Every case text of the shipped KB plus the negatives: realistic pastes of all forms."""
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     res = check()
     texts = [c.text for c in res.cases] + [c.text for c in res.negatives]
@@ -59,7 +59,7 @@ def bench_match(kb) -> None:
 
 
 def bench_kb_load() -> None:
-    code = ("import time; t=time.perf_counter(); import dnnfix.kbload as k; t1=time.perf_counter(); kb=k.load_kb(); "
+    code = ("import time; t=time.perf_counter(); import dnnfix.knowledge.load as k; t1=time.perf_counter(); kb=k.load_kb(); "
             "t2=time.perf_counter(); print((t2-t1)*1000, (t2-t)*1000, len(kb.signatures))")
 
     def run(env):
@@ -118,7 +118,7 @@ def bench_growth(kb, texts) -> None:
     import copy
 
     from dnnfix.api import diagnose_text
-    from dnnfix.kbload import index_kb
+    from dnnfix.knowledge.load import index_kb
 
     sample = texts[:200]
 

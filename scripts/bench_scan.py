@@ -44,7 +44,7 @@ def row(what: str, value: str, goal: str = "") -> None:
 
 
 def cases():
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     res = check()
     return [c.text for c in res.cases] + [c.text for c in res.negatives]
@@ -206,7 +206,7 @@ def bench_spark(n: int, texts) -> None:
     import dnnfix.spark as dxs
     from dnnfix.scan import expand, run_scan
 
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     d = Path(tempfile.mkdtemp(prefix="dnnfix-bench-spark-"))
     spark = None
@@ -248,7 +248,7 @@ def make_fleet(d: Path, n: int) -> None:
     """A night of failed training jobs: mostly OOM, NCCL failures, driver trouble on new nodes, two new errors."""
     import gzip
 
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     res = check()
     by_cause = {}

@@ -118,7 +118,7 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("DNNFIX_CACHE_DIR", tempfile.mkdtemp(prefix="dnnfix-bench-cache-"))
     os.environ.setdefault("DNNFIX_USER_KB", tempfile.mkdtemp(prefix="dnnfix-bench-kb-"))
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     load_kb()  # warm the on-disk compiled cache, as after a first run
     rows = []

@@ -82,9 +82,9 @@ def remove_clauses(text: str, packages: List[str]) -> Tuple[str, int]:
 
 def _measure(kb_root: Path) -> Dict[str, Any]:
     """kb test failures and held-out outcomes for a built-in KB folder at kb_root."""
-    from dnnfix import kbload
-    from dnnfix.kbcheck import check
-    from dnnfix.kbtest import run_all
+    from dnnfix.knowledge import load as kbload
+    from dnnfix.knowledge.check import check
+    from dnnfix.knowledge.runner import run_all
 
     saved = kbload.builtin_dir
     kbload.builtin_dir = lambda: kb_root  # noqa: E731
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     os.environ["DNNFIX_USER_KB"] = os.path.join(tempfile.gettempdir(), "dnnfix-fwmig-no-user-kb")
     os.environ.pop("DNNFIX_KB_PATH", None)
-    from dnnfix.kbload import builtin_dir, load_kb
+    from dnnfix.knowledge.load import builtin_dir, load_kb
 
     kb_dir = builtin_dir()
     kb = load_kb()

@@ -134,7 +134,7 @@ def ranked(matches) -> List[Dict[str, Any]]:
 def evaluate(cases: List[Dict[str, Any]], kb=None) -> Dict[str, Any]:
     """Run dnnfix on every case and aggregate top-1/top-3 per cause and confident claims on negatives."""
     from dnnfix.api import diagnose_text
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     kb = kb or load_kb()
     per: Dict[str, Dict[str, int]] = defaultdict(lambda: {"n": 0, "top1": 0, "top3": 0})

@@ -25,8 +25,8 @@ def ranked_causes(matches):
 
 def main() -> int:
     from dnnfix.api import diagnose_text
-    from dnnfix.kbcheck import check
-    from dnnfix.kbload import index_kb
+    from dnnfix.knowledge.check import check
+    from dnnfix.knowledge.load import index_kb
 
     res = check()
     kb = res.kb

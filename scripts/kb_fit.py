@@ -11,7 +11,7 @@ the fired clauses recorded, and the fit is a small regularised problem over the 
 - a `no-match` case: the signature stays under 0.6 - margin (and `cause:` wins when given);
 - a negative: every signature stays under 0.6 - margin;
 - a pull towards today's weights (--reg), so that clauses no case exercises keep their strength.
-The fitted strengths are snapped to the nearest level (dnnfix.signature.LEVELS). The report compares, on the
+The fitted strengths are snapped to the nearest level (dnnfix.knowledge.signature.LEVELS). The report compares, on the
 cases (what the fit saw) and on --check-dirs (what it did not: the held-out sets, the development set's dev part
 and its sealed quarter as aggregate numbers only): today's weights, today's weights snapped to levels, and the
 fitted levels. --apply writes the fitted levels into the signature files (`weight: strong`).
@@ -185,7 +185,7 @@ def fit(rows, ids, t0, sig_cause, iters: int, reg: float, lr: float = 0.05):
 def repair(rows, ids, t: List[float], sig_cause, rounds: int = 3) -> List[float]:
     """Discrete step after snapping: move one clause one level up or down when that makes more cases pass
     and breaks none (greedy, a few rounds)."""
-    from dnnfix.signature import LEVELS
+    from dnnfix.knowledge.signature import LEVELS
 
     lv = sorted(to_t(w) for w in LEVELS.values())
     t = list(t)
@@ -234,7 +234,7 @@ def repair(rows, ids, t: List[float], sig_cause, rounds: int = 3) -> List[float]
 
 
 def snap(t: List[float]) -> List[float]:
-    from dnnfix.signature import LEVELS
+    from dnnfix.knowledge.signature import LEVELS
 
     lv = sorted((to_t(w), w) for w in LEVELS.values())
     return [to_t(min(lv, key=lambda p: abs(p[0] - x))[1]) for x in t]
@@ -272,7 +272,7 @@ def measure(kb, weights: List[float], ids, dirs: List[str]) -> List[str]:
 
 def apply_levels(kb, ids, t_new: List[float]) -> int:
     """Write `weight: <level>` into the signature files for every clause (clause line -> its weight line)."""
-    from dnnfix.signature import LEVELS
+    from dnnfix.knowledge.signature import LEVELS
 
     by_w = {round(w, 4): name for name, w in LEVELS.items()}
     edits: Dict[str, List[Tuple[int, str]]] = defaultdict(list)
@@ -320,7 +320,7 @@ def main() -> int:
     args = ap.parse_args()
     os.environ["DNNFIX_USER_KB"] = os.path.join(os.sep, "nonexistent-dnnfix-user-kb")
     os.environ.pop("DNNFIX_KB_PATH", None)
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     res = check()
     kb = res.kb

@@ -45,7 +45,7 @@ def chromium() -> Optional[str]:
 def panel_bundle() -> Dict[str, object]:
     """The hook's display_data for a real CUDA out-of-memory RuntimeError (diagnosed without probing)."""
     sys.path.insert(0, str(REPO))
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
     from dnnfix.panel import build
 
     msg = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 14.75 GiB total capacity; 12.10 GiB already "

@@ -6,7 +6,7 @@ fuzz set of patterns (grammar-generated and spliced from KB patterns), the prefi
 (signature.literal_keys, signature.strict_words) and the backtracking verdict (backtrack.risk).
 
 The committed file was generated once at commit 6af0aa5, when those analyses still read CPython's private parser
-(re._parser / sre_parse); the test checks that dnnfix/reparse.py's own parser gives identical results. Rerunning
+(re._parser / sre_parse); the test checks that dnnfix/knowledge/reparse.py's own parser gives identical results. Rerunning
 this script with the current code only records the current results (useful after an intended change).
 
     PYTHONPATH=$PWD python scripts/reparse_baseline.py [--out PATH] [--seed N] [--count N]
@@ -95,7 +95,7 @@ def fuzz_patterns(kb: list, seed: int, count: int) -> list:
 
 
 def kb_patterns() -> list:
-    from dnnfix.kbload import kb_dirs, load_kb
+    from dnnfix.knowledge.load import kb_dirs, load_kb
 
     kb = load_kb(use_cache=False)
     assert kb.dirs and kb_dirs()
@@ -108,8 +108,8 @@ def kb_patterns() -> list:
 
 
 def analyse(pattern: str) -> dict:
-    from dnnfix.backtrack import risk
-    from dnnfix.signature import literal_keys, strict_words
+    from dnnfix.knowledge.backtrack import risk
+    from dnnfix.knowledge.signature import literal_keys, strict_words
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -47,7 +47,7 @@ def _checked_kb(config):
     key = "_dnnfix_kb_check"
     res = getattr(config, key, None)
     if res is None:
-        from dnnfix.kbcheck import check
+        from dnnfix.knowledge.check import check
 
         import tempfile
 
@@ -123,7 +123,7 @@ class KBCaseItem(pytest.Item):
         self.case, self.res = case, res
 
     def runtest(self):
-        from dnnfix.kbtest import run_case
+        from dnnfix.knowledge.runner import run_case
 
         sigs = getattr(self.res, "_sigs", None)
         if sigs is None:

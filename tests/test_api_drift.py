@@ -1,4 +1,4 @@
-"""The API-drift table (kb/compat/api-drift.yaml) and its lookup (dnnfix/drift.py)."""
+"""The API-drift table (kb/compat/api-drift.yaml) and its lookup (dnnfix/knowledge/drift.py)."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ import pytest
 import yaml
 from packaging.version import Version
 
-from dnnfix import drift
+from dnnfix.knowledge import drift
 from dnnfix.api import diagnose_text
 from dnnfix.facts import Facts
 
@@ -150,7 +150,7 @@ def test_a_row_makes_the_match_confident_and_fills_the_fix():
     assert top.cause == "py.package.api-mismatch" and top.confident
     assert top.facts["drift.removed_in"] == "1.0.0" and top.facts["drift.pin"] == "huggingface-hub<1.0.0"
     from dnnfix.api import fixes_for
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     code = fixes_for(top, load_kb())[0]["code"]
     assert "removed in huggingface-hub 1.0.0" in code and "huggingface-hub<1.0.0" in code

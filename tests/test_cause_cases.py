@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from dnnfix.kbcheck import Case, check_placeholders, load_cause_cases
-from dnnfix.kbtest import cause_case_problems
+from dnnfix.knowledge.check import Case, check_placeholders, load_cause_cases
+from dnnfix.knowledge.runner import cause_case_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 CAUSES = {"a.one": {}, "b.two": {}, "c.three": {}}
@@ -151,7 +151,7 @@ def test_pytest_collects_every_case_by_file_and_name(tmp_path):
                           "tests/kb_cases.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     ids = [ln for ln in out.stdout.splitlines() if ln.startswith("tests/kb_cases.yaml::")]
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     res = check()
     assert len(ids) == 1 + len(res.cases) + len(res.cause_cases) + len(res.negatives)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from dnnfix import compat
+from dnnfix.knowledge import compat
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "env")
@@ -70,7 +70,7 @@ def test_driver_table_matches_nvidia_release_notes():
 
 def test_machine_signature_causes_are_known_cause_ids():
     """Every env_only signature names a cause of kb/causes.yaml with an explanation (its fixes come from there)."""
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     with open(os.path.join(REPO, "kb", "causes.yaml")) as fh:
         causes = set((yaml.safe_load(fh) or {}).get("causes", {}))
@@ -225,7 +225,7 @@ def test_condition_operators(cond, snap, want):
 
 def test_checks_yaml_is_gone_and_its_rules_are_signatures():
     """Known-bad combinations live once: as env_only signatures (kb/signatures/machine/), not in kb/compat."""
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     assert not os.path.exists(os.path.join(REPO, "kb", "compat", "checks.yaml"))
     kb = load_kb()
@@ -237,7 +237,7 @@ def test_checks_yaml_is_gone_and_its_rules_are_signatures():
 
 def test_tables_come_from_the_kb_passed_in(tmp_path):
     """No process-wide cache of the default KB: a --kb folder's table of the same name wins."""
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     (tmp_path / "compat").mkdir()
     (tmp_path / "compat" / "cuda-driver.yaml").write_text(yaml.safe_dump({

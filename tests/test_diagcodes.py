@@ -1,9 +1,9 @@
-"""One registry of diagnostic codes (dnnfix/diagcodes.py): the checker, CONTRIBUTING.md and the JSON Schemas agree."""
+"""One registry of diagnostic codes (dnnfix/knowledge/diagcodes.py): the checker, CONTRIBUTING.md and the JSON Schemas agree."""
 import json
 import re
 from pathlib import Path
 
-from dnnfix import diagcodes, signature
+from dnnfix.knowledge import diagcodes, signature
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def _used_codes():
 
 def test_every_code_used_is_registered_and_every_registered_code_is_used():
     used = _used_codes()
-    assert used - set(diagcodes.CODES) == set(), "codes missing from dnnfix/diagcodes.py"
+    assert used - set(diagcodes.CODES) == set(), "codes missing from dnnfix/knowledge/diagcodes.py"
     assert set(diagcodes.CODES) - used == set(), "registered codes that nothing reports"
 
 
@@ -27,7 +27,7 @@ def test_contributing_table_is_the_generated_one():
     text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
     m = re.search(r"<!-- codes:[^\n]*-->\n(.*?)\n<!-- /codes -->", text, re.S)
     assert m, "CONTRIBUTING.md has no generated codes table"
-    assert m.group(1) == diagcodes.table(), "run: python -m dnnfix.diagcodes and paste the table"
+    assert m.group(1) == diagcodes.table(), "run: python -m dnnfix.knowledge.diagcodes and paste the table"
 
 
 def test_signature_schema_knows_the_compilers_keys():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dnnfix import compat
+from dnnfix.knowledge import compat
 from dnnfix.cli import main
 from dnnfix.commands import doctor
 
@@ -132,7 +132,7 @@ def test_partial_snapshot_only_loses_checks():
 def test_env_only_signatures_are_included():
     """Confident env_only signatures add findings for causes no compat check reported."""
     snap = fixture("windows-native-tf215")
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     findings = doctor._signature_findings(snap, load_kb(), "env")
     if not findings:

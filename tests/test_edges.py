@@ -86,7 +86,7 @@ def test_alias_bomb_in_a_user_kb_is_refused_quickly(tmp_path):
 
 
 def test_oversized_kb_file_is_refused(tmp_path):
-    from dnnfix.yamlmarks import MAX_CHARS, YamlError, load
+    from dnnfix.knowledge.yamlmarks import MAX_CHARS, YamlError, load
 
     with pytest.raises(YamlError, match="too large"):
         load("x: '" + "a" * (MAX_CHARS + 1) + "'\n")

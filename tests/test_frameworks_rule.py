@@ -9,7 +9,7 @@ import pytest
 
 from dnnfix import matcher
 from dnnfix.api import diagnose_text
-from dnnfix.kbload import load_kb
+from dnnfix.knowledge.load import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 

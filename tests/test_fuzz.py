@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dnnfix.api import diagnose_text
-from dnnfix.kbload import builtin_dir, load_kb
+from dnnfix.knowledge.load import builtin_dir, load_kb
 
 from fuzzgen import adversarial, case_fragments, paste
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import yaml
 
-from dnnfix import compat
+from dnnfix.knowledge import compat
 
 KB = Path(__file__).resolve().parent.parent / "kb"
 COLUMNS = {"bf16": "bf16", "flash_attn_2": "flash-attn-2", "flash_attn_3": "flash-attn-3", "fp8": "fp8",

@@ -114,12 +114,12 @@ def test_keyboardinterrupt_and_systemexit_are_never_diagnosed(capsys, exc):
 
 def test_broken_knowledge_base_gives_traceback_and_one_line(capsys, monkeypatch):
     """An internal failure: the normal traceback plus exactly one line, never a second traceback."""
-    import dnnfix.kbload
+    import dnnfix.knowledge.load
 
     def broken(*a, **k):
         raise RuntimeError("planted: the knowledge base is broken")
 
-    monkeypatch.setattr(dnnfix.kbload, "load_kb", broken)
+    monkeypatch.setattr(dnnfix.knowledge.load, "load_kb", broken)
     dnnfix.install()
     e = _raised(ValueError("boom"))
     hook._excepthook(type(e), e, e.__traceback__)
@@ -191,7 +191,7 @@ def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
 
 def test_panel_text_reuses_the_text_report_and_numbers_fixes():
     """The panel's text is render_text's report under one header; fixes are numbered for %dnnfix fix N."""
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
     from dnnfix.panel import build
     from dnnfix.render_text import render
 
@@ -205,7 +205,7 @@ def test_panel_text_reuses_the_text_report_and_numbers_fixes():
 
 def test_html_panel_is_self_contained_and_escapes_text():
     """No external assets; evidence text is escaped; fixes and explanations are present."""
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
     from dnnfix.panel import build
 
     p = build(_raised(RuntimeError(OOM + " <script>alert(1)</script>")), load_kb(), probe=False)

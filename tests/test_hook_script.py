@@ -103,10 +103,10 @@ threading.Thread(target=lambda: 1 / 0).start()
 def test_internal_failure_is_one_line_and_keeps_the_exit_status(tmp_path):
     """A crashing knowledge base: the traceback, one 'could not diagnose' line, exit status 1."""
     s = _script(tmp_path, HOOKED + """
-import dnnfix.kbload
+import dnnfix.knowledge.load
 def broken(*a, **k):
     raise OSError("planted failure")
-dnnfix.kbload.load_kb = broken
+dnnfix.knowledge.load.load_kb = broken
 raise ValueError("user error")
 """)
     p = _run([s.name], tmp_path, {"HOOK": "1"})

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dnnfix.explain import SECTIONS
-from dnnfix.kbcheck import check
+from dnnfix.knowledge.explain import SECTIONS
+from dnnfix.knowledge.check import check
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "causes.yaml"

@@ -1,4 +1,4 @@
-"""The compiled-KB cache cannot run code and is never trusted blindly (dnnfix/kbcache.py)."""
+"""The compiled-KB cache cannot run code and is never trusted blindly (dnnfix/knowledge/cache.py)."""
 import marshal
 import os
 import pickle
@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from dnnfix import kbcache
-from dnnfix.kbload import load_kb
+from dnnfix.knowledge import cache as kbcache
+from dnnfix.knowledge.load import load_kb
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def cache_dir(tmp_path, monkeypatch):
 
 def _fresh_load():
     """Load as a new process would (the in-memory copy forgotten)."""
-    from dnnfix import kbload
+    from dnnfix.knowledge import load as kbload
 
     kbload._LOADED.clear()
     return load_kb()

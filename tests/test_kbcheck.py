@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dnnfix.kbcheck import check
+from dnnfix.knowledge.check import check
 
 
 def _write(root: Path, rel: str, text: str) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from dnnfix.parse import parse_text
-from dnnfix.scaffold import draft, dump_yaml, literal_block, specific_line
+from dnnfix.knowledge.scaffold import draft, dump_yaml, literal_block, specific_line
 
 COLAB = Path(__file__).parent / "fixtures" / "kbnew" / "colab-graph-execution.txt"
 

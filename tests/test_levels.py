@@ -1,9 +1,9 @@
-"""Clause strengths as named levels (dnnfix.signature.LEVELS), defined against the confidence threshold."""
+"""Clause strengths as named levels (dnnfix.knowledge.signature.LEVELS), defined against the confidence threshold."""
 import re
 from pathlib import Path
 
 from dnnfix.matcher import CONFIDENT
-from dnnfix.signature import LEVELS
+from dnnfix.knowledge.signature import LEVELS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,8 +41,8 @@ def test_builtin_signatures_use_levels_only():
 
 
 def test_compiler_accepts_levels_and_numbers(tmp_path):
-    from dnnfix.signature import compile_signature
-    from dnnfix.yamlmarks import load
+    from dnnfix.knowledge.signature import compile_signature
+    from dnnfix.knowledge.yamlmarks import load
 
     text = ("id: x-y\ncause: torch.cuda.oom\ntitle: t\nstatus: test\nmatch:\n"
             "  - regex: 'CUDA out of memory'\n    weight: decisive\n"

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from dnnfix.api import diagnose_text, fixes_for
-from dnnfix.kbload import build_kb
+from dnnfix.knowledge.load import build_kb
 
 MINI = Path(__file__).parent / "fixtures" / "kb-mini"
 LOADED = ("E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was "

@@ -160,10 +160,10 @@ def test_failures_inside_dnnfix_leave_the_traceback_and_one_line(tmp_path, monke
         "dnnfix.panel.probe_snapshot = lambda quick=True: time.sleep(30)\n"
         "os.environ['DNNFIX_TIMEOUT'] = '0.5'",
         "1 / 0",
-        "import dnnfix.kbload\n"
+        "import dnnfix.knowledge.load\n"
         "def broken(*a, **k):\n"
         "    raise RuntimeError('planted: broken knowledge base')\n"
-        "dnnfix.kbload.load_kb = broken",
+        "dnnfix.knowledge.load.load_kb = broken",
         "1 / 0",
         "%dnnfix off",
         "1 / 0",

@@ -36,7 +36,7 @@ def test_installed_wheel_runs_match_from_its_own_kb(wheel, tmp_path):
     assert p.returncode == 0, p.stderr
     env = dict(os.environ, PYTHONPATH=str(target))
     sample = ROOT / "examples" / "colab-dnn-library-not-found.txt"
-    p = subprocess.run([sys.executable, "-c", "import dnnfix.kbload as k, sys; print(k.builtin_dir()); "
+    p = subprocess.run([sys.executable, "-c", "import dnnfix.knowledge.load as k, sys; print(k.builtin_dir()); "
                         "from dnnfix.cli import main; sys.exit(main(['match', '--json', '--no-probe', sys.argv[1]]))", str(sample)],
                        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
     assert p.returncode == 0, p.stderr

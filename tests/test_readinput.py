@@ -88,7 +88,7 @@ def test_memory_is_bounded_when_every_line_looks_like_an_error(engine):
 @pytest.mark.parametrize("where", ["start", "middle", "end"])
 def test_decisive_line_anywhere_in_a_big_log(tmp_path, where):
     from dnnfix.api import diagnose_text
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     n = 100_000
     body = [ORDINARY] * n

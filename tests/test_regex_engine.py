@@ -1,4 +1,4 @@
-"""The regex engine (dnnfix/rx.py) and the backtracking check (dnnfix/backtrack.py, DNX119).
+"""The regex engine (dnnfix/rx.py) and the backtracking check (dnnfix/knowledge/backtrack.py, DNX119).
 
 Linear time is by construction (RE2); these tests check the semantics that construction must keep (a match
 never spans lines, positions and groups are those of the line), that both engines agree on the knowledge base,
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from dnnfix import rx
-from dnnfix.backtrack import risk
-from dnnfix.signature import backtracking_risk
+from dnnfix.knowledge.backtrack import risk
+from dnnfix.knowledge.signature import backtracking_risk
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,7 +72,7 @@ def test_kb_check_reports_polynomial_pattern(tmp_path):
 
 @pytest.mark.skipif(rx.re2_module() is None, reason="google-re2 is not installed")
 def test_builtin_patterns_mostly_run_on_re2():
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     pats = {cl.pattern for s in load_kb().signatures for cl in list(s.match) + list(s.against) if cl.kind == "regex"}
     on_re = [p for p in pats if rx.compiled(p).engine == "re"]
@@ -106,7 +106,7 @@ def test_both_engines_agree_on_the_held_out_sets():
     code = textwrap.dedent("""
         import glob, json
         from dnnfix.api import diagnose_text
-        from dnnfix.kbload import load_kb
+        from dnnfix.knowledge.load import load_kb
         kb = load_kb()
         out = {}
         for f in sorted(glob.glob("tests/heldout*/*/*.txt")):
@@ -150,7 +150,7 @@ def test_look_around_patterns_searched_only_where_their_re2_superset_matches():
     on every line of the shipped cases, and on lines made to sit on the look-arounds' edges."""
     if rx.re2_module() is None:
         pytest.skip("google-re2 is not installed: every pattern runs on re, line by line")
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     res = check()
     lines = [ln for c in list(res.cases) + list(res.negatives) for ln in c.text.splitlines() if ln.strip()]

@@ -1,4 +1,4 @@
-"""dnnfix/reparse.py: our own parser of Python regex syntax (issue 13), and the analyses that read its tree.
+"""dnnfix/knowledge/reparse.py: our own parser of Python regex syntax (issue 13), and the analyses that read its tree.
 
 - Equivalence: for every regex of the built-in KB and a fuzz set, the prefilter words (signature.literal_keys,
   signature.strict_words) and the backtracking verdict (backtrack.risk) equal those recorded in
@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dnnfix import reparse as R
-from dnnfix.backtrack import risk
-from dnnfix.signature import literal_keys, strict_words
+from dnnfix.knowledge.backtrack import risk
+from dnnfix.knowledge.signature import literal_keys, strict_words
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = json.loads((ROOT / "tests" / "data" / "reparse_baseline.json").read_text(encoding="utf-8"))
@@ -198,7 +198,7 @@ def _baseline_rows():
 
 
 def test_baseline_covers_the_built_in_kb():
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     kb = load_kb(use_cache=False)
     patterns = {c.pattern for s in kb.signatures for c in list(s.match) + list(s.against) if c.kind == "regex"}
@@ -228,7 +228,7 @@ def test_kb_rows_have_words_and_compile():
 
 @needs_oracle
 def test_tree_equals_cpython_for_every_kb_pattern():
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     kb = load_kb(use_cache=False)
     patterns = sorted({c.pattern for s in kb.signatures for c in list(s.match) + list(s.against)
@@ -435,8 +435,8 @@ def test_consumers_fail_safe(monkeypatch):
     def refuse(pattern, flags=0):
         raise R.RegexSyntaxError("not understood", 0)
 
-    import dnnfix.backtrack as bt
-    import dnnfix.signature as sig
+    import dnnfix.knowledge.backtrack as bt
+    import dnnfix.knowledge.signature as sig
 
     monkeypatch.setattr(sig, "parse", refuse)
     monkeypatch.setattr(bt, "parse", refuse)

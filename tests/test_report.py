@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dnnfix.api import diagnose_text
-from dnnfix.kbload import load_kb
+from dnnfix.knowledge.load import load_kb
 from dnnfix.report import SCHEMA_VERSION, bar, build, dedup_evidence
 from dnnfix.term import Style
 
@@ -236,7 +236,7 @@ def test_explain_fills_facts_from_a_paste(tmp_path):
 
 
 def test_fill_markdown_keeps_unknown_fields_readable():
-    from dnnfix.explain import fill_markdown
+    from dnnfix.knowledge.explain import fill_markdown
 
     md = "Needs {{driver_version}} here, `pip install x=={{version}}`\n```bash\nexport V={{version}}\n```\n{{a|b}}"
     out = fill_markdown(md, {})

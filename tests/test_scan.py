@@ -91,7 +91,7 @@ def test_unreadable_inputs_are_listed_and_exit_2(fleet, tmp_path):
 
 
 def test_state_skips_unchanged_logs_and_rescans_changed_ones(fleet, tmp_path):
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     d, files = fleet
     state = tmp_path / "state.json"

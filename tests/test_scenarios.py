@@ -14,7 +14,7 @@ import yaml
 
 from dnnfix.api import diagnose_text
 from dnnfix.commands import doctor
-from dnnfix.kbload import load_kb
+from dnnfix.knowledge.load import load_kb
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(glob.glob(os.path.join(REPO, "tests", "fixtures", "scenarios", "*.yaml")))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dnnfix.yamlmarks import load
+from dnnfix.knowledge.yamlmarks import load
 
 jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def _mutations():
 
 
 def _check_codes(doc, tmp_path, causes=None):
-    from dnnfix.signature import compile_signature
+    from dnnfix.knowledge.signature import compile_signature
 
     diags = []
     compile_signature(load(yaml.safe_dump(doc)), "x.yaml", causes or {"tf.gpu.oom": {}}, diags)
@@ -76,7 +76,7 @@ def test_every_shipped_file_validates_against_its_schema():
 
 
 def test_case_file_schema_and_checker_agree(tmp_path):
-    from dnnfix.kbcheck import load_cases
+    from dnnfix.knowledge.check import load_cases
 
     good = {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "x"}]}
     variants = [good,

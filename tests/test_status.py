@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from dnnfix.api import diagnose_text
-from dnnfix.kbload import load_kb
+from dnnfix.knowledge.load import load_kb
 from dnnfix.matcher import hold_back_experimental
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def _script():
 def test_promotion_needs_cases_and_dev_support(tmp_path):
     """A planted experimental signature: promoted only with its cases passing and a dev record it ranks first
     on; a wrong confident dev claim keeps it experimental; --write changes only its status line."""
-    from dnnfix.kbcheck import check
+    from dnnfix.knowledge.check import check
 
     kb = tmp_path / "kb"
     (kb / "signatures" / "local").mkdir(parents=True)

@@ -69,7 +69,7 @@ def tmux(tmp_path):
 
 def expected_top_cause():
     from dnnfix.api import diagnose_text
-    from dnnfix.kbload import load_kb
+    from dnnfix.knowledge.load import load_kb
 
     d = diagnose_text(EXAMPLE.read_text(), kb=load_kb())
     assert d.top is not None, "the shipped knowledge base no longer matches the example"

@@ -45,7 +45,7 @@ def _signature_findings(snapshot: Dict[str, Any], kb, source: str) -> List[Dict[
 
 
 def _cause_summary(kb, cause: str, facts: Dict[str, Any]) -> str:
-    from ..explain import fill
+    from ..knowledge.explain import fill
 
     ex = kb.explanations.get(cause)
     text = (getattr(ex, "sections", {}) or {}).get("What happened", "") if ex is not None else ""
@@ -60,7 +60,7 @@ _FEATURE_WORDS = {"bf16": "bfloat16", "tf32": "TF32", "flash-attn-2": "FlashAtte
 
 def feature_findings(snapshot: Dict[str, Any], kb) -> List[Dict[str, Any]]:
     """Per GPU, the accelerator features its compute capability does not pass (kb/compat/gpu-features.yaml)."""
-    from .. import compat
+    from ..knowledge import compat
 
     rows = compat.rows("gpu-features", "features", compat.kb_tables(kb))
     out = []
@@ -97,7 +97,7 @@ def feature_findings(snapshot: Dict[str, Any], kb) -> List[Dict[str, Any]]:
 def findings(snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None, source: str = "env",
              kb=None) -> List[Dict[str, Any]]:
     """Environment-only signature findings (one per cause, strongest first), then GPU feature gates."""
-    from ..kbload import load_kb
+    from ..knowledge.load import load_kb
 
     kb = kb or load_kb(list(kb_paths or []))
     result: List[Dict[str, Any]] = []
@@ -127,8 +127,8 @@ def run(args) -> int:
         from .. import probe
 
         snapshot = probe.collect(frameworks=args.frameworks)
-    from .. import compat
-    from ..kbload import load_kb
+    from ..knowledge import compat
+    from ..knowledge.load import load_kb
 
     kb = load_kb(getattr(args, "kb", []) or [])
     found = findings(snapshot, source="env" if args.env else "probe", kb=kb)

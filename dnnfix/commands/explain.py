@@ -22,7 +22,7 @@ def register(sub) -> None:
 
 def document(ex, facts) -> str:
     """The cause's explanation as one Markdown document, facts filled in (readable defaults where unknown)."""
-    from ..explain import fill_markdown
+    from ..knowledge.explain import fill_markdown
 
     parts = [f"# {fill_markdown(ex.title, facts)}", f"`{ex.cause}`"]
     for name, body in ex.sections.items():
@@ -56,8 +56,8 @@ def _facts_from(args, kb) -> "dict | None":
 
 
 def run(args) -> int:
-    from ..kbload import load_kb
-    from ..signature import _did_you_mean
+    from ..knowledge.load import load_kb
+    from ..knowledge.signature import _did_you_mean
 
     kb = load_kb(getattr(args, "kb", []) or [])
     ex = kb.explanations.get(args.cause)

@@ -39,7 +39,7 @@ def _extra(args):
 
 
 def run_check(args) -> int:
-    from ..kbcheck import check
+    from ..knowledge.check import check
 
     res = check(_extra(args))
     shown = res.diagnostics if args.warnings else res.errors
@@ -75,8 +75,8 @@ def _engine_note(kb, listed: bool) -> None:
 
 
 def run_test(args) -> int:
-    from ..kbcheck import check
-    from ..kbtest import run_all
+    from ..knowledge.check import check
+    from ..knowledge.runner import run_all
 
     res = check(_extra(args))
     if res.errors:
@@ -136,7 +136,7 @@ def stats_data(res):
 
 
 def run_stats(args) -> int:
-    from ..kbcheck import check
+    from ..knowledge.check import check
 
     res = check(_extra(args))
     data = stats_data(res)
@@ -155,7 +155,7 @@ def run_stats(args) -> int:
 
 
 def run_path(args) -> int:
-    from ..kbload import first_user_dir, kb_dirs
+    from ..knowledge.load import first_user_dir, kb_dirs
 
     for d in kb_dirs(_extra(args)):
         print(d)

@@ -24,7 +24,7 @@ def schema_comment(folder: Path, name: str) -> str:
     this machine in a file meant to be shared); a URI only where no relative path exists (another drive)."""
     import os
 
-    from ..kbload import builtin_dir
+    from ..knowledge.load import builtin_dir
 
     target = builtin_dir() / "schema" / name
     try:
@@ -35,13 +35,13 @@ def schema_comment(folder: Path, name: str) -> str:
 
 
 def run(args) -> int:
-    from ..kbcheck import check
-    from ..kbload import first_user_dir, load_kb
-    from ..kbtest import run_case
+    from ..knowledge.check import check
+    from ..knowledge.load import first_user_dir, load_kb
+    from ..knowledge.runner import run_case
     from ..parse import parse_text
     from ..readinput import InputError, read_input
-    from ..scaffold import draft, dump_yaml
-    from ..signature import ID_RE, _did_you_mean
+    from ..knowledge.scaffold import draft, dump_yaml
+    from ..knowledge.signature import ID_RE, _did_you_mean
 
     extra = getattr(args, "kb", []) or []
     kb = load_kb(extra)
@@ -96,7 +96,7 @@ def run(args) -> int:
     if ok:
         # a draft that passes its own cases may still claim what belongs elsewhere: score it on the negatives and
         # on every other cause's cases before calling it ok
-        from ..scaffold import claims
+        from ..knowledge.scaffold import claims
 
         wrong = claims(sig["id"], res)
         for key, what in wrong[:5]:

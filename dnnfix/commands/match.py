@@ -88,7 +88,7 @@ def snapshot_arg(path: str):
 def env_and_kb(args):
     """The --env snapshot (None without one) and the knowledge base, shared by match and scan; None after saying
     why when the snapshot cannot be used (exit 2)."""
-    from ..kbload import load_kb
+    from ..knowledge.load import load_kb
 
     env = None
     if getattr(args, "env", None):

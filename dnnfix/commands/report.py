@@ -25,7 +25,7 @@ def redact_text(text: str) -> str:
 def run(args) -> int:
     from .. import __version__
     from ..api import diagnose_text
-    from ..kbload import load_kb
+    from ..knowledge.load import load_kb
     from ..readinput import InputError, read_input
     from ..render_json import to_dict
 

@@ -73,7 +73,7 @@ def listed(d, kb) -> List[Any]:
 
 def explanation_markdown(match, kb, facts: Optional[Mapping[str, Any]] = None) -> str:
     """The cause's explanation (every section but Fix, which the Fixes tab shows), facts filled in."""
-    from ..explain import fill
+    from ..knowledge.explain import fill
 
     facts = facts if facts is not None else match.facts
     ex = kb.explanations.get(match.cause)

@@ -31,10 +31,10 @@ class Session:
 
     def _load(self):
         if self.kb_dirs is None:
-            from ..kbload import load_kb
+            from ..knowledge.load import load_kb
 
             return load_kb(self.kb_paths)
-        from ..kbload import build_kb
+        from ..knowledge.load import build_kb
 
         dirs = [Path(d) for d in self.kb_dirs]
         user = self.save_root()
@@ -96,7 +96,7 @@ class Session:
 
     # ------------------------------------------------------------ new signature
     def save_root(self) -> Path:
-        from ..kbload import first_user_dir
+        from ..knowledge.load import first_user_dir
 
         return first_user_dir(self.kb_paths)
 
@@ -106,7 +106,7 @@ class Session:
     def draft(self, text: str, cause: str) -> Tuple[str, str]:
         """(signature YAML, cases YAML) for the paste, with an id no loaded signature has."""
         from ..parse import parse_text
-        from ..scaffold import draft, dump_yaml
+        from ..knowledge.scaffold import draft, dump_yaml
 
         sig, cases = draft(parse_text(text), text, cause)
         base, n = sig["id"], 2
@@ -117,8 +117,8 @@ class Session:
 
     def check(self, sig_yaml: str, cases_yaml: str = "") -> Tuple[List[Any], Optional[Any], Optional[str]]:
         """(diagnostics, compiled signature or None, signature id) for the edited YAML, as `dnnfix kb check`."""
-        from ..signature import Diagnostic, compile_signature
-        from ..yamlmarks import YamlError, load
+        from ..knowledge.signature import Diagnostic, compile_signature
+        from ..knowledge.yamlmarks import YamlError, load
 
         diags: List[Diagnostic] = []
         try:
@@ -169,7 +169,7 @@ class Session:
         from dataclasses import replace
 
         from ..api import make_facts
-        from ..kbload import index_kb
+        from ..knowledge.load import index_kb
         from ..matcher import match_incident
 
         kb = self.kb

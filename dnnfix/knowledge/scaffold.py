@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .model import Incident
+from ..model import Incident
 
 # Variable parts of a message, most specific first, each replaced by a regex that accepts any value.
 _VARIABLE = [
@@ -228,12 +228,12 @@ def claims(sig_id: str, res, limit: int = 0) -> List[Tuple[str, str]]:
     """Texts the draft `sig_id` is confident on although they belong elsewhere: every negative, and every case
     of the knowledge base whose expected cause is another one. Returns (case key, what it is) pairs.
 
-    `res` is the kbcheck.CheckResult that holds the draft (compiled in res.kb). Only the draft is scored, so this
+    `res` is the check.CheckResult that holds the draft (compiled in res.kb). Only the draft is scored, so this
     costs one parse per case, not a full diagnosis.
     """
-    from .facts import Facts
-    from .matcher import _Corpus, score_signature
-    from .parse import parse_text
+    from ..facts import Facts
+    from ..matcher import _Corpus, score_signature
+    from ..parse import parse_text
 
     sig = res.kb.by_id(sig_id)
     if sig is None:

@@ -70,7 +70,7 @@ def dumps(kb: Any, key: str) -> bytes:
 def loads(data: bytes, key: str) -> Any:
     import marshal
 
-    from .kbload import Explanation, KnowledgeBase
+    from .load import Explanation, KnowledgeBase
     from .signature import Clause, Diagnostic, Signature
 
     try:

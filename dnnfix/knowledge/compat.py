@@ -36,7 +36,7 @@ _DATA_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
 def compat_dirs() -> List[Path]:
     """Every KB folder's compat/ (built-in first; a later folder's table of the same name wins)."""
     try:
-        from .kbload import kb_dirs
+        from .load import kb_dirs
 
         dirs = list(kb_dirs())
     except (ImportError, OSError):  # before the KB loader exists, or without platformdirs
@@ -68,7 +68,7 @@ def kb_tables(kb: Any = None) -> Dict[str, Dict[str, Any]]:
     """The tables of a knowledge base (the default one when None: loaded, not cached here)."""
     if kb is None:
         try:
-            from .kbload import load_kb
+            from .load import load_kb
 
             kb = load_kb()
         except (ImportError, OSError, ValueError):  # without the KB loader's dependencies: read the folders

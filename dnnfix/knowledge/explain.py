@@ -17,7 +17,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
 def parse_explanation(text: str, path: str, diags: List[Diagnostic]):
     from markdown_it import MarkdownIt
 
-    from .kbload import Explanation
+    from .load import Explanation
 
     md = MarkdownIt("commonmark")
     tokens = md.parse(text)

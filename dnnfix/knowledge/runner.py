@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .kbcheck import Case, CheckResult
+from .check import Case, CheckResult
 
 
 @dataclass
@@ -90,7 +90,7 @@ def cause_case_problems(case: Case, ms) -> List[str]:
 
 
 def run_case(case: Case, kb, sigs: Dict[str, Any], allow: List[Dict[str, str]]) -> Outcome:
-    from .api import diagnose_text
+    from ..api import diagnose_text
 
     d = diagnose_text(case.text, env=case.env, probe=False, kb=kb)
     ms = d.matches

@@ -120,7 +120,7 @@ def _did_you_mean(word: object, options) -> str:
 
 # ---------------------------------------------------------------- regex analysis
 def _tree(pattern: str):
-    """The parsed sequence of a pattern (dnnfix/reparse.py), read case-insensitively as the matcher compiles it."""
+    """The parsed sequence of a pattern (dnnfix/knowledge/reparse.py), read case-insensitively as the matcher compiles it."""
     return parse(pattern, re.I).body
 
 
@@ -319,7 +319,7 @@ def backtracking_risk(pattern: str) -> str:
     needs re anyway (look-arounds, back-references); RE2 runs the others in linear time.
     """
     from .backtrack import risk
-    from .rx import needs_backtracking
+    from ..rx import needs_backtracking
 
     why = risk(pattern)
     if not why or (why.startswith("adjacent") and not needs_backtracking(pattern)):

@@ -4,7 +4,7 @@ Built-in KB: `dnnfix/_kb` in an installed wheel, `kb/` beside the package in a c
 `--kb DIR` (CLI), `DNNFIX_KB_PATH` (os.pathsep-separated), and the per-user folder. A user signature with
 the same id overrides the built-in one; `disabled: true` switches it off.
 
-Loading parses YAML once and keeps a compiled form (plain data, never a pickle: dnnfix/kbcache.py) in the user cache folder,
+Loading parses YAML once and keeps a compiled form (plain data, never a pickle: dnnfix/knowledge/cache.py) in the user cache folder,
 keyed by the dnnfix version and every file's path, size and modification time, so later runs start in a few
 milliseconds.
 """
@@ -19,11 +19,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 14
+FORMAT_VERSION = 15  # 15: index keys of clauses with keys written in their file
 
 
 def builtin_dir() -> Path:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the dnnfix package folder
     packaged = here / "_kb"
     if packaged.is_dir():
         return packaged
@@ -124,19 +124,19 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
     dirs = kb_dirs(extra)
     mem_key = tuple(str(d) for d in dirs)
     files = _files(dirs)
-    from . import __version__
+    from .. import __version__
 
     h = hashlib.sha1(repr((FORMAT_VERSION, __version__, sys.version_info[:2], mem_key, files)).encode()).hexdigest()[:20]
     cached = _LOADED.get(mem_key)
     if cached is not None and getattr(cached, "_key", None) == h:
         return cached
-    from . import kbcache
+    from . import cache
 
-    kb: Optional[KnowledgeBase] = kbcache.read(h) if use_cache else None
+    kb: Optional[KnowledgeBase] = cache.read(h) if use_cache else None
     if kb is None:
         kb = build_kb(dirs)
         if use_cache:
-            kbcache.write(kb, h)
+            cache.write(kb, h)
     kb._key = h  # type: ignore[attr-defined]
     _LOADED[mem_key] = kb
     return kb

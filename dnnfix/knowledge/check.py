@@ -63,7 +63,7 @@ class CheckResult:
 
 def _load_list_file(path: Path, diags: List[Diagnostic], code: str, what: str):
     """A cases or negatives file: its Located form when it is a mapping with a 'cases' list, else None."""
-    from .kbload import read_yaml
+    from .load import read_yaml
 
     loc = read_yaml(path, diags)
     if loc is None:
@@ -136,7 +136,7 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
 def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> List[Case]:
     """kb/cases/<family>.cases.yaml: cause-level expectations (this text -> that cause first / in the top N /
     confident or not / nothing confident), optionally with an `env:` snapshot."""
-    from .kbload import read_yaml
+    from .load import read_yaml
 
     loc = read_yaml(path, diags)
     if loc is None:
@@ -294,7 +294,7 @@ def check_placeholders(kb, diags: List[Diagnostic]) -> None:
     a named group of one of the cause's signatures, a fact alias (Facts.aliases), or, when a signature of the
     cause captures a drift_* group, a drift.* fact of the API-drift table. Anything else prints as <name>."""
     from .explain import _PLACEHOLDER
-    from .facts import ALIAS_NAMES
+    from ..facts import ALIAS_NAMES
 
     captures: Dict[str, set] = {}
     for sig in kb.signatures:
@@ -329,7 +329,7 @@ def check_placeholders(kb, diags: List[Diagnostic]) -> None:
 
 def check(extra: Sequence[str] = ()) -> CheckResult:
     """Load every file of every KB folder fresh (no cache) and collect all diagnostics."""
-    from .kbload import build_kb, kb_dirs, read_yaml
+    from .load import build_kb, kb_dirs, read_yaml
 
     dirs = kb_dirs(extra)
     kb = build_kb(dirs)

@@ -1,6 +1,6 @@
 """The registry of knowledge-base diagnostic codes (DNXnnn) that `dnnfix kb check` reports.
 
-One source of truth: the checker's codes, CONTRIBUTING.md's table (`python -m dnnfix.diagcodes` prints it) and
+One source of truth: the checker's codes, CONTRIBUTING.md's table (`python -m dnnfix.knowledge.diagcodes` prints it) and
 tests/test_diagcodes.py (which fails when a code is used but not registered, registered but never used, or the
 table in CONTRIBUTING.md differs from the one generated here).
 """
