@@ -2,6 +2,7 @@
 
 `import dnnfix; dnnfix.install()` is nearly free: nothing heavy is imported until a failure needs a diagnosis.
 """
+
 from __future__ import annotations
 
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
 """The public entry points: text or exception in, Diagnosis out. Used by the CLI, hook, TUI and tests."""
+
 from __future__ import annotations
 
 import time
@@ -8,8 +9,10 @@ from .facts import Facts
 from .matcher import Match, match_incident
 from .model import Diagnosis, Incident  # noqa: F401  (Diagnosis is re-exported)
 
-GENERIC = ("This error is not one dnnfix knows. Read the last exception line and the frame just above it "
-           "that belongs to your code.")
+GENERIC = (
+    "This error is not one dnnfix knows. Read the last exception line and the frame just above it "
+    "that belongs to your code."
+)
 
 
 def derive(snapshot: Mapping[str, Any], kb=None) -> Dict[str, Any]:
@@ -102,9 +105,16 @@ def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
     return True
 
 
-def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional[int],
-            line_map: Optional[Callable[[int], Optional[int]]] = None,
-            experimental_confident: bool = True) -> Diagnosis:
+def _finish(
+    name: str,
+    inc: Incident,
+    facts: Facts,
+    kb,
+    t0: float,
+    top: Optional[int],
+    line_map: Optional[Callable[[int], Optional[int]]] = None,
+    experimental_confident: bool = True,
+) -> Diagnosis:
     from .normalize import fingerprint
 
     stats: Dict[str, Any] = {}
@@ -134,9 +144,11 @@ def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional
     if not d.confident:
         d.family = family_text(inc, kb, facts)
     if stats.get("skipped"):
-        d.notes.append(f"matching stopped early: {stats['skipped']} of {stats['candidates']} candidate signatures "
-                       "were not tried (the work budget for an input of this size was spent); the causes shown are "
-                       "those found before")
+        d.notes.append(
+            f"matching stopped early: {stats['skipped']} of {stats['candidates']} candidate signatures "
+            "were not tried (the work budget for an input of this size was spent); the causes shown are "
+            "those found before"
+        )
     if inc.truncated:
         d.notes.append("the input was very large: dnnfix read its head, its tail and the error-like lines between")
     d.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
@@ -146,19 +158,25 @@ def _finish(name: str, inc: Incident, facts: Facts, kb, t0: float, top: Optional
 def symptom_text(inc: Incident, facts: Optional[Facts]) -> str:
     """What the paste showed without a known cause, and what the environment showed beside it."""
     sym = inc.facts.get("symptom") or {}
-    words = {"no_gpu": "no usable GPU", "backend_init": "a GPU backend that did not start",
-             "cuda_libs": "CUDA libraries that could not be loaded", "dnn_status": "a cuDNN/cuBLAS status error",
-             "arch": "a GPU the installed build has no code for",
-             "native_import": "a framework's native part failing to import",
-             "log_end": "a log that ends abruptly (the process was killed or crashed)"}
+    words = {
+        "no_gpu": "no usable GPU",
+        "backend_init": "a GPU backend that did not start",
+        "cuda_libs": "CUDA libraries that could not be loaded",
+        "dnn_status": "a cuDNN/cuBLAS status error",
+        "arch": "a GPU the installed build has no code for",
+        "native_import": "a framework's native part failing to import",
+        "log_end": "a log that ends abruptly (the process was killed or crashed)",
+    }
     kind, line = next(iter(sym.items()))
-    out = f"The output shows {words.get(kind, kind)}: \"{line}\". "
+    out = f'The output shows {words.get(kind, kind)}: "{line}". '
     env = _env_summary(facts) if facts is not None else ""
     if env:
         out += f"The environment showed {env}; none of dnnfix's known causes explains the symptom with these facts."
     else:
-        out += ("No facts about the failing machine were available: run `dnnfix env --json > env.json` there and "
-                "`dnnfix match --env env.json`, or paste `nvidia-smi` and `python -m torch.utils.collect_env` output.")
+        out += (
+            "No facts about the failing machine were available: run `dnnfix env --json > env.json` there and "
+            "`dnnfix match --env env.json`, or paste `nvidia-smi` and `python -m torch.utils.collect_env` output."
+        )
     return out
 
 
@@ -207,11 +225,20 @@ def family_text(inc: Incident, kb, facts: Optional[Facts] = None) -> str:
     return f"{final.name}: {fam}" if fam else f"{final.name}: {GENERIC}"
 
 
-def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: bool = False, kb=None,
-                  kb_paths: Sequence[str] = (), top: Optional[int] = None, name: str = "-",
-                  truncated: bool = False, env_is_probe: bool = False,
-                  line_map: Optional[Callable[[int], Optional[int]]] = None,
-                  experimental_confident: bool = True) -> Diagnosis:
+def diagnose_text(
+    text: str,
+    *,
+    env: Optional[Mapping[str, Any]] = None,
+    probe: bool = False,
+    kb=None,
+    kb_paths: Sequence[str] = (),
+    top: Optional[int] = None,
+    name: str = "-",
+    truncated: bool = False,
+    env_is_probe: bool = False,
+    line_map: Optional[Callable[[int], Optional[int]]] = None,
+    experimental_confident: bool = True,
+) -> Diagnosis:
     """Diagnose a pasted text. experimental_confident=False: matches of `status: experimental` signatures are
     never confident (matcher.hold_back_experimental)."""
     from .knowledge.load import load_kb
@@ -226,9 +253,18 @@ def diagnose_text(text: str, *, env: Optional[Mapping[str, Any]] = None, probe: 
     return _finish(name, inc, make_facts(inc, env, probed, kb), kb, t0, top, line_map, experimental_confident)
 
 
-def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[Mapping[str, Any]] = None,
-                       probe: bool = True, kb=None, kb_paths: Sequence[str] = (), top: Optional[int] = None,
-                       env_is_probe: bool = False, experimental_confident: bool = True) -> Diagnosis:
+def diagnose_exception(
+    exc: BaseException,
+    *,
+    log_text: str = "",
+    env: Optional[Mapping[str, Any]] = None,
+    probe: bool = True,
+    kb=None,
+    kb_paths: Sequence[str] = (),
+    top: Optional[int] = None,
+    env_is_probe: bool = False,
+    experimental_confident: bool = True,
+) -> Diagnosis:
     """Diagnose a live exception. The notebook hook passes experimental_confident=False: matches of
     `status: experimental` signatures are then never confident (matcher.hold_back_experimental)."""
     from .knowledge.load import load_kb
@@ -240,11 +276,14 @@ def diagnose_exception(exc: BaseException, *, log_text: str = "", env: Optional[
     probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
-    return _finish("<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top,
-                   experimental_confident=experimental_confident)
+    return _finish(
+        "<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top, experimental_confident=experimental_confident
+    )
 
 
-def diagnose_env(snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = (), source: str = "env") -> List[Match]:
+def diagnose_env(
+    snapshot: Mapping[str, Any], *, kb=None, kb_paths: Sequence[str] = (), source: str = "env"
+) -> List[Match]:
     """Environment-only signatures that hold on this snapshot (for `dnnfix doctor`)."""
     from .knowledge.load import load_kb
     from .matcher import score_signature, _Corpus

@@ -24,6 +24,7 @@ pipe after a crash of this process, so nothing written before a segfault is lost
 
 POSIX only (Linux, macOS); elsewhere `start()` returns False and says why in `status()`.
 """
+
 from __future__ import annotations
 
 import os
@@ -185,8 +186,9 @@ def start(size: int = DEFAULT_SIZE, ready_timeout: float = 2.0) -> bool:
             (os.POSIX_SPAWN_DUP2, t.saved, 2),
             (os.POSIX_SPAWN_DUP2, t.shm_fd, 3),
         ]
-        t.pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", _TEE], dict(os.environ),
-                               file_actions=actions)
+        t.pid = os.posix_spawn(
+            sys.executable, [sys.executable, "-I", "-S", "-c", _TEE], dict(os.environ), file_actions=actions
+        )
         os.close(r)
         r = -1
         # Only redirect fd 2 once the tee runs: if it failed to start, writers would get EPIPE.
@@ -303,7 +305,6 @@ def _reap(pids: "list[int]") -> None:
             pids.remove(pid)
 
 
-
 def stop(drain_timeout: float = 2.0) -> None:
     """Put the original fd 2 back and close everything; wait (bounded) until the tee forwarded all bytes."""
     global _TEE_STATE, _REASON
@@ -348,12 +349,12 @@ def _snapshot(t: _Tee) -> "tuple[int, bytes]":
         if seq1 & 1:
             time.sleep(0)
             continue
-        data = m[_HEADER:_HEADER + size]
+        data = m[_HEADER : _HEADER + size]
         if _HDR.unpack_from(m, 0)[0] == seq1:
             break
     else:  # the tee never paused (a flood of output): accept a possibly torn oldest part
         seq1, total = _HDR.unpack_from(m, 0)[:2]
-        data = m[_HEADER:_HEADER + size]
+        data = m[_HEADER : _HEADER + size]
     if total <= size:
         return total, data[:total]
     pos = total % size
@@ -395,5 +396,5 @@ def take_since_mark(advance: bool = True) -> str:
     chunk = data[-new:] if new < len(data) else data
     if new > len(data):  # the start was overwritten: drop the partial first line
         nl = chunk.find(b"\n")
-        chunk = chunk[nl + 1:] if nl >= 0 else chunk
+        chunk = chunk[nl + 1 :] if nl >= 0 else chunk
     return chunk.decode("utf-8", "replace")

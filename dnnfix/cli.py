@@ -2,6 +2,7 @@
 
 Each command module exposes register(subparsers) and keeps its heavy imports inside run().
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="dnnfix",
         description="Why did my deep-learning run fail? Ranked causes, evidence and fixes, offline.",
-        epilog="With no command on a terminal, dnnfix opens the paste-a-traceback app (dnnfix tui).")
+        epilog="With no command on a terminal, dnnfix opens the paste-a-traceback app (dnnfix tui).",
+    )
     p.add_argument("-V", "--version", action="version", version=f"dnnfix {__version__}")
-    p.add_argument("--kb", action="append", default=[], metavar="DIR",
-                   help="an extra knowledge-base folder (repeatable; also DNNFIX_KB_PATH)")
+    p.add_argument(
+        "--kb",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="an extra knowledge-base folder (repeatable; also DNNFIX_KB_PATH)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -38,8 +45,11 @@ def _register_broken(sub, name: str, error: BaseException) -> None:
     why = f"{type(error).__name__}: {error}"
 
     def run(_args) -> int:
-        print(f"dnnfix: the '{name}' command cannot load ({why}); reinstall dnnfix (pip install --force-reinstall "
-              "dnnfix) or report this", file=sys.stderr)
+        print(
+            f"dnnfix: the '{name}' command cannot load ({why}); reinstall dnnfix (pip install --force-reinstall "
+            "dnnfix) or report this",
+            file=sys.stderr,
+        )
         return 2
 
     p = sub.add_parser(name, help=f"(unavailable: {why})", add_help=False)
@@ -82,8 +92,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if at is not None and argv[at] == "run":  # the program's own words never reach our parser
         from .commands.run import split_argv
 
-        own, program = split_argv(argv[at + 1:])
-        argv = argv[:at + 1] + own
+        own, program = split_argv(argv[at + 1 :])
+        argv = argv[: at + 1] + own
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:

@@ -21,6 +21,7 @@ as the probe's, so the environment-only signatures and the compatibility tables 
 Every pattern is anchored on wording the tools print (never translated); the scan is line by line with
 a cheap substring test before any regex, so a long log costs little. Nothing here raises on odd input.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,55 +34,127 @@ _SYMPTOMS: List[Tuple[str, str, "re.Pattern[str]"]] = [
     ("no_gpu", "CUDA-enabled jaxlib", re.compile(r"a CUDA-enabled jaxlib is not installed")),
     ("no_gpu", "CUDA-capable device", re.compile(r"no CUDA-capable device is detected", re.I)),
     ("no_gpu", "No CUDA GPUs", re.compile(r"No CUDA GPUs are available")),
-    ("no_gpu", "NVIDIA driver", re.compile(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old")),
-    ("no_gpu", "driver version is insufficient", re.compile(r"CUDA driver version is insufficient for CUDA runtime version")),
-    ("no_gpu", "NVIDIA-SMI has failed", re.compile(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver")),
+    (
+        "no_gpu",
+        "NVIDIA driver",
+        re.compile(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old"),
+    ),
+    (
+        "no_gpu",
+        "driver version is insufficient",
+        re.compile(r"CUDA driver version is insufficient for CUDA runtime version"),
+    ),
+    (
+        "no_gpu",
+        "NVIDIA-SMI has failed",
+        re.compile(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"),
+    ),
     ("no_gpu", "CUDA_ERROR_NO_DEVICE", re.compile(r"CUDA_ERROR_NO_DEVICE")),
     ("no_gpu", "not compiled with CUDA", re.compile(r"Torch not compiled with CUDA enabled")),
     ("no_gpu", "No devices were found", re.compile(r"^\s*No devices were found\s*$")),
     ("no_gpu", "Num GPUs", re.compile(r"Num GPUs Available:?\s*0\s*$", re.I)),
-    ("no_gpu", "available", re.compile(r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*(?:[:=]\s*)?False\b", re.I)),
+    (
+        "no_gpu",
+        "available",
+        re.compile(
+            r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*(?:[:=]\s*)?False\b", re.I
+        ),
+    ),
     ("no_gpu", "device_count", re.compile(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
     ("no_gpu", "Skipping registering GPU", re.compile(r"Skipping registering GPU devices")),
     ("backend_init", "initialize backend", re.compile(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
     ("backend_init", "backend failed to initialize", re.compile(r"(?:CUDA|GPU) backend failed to initialize")),
-    ("backend_init", "cuInit", re.compile(r"failed call to cuInit|cuInit\(0\) failed|CUDA_ERROR_(?:UNKNOWN|NOT_INITIALIZED|SYSTEM_DRIVER_MISMATCH|COMPAT_NOT_SUPPORTED)")),
+    (
+        "backend_init",
+        "cuInit",
+        re.compile(
+            r"failed call to cuInit|cuInit\(0\) failed|CUDA_ERROR_(?:UNKNOWN|NOT_INITIALIZED|SYSTEM_DRIVER_MISMATCH|COMPAT_NOT_SUPPORTED)"
+        ),
+    ),
     ("backend_init", "CUDA initialization", re.compile(r"CUDA initialization: ")),
     ("backend_init", "Unable to load cuDNN", re.compile(r"Unable to load cuDNN")),
-    ("cuda_libs", "dynamic library", re.compile(r"Could not load dynamic library '?lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|cusolver|cusparse|nvinfer|cuda)\b")),
+    (
+        "cuda_libs",
+        "dynamic library",
+        re.compile(
+            r"Could not load dynamic library '?lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|cusolver|cusparse|nvinfer|cuda)\b"
+        ),
+    ),
     ("cuda_libs", "dlopen some GPU libraries", re.compile(r"Cannot dlopen some GPU libraries")),
-    ("cuda_libs", "cannot open shared object", re.compile(r"lib(?:cudart|cublas|cublasLt|cudnn\w*|cufft|curand|cusolver|cusparse|nvrtc|cuda)\.so[\d.]*: cannot open shared object file")),
+    (
+        "cuda_libs",
+        "cannot open shared object",
+        re.compile(
+            r"lib(?:cudart|cublas|cublasLt|cudnn\w*|cufft|curand|cusolver|cusparse|nvrtc|cuda)\.so[\d.]*: cannot open shared object file"
+        ),
+    ),
     ("cuda_libs", "Could not find cuda drivers", re.compile(r"Could not find cuda drivers on your machine")),
     ("cuda_libs", "Could not load library", re.compile(r"Could not load library lib?cudnn")),
-    ("dnn_status", "STATUS_", re.compile(r"CUDNN_STATUS_(?:NOT_INITIALIZED|INTERNAL_ERROR|ARCH_MISMATCH|VERSION_MISMATCH)|CUBLAS_STATUS_(?:NOT_INITIALIZED|ARCH_MISMATCH)")),
+    (
+        "dnn_status",
+        "STATUS_",
+        re.compile(
+            r"CUDNN_STATUS_(?:NOT_INITIALIZED|INTERNAL_ERROR|ARCH_MISMATCH|VERSION_MISMATCH)|CUBLAS_STATUS_(?:NOT_INITIALIZED|ARCH_MISMATCH)"
+        ),
+    ),
     ("dnn_status", "DNN library", re.compile(r"DNN library (?:is not found|initialization failed)")),
-    ("dnn_status", "Loaded runtime CuDNN", re.compile(r"Loaded runtime CuDNN library: \S+ but source was compiled with")),
+    (
+        "dnn_status",
+        "Loaded runtime CuDNN",
+        re.compile(r"Loaded runtime CuDNN library: \S+ but source was compiled with"),
+    ),
     ("arch", "no kernel image", re.compile(r"no kernel image is available for execution on the device")),
-    ("arch", "not compatible with the current PyTorch", re.compile(r"is not compatible with the current PyTorch installation")),
-    ("arch", "ARCH_MISMATCH", re.compile(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice")),
-    ("arch", "Cuda capability", re.compile(r"Ignoring visible gpu device .* The minimum required Cuda capability is|"
-                                            r"minimum required Cuda capability is \d")),
+    (
+        "arch",
+        "not compatible with the current PyTorch",
+        re.compile(r"is not compatible with the current PyTorch installation"),
+    ),
+    (
+        "arch",
+        "ARCH_MISMATCH",
+        re.compile(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice"),
+    ),
+    (
+        "arch",
+        "Cuda capability",
+        re.compile(
+            r"Ignoring visible gpu device .* The minimum required Cuda capability is|"
+            r"minimum required Cuda capability is \d"
+        ),
+    ),
     ("arch", "unsupported toolchain", re.compile(r"PTX was compiled with an unsupported toolchain")),
     ("native_import", "native TensorFlow runtime", re.compile(r"Failed to load the native TensorFlow runtime")),
     ("native_import", "DLL load failed", re.compile(r"DLL load failed")),
     ("native_import", "undefined symbol", re.compile(r"ImportError: .*undefined symbol")),
     ("native_import", "WinError 126", re.compile(r"\[WinError 126\]|Error loading \S+\.dll")),
 ]
-_LOG_END = re.compile(r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
-                      r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
-                      r"|core dumped", re.I)
+_LOG_END = re.compile(
+    r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
+    r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
+    r"|core dumped",
+    re.I,
+)
 _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
 # (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
 # \s* would make every start position scan a run of spaces)
-_REPL_CALL = re.compile(r"(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
-                        r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
-                        r"tf\.test\.is_built_with_cuda|jax\.devices|jax\.default_backend)\(")
+_REPL_CALL = re.compile(
+    r"(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
+    r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
+    r"tf\.test\.is_built_with_cuda|jax\.devices|jax\.default_backend)\("
+)
 _REPL_NOGPU = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
 
 
-_REPL_WORDS = ("is_available", "device_count", "list_physical_devices", "is_gpu_available", "is_built_with_cuda",
-               "jax.devices", "default_backend")
+_REPL_WORDS = (
+    "is_available",
+    "device_count",
+    "list_physical_devices",
+    "is_gpu_available",
+    "is_built_with_cuda",
+    "jax.devices",
+    "default_backend",
+)
 
 
 def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
@@ -120,27 +193,62 @@ _NVSMI_GPU = re.compile(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off)\s+\|")
 _KV = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./()_-]{1,60}?)\s*:\s*(.*?)\s*$")
 _PIP_FREEZE = re.compile(r"^\s*(?:\[(?:pip3?|conda)\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][\w.+!-]*)\s*$")
 _PIP_LIST = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)(?:\s+\S.*)?$")
-_CONDA_LINE = re.compile(r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$")
+_CONDA_LINE = re.compile(
+    r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$"
+)
 _NVCC = re.compile(r"Cuda compilation tools, release ([\d.]+)")
-_BUILD_INFO = re.compile(r"""['"](cuda_version|cudnn_version|is_cuda_build|is_rocm_build|cuda_compute_capabilities)['"]\s*[,:]\s*(\[[^\]]*\]|'[^']*'|"[^"]*"|\w+)""")
-_TORCH_PRINT = re.compile(r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\d+\.\d+|None)(?:\s+(True|False))?\s*$")
+_BUILD_INFO = re.compile(
+    r"""['"](cuda_version|cudnn_version|is_cuda_build|is_rocm_build|cuda_compute_capabilities)['"]\s*[,:]\s*(\[[^\]]*\]|'[^']*'|"[^"]*"|\w+)"""
+)
+_TORCH_PRINT = re.compile(
+    r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\d+\.\d+|None)(?:\s+(True|False))?\s*$"
+)
 _REPL_VALUE = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
 _CUDNN_FILE = re.compile(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
 _PYVERSION = re.compile(r"^(3\.\d+\.\d+)")
 
 # words that only environment reports print; a text with none of them (and no `name==version` line) has no report
-_REPORT_WORDS = ("Driver Version", "PyTorch version", "cuda_version", "is_cuda_build", "packages in environment",
-                 "Cuda compilation tools", "__version__", "version.cuda", "Nvidia driver version", "[pip", "[conda",
-                 "GPU models and configuration", "No devices were found", "CUDA used to build")
+_REPORT_WORDS = (
+    "Driver Version",
+    "PyTorch version",
+    "cuda_version",
+    "is_cuda_build",
+    "packages in environment",
+    "Cuda compilation tools",
+    "__version__",
+    "version.cuda",
+    "Nvidia driver version",
+    "[pip",
+    "[conda",
+    "GPU models and configuration",
+    "No devices were found",
+    "CUDA used to build",
+)
 _PIP_HEADER = re.compile(r"(?m)^Package\s+Version\b")
 _EQ_DIGIT = re.compile(r"==[0-9]")  # every _FREEZE_ANY match holds this (a literal start: a fast scan)
 _FREEZE_ANY = re.compile(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
 
 # package names as pip spells them; conda's pytorch is pip's torch
 _CONDA_NAMES = {"pytorch": "torch", "pytorch-cuda": "pytorch-cuda", "cudatoolkit": "cudatoolkit", "cudnn": "cudnn"}
-_KNOWN = ("torch", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
-          "tf-nightly", "keras", "tf-keras", "jax", "jaxlib", "numpy", "protobuf", "transformers", "torchvision",
-          "tensorflow-directml-plugin", "tensorflow-metal")
+_KNOWN = (
+    "torch",
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-gpu",
+    "tensorflow-intel",
+    "tensorflow-macos",
+    "tf-nightly",
+    "keras",
+    "tf-keras",
+    "jax",
+    "jaxlib",
+    "numpy",
+    "protobuf",
+    "transformers",
+    "torchvision",
+    "tensorflow-directml-plugin",
+    "tensorflow-metal",
+)
 
 
 def _norm(name: str) -> str:
@@ -165,8 +273,11 @@ def report(lines: List[str]) -> Dict[str, Any]:
     gpus: List[Dict[str, Any]] = []
     fw: Dict[str, Dict[str, Any]] = {}
     blob = "\n".join(lines[:4000])
-    if not (any(w in blob for w in _REPORT_WORDS) or (_EQ_DIGIT.search(blob) and _FREEZE_ANY.search(blob))
-            or ("Package" in blob and _PIP_HEADER.search(blob))):
+    if not (
+        any(w in blob for w in _REPORT_WORDS)
+        or (_EQ_DIGIT.search(blob) and _FREEZE_ANY.search(blob))
+        or ("Package" in blob and _PIP_HEADER.search(blob))
+    ):
         return {}
     in_pip_list = in_conda = False
     prev = ""
@@ -273,7 +384,11 @@ def report(lines: List[str]) -> Dict[str, Any]:
                 t.setdefault("is_cuda_build", False)
             else:
                 t.setdefault("cuda_version", cuda)
-        elif prev and ("__version__" in prev or "version.cuda" in prev) and (prev.lstrip().startswith((">>>", "In [")) or "print(" in prev):
+        elif (
+            prev
+            and ("__version__" in prev or "version.cuda" in prev)
+            and (prev.lstrip().startswith((">>>", "In [")) or "print(" in prev)
+        ):
             m = _REPL_VALUE.match(line)
             if m and ("version.cuda" in prev):
                 if m.group(1) == "None":
@@ -304,8 +419,16 @@ def report(lines: List[str]) -> Dict[str, Any]:
     return snap
 
 
-def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], gpus: List[Dict[str, Any]],
-                 fw: Dict[str, Dict[str, Any]], lines: List[str], i: int) -> None:
+def _collect_env(
+    key: str,
+    val: str,
+    snap: Dict[str, Any],
+    pk: Dict[str, str],
+    gpus: List[Dict[str, Any]],
+    fw: Dict[str, Dict[str, Any]],
+    lines: List[str],
+    i: int,
+) -> None:
     """One line of `python -m torch.utils.collect_env` (or a similar Key: value report)."""
     k = key.lower()
     unknown = val in ("", "N/A", "Could not collect", "No CUDA")
@@ -315,7 +438,7 @@ def _collect_env(key: str, val: str, snap: Dict[str, Any], pk: Dict[str, str], g
         t = fw.setdefault("torch", {})
         if val == "None":
             t["is_cuda_build"] = False
-        elif (mv := re.match(r"^\d+\.\d+", val)):
+        elif mv := re.match(r"^\d+\.\d+", val):
             t["cuda_version"] = mv.group(0)
             t["is_cuda_build"] = True
     elif k == "is cuda available":

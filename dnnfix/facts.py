@@ -2,6 +2,7 @@
 
 Absent means unknown. A test on an unknown fact neither fires nor counts against.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,11 @@ def dig(data: Any, path: str) -> Any:
 
 
 # where a snapshot fact came from, as the report says it ("driver.version = 470.82 (from --env snapshot)")
-SOURCE_WORDS = {"env": "from --env snapshot", "paste": "from the pasted environment report",
-                "probe": "probed on this machine"}
+SOURCE_WORDS = {
+    "env": "from --env snapshot",
+    "paste": "from the pasted environment report",
+    "probe": "probed on this machine",
+}
 
 
 def merge_layers(layers) -> "tuple[Dict[str, Any], Dict[str, str]]":
@@ -60,8 +64,13 @@ class Facts:
     `sources` maps a snapshot path (or its section) to where it came from: env | paste | probe.
     """
 
-    def __init__(self, snapshot: Optional[Mapping[str, Any]] = None, text: Optional[Mapping[str, Any]] = None,
-                 derived: Optional[Mapping[str, Any]] = None, sources: Optional[Mapping[str, str]] = None):
+    def __init__(
+        self,
+        snapshot: Optional[Mapping[str, Any]] = None,
+        text: Optional[Mapping[str, Any]] = None,
+        derived: Optional[Mapping[str, Any]] = None,
+        sources: Optional[Mapping[str, str]] = None,
+    ):
         self.snapshot = normalise_snapshot(snapshot or {})
         self.text = dict(text or {})
         self.derived = dict(derived or {})
@@ -135,22 +144,44 @@ class Facts:
 
 
 # Facts.aliases(): handy names an explanation may use as {{name}} (kb check knows them as placeholders)
-PACKAGE_ALIASES = (("tf_version", "tensorflow"), ("torch_version", "torch"), ("keras_version", "keras"),
-                   ("numpy_version", "numpy"), ("jax_version", "jax"), ("jaxlib_version", "jaxlib"),
-                   ("protobuf_version", "protobuf"))
-PATH_ALIASES = (("python_version", "python.version"), ("cudnn_version", "cuda.cudnn_version"),
-                ("cuda_version", "cuda.runtime_version"), ("driver_version", "driver.version"),
-                ("driver_cuda_version", "driver.cuda_version"), ("driver_cuda", "driver.cuda_version"),
-                ("expected_cudnn", "expected.tf.cudnn"), ("expected_cuda", "expected.tf.cuda"),
-                ("expected_cudnn_package", "expected.tf.cudnn_package"),
-                ("expected_keras", "expected.tf.keras"), ("expected_python", "expected.tf.python"),
-                ("expected_torch_cuda", "expected.torch.cuda"), ("expected_driver", "expected.driver.min"))
+PACKAGE_ALIASES = (
+    ("tf_version", "tensorflow"),
+    ("torch_version", "torch"),
+    ("keras_version", "keras"),
+    ("numpy_version", "numpy"),
+    ("jax_version", "jax"),
+    ("jaxlib_version", "jaxlib"),
+    ("protobuf_version", "protobuf"),
+)
+PATH_ALIASES = (
+    ("python_version", "python.version"),
+    ("cudnn_version", "cuda.cudnn_version"),
+    ("cuda_version", "cuda.runtime_version"),
+    ("driver_version", "driver.version"),
+    ("driver_cuda_version", "driver.cuda_version"),
+    ("driver_cuda", "driver.cuda_version"),
+    ("expected_cudnn", "expected.tf.cudnn"),
+    ("expected_cuda", "expected.tf.cuda"),
+    ("expected_cudnn_package", "expected.tf.cudnn_package"),
+    ("expected_keras", "expected.tf.keras"),
+    ("expected_python", "expected.tf.python"),
+    ("expected_torch_cuda", "expected.torch.cuda"),
+    ("expected_driver", "expected.driver.min"),
+)
 ALIAS_NAMES = frozenset(n for n, _ in PACKAGE_ALIASES + PATH_ALIASES)
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.
-_TF_VARIANTS = ("tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tensorflow-intel", "tensorflow-aarch64",
-                "tf-nightly", "tf-nightly-gpu", "tf-nightly-cpu")
+_TF_VARIANTS = (
+    "tensorflow-cpu",
+    "tensorflow-gpu",
+    "tensorflow-macos",
+    "tensorflow-intel",
+    "tensorflow-aarch64",
+    "tf-nightly",
+    "tf-nightly-gpu",
+    "tf-nightly-cpu",
+)
 
 
 def normalise_snapshot(snapshot: Mapping[str, Any]) -> Dict[str, Any]:
@@ -256,9 +287,17 @@ def _pair(key: str, a: Any, b: Any) -> Optional[bool]:
     return None
 
 
-PAIR_TESTS = {"lt_fact": "<", "gt_fact": ">", "ne_fact": "!=", "ne_major_fact": "major !=",
-              "ne_minor_fact": "major.minor !=", "spec_fact": "satisfies", "not_spec_fact": "does not satisfy",
-              "cc_not_in": "not covered by", "none_major_eq_fact": "has no major of"}
+PAIR_TESTS = {
+    "lt_fact": "<",
+    "gt_fact": ">",
+    "ne_fact": "!=",
+    "ne_major_fact": "major !=",
+    "ne_minor_fact": "major.minor !=",
+    "spec_fact": "satisfies",
+    "not_spec_fact": "does not satisfy",
+    "cc_not_in": "not covered by",
+    "none_major_eq_fact": "has no major of",
+}
 COMPOUND_TESTS = ("any", "all", "not")
 
 

@@ -1,12 +1,13 @@
 """The %dnnfix line magic (registered by `%load_ext dnnfix` or `dnnfix.install()` inside IPython).
 
-    %dnnfix            diagnose the last exception again and show the panel
-    %dnnfix fix N      put fix N of the last diagnosis into the next cell (never runs it)
-    %dnnfix env        the machine facts dnnfix uses (add --json for the snapshot)
-    %dnnfix log        native stderr captured since the hook was installed
-    %dnnfix off | on   hide or show the panel under tracebacks (the traceback itself is never touched)
-    %dnnfix status     what is hooked, whether native capture runs, where the knowledge base comes from
+%dnnfix            diagnose the last exception again and show the panel
+%dnnfix fix N      put fix N of the last diagnosis into the next cell (never runs it)
+%dnnfix env        the machine facts dnnfix uses (add --json for the snapshot)
+%dnnfix log        native stderr captured since the hook was installed
+%dnnfix off | on   hide or show the panel under tracebacks (the traceback itself is never touched)
+%dnnfix status     what is hooked, whether native capture runs, where the knowledge base comes from
 """
+
 from __future__ import annotations
 
 import re
@@ -121,8 +122,10 @@ def cell_code(code: str, language: str) -> str:
     if language.lower() not in ("bash", "sh", "shell", "console", "zsh"):
         return code
     lines = [ln.rstrip() for ln in code.splitlines()]
-    complex_ = any(ln.endswith("\\") or re.match(r"\s*(if|for|while|case|function)\b|.*\b(then|do|fi|done|esac)\s*$", ln)
-                   for ln in lines)
+    complex_ = any(
+        ln.endswith("\\") or re.match(r"\s*(if|for|while|case|function)\b|.*\b(then|do|fi|done|esac)\s*$", ln)
+        for ln in lines
+    )
     if complex_:
         return "%%bash\n" + code
     out = []
@@ -198,8 +201,10 @@ def _onoff(on: bool):
 def _status():
     from . import __version__, capture, hook
 
-    print(f"dnnfix {__version__}: hook {'installed' if hook.installed() else 'not installed'}, "
-          f"panel {'on' if hook.enabled() else 'off'}, native stderr capture {capture.status()}")
+    print(
+        f"dnnfix {__version__}: hook {'installed' if hook.installed() else 'not installed'}, "
+        f"panel {'on' if hook.enabled() else 'off'}, native stderr capture {capture.status()}"
+    )
     try:
         from .knowledge.load import kb_dirs
 

@@ -7,6 +7,7 @@
    type, frames, facts) thus adds up without ever exceeding 1.
 3. Rank: score, then the number of independent pieces of evidence, then id (deterministic).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -33,11 +34,25 @@ WORK_PER_CHAR = 200
 FRAMEWORK_AGAINST = 0.6
 FRAMEWORK_MIN_FRAMES = 2
 FRAMEWORK_FAMILY = {
-    "tensorflow": "tensorflow", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow", "keras": "tensorflow",
-    "tf_keras": "tensorflow", "tf-keras": "tensorflow", "tensorflow_hub": "tensorflow",
-    "torch": "pytorch", "pytorch": "pytorch", "torchvision": "pytorch", "torchaudio": "pytorch",
-    "lightning": "pytorch", "pytorch_lightning": "pytorch", "torch_xla": "pytorch", "pytorch-xla": "pytorch",
-    "jax": "jax", "jaxlib": "jax", "flax": "jax", "optax": "jax",
+    "tensorflow": "tensorflow",
+    "tensorflow-gpu": "tensorflow",
+    "tensorflow-cpu": "tensorflow",
+    "keras": "tensorflow",
+    "tf_keras": "tensorflow",
+    "tf-keras": "tensorflow",
+    "tensorflow_hub": "tensorflow",
+    "torch": "pytorch",
+    "pytorch": "pytorch",
+    "torchvision": "pytorch",
+    "torchaudio": "pytorch",
+    "lightning": "pytorch",
+    "pytorch_lightning": "pytorch",
+    "torch_xla": "pytorch",
+    "pytorch-xla": "pytorch",
+    "jax": "jax",
+    "jaxlib": "jax",
+    "flax": "jax",
+    "optax": "jax",
 }
 _SIG_FAMILIES: Dict[Tuple[str, ...], frozenset] = {}
 
@@ -48,8 +63,11 @@ def signature_families(frameworks: Sequence[str]) -> frozenset:
     fams = _SIG_FAMILIES.get(key)
     if fams is None:
         names = [str(f).lower() for f in key]
-        fams = frozenset(FRAMEWORK_FAMILY[n] for n in names) if names and all(n in FRAMEWORK_FAMILY for n in names) \
+        fams = (
+            frozenset(FRAMEWORK_FAMILY[n] for n in names)
+            if names and all(n in FRAMEWORK_FAMILY for n in names)
             else frozenset()
+        )
         _SIG_FAMILIES[key] = fams
     return fams
 
@@ -71,8 +89,13 @@ def _other_framework(sig: Signature, frames: Dict[str, int]) -> Optional[Evidenc
     if not fams or any(f in frames for f in fams) or sum(frames.values()) < FRAMEWORK_MIN_FRAMES:
         return None
     other = ", ".join(sorted(frames))
-    return Evidence("frames", f"frames only in {other} (this signature is for {', '.join(sorted(fams))})", None,
-                    FRAMEWORK_AGAINST, against=True)
+    return Evidence(
+        "frames",
+        f"frames only in {other} (this signature is for {', '.join(sorted(fams))})",
+        None,
+        FRAMEWORK_AGAINST,
+        against=True,
+    )
 
 
 _DIGITS = re.compile(r"\d")
@@ -265,7 +288,9 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         for k, v in m.groups.items():
             if v is not None and k not in captures:
                 captures[k] = v
-        return Evidence("regex", _quote(corpus.lines[i], start=m.start, end=m.end), corpus.linenos[i] or None, cl.weight)
+        return Evidence(
+            "regex", _quote(corpus.lines[i], start=m.start, end=m.end), corpus.linenos[i] or None, cl.weight
+        )
     if cl.kind == "phrase":
         from rapidfuzz import fuzz
 
@@ -281,8 +306,14 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
                     break
         if best_i >= 0:
             al = fuzz.partial_ratio_alignment(needle, corpus.lower[best_i])
-            text = _quote(corpus.lines[best_i], start=al.dest_start, end=al.dest_end) if al else _quote(corpus.lines[best_i])
-            return Evidence("phrase", text + f"  (~{best:.0f}% like \"{cl.phrase}\")", corpus.linenos[best_i] or None, cl.weight)
+            text = (
+                _quote(corpus.lines[best_i], start=al.dest_start, end=al.dest_end)
+                if al
+                else _quote(corpus.lines[best_i])
+            )
+            return Evidence(
+                "phrase", text + f'  (~{best:.0f}% like "{cl.phrase}")', corpus.linenos[best_i] or None, cl.weight
+            )
         return None
     if cl.kind == "exception":
         excs = inc.exceptions[-1:] if cl.last_only else inc.exceptions
@@ -293,7 +324,8 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
     if cl.kind == "frames":
         for fr in inc.frames:
             if (cl.package and fr.package == cl.package) or (
-                    cl.path_rx and rx.compiled(cl.path_rx).search(fr.file.replace("\\", "/")) is not None):
+                cl.path_rx and rx.compiled(cl.path_rx).search(fr.file.replace("\\", "/")) is not None
+            ):
                 what = f"frames in {fr.package}" if cl.package else f"frame {fr.file}"
                 return Evidence("frames", what, fr.lineno_in_text, cl.weight)
         return None
@@ -303,8 +335,14 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
     return None
 
 
-def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts,
-                    tables: Optional[Dict[str, Any]] = None, opened: Optional[Set[int]] = None) -> Optional[Match]:
+def score_signature(
+    sig: Signature,
+    corpus: _Corpus,
+    inc: Incident,
+    facts: Facts,
+    tables: Optional[Dict[str, Any]] = None,
+    opened: Optional[Set[int]] = None,
+) -> Optional[Match]:
     """`opened`: the indexed anchors whose key word the input holds; a keyed regex or phrase anchor outside it
     cannot fire (no line holds its key), so it is not tried."""
     captures: Dict[str, Any] = {}
@@ -349,8 +387,16 @@ def score_signature(sig: Signature, corpus: _Corpus, inc: Incident, facts: Facts
             evidence.append(ev)
             score *= 1.0 - ev.weight
     score = round(score, 4)
-    return Match(cause=sig.cause, signature=sig.id, title=sig.title, score=score, confident=score >= CONFIDENT,
-                 evidence=evidence, facts=captures, status=sig.status)
+    return Match(
+        cause=sig.cause,
+        signature=sig.id,
+        title=sig.title,
+        score=score,
+        confident=score >= CONFIDENT,
+        evidence=evidence,
+        facts=captures,
+        status=sig.status,
+    )
 
 
 def _plan(kb: KnowledgeBase) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset, ...]]]:
@@ -370,8 +416,9 @@ def _plan(kb: KnowledgeBase) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset
                     continue
                 required[id(cl)] = tuple(frozenset(alt) for alt in cl.required)
                 if cl.where == "any":
-                    whole[id(cl)] = not cl.keys or bool(cl.required) and all(
-                        any(k in alt for k in cl.keys) for alt in cl.required)
+                    whole[id(cl)] = (
+                        not cl.keys or bool(cl.required) and all(any(k in alt for k in cl.keys) for alt in cl.required)
+                    )
         plan = kb.__dict__["_matcher_plan"] = (whole, required)
     return plan
 
@@ -387,8 +434,9 @@ def hold_back_experimental(matches: List[Match]) -> List[Match]:
     return matches
 
 
-def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = None,
-                   stats: Optional[Dict[str, Any]] = None) -> List[Match]:
+def match_incident(
+    inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = None, stats: Optional[Dict[str, Any]] = None
+) -> List[Match]:
     """Ranked matches. `stats`, when given, receives what the work budget left out ("skipped": how many
     candidate signatures were not tried, "candidates": how many there were)."""
     facts = facts or Facts(text=inc.facts)
@@ -414,8 +462,7 @@ def match_incident(inc: Incident, kb: KnowledgeBase, facts: Optional[Facts] = No
     for si in order:
         if corpus.work > corpus.budget:
             break  # the budget for an input this size is spent: what was found so far is the answer
-        m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None,
-                            opened=todo[si])
+        m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None, opened=todo[si])
         done += 1
         if m is not None:
             out.append(m)

@@ -4,6 +4,7 @@ Everything downstream (matcher, renderers, hook, TUI) reads only these classes: 
 matcher's `Match`/`Evidence`, and the `Diagnosis` that `dnnfix.api` returns (dnnfix.report turns a Diagnosis
 into the one `Report` that every front-end renders).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

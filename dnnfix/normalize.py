@@ -4,6 +4,7 @@
 pytest prefixes, curly quotes) into plain lines. `canonical` replaces the parts that differ between machines
 and runs (paths, numbers, addresses, versions, timestamps) so that the same error gets the same fingerprint.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,27 +16,48 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\
 _ANSI_NO_ESC = re.compile(r"\[(?:\d{1,3};)*\d{1,3}m")
 # Colab/Jupyter pastes: [/usr/local/lib/python3.10/dist-packages/x.py](https://localhost:8080/#) in f()
 _MD_LINK = re.compile(r"\[([^\]\n]{1,400})\]\((?:https?://localhost[^)\s]*|https?://[^)\s]*#[^)\s]*|#[^)\s]*)\)")
-_TRANSLATE = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u3000": " ",
-    "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
-    "\x00": None,
-})
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u3000": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\ufeff": None,
+        "\x00": None,
+    }
+)
 # Noise glued to the start of lines. Order matters: outer wrappers first.
 _PREFIXES = [
     # ISO timestamps from CI systems and log stores: 2024-05-01T12:00:00.1234567Z, CloudWatch's +00:00 offset
     re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+"),
     # [1234], [12:00:01], [pod-name-0], [rank0]:, [default0]: (torchrun --tee, no space after the colon),
     # [pod/trainer-0/main] (kubectl logs --prefix) prefixes from CI, Kubernetes and torchrun
-    re.compile(r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\](?::\s*|\s+)"),
+    re.compile(
+        r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\](?::\s*|\s+)"
+    ),
     # Cloud Build / docker step prefixes: "Step #5: ", "#12 3.456 "
     re.compile(r"^(?:Step #\d+(?: - \"[^\"]*\")?:\s?|#\d+ \d+\.\d+ )"),
     # pytest failure lines: "E   ValueError: ..." / "E       ..."
     re.compile(r"^E {3,}"),
     # Keras progress bars: " 12/100 [==>....] - ETA: 3s - loss: 0.69"
-    re.compile(r"^\s*\d+/\d+\s+\[[=>.\-━─ ]*\]\s*(?:-\s*(?:ETA:\s*\S+|\d+m?s(?:\s+\S+)?)\s*)?(?:-\s*[\w ]+:\s*[-\d.e+]+\s*)*"),
+    re.compile(
+        r"^\s*\d+/\d+\s+\[[=>.\-━─ ]*\]\s*(?:-\s*(?:ETA:\s*\S+|\d+m?s(?:\s+\S+)?)\s*)?(?:-\s*[\w ]+:\s*[-\d.e+]+\s*)*"
+    ),
     # tqdm bars: " 45%|####5     | 45/100 [00:01<00:02, 30.1it/s]"
     re.compile(r"^\s*[^|\n]{0,40}\d+%\|[^|]*\|\s*[\d.]+[kM]?/[\d.?]+[kM]?\s*\[[^\]]*\]\s*"),
 ]
@@ -50,14 +72,18 @@ _TS, _BRACKET, _STEP, _PYTEST, _KERAS_BAR, _TQDM = _PREFIXES
 _VIEWERS = [
     # dmesg "[ 1843.308145] " and syslog/journalctl "Jun 30 11:07:05 gpu-0 kernel: "
     re.compile(r"^\[\s*\d+\.\d+\]\s+"),
-    re.compile(r"^(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)\s+[\w.-]+\s+"
-               r"(?:kernel|[\w.-]+\[\d+\]):\s+(?:\[\s*\d+\.\d+\]\s+)?"),
+    re.compile(
+        r"^(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)\s+[\w.-]+\s+"
+        r"(?:kernel|[\w.-]+\[\d+\]):\s+(?:\[\s*\d+\.\d+\]\s+)?"
+    ),
     # web-UI log tables copied as text: "2024-05-01 12:00:00.123 | ERROR | module:func:12 - " (loguru), tab- or
     # bar-separated time / level columns (Cloud Logging, Grafana, Kaggle's "6.2s  14  " time and line columns)
-    re.compile(r"^\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d|\s*UTC)?"
-               r"(?:\s*[|\u2502\t]\s*|\s{2,})"
-               r"(?:(?:INFO|WARN(?:ING)?|ERROR|DEBUG|CRITICAL|FATAL|TRACE|NOTICE|DEFAULT|stdout|stderr)\s*(?:[|\u2502\t]\s*|\s{2,}|\s+-\s+)"
-               r"(?:[\w.<>-]+:[\w<>]+:\d+\s+-\s+)?)?"),
+    re.compile(
+        r"^\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d|\s*UTC)?"
+        r"(?:\s*[|\u2502\t]\s*|\s{2,})"
+        r"(?:(?:INFO|WARN(?:ING)?|ERROR|DEBUG|CRITICAL|FATAL|TRACE|NOTICE|DEFAULT|stdout|stderr)\s*(?:[|\u2502\t]\s*|\s{2,}|\s+-\s+)"
+        r"(?:[\w.<>-]+:[\w<>]+:\d+\s+-\s+)?)?"
+    ),
     re.compile(r"^\s*\d+(?:\.\d+)?s\s+\d+\s+(?=\S)"),
     # line-numbered viewers: "  123 | text", "123 \u2502 text", `cat -n`'s "   123<TAB>text"
     re.compile(r"^\s*\d{1,6}(?:\s*[|\u2502]\s|\t)"),
@@ -74,34 +100,34 @@ def _strip_viewer_prefix(line: str) -> str:
     if c == "[":
         m = _DMESG.match(line)
         if m:
-            return line[m.end():]
+            return line[m.end() :]
     elif c == "(":
         m = _RAY.match(line)
         if m:
-            return line[m.end():]
+            return line[m.end() :]
     elif c.isdigit() or c in " \t":
         if c.isdigit() and len(line) > 19 and line[4:5] in "-/":
             m = _WEBUI.match(line) or _SYSLOG.match(line)
             if m and m.end() > 0:
-                return line[m.end():]
+                return line[m.end() :]
         else:
             head = line[:12]
             if "|" in head or "\u2502" in head or "\t" in head:
                 m = _LINENO.match(line)
                 if m:
-                    return line[m.end():]
+                    return line[m.end() :]
             if "s" in head:
                 m = _KAGGLE.match(line)
                 if m:
-                    return line[m.end():]
+                    return line[m.end() :]
     elif c.isupper() and len(line) > 16 and line[3:4] == " ":
         m = _SYSLOG.match(line)
         if m:
-            return line[m.end():]
+            return line[m.end() :]
     if c.isalpha() and "|" in line[:64]:
         m = _COMPOSE.match(line)
         if m:
-            return line[m.end():]
+            return line[m.end() :]
     return line
 
 
@@ -116,30 +142,30 @@ def strip_noise_prefix(line: str) -> str:
     if c.isdigit() and len(line) > 19 and line[10:11] == "T":
         m = _TS.match(line)
         if m:
-            line = line[m.end():]
+            line = line[m.end() :]
             c = line[:1]
     if c == "[":
         m = _BRACKET.match(line)
         if m:
-            line = line[m.end():]
+            line = line[m.end() :]
             c = line[:1]
     if c in ("S", "#"):
         m = _STEP.match(line)
         if m:
-            line = line[m.end():]
+            line = line[m.end() :]
             c = line[:1]
     if c == "E" and line.startswith("E   "):
         m = _PYTEST.match(line)
         if m:
-            line = line[m.end():]
+            line = line[m.end() :]
     if "/" in line and "[" in line:
         m = _KERAS_BAR.match(line)
         if m and m.end() > 0:
-            line = line[m.end():]
+            line = line[m.end() :]
     if "%|" in line:
         m = _TQDM.match(line)
         if m and m.end() > 0:
-            line = line[m.end():]
+            line = line[m.end() :]
     return line
 
 
@@ -173,7 +199,10 @@ def clean_lines(text: str) -> List[str]:
 # ---------------------------------------------------------------- canonical form (fingerprints)
 _CANON = [
     # file paths (POSIX and Windows) -> their last component
-    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?"), lambda m: "<path:" + re.sub(r"\d+", "#", re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1]) + ">"),
+    (
+        re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?"),
+        lambda m: "<path:" + re.sub(r"\d+", "#", re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1]) + ">",
+    ),
     (re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?"), lambda m: "<ts>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), lambda m: "<hex>"),
     (re.compile(r"\b[0-9a-f]{12,}\b"), lambda m: "<hex>"),

@@ -4,6 +4,7 @@ The Report (dnnfix.report) is built once; text/plain, text/html and the applicat
 data are functions of it, so all three list the same causes and the same fix numbers (the ones `%dnnfix fix N`
 uses).
 """
+
 from __future__ import annotations
 
 import time
@@ -56,7 +57,11 @@ class Panel:
         from .render_text import lines, plain
 
         r = self._report
-        head = "dnnfix: what most likely caused this error" if r.confident else "dnnfix: no known cause fits with confidence"
+        head = (
+            "dnnfix: what most likely caused this error"
+            if r.confident
+            else "dnnfix: no known cause fits with confidence"
+        )
         out = [style(head, "bold") + style(f"  ({self.total_ms:.0f} ms)", "grey")]
         body = lines(r, header=False)
         if not r.confident:  # the report opens with the same sentence as our header
@@ -71,8 +76,13 @@ class Panel:
                     out.append(style(f"  [{f.n}] {f.title}  ({f.cause})", "grey"))
             n = sum(1 for ln in self.log_text.splitlines() if ln.strip())
             if n:
-                out.append(style(f"({n} line{'s' if n != 1 else ''} of native stderr were part of this diagnosis: "
-                                 "%dnnfix log shows them)", "grey"))
+                out.append(
+                    style(
+                        f"({n} line{'s' if n != 1 else ''} of native stderr were part of this diagnosis: "
+                        "%dnnfix log shows them)",
+                        "grey",
+                    )
+                )
         return "\n".join(x for x in out if x)
 
     def html(self) -> str:
@@ -110,12 +120,28 @@ def broken_kb_note(kb) -> str:
     return broken_kb_warning(kb)
 
 
-def build(exc: BaseException, kb, *, log_text: str = "", top: int = 3, probe: bool = True,
-          t0: Optional[float] = None, html: bool = True, experimental_confident: bool = True) -> Panel:
+def build(
+    exc: BaseException,
+    kb,
+    *,
+    log_text: str = "",
+    top: int = 3,
+    probe: bool = True,
+    t0: Optional[float] = None,
+    html: bool = True,
+    experimental_confident: bool = True,
+) -> Panel:
     t0 = time.perf_counter() if t0 is None else t0
     env = probe_snapshot(quick=True) if probe else None
-    d = diagnose_exception(exc, log_text=log_text, env=env, probe=False, kb=kb, env_is_probe=bool(probe),
-                           experimental_confident=experimental_confident)
+    d = diagnose_exception(
+        exc,
+        log_text=log_text,
+        env=env,
+        probe=False,
+        kb=kb,
+        env_is_probe=bool(probe),
+        experimental_confident=experimental_confident,
+    )
     p = Panel(exc_id=id(exc), diagnosis=d, kb=kb, log_text=log_text, top=top)
     p.total_ms = (time.perf_counter() - t0) * 1000
     if html:

@@ -4,6 +4,7 @@ The parser is deliberately forgiving: pastes start and end anywhere, lose newlin
 formatting, and mix native log lines with Python tracebacks. Anything it does not recognise stays available
 to the matcher as a plain line.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,9 @@ _FRAME_PY = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (
 # IPython 8: "File /usr/lib/python3.10/site-packages/keras/x.py:65, in fn(*args)"
 _FRAME_IPY8 = re.compile(r"^\s*File (?P<file>[^\s\"].*?):(?P<line>\d+)(?:, in (?P<func>.+))?$")
 # IPython 7 / old Colab: "/usr/local/lib/python3.7/dist-packages/keras/engine/training.py in fit(self, x)"
-_FRAME_IPY7 = re.compile(r"^\s*(?P<file>(?:/|[A-Za-z]:\\|~/|<ipython-input-|<string>|<stdin>)[^\n]*?(?:\.py|>)) in (?P<func>[\w<>.]+)\(")
+_FRAME_IPY7 = re.compile(
+    r"^\s*(?P<file>(?:/|[A-Za-z]:\\|~/|<ipython-input-|<string>|<stdin>)[^\n]*?(?:\.py|>)) in (?P<func>[\w<>.]+)\("
+)
 # pytest's short frames: "src/train.py:42: in fit" / "../site-packages/torch/nn/x.py:1501: in _call_impl"
 _FRAME_PYTEST = re.compile(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): in (?P<func>\S+)")
 _ARROW = re.compile(r"^\s*-+>\s*(?P<line>\d+)\s?(?P<code>.*)")
@@ -29,11 +32,11 @@ _EXC = re.compile(
     r"|(?:[a-z_]\w*\.)+[A-Z]\w*)(?::\s?(?P<msg>.*))?$"
 )
 _IPY_HEADER = re.compile(r"^\s*(?P<type>(?:[\w.]+\.)?[A-Z]\w*)\s{2,}Traceback \(most recent call last\)")
-_GLOG = re.compile(
-    r"^(?P<level>[IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+\s+(?P<src>[^\s:\]]+:\d+)\]\s?(?P<msg>.*)")
+_GLOG = re.compile(r"^(?P<level>[IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+\s+(?P<src>[^\s:\]]+:\d+)\]\s?(?P<msg>.*)")
 _TFLOG = re.compile(
     r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?(?P<level>[IWEF])\s+"
-    r"(?P<src>[\w./-]+\.(?:cc|cpp|h|c|py):\d+)\]\s?(?P<msg>.*)")
+    r"(?P<src>[\w./-]+\.(?:cc|cpp|h|c|py):\d+)\]\s?(?P<msg>.*)"
+)
 _PYLOG = re.compile(r"^(?P<level>WARNING|ERROR|INFO|CRITICAL|FATAL|DEBUG):(?P<src>[\w.]+):(?P<msg>.*)")
 _BRACKETLOG = re.compile(r"^\[(?P<level>[IWEF])\s?(?P<src>[\w./-]+\.(?:cpp|cc|h):\d+)\]\s?(?P<msg>.*)")
 _NODE = re.compile(r"Detected at node '?(?P<a>[^'\s]+)'?|\[\[\{\{node (?P<b>[^}]+)\}\}\]\]|^\s*Node: '(?P<c>[^']+)'")
@@ -46,14 +49,32 @@ _PYVER = re.compile(r"python(?P<v>3\.\d{1,2})\b|python3(?P<w>\d{1,2})[\\/]", re.
 # "tensorflow==2.15.0", "TensorFlow 2.15", "torch 2.1.0+cu121", "keras version: 3.3.3"
 _VERSION_SAID = re.compile(
     r"\b(?P<pkg>tensorflow(?:-gpu|-cpu)?|torch|pytorch|keras|jaxlib|jax|numpy)\b(?:\s*(?:==|>=|version\s*[:=]?|v)\s*|\s+)"
-    r"['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)\b", re.I)
+    r"['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)\b",
+    re.I,
+)
 # an interactive session: >>> tf.__version__ / '1.15.5'
-_REPL_VERSION = re.compile(r"\b(?P<mod>tf|tensorflow|torch|keras|np|numpy|jax)\.__version__[ \t]*\)?[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:[+.\w-]*))['\"]?[ \t]*$", re.M)
+_REPL_VERSION = re.compile(
+    r"\b(?P<mod>tf|tensorflow|torch|keras|np|numpy|jax)\.__version__[ \t]*\)?[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?(?P<ver>\d+\.\d+(?:\.\d+)?(?:[+.\w-]*))['\"]?[ \t]*$",
+    re.M,
+)
 _SAID_NAMES = ("tensorflow", "torch", "pytorch", "keras", "jaxlib", "jax", "numpy")
-_PKG_ALIAS = {"tf": "tensorflow", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow", "pytorch": "torch",
-              "np": "numpy"}
+_PKG_ALIAS = {
+    "tf": "tensorflow",
+    "tensorflow-gpu": "tensorflow",
+    "tensorflow-cpu": "tensorflow",
+    "pytorch": "torch",
+    "np": "numpy",
+}
 
-_USER_HINTS = ("<ipython-input-", "/content/", "<string>", "<stdin>", "/tmp/ipykernel_", "\\Temp\\ipykernel_", "<module>")
+_USER_HINTS = (
+    "<ipython-input-",
+    "/content/",
+    "<string>",
+    "<stdin>",
+    "/tmp/ipykernel_",
+    "\\Temp\\ipykernel_",
+    "<module>",
+)
 
 
 def package_of(path: str) -> str:
@@ -91,7 +112,8 @@ def _is_structural(line: str) -> bool:
     return bool(
         ("Traceback" in line and (_TB_START.search(line) or _IPY_HEADER.match(line)))
         or ("exception" in line and (_CHAIN_CAUSE.search(line) or _CHAIN_CONTEXT.search(line)))
-        or ("File" in line and _FRAME_PY.match(line)) or _log_match(line)
+        or ("File" in line and _FRAME_PY.match(line))
+        or _log_match(line)
     )
 
 
@@ -132,8 +154,13 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
         if m:
             f = m.group("file")
             ln = m.groupdict().get("line")
-            fr = Frame(file=f, line=int(ln) if ln else None, function=(m.group("func") or "").strip(),
-                       package=package_of(f), lineno_in_text=lineno)
+            fr = Frame(
+                file=f,
+                line=int(ln) if ln else None,
+                function=(m.group("func") or "").strip(),
+                package=package_of(f),
+                lineno_in_text=lineno,
+            )
             # the code line that follows a plain-Python frame
             if i + 1 < n and lines[i + 1].startswith("    ") and not _FRAME_PY.match(lines[i + 1]):
                 fr.code = lines[i + 1].strip()
@@ -151,8 +178,9 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
                 continue
         m = _log_match(line)
         if m:
-            inc.logs.append(LogLine(level=m.group("level"), source=m.group("src"), message=m.group("msg"),
-                                    lineno_in_text=lineno))
+            inc.logs.append(
+                LogLine(level=m.group("level"), source=m.group("src"), message=m.group("msg"), lineno_in_text=lineno)
+            )
             _graph_bits(line, graph)
             i += 1
             continue
@@ -166,15 +194,22 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
             j = i + 1
             while j < n and j - i < 200:
                 nxt = lines[j]
-                if _is_structural(nxt) or (_EXC.match(nxt) and not nxt.startswith(" ") and nxt.split(":", 1)[0].endswith(("Error", "Exception"))):
+                if _is_structural(nxt) or (
+                    _EXC.match(nxt)
+                    and not nxt.startswith(" ")
+                    and nxt.split(":", 1)[0].endswith(("Error", "Exception"))
+                ):
                     break
                 msg_lines.append(nxt)
                 j += 1
             while msg_lines and not msg_lines[-1].strip():
                 msg_lines.pop()
             message = "\n".join(msg_lines).strip()
-            inc.exceptions.append(ExceptionInfo(type=m.group("type"), message=message, link=link,
-                                                lineno_in_text=lineno, frames=frames_pending))
+            inc.exceptions.append(
+                ExceptionInfo(
+                    type=m.group("type"), message=message, link=link, lineno_in_text=lineno, frames=frames_pending
+                )
+            )
             for k in range(i, j):
                 _graph_bits(lines[k], graph)
             frames_pending = []
@@ -235,17 +270,22 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     sample = "\n".join(inc.lines[:400] + inc.lines[-400:]) if len(inc.lines) > 800 else "\n".join(inc.lines)
     hay = blob_paths + sample
     # each search runs only where a substring that every one of its matches holds is present (most texts: none)
-    if (":\\" in hay or "\\site-packages\\" in hay or ".dll" in hay) and \
-            re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
+    if (":\\" in hay or "\\site-packages\\" in hay or ".dll" in hay) and re.search(
+        r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay
+    ):
         facts["os"] = "Windows"
-    elif any(w in hay for w in ("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib")) and \
-            re.search(r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay):
+    elif any(w in hay for w in ("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib")) and re.search(
+        r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay
+    ):
         facts["os"] = "Darwin"
-    elif any(w in hay for w in ("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so")) and \
-            re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay):
+    elif any(w in hay for w in ("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so")) and re.search(
+        r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay
+    ):
         facts["os"] = "Linux"
-    if raw_colab or (("/content/" in sample or "google.colab" in sample or "/google/colab" in sample) and re.search(
-            r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)):
+    if raw_colab or (
+        ("/content/" in sample or "google.colab" in sample or "/google/colab" in sample)
+        and re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)
+    ):
         facts["colab"] = True
     if "/kaggle/" in sample:
         facts["kaggle"] = True
@@ -297,6 +337,7 @@ def _env_facts(inc: Incident) -> None:
         facts["shows_other"] = False
     elif inc.final is not None:
         facts["shows_other"] = True  # an exception that is none of the symptoms: another failure
+
 
 def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:
     """A live exception -> the same Incident a paste of its traceback would give, with exact types."""

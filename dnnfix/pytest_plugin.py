@@ -11,6 +11,7 @@ the failing phase (setup, call or teardown) itself, with the same matcher, and a
 lines that fired and the first fix, and one summary line at the end of the run. A passing run imports nothing of
 dnnfix beyond this module. A diagnosis that fails adds one line to the section, never an error in the run.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,19 +26,33 @@ _KEY = "dnnfix"  # user_properties key: travels with the report (also across pyt
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("dnnfix", "dnnfix: why a deep-learning test failed")
-    group.addoption("--dnnfix", action="store_true", default=False,
-                    help="diagnose failing tests with dnnfix (same as -p dnnfix)")
-    group.addoption("--dnnfix-json", metavar="PATH", default=None,
-                    help="diagnose failing tests and write the diagnoses to PATH as JSON")
+    group.addoption(
+        "--dnnfix", action="store_true", default=False, help="diagnose failing tests with dnnfix (same as -p dnnfix)"
+    )
+    group.addoption(
+        "--dnnfix-json",
+        metavar="PATH",
+        default=None,
+        help="diagnose failing tests and write the diagnoses to PATH as JSON",
+    )
     parser.addini("dnnfix", type="bool", default=False, help="diagnose failing tests with dnnfix")
-    parser.addini("dnnfix_probe", type="bool", default=False,
-                  help="let dnnfix use live facts about this machine (GPU, driver, packages)")
+    parser.addini(
+        "dnnfix_probe",
+        type="bool",
+        default=False,
+        help="let dnnfix use live facts about this machine (GPU, driver, packages)",
+    )
 
 
 def enabled(config) -> bool:
     plugins = getattr(config.option, "plugins", None) or []
-    return bool("dnnfix" in plugins or "dnnfix.pytest_plugin" in plugins or config.getoption("dnnfix")
-                or config.getoption("dnnfix_json") or config.getini("dnnfix"))
+    return bool(
+        "dnnfix" in plugins
+        or "dnnfix.pytest_plugin" in plugins
+        or config.getoption("dnnfix")
+        or config.getoption("dnnfix_json")
+        or config.getini("dnnfix")
+    )
 
 
 def pytest_configure(config) -> None:
@@ -84,8 +99,7 @@ def diagnose(exc: BaseException, *, probe: bool = False) -> Optional[Dict[str, A
 
 
 def section_text(rec: Dict[str, Any]) -> str:
-    out = [f"{rec['title']}",
-           f"  cause: {rec['cause']}  (score {rec['score']:.2f}, signature {rec['signature']})"]
+    out = [f"{rec['title']}", f"  cause: {rec['cause']}  (score {rec['score']:.2f}, signature {rec['signature']})"]
     for e in rec["evidence"][:4]:
         if len(e) > 200:
             e = e[:197] + "..."
@@ -148,7 +162,8 @@ class DnnfixPlugin:
         listed = ", ".join(f"{c} ({n})" if n > 1 else c for c, n in causes.items())
         terminalreporter.write_sep("=", "dnnfix")
         terminalreporter.write_line(
-            f"dnnfix: {len(self.records)} of {self.failed} failure(s) have a known cause: {listed}")
+            f"dnnfix: {len(self.records)} of {self.failed} failure(s) have a known cause: {listed}"
+        )
         for r in self.records:
             terminalreporter.write_line(f"  {r['nodeid']}: {r['cause']}: {r['title']}")
 

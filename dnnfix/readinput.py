@@ -7,6 +7,7 @@ from `ahocorasick_rs` when it is installed, else `bytes.find` per marker), so or
 work. Memory stays bounded whatever the size, and every kept line keeps its real line number in the file
 (`Text.line_map`), so evidence quotes "line 2260418" of the log, not of the reduced text.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -27,10 +28,41 @@ LONG_LINE = 16 << 10  # a kept middle line is cut to this length
 # Markers of lines worth keeping from the middle of a huge log: errors, native log lines at W/E/F, GPU stack
 # words, NaN losses, missing libraries. Plain byte strings, so that one multi-pattern pass finds them all.
 MARKERS: Tuple[bytes, ...] = (
-    b"Error", b"Exception", b"Traceback", b"error:", b"FATAL", b"Fatal", b"Killed", b"Aborted",
-    b"Illegal instruction", b"Segmentation fault", b"CUDA", b"CuDNN", b"cuDNN", b"cudnn", b"CUDNN", b"cuBLAS",
-    b"CUBLAS", b"NCCL", b"libcu", b"dlopen", b"driver", b"Driver", b"out of memory", b"OOM", b"] W ", b"] E ",
-    b"NaN", b": nan", b"=nan", b"not found", b"GLIBC", b"Could not", b"could not", b"Unable to", b"unable to",
+    b"Error",
+    b"Exception",
+    b"Traceback",
+    b"error:",
+    b"FATAL",
+    b"Fatal",
+    b"Killed",
+    b"Aborted",
+    b"Illegal instruction",
+    b"Segmentation fault",
+    b"CUDA",
+    b"CuDNN",
+    b"cuDNN",
+    b"cudnn",
+    b"CUDNN",
+    b"cuBLAS",
+    b"CUBLAS",
+    b"NCCL",
+    b"libcu",
+    b"dlopen",
+    b"driver",
+    b"Driver",
+    b"out of memory",
+    b"OOM",
+    b"] W ",
+    b"] E ",
+    b"NaN",
+    b": nan",
+    b"=nan",
+    b"not found",
+    b"GLIBC",
+    b"Could not",
+    b"could not",
+    b"Unable to",
+    b"unable to",
 )
 # glog lines at W/E/F ("E1204 10:11:12.345 ...") and "...: E tensorflow/x.cc" lines: a marker, then a check
 _GLOG_MARKERS = (b"\nW0", b"\nW1", b"\nE0", b"\nE1", b"\nF0", b"\nF1")
@@ -120,7 +152,7 @@ def salient_lines(block: bytes):
     """The whole lines of `block` that hold an error-like marker, each once, in order."""
     for start in finder().line_starts(block):
         end = block.find(b"\n", start)
-        yield block[start:] if end < 0 else block[start:end + 1]
+        yield block[start:] if end < 0 else block[start : end + 1]
 
 
 class InputError(Exception):
@@ -206,7 +238,9 @@ def _decompressing(fh: BinaryIO, kind: str, name: str) -> BinaryIO:
     try:
         import zstandard
     except ImportError:
-        raise InputError(f"{name} is zstd-compressed; reading it needs the zstandard package: pip install zstandard") from None
+        raise InputError(
+            f"{name} is zstd-compressed; reading it needs the zstandard package: pip install zstandard"
+        ) from None
     return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
 
 
@@ -367,8 +401,10 @@ def _reduce(data: bytes, read, total: int) -> Text:
             tail_data = tail_data[cut:]
     middle = first_part + list(last_part)
     omitted = total - len(head) - len(tail_data)
-    note = (f"[... dnnfix kept the head, the tail and {len(middle)} error-like lines of {omitted} omitted bytes, "
-            f"lines {head_lines + 1}-{tail_first - 1} ...]\n").encode()
+    note = (
+        f"[... dnnfix kept the head, the tail and {len(middle)} error-like lines of {omitted} omitted bytes, "
+        f"lines {head_lines + 1}-{tail_first - 1} ...]\n"
+    ).encode()
     segments: List[Tuple[int, int]] = [(1, 1)]
     out_line = head_lines + 1
     for lineno, _ in middle:

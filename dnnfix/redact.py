@@ -5,6 +5,7 @@ notebook panel's captured native stderr. Versions, GPU names, library names and 
 the point. Removed: credentials of every common kind, private key blocks, passwords in URLs, Authorization
 headers, home folders, user and host names.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -17,32 +18,35 @@ R = "<redacted>"
 
 # whole blocks first: a private key spans lines
 PRIVATE_KEY = re.compile(
-    r"-----BEGIN (?P<kind>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END (?P=kind)-----|\Z)", re.S)
+    r"-----BEGIN (?P<kind>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END (?P=kind)-----|\Z)", re.S
+)
 # a private key inside JSON (GCP service-account files): "private_key": "-----BEGIN ...\n..."
 JSON_PRIVATE_KEY = re.compile(r'("private_key"\s*:\s*")[^"]*(")')
 
 # tokens recognisable by their shape, wherever they appear
 TOKEN = re.compile(
     r"(?<![A-Za-z0-9_])(?:"
-    r"hf_[A-Za-z0-9]{20,}"                                   # Hugging Face
-    r"|api_org_[A-Za-z0-9]{20,}"                             # Hugging Face org
+    r"hf_[A-Za-z0-9]{20,}"  # Hugging Face
+    r"|api_org_[A-Za-z0-9]{20,}"  # Hugging Face org
     r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"  # GitHub
-    r"|glpat-[A-Za-z0-9_-]{20,}"                             # GitLab
+    r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
     r"|sk-(?:proj-|ant-(?:api\d+-)?|svcacct-)?[A-Za-z0-9_-]{20,}"  # OpenAI / Anthropic style
-    r"|(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}"             # AWS access key ids
-    r"|AIza[0-9A-Za-z_-]{35}"                                # Google API keys
-    r"|ya29\.[0-9A-Za-z_-]{20,}"                             # Google OAuth access tokens
+    r"|(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}"  # AWS access key ids
+    r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
+    r"|ya29\.[0-9A-Za-z_-]{20,}"  # Google OAuth access tokens
     r"|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"  # Slack
     r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # JWT
-    r"|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{40,}"          # package registries
+    r"|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{40,}"  # package registries
     r"|wandb_v1_[A-Za-z0-9_-]{20,}"
-    r")")
+    r")"
+)
 SLACK_WEBHOOK = re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+")
 # name = value, name: value, --name value, NAME="value" for names that hold secrets
 SECRET_ASSIGN = re.compile(
     r"(?i)(?P<name>\b[\w.-]*(?:token|secret|password|passwd|pwd|api[_-]?key|access[_-]?key|private[_-]?key|"
     r"credential|auth[_-]?key|account[_-]?key|sas[_-]?token|client[_-]?secret|secret[_-]?access[_-]?key)\b"
-    r"[\"']?\s*(?:=|:|\s)\s*)(?P<q>[\"']?)(?P<value>[^\s\"',;&]{6,})")
+    r"[\"']?\s*(?:=|:|\s)\s*)(?P<q>[\"']?)(?P<value>[^\s\"',;&]{6,})"
+)
 # Azure connection strings and SAS query strings
 AZURE = re.compile(r"(?i)((?:AccountKey|SharedAccessKey|SharedAccessSignature)=)[^;\s\"']+|([?&]sig=)[^&\s\"']+")
 AUTH_HEADER = re.compile(r"(?i)(\bauthorization\s*[:=]\s*(?:bearer|basic|token|bot)?\s*)[^\s\"',]+")
@@ -54,9 +58,35 @@ AWS_SECRET = re.compile(r"(?i)(aws_?secret_?access_?key\W{0,4})[A-Za-z0-9/+=]{40
 # home folders of any user (paths inside logs from other accounts)
 HOME_PATH = re.compile(r"(?:/home/|/Users/|[A-Za-z]:\\Users\\|[A-Za-z]:/Users/)(?P<user>[^/\\\s'\"]+)")
 # user and host names too common to identify anyone, that would mangle ordinary words if replaced
-_COMMON = {"root", "user", "admin", "jovyan", "localhost", "ubuntu", "debian", "fedora", "centos", "desktop",
-           "laptop", "server", "colab", "kaggle", "docker", "container", "workstation", "jupyter", "notebook",
-           "runner", "ec2-user", "cuda", "nvidia", "python", "train", "gpu0", "gpu1"}
+_COMMON = {
+    "root",
+    "user",
+    "admin",
+    "jovyan",
+    "localhost",
+    "ubuntu",
+    "debian",
+    "fedora",
+    "centos",
+    "desktop",
+    "laptop",
+    "server",
+    "colab",
+    "kaggle",
+    "docker",
+    "container",
+    "workstation",
+    "jupyter",
+    "notebook",
+    "runner",
+    "ec2-user",
+    "cuda",
+    "nvidia",
+    "python",
+    "train",
+    "gpu0",
+    "gpu1",
+}
 
 
 def identities() -> Tuple[List[str], List[str]]:

@@ -12,6 +12,7 @@ No external fonts, scripts or images; colours are translucent or inherited, read
 Explanations are the cause's Markdown sections rendered with markdown-it-py (raw HTML in the knowledge base is
 escaped, not passed through); long parts sit in <details>. Fixes carry the number `%dnnfix fix N` uses.
 """
+
 from __future__ import annotations
 
 import html
@@ -83,11 +84,13 @@ _CSS = """
 """
 
 # Copy the <pre> that follows the button's header; fall back to selecting it where the clipboard API is refused.
-_COPY_JS = ("var p=this.parentNode.nextElementSibling,b=this,t=p.innerText,"
-            "ok=function(){b.textContent='copied';setTimeout(function(){b.textContent='copy'},1500)},"
-            "sel=function(){var r=document.createRange();r.selectNodeContents(p);var s=getSelection();"
-            "s.removeAllRanges();s.addRange(r);try{document.execCommand('copy');ok()}catch(e){}};"
-            "if(navigator.clipboard){navigator.clipboard.writeText(t).then(ok,sel)}else{sel()}")
+_COPY_JS = (
+    "var p=this.parentNode.nextElementSibling,b=this,t=p.innerText,"
+    "ok=function(){b.textContent='copied';setTimeout(function(){b.textContent='copy'},1500)},"
+    "sel=function(){var r=document.createRange();r.selectNodeContents(p);var s=getSelection();"
+    "s.removeAllRanges();s.addRange(r);try{document.execCommand('copy');ok()}catch(e){}};"
+    "if(navigator.clipboard){navigator.clipboard.writeText(t).then(ok,sel)}else{sel()}"
+)
 
 _URL = re.compile(r"(?<![<(\[\"'`=])\bhttps?://[^\s<>)\]`'\"]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -101,7 +104,7 @@ def esc(s: Any) -> str:
 def _autolink(m: "re.Match[str]") -> str:
     url = m.group(0)
     core = url.rstrip(".,;:")
-    return f"<{core}>{url[len(core):]}"
+    return f"<{core}>{url[len(core) :]}"
 
 
 def markdown(text: str) -> str:
@@ -166,8 +169,10 @@ def _st(name: str, accent: str = _BLUE) -> str:
 
 def _copy_button() -> str:
     # hidden inline; the trusted stylesheet shows it (an untrusted view has no script to run it)
-    return (f' <button class="dx-copy" style="display:none" title="copy to the clipboard" '
-            f'onclick="{esc(_COPY_JS)}">copy</button>')
+    return (
+        f' <button class="dx-copy" style="display:none" title="copy to the clipboard" '
+        f'onclick="{esc(_COPY_JS)}">copy</button>'
+    )
 
 
 def code_block(code: str, language: str = "") -> str:
@@ -178,7 +183,11 @@ def code_block(code: str, language: str = "") -> str:
 def _evidence(e) -> str:
     items = []
     for ev in e.evidence:
-        mark = f'<span class="dx-minus"{_st("minus")}>−</span>' if ev.against else f'<span class="dx-plus"{_st("plus")}>+</span>'
+        mark = (
+            f'<span class="dx-minus"{_st("minus")}>−</span>'
+            if ev.against
+            else f'<span class="dx-plus"{_st("plus")}>+</span>'
+        )
         where = f' <span class="dx-ln"{_st("ln")}>line {ev.line}</span>' if ev.line else ""
         text = ev.text if len(ev.text) <= 400 else ev.text[:397] + "…"
         body = f"<code>{esc(text)}</code>" if ev.kind in ("regex", "phrase", "frames") else esc(text)
@@ -189,16 +198,18 @@ def _evidence(e) -> str:
 
 
 def _fix(f) -> str:
-    num = (f'<strong class="dx-n"{_st("n")}>fix {f.n}</strong> ' if f.n else "")
+    num = f'<strong class="dx-n"{_st("n")}>fix {f.n}</strong> ' if f.n else ""
     cmd = f' <span class="dx-cmd"{_st("cmd")}>· <code>%dnnfix fix {f.n}</code></span>' if f.n else ""
-    return (f'<div class="dx-fix"{_st("fix")}><div class="dx-fixhead">{num}'
-            f'<strong class="dx-fixtitle">{esc(f.title)}</strong>{cmd}{_copy_button()}</div>'
-            f'{code_block(f.code, f.language)}</div>')
+    return (
+        f'<div class="dx-fix"{_st("fix")}><div class="dx-fixhead">{num}'
+        f'<strong class="dx-fixtitle">{esc(f.title)}</strong>{cmd}{_copy_button()}</div>'
+        f"{code_block(f.code, f.language)}</div>"
+    )
 
 
 def _details(summary: str, body: str, cls: str = "") -> str:
     c = f' class="{cls}"' if cls else ""
-    return f'<details{c}{_st("details")}><summary>{summary}</summary>{body}</details>'
+    return f"<details{c}{_st('details')}><summary>{summary}</summary>{body}</details>"
 
 
 def _md_block(text: str) -> str:
@@ -222,18 +233,23 @@ def _explanation(e) -> str:
 
 
 def _cause(e, accent: str, detail: bool) -> str:
-    badge = (f'<span class="dx-badge dx-ok"{_st("ok")}>confident</span>' if e.confident
-             else f'<span class="dx-badge dx-maybe"{_st("maybe")}>possible</span>')
+    badge = (
+        f'<span class="dx-badge dx-ok"{_st("ok")}>confident</span>'
+        if e.confident
+        else f'<span class="dx-badge dx-maybe"{_st("maybe")}>possible</span>'
+    )
     pct = max(0, min(100, int(round(e.score * 100))))
     tone = "#1f9d55" if e.confident else _AMBER
     also = "".join(f" + <code>{esc(a.signature)}</code>" for a in e.also)
-    out = [f'<div class="dx-cause{"" if e.strong else " dx-weak"}"{_st("cause")}>',
-           f'<div class="dx-row"><strong class="dx-rank">{e.rank}.</strong> '
-           f'<strong class="dx-title"{_st("title")}>{esc(e.title)}</strong> {badge}</div>',
-           f'<div class="dx-meta"{_st("meta")}>'
-           f'<span class="dx-bar" style="display:none"><span style="width:{pct}%"></span></span>'
-           f'<span class="dx-tbar"{_st("tbar", tone)}>{bar(e.score, 10, ascii=False)}</span> {e.score:.2f}'
-           f' · <code>{esc(e.cause)}</code> · signature <code>{esc(e.signature)}</code>{also}</div>']
+    out = [
+        f'<div class="dx-cause{"" if e.strong else " dx-weak"}"{_st("cause")}>',
+        f'<div class="dx-row"><strong class="dx-rank">{e.rank}.</strong> '
+        f'<strong class="dx-title"{_st("title")}>{esc(e.title)}</strong> {badge}</div>',
+        f'<div class="dx-meta"{_st("meta")}>'
+        f'<span class="dx-bar" style="display:none"><span style="width:{pct}%"></span></span>'
+        f'<span class="dx-tbar"{_st("tbar", tone)}>{bar(e.score, 10, ascii=False)}</span> {e.score:.2f}'
+        f" · <code>{esc(e.cause)}</code> · signature <code>{esc(e.signature)}</code>{also}</div>",
+    ]
     if e.summary and detail:
         out.append(_md_block(e.summary).replace('class="dx-md"', 'class="dx-md dx-sum"', 1))
     out.append(_evidence(e))
@@ -242,7 +258,7 @@ def _cause(e, accent: str, detail: bool) -> str:
         out.append(_fix(shown[0]))
         if len(shown) > 1:
             n = len(shown) - 1
-            out.append(_details(f'{n} more fix{"es" if n > 1 else ""}', "".join(_fix(f) for f in shown[1:])))
+            out.append(_details(f"{n} more fix{'es' if n > 1 else ''}", "".join(_fix(f) for f in shown[1:])))
     if detail:
         out.append(_explanation(e))
     out.append("</div>")
@@ -257,36 +273,52 @@ def _log(log_text: str, entries) -> str:
     shown = lines[-60:]
     body = "\n".join(f"<mark>{esc(ln)}</mark>" if any(q and q in ln for q in quoted) else esc(ln) for ln in shown)
     more = f", last {len(shown)} shown" if len(shown) < len(lines) else ""
-    return _details(f'native stderr captured before the error ({len(lines)} line{"s" if len(lines) != 1 else ""}'
-                    f'{more}, part of this diagnosis)', f"<pre{_st('pre')}>{body}</pre>", "dx-log")
+    return _details(
+        f"native stderr captured before the error ({len(lines)} line{'s' if len(lines) != 1 else ''}"
+        f"{more}, part of this diagnosis)",
+        f"<pre{_st('pre')}>{body}</pre>",
+        "dx-log",
+    )
 
 
-def render_report(r: Report, *, log_text: str = "", total_ms: Optional[float] = None, magics: bool = True,
-                  notes: Sequence[str] = ()) -> str:
+def render_report(
+    r: Report, *, log_text: str = "", total_ms: Optional[float] = None, magics: bool = True, notes: Sequence[str] = ()
+) -> str:
     sure = r.confident
     accent = _BLUE if sure else _AMBER
     ms = r.elapsed_ms if total_ms is None else total_ms
     lead = "what most likely caused this error" if sure else "no known cause fits this error with confidence"
-    out = [f'<div class="dnnfix{"" if sure else " dx-unsure"}"{_st("box", accent)}><style>{_CSS}</style>',
-           f'<div class="dx-head"{_st("first")}><strong class="dx-brand"{_st("brand", accent)}>dnnfix</strong> '
-           f'<strong class="dx-lead">{esc(lead)}</strong> <span class="dx-ms"{_st("ms")}>· {ms:.0f} ms</span></div>']
+    out = [
+        f'<div class="dnnfix{"" if sure else " dx-unsure"}"{_st("box", accent)}><style>{_CSS}</style>',
+        f'<div class="dx-head"{_st("first")}><strong class="dx-brand"{_st("brand", accent)}>dnnfix</strong> '
+        f'<strong class="dx-lead">{esc(lead)}</strong> <span class="dx-ms"{_st("ms")}>· {ms:.0f} ms</span></div>',
+    ]
     for note in list(r.notes) + ([r.kb_warning] if r.kb_warning else []) + list(notes):
         out.append(f'<div class="dx-family"{_st("note")}>note: {esc(note)}</div>')
     if sure:
         out += [_cause(e, accent, True) for e in r.strong]
         if r.weak:
             n = len(r.weak)
-            out.append(_details(f'{n} less likely cause{"s" if n > 1 else ""}',
-                                "".join(_cause(e, accent, False) for e in r.weak)))
+            out.append(
+                _details(
+                    f"{n} less likely cause{'s' if n > 1 else ''}", "".join(_cause(e, accent, False) for e in r.weak)
+                )
+            )
     else:
         out.append(f'<div class="dx-family"{_st("family")}>{esc(r.family)}</div>')
         if r.entries:
-            out.append(_details(f"weaker candidates ({len(r.entries)}, not confident)",
-                                "".join(_cause(e, accent, False) for e in r.entries)))
+            out.append(
+                _details(
+                    f"weaker candidates ({len(r.entries)}, not confident)",
+                    "".join(_cause(e, accent, False) for e in r.entries),
+                )
+            )
     if r.hidden:
         n = len(r.hidden)
-        out.append(f'<div class="dx-family"{_st("note")}><small>{n} harmless log entr{"ies" if n > 1 else "y"} '
-                   f'not shown: {esc(", ".join(h.cause for h in r.hidden[:3]))}</small></div>')
+        out.append(
+            f'<div class="dx-family"{_st("note")}><small>{n} harmless log entr{"ies" if n > 1 else "y"} '
+            f"not shown: {esc(', '.join(h.cause for h in r.hidden[:3]))}</small></div>"
+        )
     out.append(_log(log_text, r.entries))
     foot = []
     if magics:
@@ -295,18 +327,30 @@ def render_report(r: Report, *, log_text: str = "", total_ms: Optional[float] = 
         foot.append("<code>%dnnfix env</code> machine facts")
         foot.append("<code>%dnnfix off</code> hides this panel")
     if not sure and r.fingerprint:
-        foot.append(f"fingerprint <code>{esc(r.fingerprint)}</code> · teach dnnfix: "
-                    "<code>dnnfix kb new - --cause CAUSE-ID</code>")
+        foot.append(
+            f"fingerprint <code>{esc(r.fingerprint)}</code> · teach dnnfix: "
+            "<code>dnnfix kb new - --cause CAUSE-ID</code>"
+        )
     if foot:
         out.append(f'<div class="dx-foot"{_st("foot")}>{" · ".join(foot)}</div>')
     out.append("</div>")
     return "".join(x for x in out if x)
 
 
-def render(d, kb, *, top: int = 3, log_text: str = "", total_ms: Optional[float] = None, magics: bool = True,
-           notes: Sequence[str] = (), show_all: bool = False) -> str:
+def render(
+    d,
+    kb,
+    *,
+    top: int = 3,
+    log_text: str = "",
+    total_ms: Optional[float] = None,
+    magics: bool = True,
+    notes: Sequence[str] = (),
+    show_all: bool = False,
+) -> str:
     """Diagnosis -> HTML (for callers that hold a Diagnosis): builds the Report, then `render_report()`."""
     from .report import build
 
-    return render_report(build(d, kb, top=top, show_all=show_all), log_text=log_text, total_ms=total_ms,
-                         magics=magics, notes=notes)
+    return render_report(
+        build(d, kb, top=top, show_all=show_all), log_text=log_text, total_ms=total_ms, magics=magics, notes=notes
+    )

@@ -4,6 +4,7 @@
 `causes` is the report's grouping (a cause once, benign noise marked), `numbered_fixes` the numbers `%dnnfix fix N`
 uses. `schema_version` (dnnfix.report.SCHEMA_VERSION) changes when a key changes meaning.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -14,8 +15,9 @@ from .report import SCHEMA_VERSION, Report, fixes_of, is_harmless_log
 def report_dict(r: Report, kb) -> Dict[str, Any]:
     d = r.diagnosis
     noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
-    filled = {id(e.match): [{"title": f.title, "language": f.language, "code": f.code} for f in e.fixes]
-              for e in r.entries}  # the report filled these already
+    filled = {
+        id(e.match): [{"title": f.title, "language": f.language, "code": f.code} for f in e.fixes] for e in r.entries
+    }  # the report filled these already
     out: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "input": r.input,
@@ -36,8 +38,17 @@ def report_dict(r: Report, kb) -> Dict[str, Any]:
         ],
         "elapsed_ms": r.elapsed_ms,
         "fingerprint": r.fingerprint,
-        "causes": [{"rank": e.rank, "cause": e.cause, "signature": e.signature, "score": e.score,
-                    "confident": e.confident, "also": [a.signature for a in e.also]} for e in r.entries],
+        "causes": [
+            {
+                "rank": e.rank,
+                "cause": e.cause,
+                "signature": e.signature,
+                "score": e.score,
+                "confident": e.confident,
+                "also": [a.signature for a in e.also],
+            }
+            for e in r.entries
+        ],
         "numbered_fixes": [f.as_dict() for f in r.fixes],
     }
     if r.exception is not None:

@@ -6,6 +6,7 @@ output encoding has no block characters): that is what `dnnfix match` prints. `p
 dnnfix.term's ANSI styles and imports nothing, for the hook, whose first diagnosis must stay fast (rich alone
 takes longer to import than the whole diagnosis).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,14 +39,33 @@ def lines(r: Report, *, header: bool = True, show_fix: bool = True) -> List[Line
         add(Line(0, [_r(f"note: {note}", "grey")]))
     if not r.confident:
         add(Line(0, [_r("No known cause fits with confidence.", "yellow", "bold")]))
-        add(Line(2, [_r(r.family, )]))
+        add(
+            Line(
+                2,
+                [
+                    _r(
+                        r.family,
+                    )
+                ],
+            )
+        )
         if r.entries:
             add(Line(2, [_r("Weaker candidates (not confident):", "grey")]))
     for e in r.entries:
         tag = _r("confident", "green") if e.confident else _r("possible", "yellow")
         add(Line(0, [_r(f"{e.rank}.", "bold"), _r(" "), _r(e.title, "bold")], hang=3))
-        add(Line(3, [_r(e.cause, "cyan"), _r(f"  {bar(e.score)} {e.score:.2f} "), tag,
-                     _r("  "), _r(f"[{e.signature}]", "grey")]))
+        add(
+            Line(
+                3,
+                [
+                    _r(e.cause, "cyan"),
+                    _r(f"  {bar(e.score)} {e.score:.2f} "),
+                    tag,
+                    _r("  "),
+                    _r(f"[{e.signature}]", "grey"),
+                ],
+            )
+        )
         for ev in e.evidence:
             mark = _r(glyph("−", "-"), "red") if ev.against else _r("+", "green")
             add(Line(3, [mark, _r(" " + ev.format())], hang=2))
@@ -61,8 +81,18 @@ def lines(r: Report, *, header: bool = True, show_fix: bool = True) -> List[Line
                 add(Line(5, [_r(f"(+{n} more fix{'es' if n > 1 else ''}: dnnfix explain {e.cause})", "grey")]))
     if r.hidden:
         n = len(r.hidden)
-        add(Line(0, [_r(f"({n} harmless log entr{'ies' if n > 1 else 'y'} hidden: "
-                        f"{', '.join(h.cause for h in r.hidden[:3])}; --all shows them)", "grey")]))
+        add(
+            Line(
+                0,
+                [
+                    _r(
+                        f"({n} harmless log entr{'ies' if n > 1 else 'y'} hidden: "
+                        f"{', '.join(h.cause for h in r.hidden[:3])}; --all shows them)",
+                        "grey",
+                    )
+                ],
+            )
+        )
     if not r.confident:
         add(Line(2, [_r(f"fingerprint {r.fingerprint}", "grey")]))
         add(Line(2, [_r(f"teach dnnfix this one: {r.scaffold}", "grey")]))
@@ -85,9 +115,19 @@ def to_rich(ls: Sequence[Line], *, color: bool, width: Optional[int] = None) -> 
     from rich.text import Text
 
     buf = io.StringIO()
-    con = Console(file=buf, width=width or 10_000, force_terminal=color, no_color=not color,
-                  color_system="standard" if color else None, highlight=False, markup=False, emoji=False,
-                  soft_wrap=True, legacy_windows=False, force_jupyter=False)
+    con = Console(
+        file=buf,
+        width=width or 10_000,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        legacy_windows=False,
+        force_jupyter=False,
+    )
     for ln in ls:
         text = Text()
         for t, s in ln.runs:
@@ -122,13 +162,15 @@ def render_report(r: Report, style: Style, *, header: bool = True, show_fix: boo
     return plain(lines(r, header=header, show_fix=show_fix), style)
 
 
-def render(d, kb, style: Style, *, top: int = 3, show_fix: bool = True, header: bool = True,
-           show_all: bool = False) -> str:
+def render(
+    d, kb, style: Style, *, top: int = 3, show_fix: bool = True, header: bool = True, show_all: bool = False
+) -> str:
     """Diagnosis -> text (kept for callers that hold a Diagnosis): builds the Report, then `plain()`."""
     from .report import build
 
-    return render_report(build(d, kb, top=top, show_all=show_all, explain=False), style, header=header,
-                         show_fix=show_fix)
+    return render_report(
+        build(d, kb, top=top, show_all=show_all, explain=False), style, header=header, show_fix=show_fix
+    )
 
 
 def short(r: Report) -> str:
@@ -136,8 +178,10 @@ def short(r: Report) -> str:
     if not r.entries:
         what = r.exception["type"].rsplit(".", 1)[-1] if r.exception else "no exception"
         return f"{r.input}: no known cause ({what}; fingerprint {r.fingerprint})"
-    return "\n".join(f"{r.input}:{_first_line(e)}: {e.cause} {e.score:.2f} "
-                     f"{'confident' if e.confident else 'possible'} {e.title}" for e in r.entries)
+    return "\n".join(
+        f"{r.input}:{_first_line(e)}: {e.cause} {e.score:.2f} {'confident' if e.confident else 'possible'} {e.title}"
+        for e in r.entries
+    )
 
 
 def _first_line(e) -> str:

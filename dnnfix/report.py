@@ -6,6 +6,7 @@ asked), the deduplicated evidence, the numbered fixes with the match's facts fil
 `%dnnfix fix N` uses), the explanation sections, the notes and the broken-knowledge-base warning. The text,
 HTML, JSON, GitHub-annotation renderers and the TUI's cause list are functions of a Report and nothing else.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,8 +33,14 @@ class Fix:
     code: str
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"n": self.n, "rank": self.rank, "cause": self.cause, "title": self.title,
-                "language": self.language, "code": self.code}
+        return {
+            "n": self.n,
+            "rank": self.rank,
+            "cause": self.cause,
+            "title": self.title,
+            "language": self.language,
+            "code": self.code,
+        }
 
 
 @dataclass
@@ -125,8 +132,9 @@ def fixes_of(match: Match, kb) -> List[Dict[str, str]]:
     ex = kb.explanations.get(match.cause) if kb is not None else None
     if ex is None:
         return []
-    return [{"title": f["title"], "language": f.get("language", ""), "code": fill(f["code"], match.facts)}
-            for f in ex.fixes]
+    return [
+        {"title": f["title"], "language": f.get("language", ""), "code": fill(f["code"], match.facts)} for f in ex.fixes
+    ]
 
 
 def broken_kb_warning(kb, short: bool = False) -> str:
@@ -160,8 +168,9 @@ def _explanation(match: Match, kb):
     return para, sections
 
 
-def build(d: Diagnosis, kb, *, top: int = 3, show_all: bool = False, explain: bool = True,
-          input_name: Optional[str] = None) -> Report:
+def build(
+    d: Diagnosis, kb, *, top: int = 3, show_all: bool = False, explain: bool = True, input_name: Optional[str] = None
+) -> Report:
     """The report of `d`: at most `top` causes, benign noise hidden unless `show_all`."""
     groups: List[List[Match]] = []
     index: Dict[str, int] = {}
@@ -177,8 +186,15 @@ def build(d: Diagnosis, kb, *, top: int = 3, show_all: bool = False, explain: bo
         best = g[0]
         noise = not best.confident and (round(best.score, 2) <= 0.0 or (is_harmless_log(best.cause) and pos > 0))
         ev = dedup_evidence(best.evidence)
-        entry = Entry(rank=0, match=best, group=list(g), also=[a for a in g[1:] if a.score >= ALSO_MIN_SCORE][:3],
-                      evidence=ev[:MAX_EVIDENCE], more_evidence=max(0, len(ev) - MAX_EVIDENCE), noise=noise)
+        entry = Entry(
+            rank=0,
+            match=best,
+            group=list(g),
+            also=[a for a in g[1:] if a.score >= ALSO_MIN_SCORE][:3],
+            evidence=ev[:MAX_EVIDENCE],
+            more_evidence=max(0, len(ev) - MAX_EVIDENCE),
+            noise=noise,
+        )
         if noise and not show_all:
             hidden.append(entry)
         elif len(shown) < top:
@@ -197,9 +213,19 @@ def build(d: Diagnosis, kb, *, top: int = 3, show_all: bool = False, explain: bo
             e.summary, e.sections = _explanation(e.match, kb)
     final = d.incident.final if d.incident is not None else None
     name = d.input if input_name is None else input_name
-    r = Report(input=name, diagnosis=d, elapsed_ms=d.elapsed_ms, entries=shown, hidden=hidden, fixes=numbered,
-               notes=list(d.notes), kb_warning=broken_kb_warning(kb), family=d.family, fingerprint=d.fingerprint,
-               exception={"type": final.type, "message": final.message} if final is not None else None)
+    r = Report(
+        input=name,
+        diagnosis=d,
+        elapsed_ms=d.elapsed_ms,
+        entries=shown,
+        hidden=hidden,
+        fixes=numbered,
+        notes=list(d.notes),
+        kb_warning=broken_kb_warning(kb),
+        family=d.family,
+        fingerprint=d.fingerprint,
+        exception={"type": final.type, "message": final.message} if final is not None else None,
+    )
     if not r.confident:
         r.scaffold = f"dnnfix kb new {name if name not in ('-', '<exception>') else '-'} --cause CAUSE-ID"
     return r

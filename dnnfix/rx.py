@@ -9,6 +9,7 @@ that way.
 Matching never crosses a line boundary: a pattern is searched in each line (RE2 searches many lines in one
 call with `never_nl`, which keeps `\\s*` and `.` from spilling into the next line).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -96,14 +97,19 @@ class _Fast:
         if spans[0][0] < 0:
             return None
         if len(b) == len(text):  # ASCII: byte offsets are character offsets
-            return Match(spans[0][0], spans[0][1],
-                         {n: (text[spans[i][0]:spans[i][1]] if spans[i][0] >= 0 else None) for n, i in self.names})
+            return Match(
+                spans[0][0],
+                spans[0][1],
+                {n: (text[spans[i][0] : spans[i][1]] if spans[i][0] >= 0 else None) for n, i in self.names},
+            )
 
         def char(off: int) -> int:
             return len(b[:off].decode("utf-8", "ignore"))
 
-        groups = {n: (b[spans[i][0]:spans[i][1]].decode("utf-8", "replace") if spans[i][0] >= 0 else None)
-                  for n, i in self.names}
+        groups = {
+            n: (b[spans[i][0] : spans[i][1]].decode("utf-8", "replace") if spans[i][0] >= 0 else None)
+            for n, i in self.names
+        }
         return Match(char(spans[0][0]), char(spans[0][1]), groups)
 
 
@@ -167,7 +173,7 @@ def without_lookarounds(pattern: str) -> Optional[str]:
     while i < n:
         c = pattern[i]
         if c == "\\":
-            out.append(pattern[i:i + 2])
+            out.append(pattern[i : i + 2])
             i += 2
         elif c == "[":
             j = _class_end(pattern, i)

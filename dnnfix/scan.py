@@ -5,6 +5,7 @@ groups them by top cause and clusters the unknown ones by fingerprint. A worker 
 base once; results come back in input order, so output is deterministic whatever the number of workers.
 Also used by dnnfix.spark for one row's bytes (`diagnose_bytes`).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -18,8 +19,22 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 STATE_FORMAT = "dnnfix-scan-state/1"
 # flat columns of one result (CSV, Parquet, and the Spark output columns share these names)
-COLUMNS = ("path", "status", "cause", "signature", "score", "confident", "title", "fingerprint",
-           "exception_type", "exception_message", "evidence", "causes", "elapsed_ms", "error")
+COLUMNS = (
+    "path",
+    "status",
+    "cause",
+    "signature",
+    "score",
+    "confident",
+    "title",
+    "fingerprint",
+    "exception_type",
+    "exception_message",
+    "evidence",
+    "causes",
+    "elapsed_ms",
+    "error",
+)
 
 
 # ---------------------------------------------------------------- inputs
@@ -70,8 +85,9 @@ def _to_obj(t, name: str, kb, env, top: Optional[int]) -> Dict[str, Any]:
     from .api import diagnose_text
     from .render_json import to_dict
 
-    d = diagnose_text(t.text, env=env, kb=kb, name=name, truncated=t.truncated, env_is_probe=env is None,
-                      line_map=t.line_map)
+    d = diagnose_text(
+        t.text, env=env, kb=kb, name=name, truncated=t.truncated, env_is_probe=env is None, line_map=t.line_map
+    )
     if top:
         d.matches = d.matches[:top]
     return to_dict(d, kb)
@@ -189,9 +205,15 @@ def _stat(path: str) -> Optional[Tuple[int, int]]:
         return None
 
 
-def run_scan(paths: Sequence[str], *, jobs: int = 0, kb_paths: Sequence[str] = (), env=None,
-             top: Optional[int] = None, state: Optional["State"] = None,
-             ) -> Iterator[Tuple[str, Dict[str, Any], bool]]:
+def run_scan(
+    paths: Sequence[str],
+    *,
+    jobs: int = 0,
+    kb_paths: Sequence[str] = (),
+    env=None,
+    top: Optional[int] = None,
+    state: Optional["State"] = None,
+) -> Iterator[Tuple[str, Dict[str, Any], bool]]:
     """(JSON line, flat row, reused from state) per path, in input order. jobs 0 = all cores."""
     jobs = jobs or (os.cpu_count() or 1)
     todo: List[Tuple[str, bool]] = []  # (path, it existed when the scan began)
@@ -336,11 +358,27 @@ class Summary:
             "seconds": round(self.seconds, 3),
             "jobs": self.jobs,
             "split": {k: self.split.get(k, 0) for k in ("confident", "possible", "unknown")},
-            "causes": [{"cause": c, "count": v[0], "share": round(v[0] / n, 4), "confident": v[1], "title": v[2],
-                        "examples": v[3]} for c, v in self.ranked_causes()],
-            "unknown_clusters": [{"fingerprint": fp, "count": v[0], "error": v[1], "examples": v[2],
-                                  "possible_causes": [c for c, _ in v[3].most_common(3)]}
-                                 for fp, v in self.ranked_clusters()[:clusters]],
+            "causes": [
+                {
+                    "cause": c,
+                    "count": v[0],
+                    "share": round(v[0] / n, 4),
+                    "confident": v[1],
+                    "title": v[2],
+                    "examples": v[3],
+                }
+                for c, v in self.ranked_causes()
+            ],
+            "unknown_clusters": [
+                {
+                    "fingerprint": fp,
+                    "count": v[0],
+                    "error": v[1],
+                    "examples": v[2],
+                    "possible_causes": [c for c, _ in v[3].most_common(3)],
+                }
+                for fp, v in self.ranked_clusters()[:clusters]
+            ],
             "unreadable": [{"path": p, "error": e} for p, e in self.errors],
             "vanished": self.vanished,
         }
@@ -359,22 +397,31 @@ class Summary:
             extra.append(f"{len(self.errors):,} unreadable")
         if self.vanished:
             extra.append(f"{len(self.vanished):,} vanished")
-        out = [f"dnnfix scan: {self.total:,} logs in {self.seconds:.1f} s ({self.jobs} worker"
-               f"{'s' if self.jobs != 1 else ''}{rate}); {n:,} diagnosed" + "".join(f", {x}" for x in extra)]
-        out.append("  " + "   ".join(f"{k} {self.split.get(k, 0):,} ({share(self.split.get(k, 0))})"
-                                      for k in ("confident", "possible", "unknown")))
+        out = [
+            f"dnnfix scan: {self.total:,} logs in {self.seconds:.1f} s ({self.jobs} worker"
+            f"{'s' if self.jobs != 1 else ''}{rate}); {n:,} diagnosed" + "".join(f", {x}" for x in extra)
+        ]
+        out.append(
+            "  "
+            + "   ".join(
+                f"{k} {self.split.get(k, 0):,} ({share(self.split.get(k, 0))})"
+                for k in ("confident", "possible", "unknown")
+            )
+        )
         if self.causes:
-            out += ["", "top cause of each log:",
-                    f"  {'logs':>6} {'share':>6} {'conf.':>6}  {'cause':<40} examples"]
+            out += ["", "top cause of each log:", f"  {'logs':>6} {'share':>6} {'conf.':>6}  {'cause':<40} examples"]
             ranked = self.ranked_causes()
             for c, (k, conf, _title, ex) in ranked[:causes]:
                 out.append(f"  {k:>6,} {share(k):>6} {conf:>6,}  {cut(c, 40):<40} {cut(', '.join(ex), width - 64)}")
             if len(ranked) > causes:
                 out.append(f"  ... and {len(ranked) - causes} more causes (--json --summary-only lists all)")
         if self.clusters:
-            out += ["", "no confident cause, clustered by error fingerprint (teach dnnfix one: "
-                        "dnnfix kb new EXAMPLE --cause CAUSE-ID):",
-                    f"  {'logs':>6}  {'fingerprint':<19} {'error':<50} example"]
+            out += [
+                "",
+                "no confident cause, clustered by error fingerprint (teach dnnfix one: "
+                "dnnfix kb new EXAMPLE --cause CAUSE-ID):",
+                f"  {'logs':>6}  {'fingerprint':<19} {'error':<50} example",
+            ]
             ranked = self.ranked_clusters()
             for fp, (k, label, ex, _c) in ranked[:clusters]:
                 out.append(f"  {k:>6,}  {fp:<19} {cut(label, 50):<50} {cut(ex[0], width - 80)}")

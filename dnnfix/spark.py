@@ -13,6 +13,7 @@ knowledge-base folders (`kb_paths`, DNNFIX_KB_PATH, the user folder) are read on
 job, so executors need only `pip install dnnfix` of the same release. A binary `text` column (as `read_logs`
 gives) is decompressed, decoded and reduced exactly as `dnnfix scan` reads a file, so both give the same answers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,18 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 # output columns and their Arrow / Spark types
-OUTPUT = (("status", "string"), ("cause", "string"), ("score", "double"), ("confident", "boolean"),
-          ("signature", "string"), ("title", "string"), ("fingerprint", "string"), ("evidence", "string"),
-          ("matches", "string"), ("error", "string"))
+OUTPUT = (
+    ("status", "string"),
+    ("cause", "string"),
+    ("score", "double"),
+    ("confident", "boolean"),
+    ("signature", "string"),
+    ("title", "string"),
+    ("fingerprint", "string"),
+    ("evidence", "string"),
+    ("matches", "string"),
+    ("error", "string"),
+)
 
 
 def read_logs(spark, path, *, recursive: bool = True, glob: Optional[str] = None):
@@ -67,8 +77,9 @@ _KBS: Dict[str, Any] = {}
 
 def _worker_kb(bundle: List[Tuple[str, Dict[str, bytes]]]):
     """The knowledge base for this Python worker: built-in + the shipped folders, loaded once per process."""
-    key = hashlib.sha1(repr([(n, sorted((k, hashlib.sha1(v).hexdigest()) for k, v in f.items()))
-                             for n, f in bundle]).encode()).hexdigest()[:16]
+    key = hashlib.sha1(
+        repr([(n, sorted((k, hashlib.sha1(v).hexdigest()) for k, v in f.items())) for n, f in bundle]).encode()
+    ).hexdigest()[:16]
     kb = _KBS.get(key)
     if kb is not None:
         return kb
@@ -111,15 +122,24 @@ def diagnose_values(values, names, kb, env=None, top: Optional[int] = 3) -> Dict
             obj = diagnose_bytes(data, name, kb, env, top)
         row = flat(obj)
         ms = obj.get("matches") or []
-        row["matches"] = json.dumps([{k: m[k] for k in ("cause", "signature", "score", "confident", "title", "evidence")}
-                                     for m in ms], ensure_ascii=False)
+        row["matches"] = json.dumps(
+            [{k: m[k] for k in ("cause", "signature", "score", "confident", "title", "evidence")} for m in ms],
+            ensure_ascii=False,
+        )
         for c, _ in OUTPUT:
             cols[c].append(row.get(c))
     return cols
 
 
-def diagnose(df, text_col: str = "text", top: Optional[int] = 3, *, kb_paths: Sequence[str] = (), env=None,
-             name_col: Optional[str] = None):
+def diagnose(
+    df,
+    text_col: str = "text",
+    top: Optional[int] = 3,
+    *,
+    kb_paths: Sequence[str] = (),
+    env=None,
+    name_col: Optional[str] = None,
+):
     """`df` with the diagnosis of `text_col` as columns: status (confident|possible|unknown|error), cause,
     score, confident, signature, title, fingerprint (of the final error), evidence (JSON list of the top cause's
     evidence), matches (JSON, the top `top` causes), error (why a row could not be read).

@@ -1,11 +1,21 @@
 """Tiny terminal styling: ANSI colour only on a TTY, never with NO_COLOR (https://no-color.org)."""
+
 from __future__ import annotations
 
 import os
 from typing import IO
 
-_CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35",
-          "cyan": "36", "grey": "90"}
+_CODES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+    "grey": "90",
+}
 
 
 def use_color(stream: IO) -> bool:

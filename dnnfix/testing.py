@@ -1,8 +1,9 @@
 """Helpers for tests of dnnfix and of knowledge bases (yours included).
 
-    from dnnfix.testing import assert_matches, assert_silent
-    assert_matches(traceback_text, "tf.cudnn.version-mismatch")
+from dnnfix.testing import assert_matches, assert_silent
+assert_matches(traceback_text, "tf.cudnn.version-mismatch")
 """
+
 from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional, Sequence
@@ -31,11 +32,20 @@ def top_cause(text: str, env: Optional[Mapping[str, Any]] = None, kb_paths: Sequ
 
 
 def _summary(matches) -> str:
-    return "; ".join(f"{m.cause} {m.score:.2f}{'*' if m.confident else ''} [{m.signature}]" for m in matches[:5]) or "no match"
+    return (
+        "; ".join(f"{m.cause} {m.score:.2f}{'*' if m.confident else ''} [{m.signature}]" for m in matches[:5])
+        or "no match"
+    )
 
 
-def assert_matches(text: str, cause: str, env: Optional[Mapping[str, Any]] = None, top: int = 1,
-                   confident: bool = True, kb_paths: Sequence[str] = ()) -> Any:
+def assert_matches(
+    text: str,
+    cause: str,
+    env: Optional[Mapping[str, Any]] = None,
+    top: int = 1,
+    confident: bool = True,
+    kb_paths: Sequence[str] = (),
+) -> Any:
     """Assert `cause` ranks within the first `top` distinct causes (and is confident). Returns its match."""
     ms = diagnose(text, env=env, kb_paths=kb_paths)
     causes: List[str] = []

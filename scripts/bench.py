@@ -2,6 +2,7 @@
 
 Run through scripts/bench. Nothing here is a pass/fail test: it measures and reports honestly.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,14 +37,24 @@ def corpus():
 
 
 def typical_traceback() -> str:
-    lines = ["2024-02-01 10:00:0%d.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary is optimized" % (i % 10) for i in range(20)]
+    lines = [
+        "2024-02-01 10:00:0%d.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary is optimized"
+        % (i % 10)
+        for i in range(20)
+    ]
     lines += ["Traceback (most recent call last):"]
     for i in range(36):
-        lines += [f'  File "/usr/local/lib/python3.10/dist-packages/keras/src/engine/training_{i}.py", line {100 + i}, in fit_{i}',
-                  f"    result = self._call_{i}(x, y, batch_size=batch_size)"]
-    lines += ["tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:", "",
-              "Detected at node 'sequential/conv2d/Conv2D' defined at (most recent call last):",
-              "DNN library is not found.", "\t [[{{node sequential/conv2d/Conv2D}}]] [Op:__inference_train_function_1187]"]
+        lines += [
+            f'  File "/usr/local/lib/python3.10/dist-packages/keras/src/engine/training_{i}.py", line {100 + i}, in fit_{i}',
+            f"    result = self._call_{i}(x, y, batch_size=batch_size)",
+        ]
+    lines += [
+        "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:",
+        "",
+        "Detected at node 'sequential/conv2d/Conv2D' defined at (most recent call last):",
+        "DNN library is not found.",
+        "\t [[{{node sequential/conv2d/Conv2D}}]] [Op:__inference_train_function_1187]",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -55,12 +66,14 @@ def bench_match(kb) -> None:
     diagnose_text(text, kb=kb)  # warm regex compilation and rapidfuzz import
     times = [diagnose_text(text, kb=kb).elapsed_ms for _ in range(300)]
     row("match: typical 100-line traceback, median elapsed_ms", f"{statistics.median(times):.3f} ms", "goal < 2 ms")
-    row("match: same, p95", f"{sorted(times)[int(len(times) * .95)]:.3f} ms")
+    row("match: same, p95", f"{sorted(times)[int(len(times) * 0.95)]:.3f} ms")
 
 
 def bench_kb_load() -> None:
-    code = ("import time; t=time.perf_counter(); import dnnfix.knowledge.load as k; t1=time.perf_counter(); kb=k.load_kb(); "
-            "t2=time.perf_counter(); print((t2-t1)*1000, (t2-t)*1000, len(kb.signatures))")
+    code = (
+        "import time; t=time.perf_counter(); import dnnfix.knowledge.load as k; t1=time.perf_counter(); kb=k.load_kb(); "
+        "t2=time.perf_counter(); print((t2-t1)*1000, (t2-t)*1000, len(kb.signatures))"
+    )
 
     def run(env):
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.split()
@@ -72,7 +85,11 @@ def bench_kb_load() -> None:
         run(env)
         warm = [run(env) for _ in range(9)]
     row("kb load: parse all YAML + Markdown (no cache), median", f"{statistics.median(cold):.1f} ms")
-    row("kb load: load_kb() from the compiled cache, median", f"{statistics.median(w[0] for w in warm):.1f} ms", "goal < 50 ms")
+    row(
+        "kb load: load_kb() from the compiled cache, median",
+        f"{statistics.median(w[0] for w in warm):.1f} ms",
+        "goal < 50 ms",
+    )
     row("kb load: same, including importing dnnfix's modules", f"{statistics.median(w[1] for w in warm):.1f} ms")
 
 
@@ -95,7 +112,10 @@ def bench_process(texts) -> None:
         row("one `dnnfix match` process over 300 pastes (incl. start-up)", f"{min(runs):.2f} s", "goal < 3 s")
         # throughput over 1,000 mixed logs (pastes glued to start-up noise of varying length)
         rnd = random.Random(7)
-        noise = [f"2024-01-01 00:00:{s:02d}.{s:06d}: I tensorflow/core/util/port.cc:113] oneDNN custom operations are on.\n" for s in range(60)]
+        noise = [
+            f"2024-01-01 00:00:{s:02d}.{s:06d}: I tensorflow/core/util/port.cc:113] oneDNN custom operations are on.\n"
+            for s in range(60)
+        ]
         files = []
         total = 0
         for i in range(1000):
@@ -105,7 +125,9 @@ def bench_process(texts) -> None:
             total += p.stat().st_size
             files.append(str(p))
         t = time.perf_counter()
-        p = subprocess.run([sys.executable, "-m", "dnnfix", "match", "--json", "--no-probe", *files], capture_output=True)
+        p = subprocess.run(
+            [sys.executable, "-m", "dnnfix", "match", "--json", "--no-probe", *files], capture_output=True
+        )
         dt = time.perf_counter() - t
         assert p.returncode == 0
         row("throughput, 1,000 mixed logs: inputs/s", f"{1000 / dt:.0f} /s")
@@ -156,7 +178,11 @@ def bench_growth(kb, texts) -> None:
         big.index, big.unkeyed, big.env_only = {}, [], []
         index_kb(big)
         t = timed(big)
-        row(f"growth: KB x{factor} ({len(sigs)} signatures), ms/input", f"{t:.3f} ms", f"ratio {t / base:.2f}x (goal < 2x at 100x)")
+        row(
+            f"growth: KB x{factor} ({len(sigs)} signatures), ms/input",
+            f"{t:.3f} ms",
+            f"ratio {t / base:.2f}x (goal < 2x at 100x)",
+        )
     # copies that keep every prefilter word of the original (a KB where many signatures share "expected",
     # "cuda" ...): each copy's pattern needs one more word the inputs never hold, so copies are opened by the
     # index and must be dismissed cheaply (issue 16: at most 3x today's per-input time at 100x)
@@ -180,24 +206,36 @@ def bench_growth(kb, texts) -> None:
     big.index, big.unkeyed, big.env_only = {}, [], []
     index_kb(big)
     t = timed(big)
-    row(f"growth: KB x100 sharing prefilter words ({len(sigs)} signatures), ms/input", f"{t:.3f} ms",
-        f"ratio {t / base:.2f}x (goal <= 3x)")
+    row(
+        f"growth: KB x100 sharing prefilter words ({len(sigs)} signatures), ms/input",
+        f"{t:.3f} ms",
+        f"ratio {t / base:.2f}x (goal <= 3x)",
+    )
 
 
 def bench_adversarial(kb) -> None:
     """Inputs that once stalled matching (issue 15): each is matched on the RE2 engine in linear time."""
     from dnnfix.api import diagnose_text
 
-    tf = ("2024-01-01 10:00:00.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary "
-          "is optimized to use available CPU instructions\n")
+    tf = (
+        "2024-01-01 10:00:00.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary "
+        "is optimized to use available CPU instructions\n"
+    )
     cases = [
         ("TF log line + 25,000 blank lines", tf + "\n" * 25000, "was 18.5 s"),
         ("20,000 whitespace-only lines", "   \t  \n" * 20000, ""),
         ("20,000 ordinary lines", "".join(f"epoch {i} loss 0.{i % 97} acc 0.5\n" for i in range(20000)), ""),
-        ("2.2 KB run of spaces in a no-kernel-image paste", "RuntimeError: CUDA error: no kernel image is available "
-         "for execution on the device\nGPU 0: NVIDIA" + " " * 2200 + "x\n", "goal < 50 ms (was 15.6 s)"),
-        ("313 KB exception message", "RuntimeError: " + "\n".join(f"word{i} something" for i in range(20000)),
-         "was 16 s"),
+        (
+            "2.2 KB run of spaces in a no-kernel-image paste",
+            "RuntimeError: CUDA error: no kernel image is available "
+            "for execution on the device\nGPU 0: NVIDIA" + " " * 2200 + "x\n",
+            "goal < 50 ms (was 15.6 s)",
+        ),
+        (
+            "313 KB exception message",
+            "RuntimeError: " + "\n".join(f"word{i} something" for i in range(20000)),
+            "was 16 s",
+        ),
     ]
     took = {}
     for name, text, goal in cases:
@@ -220,18 +258,24 @@ def bench_huge() -> None:
     try:
         p = d / "huge.log"
         with open(p, "wb") as fh:
-            fh.write(b"2024-01-01 00:00:00.000000: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have matching major version and equal or higher minor version.\n")
+            fh.write(
+                b"2024-01-01 00:00:00.000000: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have matching major version and equal or higher minor version.\n"
+            )
             line = b"Epoch 3/50 1875/1875 [==============================] - 12s 6ms/step - loss: 0.1432 - accuracy: 0.9571 - val_loss: 0.1\n"
             block = line * 10000
             while fh.tell() < 200 * 1024 * 1024:
                 fh.write(block)
-            fh.write(b"Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n    model.fit(x, y)\n"
-                     b"tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n\nDNN library is not found.\n")
+            fh.write(
+                b'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    model.fit(x, y)\n'
+                b"tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n\nDNN library is not found.\n"
+            )
         size = p.stat().st_size
-        code = ("import resource,subprocess,sys,time; t=time.perf_counter(); "
-                "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
-                "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-                "print(dt, r, p.returncode, p.stdout.decode())")
+        code = (
+            "import resource,subprocess,sys,time; t=time.perf_counter(); "
+            "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
+            "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+            "print(dt, r, p.returncode, p.stdout.decode())"
+        )
         out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True).stdout
         dt, rss, rc, js = out.split(" ", 3)
         top = json.loads(js)["matches"][0]["cause"] if json.loads(js)["matches"] else "none"
@@ -247,14 +291,24 @@ def bench_import() -> None:
     mods = [ln.rsplit("|", 1)[-1].strip() for ln in p.stderr.splitlines() if "|" in ln]
     total = [ln for ln in p.stderr.splitlines() if ln.rstrip().endswith("| dnnfix")]
     cum = int(total[0].split("|")[1]) if total else -1
-    heavy = [m for m in mods if m.split(".")[0] in ("yaml", "rapidfuzz", "markdown_it", "textual", "pynvml", "tensorflow", "torch", "jax")]
-    row("python -X importtime: import dnnfix (cumulative)", f"{cum} us", "no yaml/rapidfuzz/markdown_it/textual/pynvml/frameworks")
+    heavy = [
+        m
+        for m in mods
+        if m.split(".")[0] in ("yaml", "rapidfuzz", "markdown_it", "textual", "pynvml", "tensorflow", "torch", "jax")
+    ]
+    row(
+        "python -X importtime: import dnnfix (cumulative)",
+        f"{cum} us",
+        "no yaml/rapidfuzz/markdown_it/textual/pynvml/frameworks",
+    )
     row("heavy modules imported by `import dnnfix`", ", ".join(heavy) or "none")
 
 
 def main() -> int:
-    print(f"dnnfix bench on {platform.node() or 'this machine'}: {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print(
+        f"dnnfix bench on {platform.node() or 'this machine'}: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
     texts, kb = corpus()
     print(f"  corpus: {len(texts)} case and negative texts from the shipped knowledge base\n")
     print(f"  {'measure':<58} {'value':>18}  goal")

@@ -6,6 +6,7 @@ Prints a small table (median and worst of N runs, after one warm-up) and the -X 
 probing imports no deep-learning framework. Goals: full probe < 300 ms without a GPU, quick < 30 ms.
 Measures and reports; it is not a pass/fail test (tests/test_probe.py holds the timed assertions).
 """
+
 from __future__ import annotations
 
 import json
@@ -62,17 +63,35 @@ def main() -> int:
         ("collect()            [dnnfix env full probe]", probe.collect, 300.0),
     ):
         ms = timed(fn, runs)
-        rows.append({"measure": label, "median_ms": round(statistics.median(ms), 1), "max_ms": round(max(ms), 1),
-                     "goal_ms": goal})
+        rows.append(
+            {
+                "measure": label,
+                "median_ms": round(statistics.median(ms), 1),
+                "max_ms": round(max(ms), 1),
+                "goal_ms": goal,
+            }
+        )
     ms = cli_runs(["env", "--json"], max(3, runs // 3))
-    rows.append({"measure": "`dnnfix env --json` wall time (fresh process)", "median_ms": round(statistics.median(ms), 1),
-                 "max_ms": round(max(ms), 1), "goal_ms": None})
+    rows.append(
+        {
+            "measure": "`dnnfix env --json` wall time (fresh process)",
+            "median_ms": round(statistics.median(ms), 1),
+            "max_ms": round(max(ms), 1),
+            "goal_ms": None,
+        }
+    )
     imported = frameworks_imported()
     if "--json" in sys.argv:
-        print(json.dumps({"machine": platform.machine(), "gpus": gpu, "rows": rows,
-                          "frameworks_imported_by_probe": imported}, indent=2))
+        print(
+            json.dumps(
+                {"machine": platform.machine(), "gpus": gpu, "rows": rows, "frameworks_imported_by_probe": imported},
+                indent=2,
+            )
+        )
         return 0
-    print(f"  env probes on {platform.machine()}, {gpu}, Python {platform.python_version()} ({runs} runs after a warm-up)")
+    print(
+        f"  env probes on {platform.machine()}, {gpu}, Python {platform.python_version()} ({runs} runs after a warm-up)"
+    )
     print(f"  {'measure':<50} {'median':>9} {'worst':>9}  goal")
     for r in rows:
         goal = f"< {r['goal_ms']:.0f} ms" if r["goal_ms"] else ""

@@ -14,6 +14,7 @@
 4. native capture: a process writing 100 MB to stderr in 100-byte lines, with and without
    install(capture=True), stderr to /dev/null and to a pipe that the benchmark drains (like a terminal or CI).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,8 +86,10 @@ def wall(cmd, env, stderr=subprocess.DEVNULL) -> float:
 
 def bench_startup(env, runs: int):
     py = sys.executable
-    variants = {"python -c pass": [py, "-c", "pass"],
-                "import dnnfix; dnnfix.install()": [py, "-c", "import dnnfix; dnnfix.install()"]}
+    variants = {
+        "python -c pass": [py, "-c", "pass"],
+        "import dnnfix; dnnfix.install()": [py, "-c", "import dnnfix; dnnfix.install()"],
+    }
     for cmd in variants.values():  # warm the bytecode cache and the OS file cache
         for _ in range(3):
             wall(cmd, env)
@@ -99,8 +102,15 @@ def bench_startup(env, runs: int):
 
 
 def run_diag(env, n: int, pre: str = ""):
-    p = subprocess.run([sys.executable, "-c", pre + DIAG, str(n)], env=env, cwd=REPO, capture_output=True, text=True,
-                       check=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-c", pre + DIAG, str(n)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -178,17 +188,21 @@ def main() -> int:
         first_torch = bench_first_with(env, "torch", 3 if a.quick else 7)
         cap = bench_capture(env, mb, 1 if a.quick else 3)
     result = {
-        "startup_pass_ms": round(base, 2), "startup_install_ms": round(hooked, 2),
+        "startup_pass_ms": round(base, 2),
+        "startup_install_ms": round(hooked, 2),
         "startup_added_ms": round(hooked - base, 2),
-        "first_diagnosis_ms": round(first, 1), "first_diagnosis_cold_kb_ms": round(cold, 1),
+        "first_diagnosis_ms": round(first, 1),
+        "first_diagnosis_cold_kb_ms": round(cold, 1),
         "first_diagnosis_torch_ms": round(first_torch, 1) if first_torch is not None else None,
-        "later_diagnosis_ms": round(later, 2), "later_diagnosis_max_ms": round(later_max, 2),
+        "later_diagnosis_ms": round(later, 2),
+        "later_diagnosis_max_ms": round(later_max, 2),
         "capture_mb": mb,
         "capture_devnull_ms": [round(x) for x in cap["devnull"]],
         "capture_devnull_ratio": round(cap["devnull"][1] / cap["devnull"][0], 3),
         "capture_pipe_ms": [round(x) for x in cap["pipe"]],
         "capture_pipe_ratio": round(cap["pipe"][1] / cap["pipe"][0], 3),
-        "python": sys.version.split()[0], "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
     }
     if a.json:
         print(json.dumps(result))
@@ -198,14 +212,23 @@ def main() -> int:
         ("start-up: import dnnfix; dnnfix.install()", f"{hooked:.1f} ms", ""),
         ("  added by dnnfix", f"{hooked - base:+.1f} ms", "target < 15, aim 5"),
         ("first diagnosis (KB from cache, probes, traceback)", f"{first:.0f} ms", "target < 150"),
-        ("first diagnosis with torch imported", f"{first_torch:.0f} ms" if first_torch is not None else "n/a",
-         "target < 150 (issue 14), 50 (issue 16)"),
+        (
+            "first diagnosis with torch imported",
+            f"{first_torch:.0f} ms" if first_torch is not None else "n/a",
+            "target < 150 (issue 14), 50 (issue 16)",
+        ),
         ("first diagnosis, KB never loaded before (no cache)", f"{cold:.0f} ms", "once per KB change"),
         ("later diagnoses (median / max)", f"{later:.1f} / {later_max:.1f} ms", "target < 30"),
-        (f"{mb} MB to stderr -> /dev/null: plain / captured", "%d / %d ms" % cap["devnull"],
-         f"ratio {result['capture_devnull_ratio']:.2f}"),
-        (f"{mb} MB to stderr -> pipe: plain / captured", "%d / %d ms" % cap["pipe"],
-         f"ratio {result['capture_pipe_ratio']:.2f}"),
+        (
+            f"{mb} MB to stderr -> /dev/null: plain / captured",
+            "%d / %d ms" % cap["devnull"],
+            f"ratio {result['capture_devnull_ratio']:.2f}",
+        ),
+        (
+            f"{mb} MB to stderr -> pipe: plain / captured",
+            "%d / %d ms" % cap["pipe"],
+            f"ratio {result['capture_pipe_ratio']:.2f}",
+        ),
     ]
     w = max(len(r[0]) for r in rows)
     print(f"dnnfix hook benchmark (Python {result['python']}, {result['cpus']} CPUs)")

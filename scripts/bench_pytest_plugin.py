@@ -7,6 +7,7 @@ A folder of 50 passing tests is run with `-p no:dnnfix` (plugin not loaded) and 
 enabled), interleaved, N runs each (default 15); the table shows the medians and the difference. Other third-party
 plugins are left out of both runs so that only ours differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,18 @@ import sys
 import tempfile
 import time
 
-OTHERS = ("-p", "no:cacheprovider", "-p", "no:textual-snapshot", "-p", "no:syrupy", "-p", "no:anyio",
-          "-p", "no:hypothesispytest")
+OTHERS = (
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:textual-snapshot",
+    "-p",
+    "no:syrupy",
+    "-p",
+    "no:anyio",
+    "-p",
+    "no:hypothesispytest",
+)
 
 
 def main() -> int:
@@ -34,8 +45,12 @@ def main() -> int:
         for _ in range(args.runs + 1):  # the first round warms the bytecode caches and is dropped
             for name, extra in variants.items():
                 t = time.perf_counter()
-                p = subprocess.run([sys.executable, "-m", "pytest", "-q", *OTHERS, *extra, "test_many.py"], cwd=d,
-                                   capture_output=True, text=True)
+                p = subprocess.run(
+                    [sys.executable, "-m", "pytest", "-q", *OTHERS, *extra, "test_many.py"],
+                    cwd=d,
+                    capture_output=True,
+                    text=True,
+                )
                 times[name].append(time.perf_counter() - t)
                 if p.returncode != 0:
                     print(p.stdout + p.stderr)

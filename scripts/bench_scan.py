@@ -6,6 +6,7 @@ memory, Spark local mode. Measures and prints; nothing here passes or fails.
 Defaults follow the issue (10,000 small logs, 200 MB and 1 GB logs, 2,000 logs through Spark); smaller numbers
 run in seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ROWS = []
 
-CUDNN = (b"2024-01-01 00:00:00.000000: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime "
-         b"CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have matching major "
-         b"version and equal or higher minor version.\n")
-FINAL = (b"Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n    model.fit(x, y)\n"
-         b"tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n\nDNN library is not found.\n")
+CUDNN = (
+    b"2024-01-01 00:00:00.000000: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime "
+    b"CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have matching major "
+    b"version and equal or higher minor version.\n"
+)
+FINAL = (
+    b'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    model.fit(x, y)\n'
+    b"tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n\nDNN library is not found.\n"
+)
 NOISE = [
     "Epoch {a}/50 1875/1875 [==============================] - 12s 6ms/step - loss: 0.{b:04d} - accuracy: 0.9571\n",
     "2024-01-01 10:00:{a:02d}.123456: I tensorflow/core/common_runtime/gpu/gpu_device.cc:1886] Created device "
@@ -54,8 +59,9 @@ def small_logs(d: Path, n: int, texts) -> list:
     rnd = random.Random(16)
     files = []
     for i in range(n):
-        noise = "".join(rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999))
-                        for _ in range(rnd.randint(5, 60)))
+        noise = "".join(
+            rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999)) for _ in range(rnd.randint(5, 60))
+        )
         p = d / f"job-{i:05d}.log"
         p.write_text(noise + texts[i % len(texts)])
         files.append(p)
@@ -91,18 +97,25 @@ def bench_small(n: int, texts) -> None:
                 runs[j].append(scan_seconds(d, j))
         one, one_cpu = min(runs[1])
         alls, all_cpu = min(runs[cores])
-        row(f"scan {n:,} small logs ({size / n / 1e3:.1f} kB avg), -j 1: logs/s", f"{n / one:,.0f} /s",
-            f"{n / one_cpu:,.0f} logs per CPU-second (goal >= 2,000 /s per core)")
-        row(f"scan {n:,} small logs, -j {cores} (all cores): logs/s", f"{n / alls:,.0f} /s",
-            f"speed-up {one / alls:.2f}x (goal >= 1.7x on 2 cores); CPU {all_cpu / one_cpu:.2f}x of -j 1")
+        row(
+            f"scan {n:,} small logs ({size / n / 1e3:.1f} kB avg), -j 1: logs/s",
+            f"{n / one:,.0f} /s",
+            f"{n / one_cpu:,.0f} logs per CPU-second (goal >= 2,000 /s per core)",
+        )
+        row(
+            f"scan {n:,} small logs, -j {cores} (all cores): logs/s",
+            f"{n / alls:,.0f} /s",
+            f"speed-up {one / alls:.2f}x (goal >= 1.7x on 2 cores); CPU {all_cpu / one_cpu:.2f}x of -j 1",
+        )
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
 
 def big_log(p: Path, mb: int, where: str) -> None:
     rnd = random.Random(3)
-    block = "".join(rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999))
-                    for _ in range(20_000)).encode()
+    block = "".join(
+        rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999)) for _ in range(20_000)
+    ).encode()
     size = mb << 20
     with open(p, "wb") as fh:
         if where == "start":
@@ -125,12 +138,15 @@ def timed_match(p: Path, env=None, runs: int = 2):
 
 
 def _timed_match(p: Path, env=None):
-    code = ("import resource,subprocess,sys,time; t=time.perf_counter(); "
-            "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
-            "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-            "print(dt, r, p.stdout.decode())")
-    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True,
-                         env=dict(os.environ, **(env or {}))).stdout
+    code = (
+        "import resource,subprocess,sys,time; t=time.perf_counter(); "
+        "p=subprocess.run([sys.executable,'-m','dnnfix','match','--json','--no-probe',sys.argv[1]],capture_output=True); "
+        "dt=time.perf_counter()-t; r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(dt, r, p.stdout.decode())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(p)], capture_output=True, text=True, env=dict(os.environ, **(env or {}))
+    ).stdout
     dt, rss, js = out.split(" ", 2)
     return float(dt), int(rss) / 1024, json.loads(js)
 
@@ -162,13 +178,19 @@ def bench_big(mb: int, places=("start", "middle", "end")) -> None:
             dt, rss, obj = timed_match(p)
             top = obj["matches"][0]["cause"] if obj["matches"] else "none"
             lines = ", ".join(e.split(":", 1)[0] for e in obj["matches"][0]["evidence"][:1]) if obj["matches"] else ""
-            row(f"{size / 2**20:,.0f} MB log, decisive line at the {where}: dnnfix match", f"{size / 1e6 / dt:,.0f} MB/s",
-                f"grep -c {size / 1e6 / g:,.0f} MB/s, ratio {dt / g:.1f}x; {rss:.0f} MB RSS; {top} ({lines})")
+            row(
+                f"{size / 2**20:,.0f} MB log, decisive line at the {where}: dnnfix match",
+                f"{size / 1e6 / dt:,.0f} MB/s",
+                f"grep -c {size / 1e6 / g:,.0f} MB/s, ratio {dt / g:.1f}x; {rss:.0f} MB RSS; {top} ({lines})",
+            )
             if where == "middle":
                 dt2, _, obj2 = timed_match(p, {"DNNFIX_NO_AHOCORASICK": "1"})
                 top2 = obj2["matches"][0]["cause"] if obj2["matches"] else "none"
-                row(f"{size / 2**20:,.0f} MB log, same, without ahocorasick-rs (bytes.find)",
-                    f"{size / 1e6 / dt2:,.0f} MB/s", f"ratio to grep -c {dt2 / g:.1f}x; {top2}")
+                row(
+                    f"{size / 2**20:,.0f} MB log, same, without ahocorasick-rs (bytes.find)",
+                    f"{size / 1e6 / dt2:,.0f} MB/s",
+                    f"ratio to grep -c {dt2 / g:.1f}x; {top2}",
+                )
         row("big-log candidate-line engine", finder().engine)
     finally:
         shutil.rmtree(d, ignore_errors=True)
@@ -188,8 +210,11 @@ def bench_rss(mb: int) -> None:
         dt, rss, obj = timed_match(p)
         top = obj["matches"][0]["cause"] if obj["matches"] else "none"
         row(f"{size / 2**20:,.0f} MB log: peak RSS (1 MB log: {rss1:.0f} MB)", f"{rss:.0f} MB", "goal < 150 MB")
-        row(f"{size / 2**20:,.0f} MB log: dnnfix match", f"{size / 1e6 / dt:,.0f} MB/s",
-            f"grep -c {size / 1e6 / g:,.0f} MB/s, ratio {dt / g:.1f}x; {top}")
+        row(
+            f"{size / 2**20:,.0f} MB log: dnnfix match",
+            f"{size / 1e6 / dt:,.0f} MB/s",
+            f"grep -c {size / 1e6 / g:,.0f} MB/s, ratio {dt / g:.1f}x; {top}",
+        )
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -214,21 +239,30 @@ def bench_spark(n: int, texts) -> None:
     try:
         small_logs(d, n, texts)
         t = time.perf_counter()
-        spark = (SparkSession.builder.master("local[*]").appName("dnnfix-bench")
-                 .config("spark.ui.enabled", "false").getOrCreate())
+        spark = (
+            SparkSession.builder.master("local[*]")
+            .appName("dnnfix-bench")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
         spark.sparkContext.setLogLevel("ERROR")
         start = time.perf_counter() - t
         logs = dxs.read_logs(spark, str(d))
         dxs.diagnose(logs.limit(50)).select("cause").collect()  # start the Python workers
         t = time.perf_counter()
-        got = {r["path"].replace("file://", "").replace("file:", ""): r["cause"]
-               for r in dxs.diagnose(logs).select("path", "cause").collect()}
+        got = {
+            r["path"].replace("file://", "").replace("file:", ""): r["cause"]
+            for r in dxs.diagnose(logs).select("path", "cause").collect()
+        }
         dt = time.perf_counter() - t
         want = {row_["path"]: row_["cause"] for _, row_, _ in run_scan(expand([str(d)]), jobs=0)}
         same = sum(got.get(p) == c for p, c in want.items())
         moved = "" if load_kb()._key == kb_key else " (the knowledge base changed during the run)"
-        row(f"Spark local[*], {n:,} logs: rows/s (session start {start:.0f} s apart)", f"{n / dt:,.0f} /s",
-            f"same cause as scan on {same:,}/{len(want):,} logs{moved}")
+        row(
+            f"Spark local[*], {n:,} logs: rows/s (session start {start:.0f} s apart)",
+            f"{n / dt:,.0f} /s",
+            f"same cause as scan on {same:,}/{len(want):,} logs{moved}",
+        )
     finally:
         if spark is not None:
             spark.stop()
@@ -236,10 +270,10 @@ def bench_spark(n: int, texts) -> None:
 
 
 NEW_FAILURES = [  # errors no signature knows: they show up as clusters in the summary
-    "Traceback (most recent call last):\n  File \"/opt/train/ckpt.py\", line 88, in load_shards\n"
-    "    raise ValueError(f\"shard {{name}} has {{n}} tensors, expected {{want}}\")\n"
+    'Traceback (most recent call last):\n  File "/opt/train/ckpt.py", line 88, in load_shards\n'
+    '    raise ValueError(f"shard {{name}} has {{n}} tensors, expected {{want}}")\n'
     "ValueError: shard model-000{a:02d}-of-00012.safetensors has {b} tensors, expected 5\n",
-    "Traceback (most recent call last):\n  File \"/opt/train/data.py\", line 41, in __iter__\n"
+    'Traceback (most recent call last):\n  File "/opt/train/data.py", line 41, in __iter__\n'
     "KeyError: 'caption missing in record {b}'\n",
 ]
 
@@ -256,8 +290,15 @@ def make_fleet(d: Path, n: int) -> None:
         sig = res.kb.by_id(c.signature) if c.signature else None
         if c.expect == "match" and sig is not None and not c.env:
             by_cause.setdefault(sig.cause, []).append(c.text)
-    mix = [("torch.cuda.oom", 45), ("torch.nccl.failure", 20), ("gpu.driver.too-old", 8),
-           ("gpu.driver.kernel-userspace-mismatch", 5), ("new-0", 12), ("new-1", 5), ("other", 5)]
+    mix = [
+        ("torch.cuda.oom", 45),
+        ("torch.nccl.failure", 20),
+        ("gpu.driver.too-old", 8),
+        ("gpu.driver.kernel-userspace-mismatch", 5),
+        ("new-0", 12),
+        ("new-1", 5),
+        ("other", 5),
+    ]
     others = [t for c, ts in sorted(by_cause.items()) for t in ts[:1] if c not in dict(mix)]
     rnd = random.Random(4)
     d.mkdir(parents=True, exist_ok=True)
@@ -269,8 +310,9 @@ def make_fleet(d: Path, n: int) -> None:
             tail = rnd.choice(others)
         else:
             tail = rnd.choice(by_cause.get(cause) or others)
-        noise = "".join(rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999))
-                        for _ in range(rnd.randint(20, 400)))
+        noise = "".join(
+            rnd.choice(NOISE).format(a=rnd.randint(0, 59), b=rnd.randint(0, 9999)) for _ in range(rnd.randint(20, 400))
+        )
         data = (noise + tail).encode()
         node = f"node-{rnd.randint(1, 64):02d}"
         (d / node).mkdir(exist_ok=True)
@@ -287,14 +329,20 @@ def main() -> int:
     ap.add_argument("--huge-mb", type=int, default=1024, help="size of the peak-RSS log in MB (0 skips)")
     ap.add_argument("--spark", type=int, default=2000, help="logs through Spark local mode (0 skips)")
     ap.add_argument("--markdown", action="store_true", help="end with the table in Markdown")
-    ap.add_argument("--make-fleet", nargs=2, metavar=("DIR", "N"),
-                    help="only write N example job logs under DIR (for trying `dnnfix scan DIR`)")
+    ap.add_argument(
+        "--make-fleet",
+        nargs=2,
+        metavar=("DIR", "N"),
+        help="only write N example job logs under DIR (for trying `dnnfix scan DIR`)",
+    )
     a = ap.parse_args()
     if a.make_fleet:
         make_fleet(Path(a.make_fleet[0]), int(a.make_fleet[1]))
         return 0
-    print(f"dnnfix scan bench: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+    print(
+        f"dnnfix scan bench: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
     texts = cases() if (a.small or a.spark) else []
     if a.small:
         bench_small(a.small, texts)

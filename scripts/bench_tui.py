@@ -8,6 +8,7 @@ list is populated (a paste is diagnosed at once; typing waits 300 ms for a pause
 the event loop went without running a 10 ms heartbeat during that time (what a person would feel as a freeze).
 With tmux installed, it also times the real `dnnfix tui` process until its first screen is drawn.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,11 @@ EXAMPLE = (ROOT / "examples" / "colab-dnn-library-not-found.txt").read_text()
 
 def big_log(lines: int) -> str:
     """A training log of `lines` lines that ends in the Colab cuDNN failure."""
-    noise = [f"2024-05-01 12:{(i // 60) % 60:02d}:{i % 60:02d}.123456: I tensorflow/core/kernels/data/"
-             f"shuffle_dataset_op.cc:450] step {i}: loss={1 / (i + 1):.5f} acc=0.{i % 1000:03d} lr=0.001"
-             for i in range(max(0, lines - EXAMPLE.count("\n")))]
+    noise = [
+        f"2024-05-01 12:{(i // 60) % 60:02d}:{i % 60:02d}.123456: I tensorflow/core/kernels/data/"
+        f"shuffle_dataset_op.cc:450] step {i}: loss={1 / (i + 1):.5f} acc=0.{i % 1000:03d} lr=0.001"
+        for i in range(max(0, lines - EXAMPLE.count("\n")))
+    ]
     return "\n".join(noise) + "\n" + EXAMPLE
 
 
@@ -97,8 +100,17 @@ def _tmux_startup(runs: int):
         sock = os.path.join(folder, f"s{i}")
         t = lambda *a: subprocess.run(["tmux", "-S", sock, *a], capture_output=True, text=True)  # noqa: E731
         t0 = time.perf_counter()
-        t("new-session", "-d", "-s", "b", "-x", "100", "-y", "30",
-          f"cd {ROOT} && env -u COLUMNS -u LINES {cmd} tui --no-probe; sleep 30")
+        t(
+            "new-session",
+            "-d",
+            "-s",
+            "b",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            f"cd {ROOT} && env -u COLUMNS -u LINES {cmd} tui --no-probe; sleep 30",
+        )
         try:
             while time.perf_counter() - t0 < 30:
                 if "Waiting for a paste" in t("capture-pane", "-p", "-t", "b").stdout:
@@ -125,22 +137,32 @@ def main() -> int:
     med = statistics.median
 
     starts = [asyncio.run(_startup_once()) for _ in range(args.runs)]
-    rows.append(("app start-up, pilot (make_app -> main screen mounted)", f"{med(starts):.0f} ms", f"min {min(starts):.0f}"))
+    rows.append(
+        ("app start-up, pilot (make_app -> main screen mounted)", f"{med(starts):.0f} ms", f"min {min(starts):.0f}")
+    )
     if not args.no_tmux:
         real = _tmux_startup(args.runs)
         if real:
-            rows.append(("app start-up, real process in tmux (to first screen)", f"{med(real):.0f} ms",
-                         f"min {min(real):.0f}"))
+            rows.append(
+                ("app start-up, real process in tmux (to first screen)", f"{med(real):.0f} ms", f"min {min(real):.0f}")
+            )
     for n in (5_000, 50_000, 200_000):
         text = big_log(n)
         res = [asyncio.run(_paste_once(text)) for _ in range(args.runs if n <= 50_000 else max(1, args.runs // 2))]
         total = med(r[0] for r in res)
-        rows.append((f"paste {n:,} lines ({len(text) / 1e6:.1f} MB) -> results shown", f"{total:.0f} ms",
-                     f"diagnose {med(r[1] for r in res):.0f} ms, UI stall {med(r[2] for r in res):.0f} ms, "
-                     f"{res[0][3]:,} lines kept, top {res[0][4]}"))
+        rows.append(
+            (
+                f"paste {n:,} lines ({len(text) / 1e6:.1f} MB) -> results shown",
+                f"{total:.0f} ms",
+                f"diagnose {med(r[1] for r in res):.0f} ms, UI stall {med(r[2] for r in res):.0f} ms, "
+                f"{res[0][3]:,} lines kept, top {res[0][4]}",
+            )
+        )
     w = max(len(r[0]) for r in rows)
-    print(f"dnnfix tui bench ({args.runs} runs, medians; Python {sys.version.split()[0]}, "
-          f"textual {__import__('textual').__version__})")
+    print(
+        f"dnnfix tui bench ({args.runs} runs, medians; Python {sys.version.split()[0]}, "
+        f"textual {__import__('textual').__version__})"
+    )
     print(f"{'measure':<{w}}  {'time':>8}  notes")
     for name, val, note in rows:
         print(f"{name:<{w}}  {val:>8}  {note}")

@@ -14,6 +14,7 @@ dev part of tests/devset) with the current KB; a case that passes now and fails 
 held-out paste that loses its right first answer or gains a wrong confident one, is a regression. --write
 refuses to edit when there is one (--force overrides). Run it when nobody else is editing kb/signatures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,15 @@ def redundant(kb) -> List[Dict[str, Any]]:
         for cl in s.against:
             fam = FRAMEWORK_FAMILY.get((cl.package or "").lower()) if cl.kind == "frames" else None
             if fam and fam not in fams:
-                out.append({"signature": s.id, "path": s.path, "package": cl.package, "weight": cl.weight,
-                            "families": sorted(fams)})
+                out.append(
+                    {
+                        "signature": s.id,
+                        "path": s.path,
+                        "package": cl.package,
+                        "weight": cl.weight,
+                        "families": sorted(fams),
+                    }
+                )
     return out
 
 
@@ -67,8 +75,12 @@ def remove_clauses(text: str, packages: List[str]) -> Tuple[str, int]:
         if section == "against" and m and m.group("pkg") in packages:
             ind = len(m.group("indent"))
             i += 1
-            while i < len(lines) and lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) > ind \
-                    and not lines[i].lstrip().startswith("- "):
+            while (
+                i < len(lines)
+                and lines[i].strip()
+                and len(lines[i]) - len(lines[i].lstrip()) > ind
+                and not lines[i].lstrip().startswith("- ")
+            ):
                 i += 1
             removed += 1
             continue
@@ -101,8 +113,10 @@ def _measure(kb_root: Path) -> Dict[str, Any]:
     for d in sorted(p for p in (REPO / "tests").glob("heldout*") if p.is_dir()) + [REPO / "tests" / "devset"]:
         cases = he.load_cases(d, part="dev" if d.name == "devset" else "all")
         for r in he.evaluate(cases, kb=res.kb)["cases"]:
-            rows[f"{d.name}/{r['path']}"] = (bool(r.get("top1")), bool(r.get("confident_claim"))
-                                             or bool(r["top3"] and r["top3"][0]["confident"] and not r.get("top1")))
+            rows[f"{d.name}/{r['path']}"] = (
+                bool(r.get("top1")),
+                bool(r.get("confident_claim")) or bool(r["top3"] and r["top3"][0]["confident"] and not r.get("top1")),
+            )
     return {"errors": errors, "failed": {o.case.key for o in rep.failed}, "passed": len(rep.passed), "rows": rows}
 
 
@@ -121,8 +135,10 @@ def main(argv=None) -> int:
     found = redundant(kb)
     by_file: Dict[str, List[str]] = {}
     for r in found:
-        print(f"{os.path.relpath(r['path'], REPO)}: against frames {{package: {r['package']}}} weight {r['weight']} "
-              f"(signature for {', '.join(r['families'])})")
+        print(
+            f"{os.path.relpath(r['path'], REPO)}: against frames {{package: {r['package']}}} weight {r['weight']} "
+            f"(signature for {', '.join(r['families'])})"
+        )
         by_file.setdefault(r["path"], []).append(r["package"])
     print(f"{len(found)} redundant clause(s) in {len(by_file)} signature(s)")
     if not (args.check or args.write) or not found:
@@ -143,9 +159,11 @@ def main(argv=None) -> int:
         new_fail = sorted(after["failed"] - before["failed"])
         lost = sorted(k for k, (t1, _) in before["rows"].items() if t1 and not after["rows"].get(k, (False,))[0])
         wrong = sorted(k for k, (_, w) in after["rows"].items() if w and not before["rows"].get(k, (0, False))[1])
-        print(f"removed {n} clause(s) in a copy: kb test {before['passed']} -> {after['passed']} passed; "
-              f"{len(new_fail)} case(s) newly failing, {len(lost)} held-out paste(s) losing the right first answer, "
-              f"{len(wrong)} gaining a wrong confident claim")
+        print(
+            f"removed {n} clause(s) in a copy: kb test {before['passed']} -> {after['passed']} passed; "
+            f"{len(new_fail)} case(s) newly failing, {len(lost)} held-out paste(s) losing the right first answer, "
+            f"{len(wrong)} gaining a wrong confident claim"
+        )
         for line in new_fail + lost + wrong:
             print(f"  {line}")
         regress = bool(new_fail or lost or wrong)

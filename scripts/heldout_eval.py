@@ -17,6 +17,7 @@ The pastes were written without looking at kb/signatures or kb/negatives (see te
 these numbers estimate how the knowledge base generalises. By default the user KB and DNNFIX_KB_PATH are
 ignored so that only the shipped knowledge base is measured; --user-kb keeps them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,8 +87,14 @@ def reliability(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             if lo <= s < hi:
                 n += 1
                 right += bool(r.get("top1"))
-        out.append({"bin": f"{lo:.2f}-{min(hi, 1.0):.2f}", "claims": n, "right": right,
-                    "precision": round(right / n, 4) if n else None})
+        out.append(
+            {
+                "bin": f"{lo:.2f}-{min(hi, 1.0):.2f}",
+                "claims": n,
+                "right": right,
+                "precision": round(right / n, 4) if n else None,
+            }
+        )
     return out
 
 
@@ -126,8 +133,14 @@ def ranked(matches) -> List[Dict[str, Any]]:
         if m.cause in seen:
             continue
         seen.add(m.cause)
-        out.append({"cause": m.cause, "score": round(float(m.score), 3), "confident": bool(m.confident),
-                    "signature": m.signature})
+        out.append(
+            {
+                "cause": m.cause,
+                "score": round(float(m.score), 3),
+                "confident": bool(m.confident),
+                "signature": m.signature,
+            }
+        )
     return out
 
 
@@ -205,11 +218,15 @@ def report(res: Dict[str, Any], out=sys.stdout) -> None:
         flag = "" if v["top1"] == v["n"] else "  <"
         p(f"{cause:45s} {v['n']:3d} {v['top1']:5d} {v['top3']:5d}{flag}")
     p("")
-    p(f"positives: {res['positives']}   top-1: {res['top1']} ({res['top1_rate']:.1%})   "
-      f"top-3: {res['top3']} ({res['top3_rate']:.1%})   first and confident: {res['top1_confident']} "
-      f"({res['top1_confident_rate']:.1%})   confident but wrong at top-1: {res['confident_wrong_top1']}")
-    p(f"negatives: {res['negatives']}   confident claims: {res['negative_confident_claims']} "
-      f"({res['negative_claim_rate']:.1%})")
+    p(
+        f"positives: {res['positives']}   top-1: {res['top1']} ({res['top1_rate']:.1%})   "
+        f"top-3: {res['top3']} ({res['top3_rate']:.1%})   first and confident: {res['top1_confident']} "
+        f"({res['top1_confident_rate']:.1%})   confident but wrong at top-1: {res['confident_wrong_top1']}"
+    )
+    p(
+        f"negatives: {res['negatives']}   confident claims: {res['negative_confident_claims']} "
+        f"({res['negative_claim_rate']:.1%})"
+    )
     p("")
     p("reliability (top claim of every case, binned by score; a negative's claim is never right):")
     for b in res["reliability"]:
@@ -246,12 +263,21 @@ def _isolate() -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--root", "--dir", dest="root", default=str(DEFAULT_ROOT),
-                    help="folder of pastes (default tests/heldout; e.g. --dir tests/heldout2)")
+    ap.add_argument(
+        "--root",
+        "--dir",
+        dest="root",
+        default=str(DEFAULT_ROOT),
+        help="folder of pastes (default tests/heldout; e.g. --dir tests/heldout2)",
+    )
     ap.add_argument("--user-kb", action="store_true", help="also load the user KB and DNNFIX_KB_PATH")
     ap.add_argument("--cases", action="store_true", help="with --json, include every case's top 3")
-    ap.add_argument("--part", choices=["all", "dev", "sealed"], default="all",
-                    help="the development part, the sealed quarter, or both (default)")
+    ap.add_argument(
+        "--part",
+        choices=["all", "dev", "sealed"],
+        default="all",
+        help="the development part, the sealed quarter, or both (default)",
+    )
     ap.add_argument("--baseline", metavar="FILE", help="fail (exit 1) on any miss not in this stored baseline")
     ap.add_argument("--write-baseline", metavar="FILE", help="store the current misses as the baseline")
     args = ap.parse_args(argv)
@@ -290,8 +316,10 @@ def write_baseline(path: Path, res: Dict[str, Any]) -> None:
     import yaml
 
     keys = miss_keys(res)
-    head = ("# Known misses: cases dnnfix does not get fully right today (scripts/heldout_eval.py --write-baseline).\n"
-            "# tests fail on any miss not listed here, or one that got worse; fixed ones are reported.\n")
+    head = (
+        "# Known misses: cases dnnfix does not get fully right today (scripts/heldout_eval.py --write-baseline).\n"
+        "# tests fail on any miss not listed here, or one that got worse; fixed ones are reported.\n"
+    )
     path.write_text(head + yaml.safe_dump({"known_misses": keys}, sort_keys=True, width=120), encoding="utf-8")
 
 

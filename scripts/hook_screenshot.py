@@ -7,6 +7,7 @@ The kernel runs a real TensorFlow/Keras shape error on CPU with `dnnfix.install(
 unchanged traceback (ANSI colours converted) and the dnnfix panel exactly as published (text/html).
 Needs nbclient, ipykernel, tensorflow and a `chromium` (or `chromium-browser`, `google-chrome`) binary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,24 @@ import tensorflow as tf
 model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
 model(np.zeros((3, 5), dtype="float32"))"""
 
-_BASIC = {30: "#000", 31: "#c62828", 32: "#2e7d32", 33: "#a66a00", 34: "#1565c0", 35: "#8e24aa", 36: "#00838f",
-          37: "#555", 90: "#777", 91: "#e53935", 92: "#43a047", 93: "#b8860b", 94: "#1e88e5", 95: "#ab47bc",
-          96: "#00acc1", 97: "#999"}
+_BASIC = {
+    30: "#000",
+    31: "#c62828",
+    32: "#2e7d32",
+    33: "#a66a00",
+    34: "#1565c0",
+    35: "#8e24aa",
+    36: "#00838f",
+    37: "#555",
+    90: "#777",
+    91: "#e53935",
+    92: "#43a047",
+    93: "#b8860b",
+    94: "#1e88e5",
+    95: "#ab47bc",
+    96: "#00acc1",
+    97: "#999",
+}
 
 
 def _xterm(n: int) -> str:
@@ -50,8 +66,15 @@ def ansi_to_html(text: str) -> str:
     for i, part in enumerate(re.split(r"\x1b\[([0-9;]*)m", text)):
         if i % 2 == 0:
             if part:
-                style = ";".join(s for s in (f"color:{fg}" if fg else "", f"background:{bg}" if bg else "",
-                                             "font-weight:bold" if bold else "") if s)
+                style = ";".join(
+                    s
+                    for s in (
+                        f"color:{fg}" if fg else "",
+                        f"background:{bg}" if bg else "",
+                        "font-weight:bold" if bold else "",
+                    )
+                    if s
+                )
                 esc = html.escape(part)
                 out.append(f'<span style="{style}">{esc}</span>' if style else esc)
             continue
@@ -86,8 +109,9 @@ def run_kernel():
     import nbclient
     import nbformat
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import dnnfix; dnnfix.install()"),
-                                         nbformat.v4.new_code_cell(CELL)])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import dnnfix; dnnfix.install()"), nbformat.v4.new_code_cell(CELL)]
+    )
     nbclient.NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3").execute()
     outs = nb.cells[1].outputs
     err = next(o for o in outs if o.output_type == "error")
@@ -138,9 +162,21 @@ def main() -> int:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(doc)
         os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        f"--screenshot={os.path.abspath(a.out)}", f"--window-size={a.size}",
-                        "file://" + os.path.abspath(path)], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--screenshot={os.path.abspath(a.out)}",
+                f"--window-size={a.size}",
+                "file://" + os.path.abspath(path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     print(a.out)
     return 0
 

@@ -4,6 +4,7 @@ cause it does not know.
 
     python scripts/kb_eval.py [--json]
 """
+
 from __future__ import annotations
 
 import copy
@@ -91,22 +92,39 @@ def main() -> int:
     top1 = sum(v["top1"] for v in per.values())
     top3 = sum(v["top3"] for v in per.values())
     summary = {
-        "causes": len(kb.causes), "causes_with_signatures": sum(1 for v in per.values() if v["signatures"]),
-        "signatures": len(kb.signatures), "match_cases": n_match,
-        "top1": top1 / n_match if n_match else 0, "top3": top3 / n_match if n_match else 0,
-        "negatives": len(res.negatives), "negative_confident_alarms": len(neg_alarms),
+        "causes": len(kb.causes),
+        "causes_with_signatures": sum(1 for v in per.values() if v["signatures"]),
+        "signatures": len(kb.signatures),
+        "match_cases": n_match,
+        "top1": top1 / n_match if n_match else 0,
+        "top3": top3 / n_match if n_match else 0,
+        "negatives": len(res.negatives),
+        "negative_confident_alarms": len(neg_alarms),
         "leave_one_cause_out_cases": loo_total,
         "leave_one_cause_out_confident_rate": loo_conf / loo_total if loo_total else 0,
     }
-    summary["calibration"] = {f"{i / 5:.1f}-{(i + 1) / 5:.1f}": (f"{r}/{n} right" if n else "-") for i, (n, r) in enumerate(bins)}
+    summary["calibration"] = {
+        f"{i / 5:.1f}-{(i + 1) / 5:.1f}": (f"{r}/{n} right" if n else "-") for i, (n, r) in enumerate(bins)
+    }
     if "--json" in sys.argv:
-        print(json.dumps({"summary": summary, "per_cause": per, "negative_alarms": neg_alarms,
-                          "leave_one_out_examples": loo_examples}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "summary": summary,
+                    "per_cause": per,
+                    "negative_alarms": neg_alarms,
+                    "leave_one_out_examples": loo_examples,
+                },
+                indent=2,
+            )
+        )
         return 0
     w = max(len(c) for c in per)
     print(f"{'cause':<{w}}  sigs  match  top1  top3  no-match  todo")
     for cid, v in sorted(per.items()):
-        print(f"{cid:<{w}}  {v['signatures']:>4}  {v['match']:>5}  {v['top1']:>4}  {v['top3']:>4}  {v['no-match']:>8}  {v['todo']:>4}")
+        print(
+            f"{cid:<{w}}  {v['signatures']:>4}  {v['match']:>5}  {v['top1']:>4}  {v['top3']:>4}  {v['no-match']:>8}  {v['todo']:>4}"
+        )
     print()
     for k, v in summary.items():
         print(f"{k:<40} {v:.3f}" if isinstance(v, float) else f"{k:<40} {v}")

@@ -16,6 +16,7 @@ cases (what the fit saw) and on --check-dirs (what it did not: the held-out sets
 and its sealed quarter as aggregate numbers only): today's weights, today's weights snapped to levels, and the
 fitted levels. --apply writes the fitted levels into the signature files (`weight: strong`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -204,13 +205,17 @@ def repair(rows, ids, t: List[float], sig_cause, rounds: int = 3) -> List[float]
 
     for _ in range(rounds):
         ranked = scores(rows, ids, t, sig_cause)
-        failing = [r for r, (row, rk) in enumerate(zip(rows, ranked)) if not passes([row], [rk])[0]
-                   and row[0].expect in ("match", "no-match", "negative")]
+        failing = [
+            r
+            for r, (row, rk) in enumerate(zip(rows, ranked))
+            if not passes([row], [rk])[0] and row[0].expect in ("match", "no-match", "negative")
+        ]
         moved = 0
         for r in failing:
             case, fired = rows[r]
-            cands = [ids[(sid, sect, i)] for sid, (m, a) in fired.items()
-                     for sect, idx in (("m", m), ("a", a)) for i in idx]
+            cands = [
+                ids[(sid, sect, i)] for sid, (m, a) in fired.items() for sect, idx in (("m", m), ("a", a)) for i in idx
+            ]
             for ci in cands:
                 rs = sorted(set(where[ci]))
                 before = ok_rows(rs)
@@ -260,12 +265,21 @@ def measure(kb, weights: List[float], ids, dirs: List[str]) -> List[str]:
                 r = ev.evaluate(ev.load_cases(Path(d), part), kb=kb)
                 conf = [b for b in r["reliability"] if float(b["bin"].split("-")[0]) >= CONF]
                 n, right = sum(b["claims"] for b in conf), sum(b["right"] for b in conf)
-                out.append(f"{Path(d).name}{'' if part == 'all' else ':' + part}: top-1 {r['top1_rate']:.1%}, "
-                           f"first+confident {r['top1_confident_rate']:.1%}, confident claims right "
-                           f"{(right / n if n else 0):.1%} ({n}), negatives claimed {r['negative_claim_rate']:.1%}")
+                out.append(
+                    f"{Path(d).name}{'' if part == 'all' else ':' + part}: top-1 {r['top1_rate']:.1%}, "
+                    f"first+confident {r['top1_confident_rate']:.1%}, confident claims right "
+                    f"{(right / n if n else 0):.1%} ({n}), negatives claimed {r['negative_claim_rate']:.1%}"
+                )
     finally:
-        for (s, sect, i), w in zip([(s, sect, i) for s in kb.signatures for sect, cl in (("m", s.match), ("a", s.against))
-                                    for i, _ in enumerate(cl)], saved):
+        for (s, sect, i), w in zip(
+            [
+                (s, sect, i)
+                for s in kb.signatures
+                for sect, cl in (("m", s.match), ("a", s.against))
+                for i, _ in enumerate(cl)
+            ],
+            saved,
+        ):
             (s.match if sect == "m" else s.against)[i].weight = w
     return out
 
@@ -315,8 +329,9 @@ def main() -> int:
     ap.add_argument("--iters", type=int, default=300)
     ap.add_argument("--reg", type=float, default=0.3)
     ap.add_argument("--apply", action="store_true", help="write the fitted levels into the signature files")
-    ap.add_argument("--check-dirs", nargs="*", default=["tests/heldout", "tests/heldout2", "tests/heldout3",
-                                                         "tests/devset"])
+    ap.add_argument(
+        "--check-dirs", nargs="*", default=["tests/heldout", "tests/heldout2", "tests/heldout3", "tests/devset"]
+    )
     args = ap.parse_args()
     os.environ["DNNFIX_USER_KB"] = os.path.join(os.sep, "nonexistent-dnnfix-user-kb")
     os.environ.pop("DNNFIX_KB_PATH", None)
@@ -327,8 +342,10 @@ def main() -> int:
     sig_cause = {s.id: s.cause for s in kb.signatures}
     ids, w0 = clause_ids(kb)
     t0 = [to_t(w) for w in w0]
-    print(f"kb_fit: {len(kb.signatures)} signatures, {len(w0)} clauses, {len(res.cases)} cases, "
-          f"{len(res.negatives)} negatives; distinct weights today: {len(set(w0))}")
+    print(
+        f"kb_fit: {len(kb.signatures)} signatures, {len(w0)} clauses, {len(res.cases)} cases, "
+        f"{len(res.negatives)} negatives; distinct weights today: {len(set(w0))}"
+    )
     rows = record(res)
     t_snap = snap(t0)
     t_fit = repair(rows, ids, snap(fit(rows, ids, t0, sig_cause, args.iters, args.reg)), sig_cause)

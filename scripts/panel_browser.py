@@ -11,6 +11,7 @@ unsigned, as a notebook saved and reopened or shared (untrusted: JupyterLab's sa
 and event handlers). Headless Chromium loads each view; tests/test_panel_browser.py reads the DOM it dumps.
 Needs jupyterlab, nbconvert and a chromium (or chromium-browser / google-chrome) binary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,18 @@ from typing import Dict, Optional
 
 REPO = Path(__file__).resolve().parent.parent
 MIME = "application/vnd.dnnfix.diagnosis+json"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--disable-dev-shm-usage",
-         "--force-device-scale-factor=1"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--disable-dev-shm-usage",
+    "--force-device-scale-factor=1",
+]
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 
@@ -48,8 +58,10 @@ def panel_bundle() -> Dict[str, object]:
     from dnnfix.knowledge.load import load_kb
     from dnnfix.panel import build
 
-    msg = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 14.75 GiB total capacity; 12.10 GiB already "
-           "allocated; 1.06 GiB free; 12.30 GiB reserved in total by PyTorch)")
+    msg = (
+        "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 14.75 GiB total capacity; 12.10 GiB already "
+        "allocated; 1.06 GiB free; 12.30 GiB reserved in total by PyTorch)"
+    )
     try:
         raise RuntimeError(msg)
     except RuntimeError as e:
@@ -67,8 +79,12 @@ def write_notebook(folder: Path, bundle) -> Path:
     cell = nbformat.v4.new_code_cell("x = torch.randn(64, 3, 4096, 4096, device='cuda')")
     cell.execution_count = 3
     cell.outputs = [
-        nbformat.v4.new_output("error", ename="RuntimeError", evalue="CUDA out of memory. Tried to allocate 2.00 GiB",
-                               traceback=["\x1b[0;31mRuntimeError\x1b[0m: CUDA out of memory. Tried to allocate 2.00 GiB"]),
+        nbformat.v4.new_output(
+            "error",
+            ename="RuntimeError",
+            evalue="CUDA out of memory. Tried to allocate 2.00 GiB",
+            traceback=["\x1b[0;31mRuntimeError\x1b[0m: CUDA out of memory. Tried to allocate 2.00 GiB"],
+        ),
         nbformat.v4.new_output("display_data", data=bundle),
     ]
     nb.cells = [cell]
@@ -88,8 +104,13 @@ def browse(url: str, png: Optional[Path], *, budget_ms: int = 12000, size: str =
     exe = chromium()
     assert exe, "no chromium"
     with tempfile.TemporaryDirectory(prefix="dnnfix-chromium-") as profile:
-        args = [exe, *FLAGS, f"--user-data-dir={profile}", f"--window-size={size}",
-                f"--virtual-time-budget={budget_ms}"]
+        args = [
+            exe,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--window-size={size}",
+            f"--virtual-time-budget={budget_ms}",
+        ]
         dom = subprocess.run(args + ["--dump-dom", url], capture_output=True, text=True, timeout=timeout).stdout
         if png is not None:
             subprocess.run(args + [f"--screenshot={png}", url], capture_output=True, timeout=timeout)
@@ -103,9 +124,14 @@ class Lab:
         self.folder = folder
         self.port = _free_port()
         self.token = "dnnfix-test"
-        self.env = dict(os.environ, JUPYTER_DATA_DIR=str(folder / "data"), JUPYTER_CONFIG_DIR=str(folder / "config"),
-                        JUPYTER_RUNTIME_DIR=str(folder / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(folder / "settings"),
-                        JUPYTERLAB_WORKSPACES_DIR=str(folder / "workspaces"))
+        self.env = dict(
+            os.environ,
+            JUPYTER_DATA_DIR=str(folder / "data"),
+            JUPYTER_CONFIG_DIR=str(folder / "config"),
+            JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(folder / "settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(folder / "workspaces"),
+        )
         self.proc = None
 
     def theme(self, name: str) -> None:
@@ -115,20 +141,39 @@ class Lab:
         n = self.folder / "settings" / "@jupyterlab" / "notebook-extension"
         n.mkdir(parents=True, exist_ok=True)
         (n / "tracker.jupyterlab-settings").write_text(json.dumps({"kernelStatus": {"showOnStatusBar": False}}))
-        (d / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                         "checkForUpdates": False}))
+        (d / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
 
     def trust(self, nb: Path) -> None:
-        subprocess.run([sys.executable, "-m", "jupyter", "trust", str(nb)], env=self.env, check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "jupyter", "trust", str(nb)],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ServerApp.ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.folder}",
-             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-             "--ServerApp.port_retries=0", "--allow-root"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--port={self.port}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.folder}",
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--ServerApp.port_retries=0",
+                "--allow-root",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 90
         while time.time() < deadline:
             try:
@@ -153,8 +198,12 @@ class Lab:
 
 
 def nbconvert_html(nb: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(nb)], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(nb)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return nb.with_suffix(".html")
 
 

@@ -11,6 +11,7 @@ this script with the current code only records the current results (useful after
 
     PYTHONPATH=$PWD python scripts/reparse_baseline.py [--out PATH] [--seed N] [--count N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,14 +25,67 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 WORDS = ["cuda", "error", "out", "of", "memory", "tensor", "RuntimeError", "libcudnn", "so", "8", "x", "ab", "Dll"]
-PUNCT = [" ", ":", ".", "'", "-", "/", "_", ",", "=", "\"", "!", "<", ">", "@", "%", "é"]
-ESCAPES = [r"\d", r"\D", r"\w", r"\W", r"\s", r"\S", r"\.", r"\(", r"\)", r"\[", r"\]", r"\n", r"\t", r"\x41",
-           r"\u00e9", r"\N{EM DASH}", r"\0", r"\101", r"\\", r"\-", r"\ ", r"\'", r"\:", r"\{", r"\$", r"\^",
-           r"\|", r"\*", r"\+", r"\?", r"\/", r"\#"]
+PUNCT = [" ", ":", ".", "'", "-", "/", "_", ",", "=", '"', "!", "<", ">", "@", "%", "é"]
+ESCAPES = [
+    r"\d",
+    r"\D",
+    r"\w",
+    r"\W",
+    r"\s",
+    r"\S",
+    r"\.",
+    r"\(",
+    r"\)",
+    r"\[",
+    r"\]",
+    r"\n",
+    r"\t",
+    r"\x41",
+    r"\u00e9",
+    r"\N{EM DASH}",
+    r"\0",
+    r"\101",
+    r"\\",
+    r"\-",
+    r"\ ",
+    r"\'",
+    r"\:",
+    r"\{",
+    r"\$",
+    r"\^",
+    r"\|",
+    r"\*",
+    r"\+",
+    r"\?",
+    r"\/",
+    r"\#",
+]
 ANCHORS = ["^", "$", r"\b", r"\B", r"\A", r"\Z"]
-CLASSES = ["[a-z]", "[A-Za-z0-9_]", r"[^\n]", r"[\s:]", r"[ '\"]", "[.]", "[^a]", "[-a]", "[a-]", r"[\d.]",
-           r"[\w-]", "[]a]", "[^]a]", "[Cc]", r"[\W]", r"[^\s]", "[ ]", "[_]", r"[\b]", "[a-cx-z]", r"[\x00-\x1f]",
-           "[é]", "[^,]"]
+CLASSES = [
+    "[a-z]",
+    "[A-Za-z0-9_]",
+    r"[^\n]",
+    r"[\s:]",
+    r"[ '\"]",
+    "[.]",
+    "[^a]",
+    "[-a]",
+    "[a-]",
+    r"[\d.]",
+    r"[\w-]",
+    "[]a]",
+    "[^]a]",
+    "[Cc]",
+    r"[\W]",
+    r"[^\s]",
+    "[ ]",
+    "[_]",
+    r"[\b]",
+    "[a-cx-z]",
+    r"[\x00-\x1f]",
+    "[é]",
+    "[^,]",
+]
 
 
 def _atom(r: random.Random, depth: int) -> str:
@@ -49,16 +103,51 @@ def _atom(r: random.Random, depth: int) -> str:
     if k < 0.72:
         return r.choice(ANCHORS)
     body = _alt(r, depth + 1)
-    opener = r.choice(["(", "(?:", "(?:", "(?P<g%d>" % r.randrange(3), "(?=", "(?!", "(?<=", "(?<!", "(?i:",
-                       "(?-i:", "(?x:", "(?>", "(?s:", "(?#"])
+    opener = r.choice(
+        [
+            "(",
+            "(?:",
+            "(?:",
+            "(?P<g%d>" % r.randrange(3),
+            "(?=",
+            "(?!",
+            "(?<=",
+            "(?<!",
+            "(?i:",
+            "(?-i:",
+            "(?x:",
+            "(?>",
+            "(?s:",
+            "(?#",
+        ]
+    )
     if opener == "(?#":
         return "(?#" + body.replace(")", "") + ")"
     return opener + body + ")"
 
 
 def _quant(r: random.Random) -> str:
-    q = r.choice(["", "", "", "", "?", "*", "+", "{2}", "{1,}", "{,3}", "{0,2}", "{12}", "{2,200}", "{}", "{a}",
-                  "{1,2,3}", "{3,1}"])
+    q = r.choice(
+        [
+            "",
+            "",
+            "",
+            "",
+            "?",
+            "*",
+            "+",
+            "{2}",
+            "{1,}",
+            "{,3}",
+            "{0,2}",
+            "{12}",
+            "{2,200}",
+            "{}",
+            "{a}",
+            "{1,2,3}",
+            "{3,1}",
+        ]
+    )
     if q and r.random() < 0.25:
         q += r.choice(["?", "+"])
     return q
@@ -88,8 +177,11 @@ def fuzz_patterns(kb: list, seed: int, count: int) -> list:
             p = r.choice(["(?x)", "(?i)", "(?s)", "(?a)", "(?u)", "(?L)", ""]) + r.choice(kb)
         else:
             prefix = r.choice(["(?x)", "(?x) ", "(?xi)", "(?i)(?x)", "(?a)", "(?#note)(?x)"])
-            p = prefix + _alt(r, 0).replace(" ", r.choice([" ", "  # comment\n", "\t"])) + \
-                r.choice(["", r"(?P=g0)", r"\1", "(?(1)a|b)", "(?(g0)x)", "(?(2)a)", "(?!)", "(?<!)"])
+            p = (
+                prefix
+                + _alt(r, 0).replace(" ", r.choice([" ", "  # comment\n", "\t"]))
+                + r.choice(["", r"(?P=g0)", r"\1", "(?(1)a|b)", "(?(g0)x)", "(?(2)a)", "(?!)", "(?<!)"])
+            )
         out.append(p)
     return out
 
@@ -118,8 +210,13 @@ def analyse(pattern: str) -> dict:
             ok = True
         except Exception:
             ok = False
-        return {"pattern": pattern, "compiles": ok, "literal_keys": literal_keys(pattern),
-                "strict_words": [list(a) for a in strict_words(pattern)], "risk": risk(pattern)}
+        return {
+            "pattern": pattern,
+            "compiles": ok,
+            "literal_keys": literal_keys(pattern),
+            "strict_words": [list(a) for a in strict_words(pattern)],
+            "risk": risk(pattern),
+        }
 
 
 def main(argv=None) -> int:
@@ -130,8 +227,11 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     kb = kb_patterns()
     fuzz = [p for p in dict.fromkeys(fuzz_patterns(kb, a.seed, a.count)) if p not in set(kb)]
-    data = {"python": "%d.%d" % sys.version_info[:2], "kb": [analyse(p) for p in kb],
-            "fuzz": [analyse(p) for p in fuzz]}
+    data = {
+        "python": "%d.%d" % sys.version_info[:2],
+        "kb": [analyse(p) for p in kb],
+        "fuzz": [analyse(p) for p in fuzz],
+    }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     lines = [f'{{"python": "{data["python"]}",']
     for part in ("kb", "fuzz"):

@@ -3,6 +3,7 @@
 Also collects every case of the knowledge base as its own test item (from tests/kb_cases.yaml): a failure names
 the case file and the case, e.g. `tests/kb_cases.yaml::kb/cases/tf-gpu.cases.yaml::loaded-older-beats-handle-failure`.
 """
+
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,8 +88,9 @@ class KBCaseFile(pytest.Collector):
             item = KBCaseItem.from_parent(self, name=case.name, case=case, res=self.res)
             if case.expect == "todo":
                 reason = case.todo or " ".join(case.note.split()) or "a known gap (expect: todo)"
-                item.add_marker(pytest.mark.xfail(strict=True, reason=f"todo: {reason}; when it passes, make it a "
-                                                                       "real case"))
+                item.add_marker(
+                    pytest.mark.xfail(strict=True, reason=f"todo: {reason}; when it passes, make it a real case")
+                )
             yield item
 
 

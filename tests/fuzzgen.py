@@ -4,6 +4,7 @@ Pastes are built from pieces that stress the parser and matcher: fragments of re
 runs of whitespace and blank lines, very long lines and messages, ANSI codes, carriage returns, tabs, NULs and
 other control characters, non-ASCII text, traceback skeletons and log prefixes, cut anywhere.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,10 +18,37 @@ _PIECES = [
     "RuntimeError: CUDA error: out of memory\n",
     "2024-01-01 10:00:00.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] ",
     "E0000 00:00:1700000000.000000 12345 cuda_dnn.cc:535] Loaded runtime CuDNN library: 8.6.0 but source was compiled with: 8.9.4.",
-    "\x1b[0;31m", "\x1b[0m", "\r", "\t", "\x00", "\x0c", "\u00e9", "\u4e2d\u6587", "\u2588", "\ufffd",
-    ">>> torch.cuda.is_available()\nFalse\n", "[rank0]: ", "In [3]: ", "<ipython-input-3-abc>", "\n\n\n",
-    "    ", "\\", "'", '"', "(", ")", "[", "]", "{", "}", ":", "=", "GPU 0: NVIDIA GeForce RTX 3090",
-    "libcudart.so.11.0", "DLL load failed while importing _pywrap_tensorflow_internal", "Killed\n",
+    "\x1b[0;31m",
+    "\x1b[0m",
+    "\r",
+    "\t",
+    "\x00",
+    "\x0c",
+    "\u00e9",
+    "\u4e2d\u6587",
+    "\u2588",
+    "\ufffd",
+    ">>> torch.cuda.is_available()\nFalse\n",
+    "[rank0]: ",
+    "In [3]: ",
+    "<ipython-input-3-abc>",
+    "\n\n\n",
+    "    ",
+    "\\",
+    "'",
+    '"',
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "=",
+    "GPU 0: NVIDIA GeForce RTX 3090",
+    "libcudart.so.11.0",
+    "DLL load failed while importing _pywrap_tensorflow_internal",
+    "Killed\n",
     "ImportError: cannot import name 'x' from 'y' (unknown location)\n",
 ]
 
@@ -69,13 +97,16 @@ def paste(rng: random.Random, fragments: List[str], max_len: int = 20000) -> str
 
 def adversarial() -> List[str]:
     """The slow inputs found by hand and by earlier fuzzing (issue 15), in full."""
-    tf = ("2024-01-01 10:00:00.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary "
-          "is optimized to use available CPU instructions\n")
+    tf = (
+        "2024-01-01 10:00:00.000000: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary "
+        "is optimized to use available CPU instructions\n"
+    )
     return [
         tf + "\n" * 25000,
         "   \t  \n" * 20000,
         "RuntimeError: CUDA error: no kernel image is available for execution on the device\nGPU 0: NVIDIA"
-        + " " * 2200 + "x\n",
+        + " " * 2200
+        + "x\n",
         "RuntimeError: " + "\n".join("word%d something" % i for i in range(20000)),
         ">>> torch.cuda.is_available()\n" + " \n" * 20000 + "False\n",
         "x" * 50_000_0 + "\n",

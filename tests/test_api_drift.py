@@ -1,4 +1,5 @@
 """The API-drift table (kb/compat/api-drift.yaml) and its lookup (dnnfix/knowledge/drift.py)."""
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,24 @@ def test_packages_owned_by_wave1_causes_are_not_in_the_table(rows):
 
 def test_table_covers_many_libraries(rows):
     packages = {r["package"] for r in rows}
-    assert {"huggingface-hub", "transformers", "trl", "diffusers", "peft", "datasets", "accelerate", "pandas",
-            "pillow", "scipy", "scikit-learn", "pytorch-lightning", "mmcv", "gradio", "torch", "python"} <= packages
+    assert {
+        "huggingface-hub",
+        "transformers",
+        "trl",
+        "diffusers",
+        "peft",
+        "datasets",
+        "accelerate",
+        "pandas",
+        "pillow",
+        "scipy",
+        "scikit-learn",
+        "pytorch-lightning",
+        "mmcv",
+        "gradio",
+        "torch",
+        "python",
+    } <= packages
 
 
 # ---------------------------------------------------------------- lookup
@@ -84,16 +101,37 @@ def _tables():
         return {"api-drift": yaml.safe_load(fh)}
 
 
-@pytest.mark.parametrize("captures, text, package, removed, side", [
-    ({"drift_import": "cached_download", "drift_from": "huggingface_hub"}, "", "huggingface-hub", "0.26.0", "too new"),
-    ({"drift_module": "torch._six"}, "", "torch", "2.0.0", "too new"),
-    ({"drift_module": "mmcv.runner.hooks"}, "", "mmcv", "2.0.0", "too new"),
-    ({"drift_attr": "ANTIALIAS", "drift_mod": "PIL.Image"}, "", "pillow", "10.0.0", "too new"),
-    ({"drift_attr": "append", "drift_cls": "DataFrame"}, "", "pandas", "2.0.0", "too new"),
-    ({"drift_arg": "tokenizer", "drift_callee": "SFTTrainer.__init__"}, "", "trl", "0.12.0", "too new"),
-    ({"drift_arg": "gpus", "drift_callee": "__init__"}, "    trainer = pl.Trainer(gpus=1)\n", "pytorch-lightning", "2.0.0", "too new"),
-    ({"drift_arg": "processing_class", "drift_callee": "DPOTrainer.__init__"}, "trl 0.11.4\n", "trl", "0.12.0", "too old"),
-])
+@pytest.mark.parametrize(
+    "captures, text, package, removed, side",
+    [
+        (
+            {"drift_import": "cached_download", "drift_from": "huggingface_hub"},
+            "",
+            "huggingface-hub",
+            "0.26.0",
+            "too new",
+        ),
+        ({"drift_module": "torch._six"}, "", "torch", "2.0.0", "too new"),
+        ({"drift_module": "mmcv.runner.hooks"}, "", "mmcv", "2.0.0", "too new"),
+        ({"drift_attr": "ANTIALIAS", "drift_mod": "PIL.Image"}, "", "pillow", "10.0.0", "too new"),
+        ({"drift_attr": "append", "drift_cls": "DataFrame"}, "", "pandas", "2.0.0", "too new"),
+        ({"drift_arg": "tokenizer", "drift_callee": "SFTTrainer.__init__"}, "", "trl", "0.12.0", "too new"),
+        (
+            {"drift_arg": "gpus", "drift_callee": "__init__"},
+            "    trainer = pl.Trainer(gpus=1)\n",
+            "pytorch-lightning",
+            "2.0.0",
+            "too new",
+        ),
+        (
+            {"drift_arg": "processing_class", "drift_callee": "DPOTrainer.__init__"},
+            "trl 0.11.4\n",
+            "trl",
+            "0.12.0",
+            "too old",
+        ),
+    ],
+)
 def test_lookup_finds_the_row_and_the_side(captures, text, package, removed, side):
     got = drift.derive_facts(captures, Facts(), _tables(), text)
     assert got["drift.package"] == package
@@ -112,24 +150,39 @@ def test_installed_version_from_a_pasted_pip_list_and_from_the_snapshot():
 
 def test_installed_release_before_the_removal_does_not_confirm_the_row():
     """pandas 1.5 still had DataFrame.append: the row cannot explain the error, so no removed_in fact."""
-    got = drift.derive_facts({"drift_attr": "append", "drift_cls": "DataFrame"},
-                             Facts(snapshot={"packages": {"pandas": "1.5.3"}}), _tables(), "")
+    got = drift.derive_facts(
+        {"drift_attr": "append", "drift_cls": "DataFrame"},
+        Facts(snapshot={"packages": {"pandas": "1.5.3"}}),
+        _tables(),
+        "",
+    )
     assert "drift.removed_in" not in got
     assert "predates" in got["drift.side"]
 
 
 def test_users_own_module_and_wave1_packages_are_not_claimed():
-    user = drift.derive_facts({"drift_import": "load_cfg", "drift_from": "helpers", "drift_path": "/home/a/p/helpers.py"},
-                              Facts(), _tables(), "")
+    user = drift.derive_facts(
+        {"drift_import": "load_cfg", "drift_from": "helpers", "drift_path": "/home/a/p/helpers.py"},
+        Facts(),
+        _tables(),
+        "",
+    )
     assert user.get("drift.user_module") is True and "drift.package" not in user
     np_ = drift.derive_facts({"drift_attr": "float", "drift_mod": "numpy"}, Facts(), _tables(), "")
     assert np_.get("drift.other_cause") == "numpy" and "drift.removed_in" not in np_
 
 
 def test_without_a_row_the_package_and_version_are_named_but_nothing_is_removed():
-    got = drift.derive_facts({"drift_import": "brand_new", "drift_from": "accelerate.utils",
-                              "drift_path": "/v/lib/python3.11/site-packages/accelerate/utils/__init__.py"},
-                             Facts(), _tables(), "accelerate==0.20.3\n")
+    got = drift.derive_facts(
+        {
+            "drift_import": "brand_new",
+            "drift_from": "accelerate.utils",
+            "drift_path": "/v/lib/python3.11/site-packages/accelerate/utils/__init__.py",
+        },
+        Facts(),
+        _tables(),
+        "accelerate==0.20.3\n",
+    )
     assert got["drift.package"] == "accelerate" and got["drift.installed"] == "0.20.3"
     assert "drift.removed_in" not in got
 
@@ -141,10 +194,12 @@ def test_lookup_never_raises_on_junk():
 
 # ---------------------------------------------------------------- end to end
 def test_a_row_makes_the_match_confident_and_fills_the_fix():
-    text = ("Traceback (most recent call last):\n  File \"/home/u/app.py\", line 1, in <module>\n"
-            "    from huggingface_hub import HfFolder\n"
-            "ImportError: cannot import name 'HfFolder' from 'huggingface_hub' "
-            "(/home/u/.venv/lib/python3.12/site-packages/huggingface_hub/__init__.py)\n")
+    text = (
+        'Traceback (most recent call last):\n  File "/home/u/app.py", line 1, in <module>\n'
+        "    from huggingface_hub import HfFolder\n"
+        "ImportError: cannot import name 'HfFolder' from 'huggingface_hub' "
+        "(/home/u/.venv/lib/python3.12/site-packages/huggingface_hub/__init__.py)\n"
+    )
     d = diagnose_text(text)
     top = d.matches[0]
     assert top.cause == "py.package.api-mismatch" and top.confident
@@ -157,10 +212,12 @@ def test_a_row_makes_the_match_confident_and_fills_the_fix():
 
 
 def test_without_a_row_the_generic_match_stays_possible():
-    text = ("Traceback (most recent call last):\n  File \"/srv/app/run.py\", line 2, in <module>\n"
-            "    from accelerate.utils import fancy_new_helper\n"
-            "ImportError: cannot import name 'fancy_new_helper' from 'accelerate.utils' "
-            "(/srv/venv/lib/python3.11/site-packages/accelerate/utils/__init__.py)\n")
+    text = (
+        'Traceback (most recent call last):\n  File "/srv/app/run.py", line 2, in <module>\n'
+        "    from accelerate.utils import fancy_new_helper\n"
+        "ImportError: cannot import name 'fancy_new_helper' from 'accelerate.utils' "
+        "(/srv/venv/lib/python3.11/site-packages/accelerate/utils/__init__.py)\n"
+    )
     top = diagnose_text(text).matches[0]
     assert top.cause == "py.package.api-mismatch"
     assert 0 < top.score < 0.6 and not top.confident

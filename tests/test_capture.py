@@ -1,4 +1,5 @@
 """Native stderr capture: every byte still reaches fd 2, in order, and the recent ones become evidence."""
+
 import json
 import os
 import subprocess
@@ -23,7 +24,9 @@ def _run(tmp_path, body, env=None, timeout=120, **kw):
 
 def test_c_level_write_reaches_fd2_and_the_ring_byte_for_byte(tmp_path):
     """Bytes written by C (libc write) and by Python arrive unchanged on fd 2 and in the ring, in order."""
-    p = _run(tmp_path, """
+    p = _run(
+        tmp_path,
+        """
         import ctypes, os, sys
         from dnnfix import capture
         assert capture.start()
@@ -36,9 +39,12 @@ def test_c_level_write_reaches_fd2_and_the_ring_byte_for_byte(tmp_path):
         open("ring.bin", "wb").write(capture.recent())
         capture.stop()
         os.write(2, b"after stop\\n")
-    """)
+    """,
+    )
     assert p.returncode == 0, p.stderr
-    expected = bytes(range(256)) * 3 + b"no newline at the end" + "python text ü\n".encode() + b"\x00\xff os.write line\n"
+    expected = (
+        bytes(range(256)) * 3 + b"no newline at the end" + "python text ü\n".encode() + b"\x00\xff os.write line\n"
+    )
     assert p.stderr == expected + b"after stop\n"
     assert (tmp_path / "ring.bin").read_bytes() == expected
 
@@ -46,17 +52,20 @@ def test_c_level_write_reaches_fd2_and_the_ring_byte_for_byte(tmp_path):
 def test_captured_c_line_becomes_evidence_in_the_report(tmp_path):
     """A cuDNN line printed by C before the exception is quoted as evidence, and still shown once on fd 2."""
     line = CUDNN + b"\n"
-    p = _run(tmp_path, f"""
+    p = _run(
+        tmp_path,
+        f"""
         import ctypes
         import dnnfix; dnnfix.install(capture=True)
         line = {line!r}
         ctypes.CDLL(None).write(2, line, len(line))
         raise RuntimeError("DNN library is not found.")
-    """)
+    """,
+    )
     err = p.stderr.decode()
     assert p.returncode == 1
     assert err.startswith(CUDNN.decode() + "\nTraceback (most recent call last):")
-    report = err[err.index("dnnfix: what most likely caused this error"):]
+    report = err[err.index("dnnfix: what most likely caused this error") :]
     assert "tf.cudnn.version-mismatch" in report
     assert "+ line 1: Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0" in report
     assert err.count("Loaded runtime CuDNN library") == 1 + report.count("Loaded runtime CuDNN library")
@@ -64,7 +73,9 @@ def test_captured_c_line_becomes_evidence_in_the_report(tmp_path):
 
 def test_writer_holding_the_gil_never_deadlocks(tmp_path):
     """8 MiB written by C while holding the GIL (far more than the pipe holds) gets through, in order."""
-    p = _run(tmp_path, """
+    p = _run(
+        tmp_path,
+        """
         import ctypes
         from dnnfix import capture
         assert capture.start(size=64 * 1024)
@@ -73,7 +84,9 @@ def test_writer_holding_the_gil_never_deadlocks(tmp_path):
         capture.settle(30)  # recent() waits at most 0.5 s; relaying 8 MB takes longer on a loaded machine
         open("ring.bin", "wb").write(capture.recent())
         capture.stop()
-    """, timeout=60)
+    """,
+        timeout=60,
+    )
     assert p.returncode == 0
     data = b"".join(b"%09d\n" % i for i in range(800_000))
     assert p.stderr == data
@@ -84,7 +97,8 @@ def test_writer_holding_the_gil_never_deadlocks(tmp_path):
 def test_slow_reader_of_the_real_stderr_loses_nothing(tmp_path):
     """When whoever reads fd 2 is slow, the program waits as it would without capture; nothing is lost."""
     src = tmp_path / "prog.py"
-    src.write_text(textwrap.dedent("""
+    src.write_text(
+        textwrap.dedent("""
         import sys
         from dnnfix import capture
         assert capture.start(size=4096)
@@ -92,7 +106,8 @@ def test_slow_reader_of_the_real_stderr_loses_nothing(tmp_path):
             sys.stderr.write("line %06d\\n" % i)
         capture.stop()
         print("done")
-    """))
+    """)
+    )
     proc = subprocess.Popen([sys.executable, str(src)], cwd=tmp_path, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
     got = bytearray()
     while True:
@@ -110,7 +125,9 @@ def test_slow_reader_of_the_real_stderr_loses_nothing(tmp_path):
 
 def test_forked_child_and_subprocess_output_pass_through_and_are_recorded(tmp_path):
     """fork: the child writes through the same tee and sees the shared ring; a subprocess's stderr passes too."""
-    p = _run(tmp_path, """
+    p = _run(
+        tmp_path,
+        """
         import os, subprocess, sys
         from dnnfix import capture
         assert capture.start()
@@ -126,14 +143,17 @@ def test_forked_child_and_subprocess_output_pass_through_and_are_recorded(tmp_pa
         ring = capture.recent()
         assert b"child line" in ring and b"subprocess line" in ring, ring
         capture.stop()
-    """)
+    """,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stderr == b"parent before fork\nchild line\nsubprocess line\n"
 
 
 def test_stop_restores_fd2_and_ends_the_tee(tmp_path):
     """After stop(): fd 2 is the same open file as before and the tee process is gone (reaped)."""
-    p = _run(tmp_path, """
+    p = _run(
+        tmp_path,
+        """
         import json, os
         from dnnfix import capture
         before = os.fstat(2)
@@ -145,18 +165,23 @@ def test_stop_restores_fd2_and_ends_the_tee(tmp_path):
         gone = not os.path.exists(f"/proc/{pid}") if os.path.isdir("/proc") else True
         print(json.dumps([(before.st_dev, before.st_ino) == (after.st_dev, after.st_ino),
                           (during.st_dev, during.st_ino) != (before.st_dev, before.st_ino), gone]))
-    """)
+    """,
+    )
     assert json.loads(p.stdout) == [True, True, True]
 
 
 def test_ctrl_c_to_the_process_group_does_not_kill_the_tee(tmp_path):
     """SIGINT to the whole group (Ctrl-C in a terminal): the tee survives, the traceback still gets out."""
-    p = _run(tmp_path, """
+    p = _run(
+        tmp_path,
+        """
         import os, signal, time
         import dnnfix; dnnfix.install(capture=True)
         os.killpg(os.getpgid(0), signal.SIGINT)
         time.sleep(5)
-    """, start_new_session=True)
+    """,
+        start_new_session=True,
+    )
     assert p.returncode != 0
     assert p.stderr.decode().rstrip().endswith("KeyboardInterrupt")
     assert b"dnnfix" not in p.stderr
@@ -182,7 +207,9 @@ def test_capture_is_off_by_default_outside_kernels(monkeypatch):
 def test_real_tensorflow_startup_line_is_captured_and_part_of_the_incident(tmp_path):
     """TensorFlow's own C++ start-up log line reaches fd 2 unchanged and is in the diagnosed incident."""
     pytest.importorskip("tensorflow")
-    p = _run(tmp_path, """
+    p = _run(
+        tmp_path,
+        """
         import atexit, json
         import dnnfix, dnnfix.hook
         from dnnfix import capture
@@ -194,7 +221,10 @@ def test_real_tensorflow_startup_line_is_captured_and_part_of_the_incident(tmp_p
         atexit.register(dump)
         import tensorflow as tf
         tf.reshape(tf.range(6), (4, 4))  # InvalidArgumentError
-    """, env={"TF_CPP_MIN_LOG_LEVEL": "0", "CUDA_VISIBLE_DEVICES": ""}, timeout=300)
+    """,
+        env={"TF_CPP_MIN_LOG_LEVEL": "0", "CUDA_VISIBLE_DEVICES": ""},
+        timeout=300,
+    )
     err = p.stderr.decode("utf-8", "replace")
     assert p.returncode == 1, err
     out = json.loads((tmp_path / "out.json").read_text())

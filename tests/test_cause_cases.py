@@ -1,5 +1,6 @@
 """Cause-level cases (kb/cases/*.cases.yaml): the checker's diagnostics, the schema agreeing with it, what each
 expectation demands of a ranking, and pytest collecting every case of the KB as its own item."""
+
 import json
 import subprocess
 import sys
@@ -24,11 +25,26 @@ def _load(tmp_path, doc):
     return load_cause_cases(p, CAUSES, SIGS, diags), diags
 
 
-GOOD = {"cases": [{"name": "x", "cause": "a.one", "top": 2, "confident": "any", "also": {"b.two": 3},
-                   "facts": {"v": "1.2"}, "not_confident": ["c.three"], "not_first": ["b.two"], "not_ranked": [],
-                   "signature": "sig-a", "env": {"packages": {"torch": "2.1"}}, "text": "Error: boom\n"},
-                  {"name": "y", "silent": True, "text": "x"},
-                  {"name": "z", "not_ranked": ["b.two"], "todo": "the wording is not known yet", "text": "x"}]}
+GOOD = {
+    "cases": [
+        {
+            "name": "x",
+            "cause": "a.one",
+            "top": 2,
+            "confident": "any",
+            "also": {"b.two": 3},
+            "facts": {"v": "1.2"},
+            "not_confident": ["c.three"],
+            "not_first": ["b.two"],
+            "not_ranked": [],
+            "signature": "sig-a",
+            "env": {"packages": {"torch": "2.1"}},
+            "text": "Error: boom\n",
+        },
+        {"name": "y", "silent": True, "text": "x"},
+        {"name": "z", "not_ranked": ["b.two"], "todo": "the wording is not known yet", "text": "x"},
+    ]
+}
 BAD = [  # (document, the code the checker must report)
     ({"cases": "none"}, "DNX250"),
     ({"cases": [], "signature": "s"}, "DNX202"),
@@ -53,11 +69,20 @@ BAD = [  # (document, the code the checker must report)
 def test_a_well_formed_file_loads_every_case(tmp_path):
     cases, diags = _load(tmp_path, GOOD)
     assert [d.format() for d in diags] == []
-    assert [(c.name, c.kind, c.expect) for c in cases] == [("x", "cause", "cause"), ("y", "cause", "cause"),
-                                                          ("z", "cause", "todo")]
+    assert [(c.name, c.kind, c.expect) for c in cases] == [
+        ("x", "cause", "cause"),
+        ("y", "cause", "cause"),
+        ("z", "cause", "todo"),
+    ]
     x = cases[0]
-    assert (x.cause, x.top, x.confident, x.also, x.facts, x.signature) == ("a.one", 2, "any", {"b.two": 3},
-                                                                         {"v": "1.2"}, "sig-a")
+    assert (x.cause, x.top, x.confident, x.also, x.facts, x.signature) == (
+        "a.one",
+        2,
+        "any",
+        {"b.two": 3},
+        {"v": "1.2"},
+        "sig-a",
+    )
     assert x.line == 2 and x.key == "fam.cases.yaml#x"
 
 
@@ -87,36 +112,43 @@ def _m(cause, score, confident, signature="s", **facts):
     return SimpleNamespace(cause=cause, score=score, confident=confident, signature=signature, facts=facts)
 
 
-RANKING = [_m("a.one", 0.9, True, "sig-a", v="1.2"), _m("b.two", 0.5, False), _m("a.one", 0.4, False, "sig-a2"),
-           _m("c.three", 0.3, False)]
+RANKING = [
+    _m("a.one", 0.9, True, "sig-a", v="1.2"),
+    _m("b.two", 0.5, False),
+    _m("a.one", 0.4, False, "sig-a2"),
+    _m("c.three", 0.3, False),
+]
 
 
 def _case(**kw):
     return Case(name="n", expect="cause", text="t", path="f.cases.yaml", line=1, kind="cause", **kw)
 
 
-@pytest.mark.parametrize("kw,ok", [
-    ({"cause": "a.one"}, True),
-    ({"cause": "b.two"}, False),                       # not first
-    ({"cause": "b.two", "top": 2, "confident": "any"}, True),
-    ({"cause": "b.two", "top": 2}, False),             # ranked but not confident
-    ({"cause": "a.one", "confident": False}, False),   # confident, which the case forbids
-    ({"cause": "c.three", "top": 3, "confident": False}, True),
-    ({"cause": "a.one", "facts": {"v": "1.2"}}, True),
-    ({"cause": "a.one", "facts": {"v": "1.3"}}, False),
-    ({"cause": "a.one", "facts": {"w": "1"}}, False),
-    ({"also": {"c.three": 3}}, True),
-    ({"also": {"c.three": 2}}, False),
-    ({"signature": "sig-a2"}, True),
-    ({"signature": "sig-z"}, False),
-    ({"not_confident": ["b.two", "c.three", "d.four"]}, True),
-    ({"not_confident": ["a.one"]}, False),
-    ({"not_first": ["b.two"]}, True),
-    ({"not_first": ["a.one"]}, False),
-    ({"not_ranked": ["d.four"]}, True),
-    ({"not_ranked": ["c.three"]}, False),
-    ({"silent": True}, False),
-])
+@pytest.mark.parametrize(
+    "kw,ok",
+    [
+        ({"cause": "a.one"}, True),
+        ({"cause": "b.two"}, False),  # not first
+        ({"cause": "b.two", "top": 2, "confident": "any"}, True),
+        ({"cause": "b.two", "top": 2}, False),  # ranked but not confident
+        ({"cause": "a.one", "confident": False}, False),  # confident, which the case forbids
+        ({"cause": "c.three", "top": 3, "confident": False}, True),
+        ({"cause": "a.one", "facts": {"v": "1.2"}}, True),
+        ({"cause": "a.one", "facts": {"v": "1.3"}}, False),
+        ({"cause": "a.one", "facts": {"w": "1"}}, False),
+        ({"also": {"c.three": 3}}, True),
+        ({"also": {"c.three": 2}}, False),
+        ({"signature": "sig-a2"}, True),
+        ({"signature": "sig-z"}, False),
+        ({"not_confident": ["b.two", "c.three", "d.four"]}, True),
+        ({"not_confident": ["a.one"]}, False),
+        ({"not_first": ["b.two"]}, True),
+        ({"not_first": ["a.one"]}, False),
+        ({"not_ranked": ["d.four"]}, True),
+        ({"not_ranked": ["c.three"]}, False),
+        ({"silent": True}, False),
+    ],
+)
 def test_each_expectation_holds_or_fails_on_a_ranking(kw, ok):
     problems = cause_case_problems(_case(**kw), RANKING)
     assert (problems == []) is ok, problems
@@ -129,11 +161,14 @@ def test_silent_holds_when_nothing_is_confident():
 
 def test_placeholders_are_checked_against_captures_and_aliases(tmp_path):
     md = tmp_path / "a.one.md"
-    md.write_text("# T\n\nInstalled {{tf_version}}; loaded {{loaded}}; built {{bulit|unknown}}.\n"
-                  "Also {{drift.summary}}.\n")
+    md.write_text(
+        "# T\n\nInstalled {{tf_version}}; loaded {{loaded}}; built {{bulit|unknown}}.\nAlso {{drift.summary}}.\n"
+    )
     clause = SimpleNamespace(kind="regex", pattern=r"Loaded (?P<loaded>[\d.]+) built (?P<built>[\d.]+)")
-    kb = SimpleNamespace(signatures=[SimpleNamespace(cause="a.one", match=[clause], against=[])],
-                         explanations={"a.one": SimpleNamespace(path=str(md))})
+    kb = SimpleNamespace(
+        signatures=[SimpleNamespace(cause="a.one", match=[clause], against=[])],
+        explanations={"a.one": SimpleNamespace(path=str(md))},
+    )
     diags = []
     check_placeholders(kb, diags)
     got = [(d.code, d.line, d.severity) for d in diags]
@@ -147,8 +182,13 @@ def test_placeholders_are_checked_against_captures_and_aliases(tmp_path):
 
 def test_pytest_collects_every_case_by_file_and_name(tmp_path):
     """One item per case, named by its file and case; todo cases become strict xfails; the KB loads once."""
-    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                          "tests/kb_cases.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests/kb_cases.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     ids = [ln for ln in out.stdout.splitlines() if ln.startswith("tests/kb_cases.yaml::")]
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     from dnnfix.knowledge.check import check

@@ -1,4 +1,5 @@
 """`dnnfix match` as ../shared/CONTRACT.md specifies: JSON Lines, exit codes, bad input in one sentence."""
+
 import json
 from pathlib import Path
 
@@ -7,7 +8,6 @@ from _cli import LOADED_CUDNN, dnnfix
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "kb-mini"
 GOOD = LOADED_CUDNN
-
 
 
 def test_json_lines_one_object_per_input_in_order(tmp_path):
@@ -47,7 +47,9 @@ def test_unreadable_inputs_exit_2_and_others_are_still_analysed(tmp_path):
     good.write_text(GOOD)
     binary = tmp_path / "model.bin"
     binary.write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)
-    rc, out, err = dnnfix("match", "--json", "--no-probe", str(tmp_path / "nope.txt"), str(tmp_path), str(binary), str(good))
+    rc, out, err = dnnfix(
+        "match", "--json", "--no-probe", str(tmp_path / "nope.txt"), str(tmp_path), str(binary), str(good)
+    )
     assert rc == 2
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["input"] for r in rows] == [str(tmp_path / "nope.txt"), str(tmp_path), str(binary), str(good)]
@@ -89,16 +91,22 @@ def test_human_report_quotes_evidence_and_the_first_fix_without_colour_when_pipe
 
 
 def test_colour_only_when_forced_and_never_with_no_color():
-    _, out, _ = dnnfix("match", "--no-probe", "--kb", str(MINI), stdin=GOOD.encode(), env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    _, out, _ = dnnfix(
+        "match", "--no-probe", "--kb", str(MINI), stdin=GOOD.encode(), env={"FORCE_COLOR": "1", "NO_COLOR": ""}
+    )
     assert "\x1b[" in out
-    _, out, _ = dnnfix("match", "--no-probe", "--kb", str(MINI), stdin=GOOD.encode(), env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    _, out, _ = dnnfix(
+        "match", "--no-probe", "--kb", str(MINI), stdin=GOOD.encode(), env={"FORCE_COLOR": "1", "NO_COLOR": "1"}
+    )
     assert "\x1b[" not in out
 
 
 def test_a_huge_log_keeps_the_decisive_head_line_and_the_final_error(tmp_path):
     big = tmp_path / "big.log"
     with open(big, "wb") as fh:
-        fh.write(b"E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was compiled with: 8.1.0.\n")
+        fh.write(
+            b"E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was compiled with: 8.1.0.\n"
+        )
         fh.write(b"Epoch 1/1 step ok loss 0.1234 accuracy 0.98 learning rate 0.001 and more padding text\n" * 250_000)
         fh.write(b"UnimplementedError: Graph execution error:\nDNN library is not found.\n")
     assert big.stat().st_size > 20_000_000

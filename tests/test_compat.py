@@ -1,4 +1,5 @@
 """Compatibility tables (kb/compat/*.yaml) and the facts derived from them."""
+
 import json
 import os
 import re
@@ -98,10 +99,22 @@ def test_every_table_row_is_cited():
 def test_derive_tf_215_on_linux():
     """TensorFlow 2.15 on Linux expects CUDA 12.2, cuDNN 8.9, Python 3.9-3.11, Keras 2.15, NumPy < 2."""
     tf = expected(fixture("colab-t4-old-cudnn"))["tf"]
-    assert tf == {"version": "2.15.0", "package": "tensorflow", "python": ">=3.9,<3.12", "gpu_build": True,
-                  "gpu_on_native_windows": False, "cuda": "12.2", "cudnn": "8.9", "cudnn_package": "nvidia-cudnn-cu12",
-                  "keras_major": "2", "keras": "2.15", "numpy": "<2", "numpy_cause": "py.numpy.abi-mismatch",
-                  "min_compute_capability": "3.5", "needs_avx": True}
+    assert tf == {
+        "version": "2.15.0",
+        "package": "tensorflow",
+        "python": ">=3.9,<3.12",
+        "gpu_build": True,
+        "gpu_on_native_windows": False,
+        "cuda": "12.2",
+        "cudnn": "8.9",
+        "cudnn_package": "nvidia-cudnn-cu12",
+        "keras_major": "2",
+        "keras": "2.15",
+        "numpy": "<2",
+        "numpy_cause": "py.numpy.abi-mismatch",
+        "min_compute_capability": "3.5",
+        "needs_avx": True,
+    }
 
 
 def test_derive_tf_on_native_windows_has_no_cuda():
@@ -190,34 +203,41 @@ def _holds(cond, snapshot, derived=None):
     return check_fact(Facts(snapshot=snapshot, derived=derived or {}), cond)
 
 
-@pytest.mark.parametrize("cond,snap,want", [
-    ({"path": "packages.keras", "version": ">=3"}, {"packages": {"keras": "3.0.1"}}, True),
-    ({"path": "packages.keras", "version": ">=3"}, {"packages": {"keras": "2.15.0"}}, False),
-    ({"path": "packages.keras", "version": ">=3"}, {}, None),
-    ({"path": "packages.keras", "present": False}, {"packages": {}}, True),
-    ({"path": "packages.keras", "present": False}, {}, None),
-    ({"path": "env.X", "in": ["1"]}, {"env": {}}, False),
-    ({"not": {"path": "env.X", "in": ["1"]}}, {"env": {}}, True),
-    ({"not": {"path": "env.X", "in": ["1"]}}, {}, None),
-    ({"path": "gpus", "empty": False}, {"gpus": [{"name": "T4"}]}, True),
-    ({"path": "gpus", "empty": False}, {"gpus": []}, False),
-    ({"path": "gpus.*.compute_capability", "lt_fact": "m"}, {"gpus": [{"compute_capability": "8.6"}, {"compute_capability": "5.2"}], "m": "6.0"}, True),
-    ({"path": "a", "lt_fact": "b"}, {"a": "8.6.0", "b": "8.9"}, True),
-    ({"path": "a", "lt_fact": "b"}, {"a": "8.9.7", "b": "8.9"}, False),
-    ({"path": "a", "lt_fact": "b"}, {"a": "470.182.03", "b": "525.60.13"}, True),
-    ({"path": "a", "spec_fact": "b"}, {"a": "3.12.1", "b": ">=3.9,<3.12"}, False),
-    ({"path": "a", "not_spec_fact": "b"}, {"a": "3.12.1", "b": ">=3.9,<3.12"}, True),
-    ({"path": "a", "ne_minor_fact": "b"}, {"a": "2.14.0", "b": "2.15.1"}, True),
-    ({"path": "a", "ne_minor_fact": "b"}, {"a": "2.15.0", "b": "2.15.1"}, False),
-    ({"path": "a", "ne_fact": "b"}, {"a": "2.15.0", "b": "2.15.0.post1"}, False),
-    ({"path": "a", "none_major_eq_fact": "b"}, {"a": ["9.1.0"], "b": "8.9"}, True),
-    ({"path": "a", "none_major_eq_fact": "b"}, {"a": ["9.1.0", "8.6.0"], "b": "8.9"}, False),
-    ({"path": "a", "cc_not_in": "b"}, {"a": "12.0", "b": ["8.6", "9.0"]}, True),
-    ({"path": "a", "cc_not_in": "b"}, {"a": "12.0", "b": ["8.6", "9.0+PTX"]}, False),
-    ({"path": "a", "cc_not_in": "b"}, {"a": "3.7", "b": ["5.0", "9.0+PTX"]}, True),
-    ({"path": "a", "max": 1024}, {"a": 64}, True),
-    ({"any": [{"path": "a", "equals": 1}, {"path": "b", "equals": 2}]}, {"a": 0, "b": 2}, True),
-])
+@pytest.mark.parametrize(
+    "cond,snap,want",
+    [
+        ({"path": "packages.keras", "version": ">=3"}, {"packages": {"keras": "3.0.1"}}, True),
+        ({"path": "packages.keras", "version": ">=3"}, {"packages": {"keras": "2.15.0"}}, False),
+        ({"path": "packages.keras", "version": ">=3"}, {}, None),
+        ({"path": "packages.keras", "present": False}, {"packages": {}}, True),
+        ({"path": "packages.keras", "present": False}, {}, None),
+        ({"path": "env.X", "in": ["1"]}, {"env": {}}, False),
+        ({"not": {"path": "env.X", "in": ["1"]}}, {"env": {}}, True),
+        ({"not": {"path": "env.X", "in": ["1"]}}, {}, None),
+        ({"path": "gpus", "empty": False}, {"gpus": [{"name": "T4"}]}, True),
+        ({"path": "gpus", "empty": False}, {"gpus": []}, False),
+        (
+            {"path": "gpus.*.compute_capability", "lt_fact": "m"},
+            {"gpus": [{"compute_capability": "8.6"}, {"compute_capability": "5.2"}], "m": "6.0"},
+            True,
+        ),
+        ({"path": "a", "lt_fact": "b"}, {"a": "8.6.0", "b": "8.9"}, True),
+        ({"path": "a", "lt_fact": "b"}, {"a": "8.9.7", "b": "8.9"}, False),
+        ({"path": "a", "lt_fact": "b"}, {"a": "470.182.03", "b": "525.60.13"}, True),
+        ({"path": "a", "spec_fact": "b"}, {"a": "3.12.1", "b": ">=3.9,<3.12"}, False),
+        ({"path": "a", "not_spec_fact": "b"}, {"a": "3.12.1", "b": ">=3.9,<3.12"}, True),
+        ({"path": "a", "ne_minor_fact": "b"}, {"a": "2.14.0", "b": "2.15.1"}, True),
+        ({"path": "a", "ne_minor_fact": "b"}, {"a": "2.15.0", "b": "2.15.1"}, False),
+        ({"path": "a", "ne_fact": "b"}, {"a": "2.15.0", "b": "2.15.0.post1"}, False),
+        ({"path": "a", "none_major_eq_fact": "b"}, {"a": ["9.1.0"], "b": "8.9"}, True),
+        ({"path": "a", "none_major_eq_fact": "b"}, {"a": ["9.1.0", "8.6.0"], "b": "8.9"}, False),
+        ({"path": "a", "cc_not_in": "b"}, {"a": "12.0", "b": ["8.6", "9.0"]}, True),
+        ({"path": "a", "cc_not_in": "b"}, {"a": "12.0", "b": ["8.6", "9.0+PTX"]}, False),
+        ({"path": "a", "cc_not_in": "b"}, {"a": "3.7", "b": ["5.0", "9.0+PTX"]}, True),
+        ({"path": "a", "max": 1024}, {"a": 64}, True),
+        ({"any": [{"path": "a", "equals": 1}, {"path": "b", "equals": 2}]}, {"a": 0, "b": 2}, True),
+    ],
+)
 def test_condition_operators(cond, snap, want):
     """Each condition kind; unknown facts give None (never hold)."""
     assert _holds(cond, snap) is want
@@ -240,10 +260,18 @@ def test_tables_come_from_the_kb_passed_in(tmp_path):
     from dnnfix.knowledge.load import load_kb
 
     (tmp_path / "compat").mkdir()
-    (tmp_path / "compat" / "cuda-driver.yaml").write_text(yaml.safe_dump({
-        "minor_version_compatibility": {"source": "https://example.org", "retrieved": "2026-12-04",
-                                        "rows": [{"cuda_major": 12, "linux": "999.0", "windows": "999.0"}]},
-        "toolkit_drivers": {"source": "https://example.org", "retrieved": "2026-12-04", "rows": []}}))
+    (tmp_path / "compat" / "cuda-driver.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "minor_version_compatibility": {
+                    "source": "https://example.org",
+                    "retrieved": "2026-12-04",
+                    "rows": [{"cuda_major": 12, "linux": "999.0", "windows": "999.0"}],
+                },
+                "toolkit_drivers": {"source": "https://example.org", "retrieved": "2026-12-04", "rows": []},
+            }
+        )
+    )
     snap = {"os": {"system": "Linux"}, "packages": {"torch": "2.4.1+cu124"}}
     default = compat.derive(snap, compat.kb_tables(load_kb()))["expected"]["driver"]["min"]
     mine = compat.derive(snap, compat.kb_tables(load_kb([str(tmp_path)])))["expected"]["driver"]["min"]

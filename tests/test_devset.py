@@ -3,6 +3,7 @@ floor that fails on any new miss against the stored baseline of known misses (te
 
 Failures in the sealed quarter are reported by count only, so that no tuning sees which sealed cases miss.
 """
+
 import importlib.util
 import re
 from collections import Counter
@@ -74,8 +75,11 @@ def test_no_new_miss(devset_result):
     sealed = [n for n in diff["new"] if ev.sealed(n.split(":", 1)[0])]
     shown = [n for n in diff["new"] if not ev.sealed(n.split(":", 1)[0])]
     none_new = len(diff["new"]) == 0  # a plain bool: pytest's report must not list the sealed cases' names
-    assert none_new, ("new misses on the development part:\n" + "\n".join(shown)
-                      + f"\nnew misses in the sealed quarter: {len(sealed)}")
+    assert none_new, (
+        "new misses on the development part:\n"
+        + "\n".join(shown)
+        + f"\nnew misses in the sealed quarter: {len(sealed)}"
+    )
 
 
 def test_confident_claims_on_negatives_stay_rare(devset_result):

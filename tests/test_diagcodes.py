@@ -1,4 +1,5 @@
 """One registry of diagnostic codes (dnnfix/knowledge/diagcodes.py): the checker, CONTRIBUTING.md and the JSON Schemas agree."""
+
 import json
 import re
 from pathlib import Path
@@ -34,8 +35,9 @@ def test_signature_schema_knows_the_compilers_keys():
     """Editors validate with kb/schema/signature.schema.json: it must allow exactly what the compiler accepts."""
     schema = json.loads((REPO / "kb" / "schema" / "signature.schema.json").read_text(encoding="utf-8"))
     props = set(schema.get("properties", {}))
-    assert set(signature.TOP_KEYS) <= props | {"description", "references", "author", "specificity"}, \
-        sorted(set(signature.TOP_KEYS) - props)
+    assert set(signature.TOP_KEYS) <= props | {"description", "references", "author", "specificity"}, sorted(
+        set(signature.TOP_KEYS) - props
+    )
     text = json.dumps(schema)
     for kind in signature.CLAUSE_KINDS:
         assert f'"{kind}"' in text, kind

@@ -1,4 +1,5 @@
 """`dnnfix doctor` and `dnnfix env` on snapshot fixtures and on this machine; the same text ranks differently per machine."""
+
 import json
 import os
 import subprocess
@@ -155,7 +156,9 @@ def test_driver_below_toolkit_is_a_warning():
     snap = fixture("driver-too-old")
     snap["driver"] = {"version": "525.147.05", "cuda_version": "12.0"}
     found = doctor.findings(snap)
-    assert [(f["cause"], f["severity"]) for f in found if f["severity"] != "info"] == [("gpu.driver.too-old", "warning")]
+    assert [(f["cause"], f["severity"]) for f in found if f["severity"] != "info"] == [
+        ("gpu.driver.too-old", "warning")
+    ]
 
 
 # ---------------------------------------------------------------- the same text, different machines
@@ -224,9 +227,11 @@ def test_env_redacted_and_text(capsys, monkeypatch):
 
 def test_env_command_imports_no_framework():
     """`python -m dnnfix env` leaves tensorflow/torch/jax unimported."""
-    code = ("import sys, runpy; sys.argv=['dnnfix','env','--json']; "
-            "import dnnfix.cli as c; rc = c.main(['env', '--json']); "
-            "sys.stderr.write(repr(sorted({'tensorflow','torch','jax'} & set(sys.modules))))")
+    code = (
+        "import sys, runpy; sys.argv=['dnnfix','env','--json']; "
+        "import dnnfix.cli as c; rc = c.main(['env', '--json']); "
+        "sys.stderr.write(repr(sorted({'tensorflow','torch','jax'} & set(sys.modules))))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().endswith("[]"), proc.stderr[-500:]
@@ -239,16 +244,19 @@ def _gates(name, cc):
     return found[0]["title"].split("cannot run: ", 1)[1].split(", ") if found else []
 
 
-@pytest.mark.parametrize("name,cc,missing,present", [
-    ("Tesla P100-PCIE-16GB", "6.0", ["bfloat16", "FlashAttention 2", "FP8", "Triton"], []),
-    ("Tesla V100-SXM2-16GB", "7.0", ["bfloat16", "FlashAttention 2", "FP8"], ["Triton"]),
-    ("Tesla T4", "7.5", ["bfloat16", "FlashAttention 2", "FlashAttention 3", "FP8"], ["Triton"]),
-    ("NVIDIA A100-SXM4-40GB", "8.0", ["FlashAttention 3", "FP8"], ["bfloat16", "FlashAttention 2"]),
-    ("NVIDIA L4", "8.9", ["FlashAttention 3", "MXFP8"], ["bfloat16", "FP8"]),
-    ("NVIDIA H100 80GB HBM3", "9.0", ["MXFP8", "NVFP4"], ["bfloat16", "FlashAttention 3", "FP8"]),
-    ("NVIDIA B200", "10.0", ["FlashAttention 3"], ["MXFP8", "NVFP4", "bfloat16"]),
-    ("NVIDIA GeForce RTX 5090", "12.0", ["FlashAttention 3"], ["FP8", "bfloat16"]),
-])
+@pytest.mark.parametrize(
+    "name,cc,missing,present",
+    [
+        ("Tesla P100-PCIE-16GB", "6.0", ["bfloat16", "FlashAttention 2", "FP8", "Triton"], []),
+        ("Tesla V100-SXM2-16GB", "7.0", ["bfloat16", "FlashAttention 2", "FP8"], ["Triton"]),
+        ("Tesla T4", "7.5", ["bfloat16", "FlashAttention 2", "FlashAttention 3", "FP8"], ["Triton"]),
+        ("NVIDIA A100-SXM4-40GB", "8.0", ["FlashAttention 3", "FP8"], ["bfloat16", "FlashAttention 2"]),
+        ("NVIDIA L4", "8.9", ["FlashAttention 3", "MXFP8"], ["bfloat16", "FP8"]),
+        ("NVIDIA H100 80GB HBM3", "9.0", ["MXFP8", "NVFP4"], ["bfloat16", "FlashAttention 3", "FP8"]),
+        ("NVIDIA B200", "10.0", ["FlashAttention 3"], ["MXFP8", "NVFP4", "bfloat16"]),
+        ("NVIDIA GeForce RTX 5090", "12.0", ["FlashAttention 3"], ["FP8", "bfloat16"]),
+    ],
+)
 def test_feature_gates_per_architecture(name, cc, missing, present):
     """doctor warns from the compute capability which features will refuse the card (info: nothing broke yet)."""
     names = " | ".join(_gates(name, cc))

@@ -1,4 +1,5 @@
 """Every edge keeps the promise: one sentence and exit 2 (or a normal report), never "internal error" (exit 3)."""
+
 import json
 import os
 import subprocess
@@ -11,16 +12,20 @@ OOM = "RuntimeError: CUDA error: out of memory\n"
 
 
 def _run(args, tmp_path, stdin=subprocess.DEVNULL, env_extra=None, **kw):
-    env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "no-user-kb"), DNNFIX_CACHE_DIR=str(tmp_path / "cache"),
-               NO_COLOR="1")
+    env = dict(
+        os.environ, DNNFIX_USER_KB=str(tmp_path / "no-user-kb"), DNNFIX_CACHE_DIR=str(tmp_path / "cache"), NO_COLOR="1"
+    )
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "dnnfix", *args], stdin=stdin, capture_output=True,
-                          env=env, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "dnnfix", *args], stdin=stdin, capture_output=True, env=env, timeout=120, **kw
+    )
 
 
 def test_closed_stdin(tmp_path):
-    code = ("import os, sys; os.close(0); sys.stdin = None; from dnnfix.cli import main; "
-            "sys.exit(main(['match', '--no-probe', '-']))")
+    code = (
+        "import os, sys; os.close(0); sys.stdin = None; from dnnfix.cli import main; "
+        "sys.exit(main(['match', '--no-probe', '-']))"
+    )
     env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "u"), DNNFIX_CACHE_DIR=str(tmp_path / "c"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 2, out.stderr
@@ -38,13 +43,16 @@ def test_output_encoding_without_the_glyphs(tmp_path, encoding):
     assert "torch.cuda.oom" in text and "#" in text
 
 
-@pytest.mark.parametrize("snapshot,field", [
-    ({"packages": [1, 2]}, "packages"),
-    ({"gpus": "none"}, "gpus"),
-    ({"packages": {"torch": 2.1}}, "packages.torch"),
-    ({"gpus": [3]}, "gpus[0]"),
-    ({"driver": {"version": {"x": 1}}}, "driver.version"),
-])
+@pytest.mark.parametrize(
+    "snapshot,field",
+    [
+        ({"packages": [1, 2]}, "packages"),
+        ({"gpus": "none"}, "gpus"),
+        ({"packages": {"torch": 2.1}}, "packages.torch"),
+        ({"gpus": [3]}, "gpus[0]"),
+        ({"driver": {"version": {"x": 1}}}, "driver.version"),
+    ],
+)
 @pytest.mark.parametrize("command", ["match", "doctor"])
 def test_wrong_typed_snapshot(tmp_path, snapshot, field, command):
     snap = tmp_path / "snap.json"
@@ -94,16 +102,18 @@ def test_oversized_kb_file_is_refused(tmp_path):
 
 def test_a_command_whose_module_fails_to_import_says_so(tmp_path):
     """A broken command module (a half-upgraded install) is reported when used, not silently missing."""
-    code = ("import sys\n"
-            "import importlib\n"
-            "orig = importlib.import_module\n"
-            "def imp(name, *a, **k):\n"
-            "    if name == 'dnnfix.commands.explain':\n"
-            "        raise ImportError('simulated broken module')\n"
-            "    return orig(name, *a, **k)\n"
-            "importlib.import_module = imp\n"
-            "from dnnfix.cli import main\n"
-            "sys.exit(main(['explain', 'torch.cuda.oom']))\n")
+    code = (
+        "import sys\n"
+        "import importlib\n"
+        "orig = importlib.import_module\n"
+        "def imp(name, *a, **k):\n"
+        "    if name == 'dnnfix.commands.explain':\n"
+        "        raise ImportError('simulated broken module')\n"
+        "    return orig(name, *a, **k)\n"
+        "importlib.import_module = imp\n"
+        "from dnnfix.cli import main\n"
+        "sys.exit(main(['explain', 'torch.cuda.oom']))\n"
+    )
     env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "u"), DNNFIX_CACHE_DIR=str(tmp_path / "c"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 2

@@ -1,4 +1,5 @@
 """Environment reports and symptoms in a paste become facts with the probe's names (dnnfix/envreport.py)."""
+
 from dnnfix.envreport import read, report, symptoms
 from dnnfix.parse import parse_text
 
@@ -56,7 +57,11 @@ def test_collect_env():
     assert r["driver"]["version"] == "472.12" and r["cuda"]["runtime_version"] == "12.1"
     assert r["cuda"]["cudnn_version"] == "8.9.2"
     assert [g["name"] for g in r["gpus"]] == ["NVIDIA GeForce RTX 3060"] * 2
-    cpu = report(lines("PyTorch version: 2.2.0+cpu\nCUDA used to build PyTorch: None\nGPU models and configuration: Could not collect\n"))
+    cpu = report(
+        lines(
+            "PyTorch version: 2.2.0+cpu\nCUDA used to build PyTorch: None\nGPU models and configuration: Could not collect\n"
+        )
+    )
     assert cpu["frameworks"]["torch"]["is_cuda_build"] is False and "gpus" not in cpu
 
 
@@ -69,18 +74,32 @@ def test_collect_env_gpu_line_without_a_name():
 
 
 def test_tf_build_info_pip_conda_nvcc():
-    r = report(lines("OrderedDict([('cpu_compiler', '/dt9/usr/bin/gcc'), ('cuda_compute_capabilities', ['sm_35', 'sm_50', "
-                     "'sm_60', 'sm_70', 'sm_75', 'compute_80']), ('cuda_version', '11.2'), ('cudnn_version', '8'), "
-                     "('is_cuda_build', True), ('is_rocm_build', False)])"))
-    assert r["frameworks"]["tensorflow"] == {"archs": ["sm_35", "sm_50", "sm_60", "sm_70", "sm_75", "compute_80"],
-                                             "cuda_version": "11.2", "cudnn_version": "8", "is_cuda_build": True,
-                                             "is_rocm_build": False}
-    pip = report(lines("Package    Version\n---------- -------\nTensorFlow 2.15.0\nkeras      3.0.1\n\nnot a package line"))
+    r = report(
+        lines(
+            "OrderedDict([('cpu_compiler', '/dt9/usr/bin/gcc'), ('cuda_compute_capabilities', ['sm_35', 'sm_50', "
+            "'sm_60', 'sm_70', 'sm_75', 'compute_80']), ('cuda_version', '11.2'), ('cudnn_version', '8'), "
+            "('is_cuda_build', True), ('is_rocm_build', False)])"
+        )
+    )
+    assert r["frameworks"]["tensorflow"] == {
+        "archs": ["sm_35", "sm_50", "sm_60", "sm_70", "sm_75", "compute_80"],
+        "cuda_version": "11.2",
+        "cudnn_version": "8",
+        "is_cuda_build": True,
+        "is_rocm_build": False,
+    }
+    pip = report(
+        lines("Package    Version\n---------- -------\nTensorFlow 2.15.0\nkeras      3.0.1\n\nnot a package line")
+    )
     assert pip["packages"] == {"tensorflow": "2.15.0", "keras": "3.0.1"}
     freeze = report(lines("jax==0.4.30\njaxlib==0.4.30\njax-cuda12-plugin==0.4.31\n"))
     assert freeze["packages"]["jax-cuda12-plugin"] == "0.4.31"
-    conda = report(lines("# packages in environment at /opt/conda:\n#\n# Name  Version  Build  Channel\n"
-                         "pytorch  2.1.0  py3.10_cuda11.8_cudnn8.7.0_0  pytorch\n"))
+    conda = report(
+        lines(
+            "# packages in environment at /opt/conda:\n#\n# Name  Version  Build  Channel\n"
+            "pytorch  2.1.0  py3.10_cuda11.8_cudnn8.7.0_0  pytorch\n"
+        )
+    )
     assert conda["packages"]["torch"] == "2.1.0" and conda["frameworks"]["torch"]["cuda_version"] == "11.8"
     nvcc = report(lines("nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 11.8, V11.8.89\n"))
     assert nvcc["cuda"]["nvcc_version"] == "11.8"
@@ -101,15 +120,31 @@ def test_symptoms():
     assert "no_gpu" in symptoms(lines("print(torch.cuda.device_count())\n0"))
     assert "no_gpu" in symptoms(lines(">>> jax.devices()\n[CpuDevice(id=0)]"))
     assert "no_gpu" not in symptoms(lines(">>> torch.cuda.is_available()\nTrue"))
-    assert "backend_init" in symptoms(lines("Unable to initialize backend 'cuda': FAILED_PRECONDITION: No visible GPU devices."))
-    assert "cuda_libs" in symptoms(lines("W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load "
-                                         "dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open shared object file"))
+    assert "backend_init" in symptoms(
+        lines("Unable to initialize backend 'cuda': FAILED_PRECONDITION: No visible GPU devices.")
+    )
+    assert "cuda_libs" in symptoms(
+        lines(
+            "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load "
+            "dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open shared object file"
+        )
+    )
     assert "dnn_status" in symptoms(lines("RuntimeError: cuDNN error: CUDNN_STATUS_NOT_INITIALIZED"))
-    assert "native_import" in symptoms(lines("ImportError: DLL load failed while importing _pywrap_tensorflow_internal: "
-                                             "Das angegebene Modul wurde nicht gefunden."))
-    assert "arch" in symptoms(lines("RuntimeError: CUDA error: no kernel image is available for execution on the device"))
-    assert "arch" in symptoms(lines("NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the "
-                                    "current PyTorch installation."))
+    assert "native_import" in symptoms(
+        lines(
+            "ImportError: DLL load failed while importing _pywrap_tensorflow_internal: "
+            "Das angegebene Modul wurde nicht gefunden."
+        )
+    )
+    assert "arch" in symptoms(
+        lines("RuntimeError: CUDA error: no kernel image is available for execution on the device")
+    )
+    assert "arch" in symptoms(
+        lines(
+            "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the "
+            "current PyTorch installation."
+        )
+    )
     assert symptoms(lines("Epoch 1/10\nKilled"))["log_end"] == "Killed"
     assert "log_end" in symptoms(lines("step 10\ncommand terminated with exit code 137"))
     assert "log_end" not in symptoms(lines("Killed a process earlier\nall done"))  # only the last line counts
@@ -128,8 +163,16 @@ def test_text_facts_from_a_paste():
 
 
 def test_odd_input_never_raises():
-    for text in ["", "\x00" * 50, "Driver Version:", "PyTorch version:", "Package Version\n" + "x " * 5000,
-                 "==\n" * 100, "| 0 " * 1000, "OrderedDict([('cuda_version'"]:
+    for text in [
+        "",
+        "\x00" * 50,
+        "Driver Version:",
+        "PyTorch version:",
+        "Package Version\n" + "x " * 5000,
+        "==\n" * 100,
+        "| 0 " * 1000,
+        "OrderedDict([('cuda_version'",
+    ]:
         read(lines(text))
 
 

@@ -1,6 +1,7 @@
 """Issue 15 item 4, the fault matrix: every row a real subprocess. For the hook: Python's own traceback exactly
 once, then at most the report or one dnnfix line, and the exit status Python gives without dnnfix. For the CLI:
 an answer or one sentence with exit 2, never a traceback or a hang."""
+
 import os
 import subprocess
 import sys
@@ -10,8 +11,7 @@ import time
 
 import pytest
 
-OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
-       "13.1 GiB already allocated)")
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
 TB = "Traceback (most recent call last)"
 HEADER = "dnnfix: what most likely caused this error"
 PRELUDE = "import os, sys\nif os.environ.get('HOOK') == '1':\n    import dnnfix; dnnfix.install()\n"
@@ -20,8 +20,13 @@ PRELUDE = "import os, sys\nif os.environ.get('HOOK') == '1':\n    import dnnfix;
 def _env(tmp_path, **extra):
     # every row starts with a cold KB cache (a fresh folder): the KB is compiled from YAML inside the hook, which
     # on a loaded 2-core machine can pass the hook's default 2 s; these rows test the output's shape, not time
-    env = dict(os.environ, NO_COLOR="1", DNNFIX_USER_KB=str(tmp_path / "no-user-kb"),
-               DNNFIX_CACHE_DIR=str(tmp_path / "cache"), DNNFIX_TIMEOUT="30")
+    env = dict(
+        os.environ,
+        NO_COLOR="1",
+        DNNFIX_USER_KB=str(tmp_path / "no-user-kb"),
+        DNNFIX_CACHE_DIR=str(tmp_path / "cache"),
+        DNNFIX_TIMEOUT="30",
+    )
     env.pop("DNNFIX_KB_PATH", None)
     env.update({k: v for k, v in extra.items() if v is not None})
     for k, v in extra.items():
@@ -36,8 +41,15 @@ def _pair(tmp_path, body, timeout=120, **env):
     out = []
     for hook in ("0", "1"):
         t = time.monotonic()
-        p = subprocess.run([sys.executable, str(s)], cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
-                           env=_env(tmp_path, HOOK=hook, **env), errors="replace")
+        p = subprocess.run(
+            [sys.executable, str(s)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_env(tmp_path, HOOK=hook, **env),
+            errors="replace",
+        )
         out.append((p, time.monotonic() - t))
     return out
 
@@ -45,7 +57,7 @@ def _pair(tmp_path, body, timeout=120, **env):
 def _same_traceback_once(plain, hooked, report=True):
     assert hooked.returncode == plain.returncode, (plain.returncode, hooked.returncode, hooked.stderr[-2000:])
     assert hooked.stderr.startswith(plain.stderr), hooked.stderr[-3000:]
-    extra = hooked.stderr[len(plain.stderr):]
+    extra = hooked.stderr[len(plain.stderr) :]
     assert TB not in extra, extra[:3000]  # no second traceback, ours or theirs
     assert hooked.stderr.count(TB) == plain.stderr.count(TB)
     if report is True:
@@ -82,15 +94,18 @@ HOOK_ROWS = {
         if sys.version_info < (3, 11):
             raise RuntimeError("%s")
         raise ExceptionGroup("workers failed", [ValueError("bad"), RuntimeError("%s")])
-    """ % (OOM, OOM),
+    """
+    % (OOM, OOM),
     "ten-mb-message": """
         raise RuntimeError("%s " + "x" * 10_000_000)
-    """ % OOM,
+    """
+    % OOM,
     "second-install": """
         if os.environ.get("HOOK") == "1":
             dnnfix.install()  # the second install(): the prelude made the first
         raise RuntimeError("%s")
-    """ % OOM,
+    """
+    % OOM,
 }
 
 
@@ -112,12 +127,15 @@ def test_exit_and_interrupt_rows(tmp_path, body, code):
 
 
 def test_exception_in_a_thread(tmp_path):
-    (plain, _), (hooked, _) = _pair(tmp_path, f"""
+    (plain, _), (hooked, _) = _pair(
+        tmp_path,
+        f"""
         import threading
         t = threading.Thread(target=lambda: (_ for _ in ()).throw(RuntimeError({OOM!r})))
         t.start(); t.join()
         print("main goes on")
-    """)
+    """,
+    )
     extra = _same_traceback_once(plain, hooked)
     assert hooked.stdout == plain.stdout == "main goes on\n"
     assert extra.count(HEADER) == 1
@@ -126,8 +144,7 @@ def test_exception_in_a_thread(tmp_path):
 def test_unwritable_kb_cache(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    (plain, _), (hooked, _) = _pair(tmp_path, f"raise RuntimeError({OOM!r})\n",
-                                    DNNFIX_CACHE_DIR=str(blocker / "cache"))
+    (plain, _), (hooked, _) = _pair(tmp_path, f"raise RuntimeError({OOM!r})\n", DNNFIX_CACHE_DIR=str(blocker / "cache"))
     extra = _same_traceback_once(plain, hooked)
     assert "torch.cuda.oom" in extra
 
@@ -159,7 +176,10 @@ def test_user_kb_with_broken_yaml(tmp_path):
 
 
 def test_user_kb_with_a_pathological_regex(tmp_path):
-    kb = _user_kb(tmp_path, "slow.yaml", textwrap.dedent("""\
+    kb = _user_kb(
+        tmp_path,
+        "slow.yaml",
+        textwrap.dedent("""\
         id: slow-regex
         cause: torch.cuda.oom
         title: a regex that backtracks forever on Python's re
@@ -168,7 +188,8 @@ def test_user_kb_with_a_pathological_regex(tmp_path):
             weight: 0.9
           - regex: '(?:cuda\\w*)+$'
             weight: 0.9
-    """))
+    """),
+    )
     body = "raise RuntimeError('a' * 5000 + '!' + ' cuda' + 'cudacudacuda' * 2000 + '!')\n"
     (plain, _), (hooked, secs) = _pair(tmp_path, body, DNNFIX_USER_KB=kb, DNNFIX_TIMEOUT="2")
     _same_traceback_once(plain, hooked)
@@ -176,14 +197,17 @@ def test_user_kb_with_a_pathological_regex(tmp_path):
 
 
 def test_home_unset(tmp_path):
-    (plain, _), (hooked, _) = _pair(tmp_path, f"raise RuntimeError({OOM!r})\n", HOME=None, DNNFIX_CACHE_DIR=None,
-                                    DNNFIX_USER_KB=None)
+    (plain, _), (hooked, _) = _pair(
+        tmp_path, f"raise RuntimeError({OOM!r})\n", HOME=None, DNNFIX_CACHE_DIR=None, DNNFIX_USER_KB=None
+    )
     extra = _same_traceback_once(plain, hooked)
     assert "torch.cuda.oom" in extra
 
 
 def test_stderr_without_fileno(tmp_path):
-    (plain, _), (hooked, _) = _pair(tmp_path, f"""
+    (plain, _), (hooked, _) = _pair(
+        tmp_path,
+        f"""
         class Writer:
             def write(self, s):
                 return sys.__stderr__.write(s)
@@ -191,13 +215,16 @@ def test_stderr_without_fileno(tmp_path):
                 sys.__stderr__.flush()
         sys.stderr = Writer()
         raise RuntimeError({OOM!r})
-    """)
+    """,
+    )
     extra = _same_traceback_once(plain, hooked)
     assert "torch.cuda.oom" in extra
 
 
 def test_install_then_uninstall_restores_the_previous_hook(tmp_path):
-    (plain, _), (hooked, _) = _pair(tmp_path, f"""
+    (plain, _), (hooked, _) = _pair(
+        tmp_path,
+        f"""
         def mine(t, v, tb):
             sys.__stderr__.write("MY HOOK " + t.__name__ + "\\n")
         sys.excepthook = mine
@@ -206,15 +233,21 @@ def test_install_then_uninstall_restores_the_previous_hook(tmp_path):
         dnnfix.uninstall()
         assert sys.excepthook is mine
         raise RuntimeError({OOM!r})
-    """)
+    """,
+    )
     assert (hooked.returncode, hooked.stderr) == (plain.returncode, plain.stderr) == (1, "MY HOOK RuntimeError\n")
 
 
 # ------------------------------------------------------------------ CLI rows
 def _match(tmp_path, *args, timeout=120, **env):
     t = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "match", "--no-probe", *map(str, args)], cwd=tmp_path,
-                       capture_output=True, timeout=timeout, env=_env(tmp_path, **env))
+    p = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "match", "--no-probe", *map(str, args)],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=timeout,
+        env=_env(tmp_path, **env),
+    )
     p.stdout, p.stderr = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
     return p, time.monotonic() - t
 
@@ -263,7 +296,7 @@ def test_cli_fifty_mb_single_line(tmp_path):
 @pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
 def test_cli_encodings(tmp_path, encoding):
     f = tmp_path / f"{encoding}.log"
-    text = f"{TB}:\n  File \"/home/zoë/train.py\", line 3, in <module>\nRuntimeError: {OOM}\n"
+    text = f'{TB}:\n  File "/home/zoë/train.py", line 3, in <module>\nRuntimeError: {OOM}\n'
     f.write_bytes(text.encode(encoding))  # utf-16 writes its byte-order mark
     p, _ = _match(tmp_path, f)
     _no_crash(p)
@@ -292,9 +325,16 @@ def test_cli_eight_processes_racing_on_a_cold_cache(tmp_path):
     f = tmp_path / "oom.log"
     f.write_text(f"RuntimeError: {OOM}\n")
     env = _env(tmp_path)
-    procs = [subprocess.Popen([sys.executable, "-m", "dnnfix", "match", "--no-probe", "--json", str(f)],
-                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dnnfix", "match", "--no-probe", "--json", str(f)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(8)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [e.decode()[-500:] for _, e in outs]
     assert all(b"torch.cuda.oom" in o for o, _ in outs)

@@ -1,6 +1,7 @@
 """`frameworks:` in the matcher: a signature bound to TensorFlow, PyTorch or JAX is weighed down when the paste's
 frames belong to another of them only (conservatively: unbound lists, mixed frames and a single frame change
 nothing), and scripts/frameworks_migration.py removes the hand-written clauses this makes redundant."""
+
 import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,11 +15,20 @@ from dnnfix.knowledge.load import load_kb
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("fw,fams", [
-    (["tensorflow", "keras"], {"tensorflow"}), (["pytorch"], {"pytorch"}), (["torch"], {"pytorch"}),
-    (["jax"], {"jax"}), (["jax", "tensorflow", "pytorch-xla"], {"jax", "tensorflow", "pytorch"}),
-    (["tensorflow", "numpy"], set()), (["any"], set()), (["python", "torch"], set()), ([], set()),
-])
+@pytest.mark.parametrize(
+    "fw,fams",
+    [
+        (["tensorflow", "keras"], {"tensorflow"}),
+        (["pytorch"], {"pytorch"}),
+        (["torch"], {"pytorch"}),
+        (["jax"], {"jax"}),
+        (["jax", "tensorflow", "pytorch-xla"], {"jax", "tensorflow", "pytorch"}),
+        (["tensorflow", "numpy"], set()),
+        (["any"], set()),
+        (["python", "torch"], set()),
+        ([], set()),
+    ],
+)
 def test_only_lists_of_known_frameworks_bind_a_signature(fw, fams):
     assert matcher.signature_families(fw) == fams
 
@@ -27,16 +37,19 @@ def _inc(*packages):
     return SimpleNamespace(frames=[SimpleNamespace(package=p) for p in packages])
 
 
-@pytest.mark.parametrize("fw,packages,down", [
-    (["tensorflow"], ["torch", "torch"], True),
-    (["tensorflow"], ["user", "torch", "torchvision", "stdlib"], True),
-    (["tensorflow"], ["torch"], False),                    # one frame is not clearly another framework
-    (["tensorflow"], ["torch", "torch", "keras"], False),  # its own framework is in the paste too
-    (["tensorflow", "numpy"], ["torch", "torch"], False),  # not bound
-    (["pytorch"], ["jax", "jaxlib"], True),
-    (["pytorch"], ["transformers", "transformers"], False),  # not a framework family: no claim
-    (["jax"], [], False),
-])
+@pytest.mark.parametrize(
+    "fw,packages,down",
+    [
+        (["tensorflow"], ["torch", "torch"], True),
+        (["tensorflow"], ["user", "torch", "torchvision", "stdlib"], True),
+        (["tensorflow"], ["torch"], False),  # one frame is not clearly another framework
+        (["tensorflow"], ["torch", "torch", "keras"], False),  # its own framework is in the paste too
+        (["tensorflow", "numpy"], ["torch", "torch"], False),  # not bound
+        (["pytorch"], ["jax", "jaxlib"], True),
+        (["pytorch"], ["transformers", "transformers"], False),  # not a framework family: no claim
+        (["jax"], [], False),
+    ],
+)
 def test_weighed_down_only_when_frames_clearly_belong_elsewhere(fw, packages, down):
     sig = SimpleNamespace(frameworks=tuple(fw))
     ev = matcher._other_framework(sig, matcher.frame_families(_inc(*packages)))
@@ -45,13 +58,17 @@ def test_weighed_down_only_when_frames_clearly_belong_elsewhere(fw, packages, do
         assert ev.against and ev.weight == matcher.FRAMEWORK_AGAINST and "frames only in" in ev.text
 
 
-TORCH_TB = ('Traceback (most recent call last):\n  File "/content/train.py", line 41, in <module>\n    out = model(x)\n'
-            '  File "/usr/local/lib/python3.10/dist-packages/torch/nn/modules/module.py", line 1518, in _call_impl\n'
-            '    return forward_call(*args, **kwargs)\n'
-            '  File "/usr/local/lib/python3.10/dist-packages/torch/nn/modules/linear.py", line 114, in forward\n'
-            '    return F.linear(input, self.weight, self.bias)\n')
-WARN = ("WARNING:tensorflow:Your input ran out of data; interrupting training. Make sure that your dataset or "
-        "generator can generate at least `steps_per_epoch * epochs` batches (in this case, 1000 batches).\n")
+TORCH_TB = (
+    'Traceback (most recent call last):\n  File "/content/train.py", line 41, in <module>\n    out = model(x)\n'
+    '  File "/usr/local/lib/python3.10/dist-packages/torch/nn/modules/module.py", line 1518, in _call_impl\n'
+    "    return forward_call(*args, **kwargs)\n"
+    '  File "/usr/local/lib/python3.10/dist-packages/torch/nn/modules/linear.py", line 114, in forward\n'
+    "    return F.linear(input, self.weight, self.bias)\n"
+)
+WARN = (
+    "WARNING:tensorflow:Your input ran out of data; interrupting training. Make sure that your dataset or "
+    "generator can generate at least `steps_per_epoch * epochs` batches (in this case, 1000 batches).\n"
+)
 
 
 def test_the_rule_decides_a_real_ranking(monkeypatch):
@@ -97,9 +114,11 @@ def test_migration_removes_only_the_redundant_against_clauses():
     text, n = mod.remove_clauses(SIG, ["torch", "jax"])
     assert n == 2
     assert text == SIG.replace("  - frames: {package: torch}\n    weight: 0.8\n", "").replace(
-        "  - frames: {package: jax}\n    weight: 0.6\n", "")
-    only, n = mod.remove_clauses("id: y\nagainst:\n  - frames: {package: torch}\n    weight: 0.8\nfalsepositives: []\n",
-                                 ["torch"])
+        "  - frames: {package: jax}\n    weight: 0.6\n", ""
+    )
+    only, n = mod.remove_clauses(
+        "id: y\nagainst:\n  - frames: {package: torch}\n    weight: 0.8\nfalsepositives: []\n", ["torch"]
+    )
     assert n == 1 and only == "id: y\nfalsepositives: []\n"
 
 
@@ -108,4 +127,3 @@ def test_the_shipped_kb_has_no_hand_written_clause_the_frameworks_rule_covers():
     `against: - frames: {package: X}` that `frameworks:` already implies fails here, with the script's listing."""
     found = _migration().redundant(load_kb())
     assert not found, [f"{r['signature']}: against frames {{package: {r['package']}}}" for r in found]
-

@@ -4,6 +4,7 @@ The generator (tests/fuzzgen.py) splices fragments of real case texts with white
 characters and traceback skeletons. Inputs that were once slow or failing live in tests/fuzz_regressions/ (kept
 by scripts/fuzz_bench) and are replayed here. Time per input is measured by scripts/fuzz_bench, not here.
 """
+
 import random
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The GPU feature table (kb/compat/gpu-features.yaml): capability gates per feature and per architecture."""
+
 from pathlib import Path
 
 import yaml
@@ -6,8 +7,13 @@ import yaml
 from dnnfix.knowledge import compat
 
 KB = Path(__file__).resolve().parent.parent / "kb"
-COLUMNS = {"bf16": "bf16", "flash_attn_2": "flash-attn-2", "flash_attn_3": "flash-attn-3", "fp8": "fp8",
-           "triton": "triton"}
+COLUMNS = {
+    "bf16": "bf16",
+    "flash_attn_2": "flash-attn-2",
+    "flash_attn_3": "flash-attn-3",
+    "fp8": "fp8",
+    "triton": "triton",
+}
 
 
 def _features():

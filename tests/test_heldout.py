@@ -4,6 +4,7 @@ Three sets, each written by someone who saw neither the knowledge base nor the e
 (tests/heldout*/README.md). The first two have since been used to find and close gaps, so only the newest
 one still measures generalisation; all three stay as floors against regressions.
 """
+
 import importlib.util
 from pathlib import Path
 

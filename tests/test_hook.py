@@ -1,4 +1,5 @@
 """The exception hook in this process: install/uninstall state, safety rules, time limit, colour."""
+
 import io
 import os
 import sys
@@ -10,8 +11,7 @@ import dnnfix
 from dnnfix import hook
 from dnnfix.term import Style
 
-OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
-       "13.1 GiB already allocated)")
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,7 @@ def test_excepthook_shows_traceback_first_then_the_report(capsys):
 
     expected_tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     assert err.startswith(expected_tb)
-    report = err[len(expected_tb):]
+    report = err[len(expected_tb) :]
     assert report.startswith("dnnfix: what most likely caused this error")
     assert "torch.cuda.oom" in report
     assert "\x1b[" not in report  # NO_COLOR (conftest) and no TTY
@@ -127,8 +127,10 @@ def test_broken_knowledge_base_gives_traceback_and_one_line(capsys, monkeypatch)
     assert err.count("Traceback (most recent call last)") == 1
     lines = err.rstrip("\n").splitlines()
     assert lines[-2] == "ValueError: boom"
-    assert lines[-1] == ("dnnfix: could not diagnose this error (RuntimeError: planted: the knowledge base is broken; "
-                         "DNNFIX_DEBUG=1 shows details)")
+    assert lines[-1] == (
+        "dnnfix: could not diagnose this error (RuntimeError: planted: the knowledge base is broken; "
+        "DNNFIX_DEBUG=1 shows details)"
+    )
 
 
 def test_broken_yaml_in_a_user_kb_is_skipped_and_named(tmp_path, capsys, monkeypatch):
@@ -225,6 +227,8 @@ def test_diagnosis_is_fast_after_the_first():
     dnnfix.install()
     e = _raised(RuntimeError(OOM))
     hook.diagnose_bounded(e, "", html=False)
-    best = min((lambda t0: (hook.diagnose_bounded(e, "", html=False), time.perf_counter() - t0)[1])(time.perf_counter())
-               for _ in range(5))
+    best = min(
+        (lambda t0: (hook.diagnose_bounded(e, "", html=False), time.perf_counter() - t0)[1])(time.perf_counter())
+        for _ in range(5)
+    )
     assert best < 0.03

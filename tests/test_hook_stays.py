@@ -1,4 +1,5 @@
 """A hook that stays: another library's hook installed after ours, install() again, %run and `ipython script.py`."""
+
 import os
 import subprocess
 import sys
@@ -6,8 +7,7 @@ import textwrap
 
 import pytest
 
-OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
-       "13.1 GiB already allocated)")
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
 HEADER = "dnnfix: what most likely caused this error"
 WARNING = "dnnfix: sys.excepthook was replaced by"
 
@@ -16,8 +16,9 @@ def _py(tmp_path, body, *args, exe=(sys.executable,), stdin=None):
     s = tmp_path / "s.py"
     s.write_text(textwrap.dedent(body))
     env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
-    return subprocess.run([*exe, *args, str(s)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env=env, input=stdin)
+    return subprocess.run(
+        [*exe, *args, str(s)], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, input=stdin
+    )
 
 
 def _blocks(stderr):
@@ -25,12 +26,15 @@ def _blocks(stderr):
 
 
 def test_a_hook_set_after_ours_warns_once_and_the_diagnosis_still_comes(tmp_path):
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import sys, dnnfix
         dnnfix.install()
         sys.excepthook = lambda t, v, tb: print("THEIR HOOK", file=sys.stderr)
         raise RuntimeError({OOM!r})
-    """)
+    """,
+    )
     assert p.returncode == 1
     assert p.stderr.startswith("THEIR HOOK\n" + WARNING), p.stderr
     assert _blocks(p.stderr) == (1, 1)
@@ -38,14 +42,17 @@ def test_a_hook_set_after_ours_warns_once_and_the_diagnosis_still_comes(tmp_path
 
 
 def test_install_again_chains_to_the_hook_it_found_without_a_warning(tmp_path):
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import sys, dnnfix
         dnnfix.install()
         sys.excepthook = lambda t, v, tb: print("THEIR HOOK", file=sys.stderr)
         dnnfix.install()
         assert sys.excepthook.__name__ == "_excepthook"
         raise RuntimeError({OOM!r})
-    """)
+    """,
+    )
     assert p.returncode == 1
     assert p.stderr.startswith("THEIR HOOK\n" + HEADER), p.stderr
     assert _blocks(p.stderr) == (1, 0)
@@ -53,7 +60,9 @@ def test_install_again_chains_to_the_hook_it_found_without_a_warning(tmp_path):
 
 def test_a_hook_that_chains_back_to_ours_prints_the_traceback_once(tmp_path):
     """Their hook calls the one it found (ours); we re-install over it: no loop, one traceback, one report."""
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import sys, dnnfix
         dnnfix.install()
         found = sys.excepthook
@@ -63,7 +72,8 @@ def test_a_hook_that_chains_back_to_ours_prints_the_traceback_once(tmp_path):
         sys.excepthook = theirs
         dnnfix.install()
         raise RuntimeError({OOM!r})
-    """)
+    """,
+    )
     assert p.returncode == 1
     assert p.stderr.startswith("THEIRS\nTraceback (most recent call last):"), p.stderr
     assert p.stderr.count("Traceback (most recent call last)") == 1
@@ -73,11 +83,13 @@ def test_a_hook_that_chains_back_to_ours_prints_the_traceback_once(tmp_path):
 def test_a_handler_set_after_ours_in_ipython_warns_once_and_the_panel_still_comes(tmp_path):
     pytest.importorskip("IPython")
     env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
-    cells = ("%load_ext dnnfix\n"
-             "get_ipython().set_custom_exc((ValueError,), lambda self, *a, **k: print('THEIRS'))\n"
-             f"raise RuntimeError({OOM!r})\n"
-             f"raise RuntimeError({OOM!r})\n"
-             "exit\n")
+    cells = (
+        "%load_ext dnnfix\n"
+        "get_ipython().set_custom_exc((ValueError,), lambda self, *a, **k: print('THEIRS'))\n"
+        f"raise RuntimeError({OOM!r})\n"
+        f"raise RuntimeError({OOM!r})\n"
+        "exit\n"
+    )
     p = subprocess.run(IPYTHON, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, input=cells)
     assert p.stdout.count(HEADER) == 2, p.stdout + p.stderr
     assert p.stderr.count("dnnfix: the IPython exception handler was replaced by") == 1, p.stderr
@@ -85,12 +97,15 @@ def test_a_handler_set_after_ours_in_ipython_warns_once_and_the_panel_still_come
 
 def test_rich_traceback_installed_after_dnnfix(tmp_path):
     pytest.importorskip("rich")
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import dnnfix, rich.traceback
         dnnfix.install()
         rich.traceback.install(width=80)
         raise RuntimeError({OOM!r})
-    """)
+    """,
+    )
     assert p.returncode == 1
     assert "Traceback (most recent call last)" in p.stderr  # rich's panel title
     assert _blocks(p.stderr) == (1, 1)
@@ -98,7 +113,9 @@ def test_rich_traceback_installed_after_dnnfix(tmp_path):
 
 
 def test_uninstall_after_a_reinstall_restores_the_hook_found(tmp_path):
-    p = _py(tmp_path, """
+    p = _py(
+        tmp_path,
+        """
         import sys, dnnfix
         dnnfix.install()
         def theirs(t, v, tb):
@@ -107,12 +124,15 @@ def test_uninstall_after_a_reinstall_restores_the_hook_found(tmp_path):
         dnnfix.install()
         dnnfix.uninstall()
         print(sys.excepthook is theirs)
-    """)
+    """,
+    )
     assert (p.returncode, p.stdout, p.stderr) == (0, "True\n", "")
 
 
 def test_an_error_from_before_install_is_not_diagnosed_at_exit(tmp_path):
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import sys, dnnfix
         try:
             raise RuntimeError({OOM!r})
@@ -120,7 +140,8 @@ def test_an_error_from_before_install_is_not_diagnosed_at_exit(tmp_path):
             sys.last_value = e
         dnnfix.install()
         sys.excepthook = lambda *a: None
-    """)
+    """,
+    )
     assert (p.returncode, p.stderr) == (0, "")
 
 
@@ -130,10 +151,14 @@ IPYTHON = (sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor", "
 def test_ipython_script_gets_the_report(tmp_path):
     """`ipython script.py` shows errors through showtraceback (no custom handler): the report comes at exit."""
     pytest.importorskip("IPython")
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import dnnfix; dnnfix.install()
         raise RuntimeError({OOM!r})
-    """, exe=IPYTHON)
+    """,
+        exe=IPYTHON,
+    )
     out = p.stdout + p.stderr
     assert out.count(HEADER) == 1, out
     assert out.count("RuntimeError: CUDA out of memory") == 1
@@ -144,8 +169,15 @@ def test_percent_run_gets_the_panel_once(tmp_path):
     pytest.importorskip("IPython")
     (tmp_path / "boom.py").write_text(f"raise RuntimeError({OOM!r})\n")
     env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
-    p = subprocess.run(IPYTHON, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
-                       input="%load_ext dnnfix\n%run boom.py\nprint('still ' + 'here')\n1/0\nexit\n")
+    p = subprocess.run(
+        IPYTHON,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        input="%load_ext dnnfix\n%run boom.py\nprint('still ' + 'here')\n1/0\nexit\n",
+    )
     out = p.stdout + p.stderr
     assert out.count(HEADER) == 1, out  # the %run error, once
     assert out.count("dnnfix: no known cause fits") == 1  # the ZeroDivisionError cell, once
@@ -215,8 +247,9 @@ def test_percent_run_in_a_real_kernel_gets_one_panel(tmp_path):
     (tmp_path / "boom.py").write_text(f"raise RuntimeError({OOM!r})\n")
     cells = ["%load_ext dnnfix", f"%run {tmp_path / 'boom.py'}", "1 / 0"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nbclient.NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, allow_errors=True, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     mime = "application/vnd.dnnfix.diagnosis+json"
     run_cell, div_cell = nb.cells[1], nb.cells[2]
     kinds = [o.output_type for o in run_cell.outputs if o.output_type in ("error", "display_data")]
@@ -233,7 +266,9 @@ def test_percent_run_in_a_real_kernel_gets_one_panel(tmp_path):
 def test_a_program_calling_the_hook_for_a_handled_error_keeps_its_sigint_handler(tmp_path):
     """sys.excepthook called by the program itself (a handled error, the program goes on): no watchdog, and
     Ctrl-C is still the program's KeyboardInterrupt afterwards and during."""
-    p = _py(tmp_path, f"""
+    p = _py(
+        tmp_path,
+        f"""
         import signal, sys, dnnfix
         dnnfix.install()
         before = signal.getsignal(signal.SIGINT)
@@ -242,7 +277,8 @@ def test_a_program_calling_the_hook_for_a_handled_error_keeps_its_sigint_handler
         except RuntimeError:
             sys.excepthook(*sys.exc_info())
         print(signal.getsignal(signal.SIGINT) is before)
-    """)
+    """,
+    )
     assert (p.returncode, p.stdout) == (0, "True\n")
     assert p.stderr.count(HEADER) == 1
 
@@ -252,10 +288,12 @@ def test_rich_traceback_in_ipython_keeps_the_panel(tmp_path):
     pytest.importorskip("IPython")
     pytest.importorskip("rich")
     env = dict(os.environ, NO_COLOR="1", IPYTHONDIR=str(tmp_path / "ipython"))
-    cells = ("%load_ext dnnfix\n"
-             "import rich.traceback; _ = rich.traceback.install(width=80)\n"
-             f"raise RuntimeError({OOM!r})\n"
-             "exit\n")
+    cells = (
+        "%load_ext dnnfix\n"
+        "import rich.traceback; _ = rich.traceback.install(width=80)\n"
+        f"raise RuntimeError({OOM!r})\n"
+        "exit\n"
+    )
     p = subprocess.run(IPYTHON, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, input=cells)
     out = p.stdout + p.stderr
     assert "Traceback (most recent call last)" in p.stderr  # rich's panel title

@@ -1,4 +1,5 @@
 """`import dnnfix` (and the hook install) must not import heavy modules."""
+
 import subprocess
 import sys
 

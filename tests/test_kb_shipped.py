@@ -1,4 +1,5 @@
 """The shipped knowledge base: clean, covering every cause, explained, and its cases all pass."""
+
 from collections import Counter
 from pathlib import Path
 
@@ -47,7 +48,11 @@ def test_every_cause_has_a_signature_and_a_full_explanation(res):
 
 def test_every_signature_has_three_match_cases_and_a_near_miss(res):
     counts = Counter((c.signature, c.expect) for c in res.cases)
-    thin = [s.id for s in res.kb.signatures if not s.env_only and (counts[(s.id, "match")] < 3 or counts[(s.id, "no-match")] < 1)]
+    thin = [
+        s.id
+        for s in res.kb.signatures
+        if not s.env_only and (counts[(s.id, "match")] < 3 or counts[(s.id, "no-match")] < 1)
+    ]
     assert thin == []
 
 

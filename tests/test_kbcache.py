@@ -1,4 +1,5 @@
 """The compiled-KB cache cannot run code and is never trusted blindly (dnnfix/knowledge/cache.py)."""
+
 import marshal
 import os
 import pickle
@@ -56,12 +57,15 @@ def test_a_planted_pickle_runs_nothing(cache_dir, tmp_path, monkeypatch):
     assert len(again.signatures) == len(kb.signatures)
 
 
-@pytest.mark.parametrize("payload", [
-    b"",
-    b"\x00garbage",
-    marshal.dumps({"format": kbcache.FORMAT, "key": "x"}),
-    marshal.dumps([1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"\x00garbage",
+        marshal.dumps({"format": kbcache.FORMAT, "key": "x"}),
+        marshal.dumps([1, 2, 3]),
+    ],
+)
 def test_an_invalid_cache_is_rebuilt(cache_dir, payload):
     kb = _fresh_load()
     p = cache_dir / f"kb-{kb._key}.bin"

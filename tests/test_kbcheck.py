@@ -1,4 +1,5 @@
 """`dnnfix kb check` reports every planted problem at its path:line:col, and `kb test` runs cases."""
+
 import subprocess
 import sys
 import textwrap
@@ -20,33 +21,56 @@ def _write(root: Path, rel: str, text: str) -> Path:
 def bad_kb(tmp_path):
     root = tmp_path / "kb"
     _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
-    _write(root, "signatures/a/typo.yaml", """
+    _write(
+        root,
+        "signatures/a/typo.yaml",
+        """
         id: typo-key
         cause: my.own.cause
         titel: misspelt
         status: stable
         match:
           - regex: 'Segmentation fault in libfoo_special'
-        """)
-    _write(root, "signatures/a/unknown-cause.yaml", """
+        """,
+    )
+    _write(
+        root,
+        "signatures/a/unknown-cause.yaml",
+        """
         id: unknown-cause
         cause: tf.cudnn.version-mismatc
         title: t
         status: stable
         match:
           - regex: 'libfoo_special exploded'
-        """)
-    _write(root, "signatures/a/dup1.yaml", "id: dup\ncause: my.own.cause\ntitle: t\nstatus: stable\nmatch:\n  - regex: 'libfoo_special one'\n")
-    _write(root, "signatures/a/dup2.yaml", "id: dup\ncause: my.own.cause\ntitle: t\nstatus: stable\nmatch:\n  - regex: 'libfoo_special two'\n")
-    _write(root, "signatures/a/bad-regex.yaml", """
+        """,
+    )
+    _write(
+        root,
+        "signatures/a/dup1.yaml",
+        "id: dup\ncause: my.own.cause\ntitle: t\nstatus: stable\nmatch:\n  - regex: 'libfoo_special one'\n",
+    )
+    _write(
+        root,
+        "signatures/a/dup2.yaml",
+        "id: dup\ncause: my.own.cause\ntitle: t\nstatus: stable\nmatch:\n  - regex: 'libfoo_special two'\n",
+    )
+    _write(
+        root,
+        "signatures/a/bad-regex.yaml",
+        """
         id: bad-regex
         cause: my.own.cause
         title: t
         status: stable
         match:
           - regex: 'libfoo_special (unclosed'
-        """)
-    _write(root, "signatures/a/weak.yaml", """
+        """,
+    )
+    _write(
+        root,
+        "signatures/a/weak.yaml",
+        """
         id: weak
         cause: my.own.cause
         title: t
@@ -54,30 +78,44 @@ def bad_kb(tmp_path):
         match:
           - regex: 'CUDA error'
           - regex: '(\\w+): .*'
-        """)
-    _write(root, "signatures/a/redos.yaml", """
+        """,
+    )
+    _write(
+        root,
+        "signatures/a/redos.yaml",
+        """
         id: redos
         cause: my.own.cause
         title: t
         status: stable
         match:
           - regex: 'libfoo_special (\\s*\\w+)+$'
-        """)
-    _write(root, "signatures/a/syntax.yaml", "id: syntax\ncause: my.own.cause\nmatch:\n  - regex: 'x'\n   weight: [1, 2\n")
-    _write(root, "signatures/a/typo-key.cases.yaml", """
+        """,
+    )
+    _write(
+        root, "signatures/a/syntax.yaml", "id: syntax\ncause: my.own.cause\nmatch:\n  - regex: 'x'\n   weight: [1, 2\n"
+    )
+    _write(
+        root,
+        "signatures/a/typo-key.cases.yaml",
+        """
         signature: typo-key
         cases:
           - name: one
             expect: matches
             text: x
-        """)
+        """,
+    )
     _write(root, "causes/my.own.cause.md", "# T\n\n## What happened\nx\n\n## Fix\n### Do it\nno code here\n")
     return root
 
 
 def _codes(res, root):
-    return sorted((Path(d.path).name, d.line, d.col, d.code) for d in res.diagnostics
-                  if str(d.path).startswith(str(root)) and d.severity == "error")
+    return sorted(
+        (Path(d.path).name, d.line, d.col, d.code)
+        for d in res.diagnostics
+        if str(d.path).startswith(str(root)) and d.severity == "error"
+    )
 
 
 def test_every_planted_problem_is_reported_at_its_place(bad_kb):
@@ -101,8 +139,9 @@ def test_every_planted_problem_is_reported_at_its_place(bad_kb):
 
 
 def test_cli_check_exits_nonzero_and_prints_path_line_col(bad_kb):
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(bad_kb)],
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(bad_kb)], capture_output=True, text=True, timeout=60
+    )
     assert p.returncode == 1
     assert f"{bad_kb}/signatures/a/typo.yaml:3:1: DNX102 unknown key 'titel'" in p.stdout
     assert "Traceback" not in p.stderr
@@ -111,7 +150,10 @@ def test_cli_check_exits_nonzero_and_prints_path_line_col(bad_kb):
 def test_kb_test_runs_cases_and_reports_failures(tmp_path):
     root = tmp_path / "kb"
     _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
-    _write(root, "signatures/a/libfoo-exploded.yaml", """
+    _write(
+        root,
+        "signatures/a/libfoo-exploded.yaml",
+        """
         id: libfoo-exploded
         cause: my.own.cause
         title: libfoo exploded
@@ -119,8 +161,12 @@ def test_kb_test_runs_cases_and_reports_failures(tmp_path):
         match:
           - regex: 'libfoo_special exploded at (?P<where>\\w+)'
             weight: 0.9
-        """)
-    _write(root, "signatures/a/libfoo-exploded.cases.yaml", """
+        """,
+    )
+    _write(
+        root,
+        "signatures/a/libfoo-exploded.cases.yaml",
+        """
         signature: libfoo-exploded
         cases:
           - name: fires
@@ -135,9 +181,14 @@ def test_kb_test_runs_cases_and_reports_failures(tmp_path):
           - name: gap
             expect: todo
             text: "libfoo went away"
-        """)
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "test", "--kb", str(root), "--only", "libfoo"],
-                       capture_output=True, text=True, timeout=60)
+        """,
+    )
+    p = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "kb", "test", "--kb", str(root), "--only", "libfoo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert p.returncode == 1
     assert "libfoo-exploded#wrongly-expected: signature did not fire" in p.stdout
     assert "2 passed, 1 failed" in p.stdout and "1 todo" in p.stdout

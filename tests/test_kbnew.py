@@ -1,5 +1,6 @@
 """`dnnfix kb new`: the draft anchors on the most specific line, is scored on the negatives and on the other
 causes' cases before it is called ok, keeps case texts as literal blocks, and names its schema relatively."""
+
 import os
 import subprocess
 import sys
@@ -16,8 +17,25 @@ COLAB = Path(__file__).parent / "fixtures" / "kbnew" / "colab-graph-execution.tx
 def _kb_new(tmp_path, text_file, cause, *extra):
     env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "no-user-kb"), NO_COLOR="1")
     env.pop("DNNFIX_KB_PATH", None)
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "new", str(text_file), "--cause", cause, "--out",
-                        str(tmp_path / "kb"), *extra], capture_output=True, text=True, timeout=300, env=env)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dnnfix",
+            "kb",
+            "new",
+            str(text_file),
+            "--cause",
+            cause,
+            "--out",
+            str(tmp_path / "kb"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     return p, tmp_path / "kb" / "signatures" / "local"
 
 
@@ -32,8 +50,11 @@ def test_anchor_is_the_specific_line_not_the_graph_execution_wrapper():
 
 def test_specific_line_skips_wrappers_and_quoted_source():
     msg = "Exception encountered when calling layer 'dense' (type Dense)."
-    after = ['  File "/x/y.py", line 3, in call', "    return tf.matmul(inputs, self.kernel_weights_matrix)",
-             "Matrix size-incompatible: In[0]: [3,5], In[1]: [4,2]"]
+    after = [
+        '  File "/x/y.py", line 3, in call',
+        "    return tf.matmul(inputs, self.kernel_weights_matrix)",
+        "Matrix size-incompatible: In[0]: [3,5], In[1]: [4,2]",
+    ]
     assert specific_line(msg, after) == "Matrix size-incompatible: In[0]: [3,5], In[1]: [4,2]"
     assert specific_line("CUDA error: device-side assert triggered") == "CUDA error: device-side assert triggered"
 
@@ -48,8 +69,10 @@ def test_draft_on_the_colab_example_is_ok_and_claims_nothing_else(tmp_path):
 def test_a_draft_that_claims_ordinary_failures_is_not_ok(tmp_path):
     """The old draft's anchor ("Graph execution error:") passes its own cases but is confident on other
     causes' cases and negatives: that must be reported, with exit status 1."""
-    text = ("InvalidArgumentError                      Traceback (most recent call last)\n"
-            "InvalidArgumentError: Graph execution error:\n")
+    text = (
+        "InvalidArgumentError                      Traceback (most recent call last)\n"
+        "InvalidArgumentError: Graph execution error:\n"
+    )
     src = tmp_path / "generic.txt"
     src.write_text(text)
     p, folder = _kb_new(tmp_path, src, "keras.loss-label-mismatch")

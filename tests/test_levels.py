@@ -1,4 +1,5 @@
 """Clause strengths as named levels (dnnfix.knowledge.signature.LEVELS), defined against the confidence threshold."""
+
 import re
 from pathlib import Path
 
@@ -44,10 +45,12 @@ def test_compiler_accepts_levels_and_numbers(tmp_path):
     from dnnfix.knowledge.signature import compile_signature
     from dnnfix.knowledge.yamlmarks import load
 
-    text = ("id: x-y\ncause: torch.cuda.oom\ntitle: t\nstatus: test\nmatch:\n"
-            "  - regex: 'CUDA out of memory'\n    weight: decisive\n"
-            "  - regex: 'Tried to allocate'\n    weight: 0.4\n"
-            "  - regex: 'reserved in total'\n    weight: strongest\n")
+    text = (
+        "id: x-y\ncause: torch.cuda.oom\ntitle: t\nstatus: test\nmatch:\n"
+        "  - regex: 'CUDA out of memory'\n    weight: decisive\n"
+        "  - regex: 'Tried to allocate'\n    weight: 0.4\n"
+        "  - regex: 'reserved in total'\n    weight: strongest\n"
+    )
     diags = []
     sig = compile_signature(load(text), "x.yaml", {"torch.cuda.oom": {}}, diags)
     assert sig is None  # the typo is an error

@@ -1,4 +1,5 @@
 """%dnnfix and the IPython handler in an in-process (terminal-style) IPython shell; fixes as notebook cells."""
+
 import json
 
 import pytest
@@ -8,8 +9,7 @@ pytest.importorskip("IPython")
 from dnnfix import hook  # noqa: E402
 from dnnfix.magics import cell_code  # noqa: E402
 
-OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
-       "13.1 GiB already allocated)")
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_terminal_ipython_shows_traceback_then_text_panel(shell, capsys):
     out = capsys.readouterr().out
     assert out.index("CUDA out of memory") < out.index("dnnfix: what most likely caused this error")
     assert "torch.cuda.oom" in out
-    assert "Traceback (most recent call last)" not in out[out.index("dnnfix:"):]
+    assert "Traceback (most recent call last)" not in out[out.index("dnnfix:") :]
 
 
 def test_ipython_traceback_is_identical_with_and_without_the_hook(shell, capsys):
@@ -58,7 +58,7 @@ def test_ipython_traceback_is_identical_with_and_without_the_hook(shell, capsys)
     shell.run_cell(code)
     hooked = capsys.readouterr().out
     assert hooked.startswith(plain.rstrip("\n"))
-    assert "dnnfix:" in hooked[len(plain.rstrip()):]
+    assert "dnnfix:" in hooked[len(plain.rstrip()) :]
 
 
 def test_cell_syntax_error_and_usage_error_get_no_panel(shell, capsys):
@@ -148,14 +148,21 @@ def test_a_custom_handler_set_before_ours_keeps_working(shell, capsys):
     shell.set_custom_exc((), None)
 
 
-@pytest.mark.parametrize("code,language,cell", [
-    ("pip install -U 'tensorflow[and-cuda]==2.15.*'", "bash", "%pip install -U 'tensorflow[and-cuda]==2.15.*'"),
-    ("pip uninstall tensorflow", "bash", "%pip uninstall -y tensorflow"),
-    ("export TF_FORCE_GPU_ALLOW_GROWTH=true\nnvidia-smi", "bash", "%env TF_FORCE_GPU_ALLOW_GROWTH=true\n!nvidia-smi"),
-    ("# check the driver\nnvidia-smi", "sh", "# check the driver\n!nvidia-smi"),
-    ("for d in /usr/lib/*; do\n  ls $d\ndone", "bash", "%%bash\nfor d in /usr/lib/*; do\n  ls $d\ndone"),
-    ("import torch\nprint(torch.__version__)", "python", "import torch\nprint(torch.__version__)"),
-])
+@pytest.mark.parametrize(
+    "code,language,cell",
+    [
+        ("pip install -U 'tensorflow[and-cuda]==2.15.*'", "bash", "%pip install -U 'tensorflow[and-cuda]==2.15.*'"),
+        ("pip uninstall tensorflow", "bash", "%pip uninstall -y tensorflow"),
+        (
+            "export TF_FORCE_GPU_ALLOW_GROWTH=true\nnvidia-smi",
+            "bash",
+            "%env TF_FORCE_GPU_ALLOW_GROWTH=true\n!nvidia-smi",
+        ),
+        ("# check the driver\nnvidia-smi", "sh", "# check the driver\n!nvidia-smi"),
+        ("for d in /usr/lib/*; do\n  ls $d\ndone", "bash", "%%bash\nfor d in /usr/lib/*; do\n  ls $d\ndone"),
+        ("import torch\nprint(torch.__version__)", "python", "import torch\nprint(torch.__version__)"),
+    ],
+)
 def test_shell_fixes_become_notebook_cells(code, language, cell):
     """Shell fixes become %pip / %env / ! lines (or a %%bash cell); Python stays as it is."""
     assert cell_code(code, language) == cell

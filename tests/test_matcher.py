@@ -1,4 +1,5 @@
 """Matcher behaviour on a tiny fixture knowledge base: evidence, against, facts, ranking, determinism."""
+
 from pathlib import Path
 
 import pytest
@@ -7,9 +8,13 @@ from dnnfix.api import diagnose_text, fixes_for
 from dnnfix.knowledge.load import build_kb
 
 MINI = Path(__file__).parent / "fixtures" / "kb-mini"
-LOADED = ("E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was "
-          "compiled with: 8.1.0.\nUnimplementedError: Graph execution error:\nDNN library is not found.")
-ONLY_MESSAGE = "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\nDNN library is not found."
+LOADED = (
+    "E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN library: 8.0.5 but source was "
+    "compiled with: 8.1.0.\nUnimplementedError: Graph execution error:\nDNN library is not found."
+)
+ONLY_MESSAGE = (
+    "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\nDNN library is not found."
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +68,18 @@ def test_fixes_quote_captured_facts(kb):
 
 
 def test_nothing_fits_is_an_honest_answer(kb):
-    d = diagnose_text("Traceback (most recent call last):\n  File \"a.py\", line 1\nFileNotFoundError: data/train.csv", kb=kb)
+    d = diagnose_text(
+        'Traceback (most recent call last):\n  File "a.py", line 1\nFileNotFoundError: data/train.csv', kb=kb
+    )
     assert d.matches == [] and d.fingerprint.startswith("dnnfix-") and d.family.startswith("FileNotFoundError")
 
 
 def test_same_input_same_answer(kb):
     a = diagnose_text(LOADED, kb=kb)
     b = diagnose_text(LOADED, kb=kb)
-    assert [(m.signature, m.score, [e.format() for e in m.evidence]) for m in a.matches] == \
-           [(m.signature, m.score, [e.format() for e in m.evidence]) for m in b.matches]
+    assert [(m.signature, m.score, [e.format() for e in m.evidence]) for m in a.matches] == [
+        (m.signature, m.score, [e.format() for e in m.evidence]) for m in b.matches
+    ]
 
 
 def test_prefilter_skips_signatures_whose_words_are_absent(kb, monkeypatch):
@@ -95,10 +103,12 @@ def test_terminal_wrapped_paste_is_rejoined():
     """A paste cut at a fixed terminal width (even inside a word) still matches its signature."""
     from dnnfix.testing import assert_matches
 
-    msg = ("RuntimeError: one of the variables needed for gradient computation has been modified by an inplace "
-           "operation: [torch.FloatTensor [32, 10]], which is output 0 of AsStridedBackward0, is at version 2; "
-           "expected version 1 instead. Hint: the backtrace further above shows the operation that failed.")
-    wrapped = "\n".join(msg[i:i + 72] for i in range(0, len(msg), 72))
+    msg = (
+        "RuntimeError: one of the variables needed for gradient computation has been modified by an inplace "
+        "operation: [torch.FloatTensor [32, 10]], which is output 0 of AsStridedBackward0, is at version 2; "
+        "expected version 1 instead. Hint: the backtrace further above shows the operation that failed."
+    )
+    wrapped = "\n".join(msg[i : i + 72] for i in range(0, len(msg), 72))
     assert_matches(wrapped, "torch.autograd.inplace-modified")
 
 
@@ -112,8 +122,10 @@ def test_a_live_probe_speaks_only_for_pastes_from_this_machine(tmp_path):
     snap = {"os": {"system": "Linux"}, "python": {"version": "3.11.7"}, "packages": {"tensorflow-cpu": "2.21.0"}}
     local = parse_text(f'Traceback (most recent call last):\n  File "{here}", line 1, in <module>\nValueError: x')
     assert from_this_machine(local, snap)
-    for text in ('  File "C:\\\\Users\\\\a\\\\x.py", line 1, in f\nValueError: x',
-                 '  File "/nowhere/at/all/x.py", line 1, in f\nValueError: x',
-                 ">>> tf.__version__\n'1.15.5'\nAttributeError: 'Tensor' object has no attribute 'numpy'",
-                 '  File "/usr/lib/python3.8/site-packages/x.py", line 1, in f\nValueError: x'):
+    for text in (
+        '  File "C:\\\\Users\\\\a\\\\x.py", line 1, in f\nValueError: x',
+        '  File "/nowhere/at/all/x.py", line 1, in f\nValueError: x',
+        ">>> tf.__version__\n'1.15.5'\nAttributeError: 'Tensor' object has no attribute 'numpy'",
+        '  File "/usr/lib/python3.8/site-packages/x.py", line 1, in f\nValueError: x',
+    ):
         assert not from_this_machine(parse_text(text), snap), text

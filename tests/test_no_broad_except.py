@@ -5,6 +5,7 @@ each of which catches everything and says so in one line. Inside the core a hand
 can actually occur, so that a bug surfaces (in the tests, at the boundary) instead of silently losing facts.
 A handler that cleans up and re-raises (`except BaseException: ...; raise`) contains nothing and is allowed.
 """
+
 import ast
 from pathlib import Path
 
@@ -19,7 +20,7 @@ BOUNDARY_MODULES = {
     "tui/": "the terminal app: a failure is shown in the app, which must keep running",
     "pytest_plugin.py": "the pytest plugin: a diagnosis must never fail or break the user's test run",
     "spark.py": "the Spark worker: one row's failure becomes that row's error, never the job's end (today through "
-                "scan._guarded)",
+    "scan._guarded)",
     "magics.py": "the IPython magics: user-facing commands in a notebook (same contract as the CLI)",
     "probe/": "the probes call into arbitrary third-party code (frameworks, NVML, ctypes): any exception is contained",
 }
@@ -31,7 +32,7 @@ BOUNDARY_FUNCTIONS = {
     ("capture.py", "_flush_std"): "flushes whatever stream objects sys holds (Jupyter's, a user's wrapper)",
     ("readinput.py", "_Finder.__init__"): "builds a third-party extension (ahocorasick_rs) of any release",
     ("readinput.py", "_reader.read"): "each decompressor (zstandard is third-party) has its own errors: all become "
-                                       "InputError, which the CLI reports",
+    "InputError, which the CLI reports",
     ("rx.py", "re2_module"): "imports a third-party extension (or another package named re2)",
     ("rx.py", "re2_compile"): "RE2 (third-party) refuses patterns in its own ways: Python's re takes them then",
     ("rx.py", "_fast"): "probes a third-party build's low-level call",
@@ -88,14 +89,15 @@ def test_no_broad_except_in_the_core():
         for qualname, line in broad_handlers(path):
             if (rel, qualname) not in BOUNDARY_FUNCTIONS:
                 found.append(f"dnnfix/{rel}:{line} in {qualname}")
-    assert not found, ("a broad except inside the core (name the exceptions that can occur, or contain them at a "
-                       "boundary; a new boundary goes into this test's allow-list with its reason):\n  "
-                       + "\n  ".join(found))
+    assert not found, (
+        "a broad except inside the core (name the exceptions that can occur, or contain them at a "
+        "boundary; a new boundary goes into this test's allow-list with its reason):\n  " + "\n  ".join(found)
+    )
 
 
 def test_the_allow_list_names_real_places():
     # an entry for a function that no longer exists (or no longer catches broadly) is stale: remove it
-    for (rel, qualname) in BOUNDARY_FUNCTIONS:
+    for rel, qualname in BOUNDARY_FUNCTIONS:
         path = ROOT / rel
         assert path.is_file(), rel
         assert qualname in {q for q, _ in broad_handlers(path)}, f"{rel}: {qualname} has no broad handler"
@@ -103,9 +105,11 @@ def test_the_allow_list_names_real_places():
 
 def test_the_checker_sees_broad_handlers(tmp_path):
     src = tmp_path / "m.py"
-    src.write_text("def f():\n    try:\n        pass\n    except:\n        pass\n"
-                   "class C:\n    def g(self):\n        try:\n            pass\n        except (OSError, Exception):\n"
-                   "            pass\n"
-                   "def h():\n    try:\n        pass\n    except BaseException:\n        cleanup()\n        raise\n"
-                   "def k():\n    try:\n        pass\n    except (OSError, ValueError):\n        pass\n")
+    src.write_text(
+        "def f():\n    try:\n        pass\n    except:\n        pass\n"
+        "class C:\n    def g(self):\n        try:\n            pass\n        except (OSError, Exception):\n"
+        "            pass\n"
+        "def h():\n    try:\n        pass\n    except BaseException:\n        cleanup()\n        raise\n"
+        "def k():\n    try:\n        pass\n    except (OSError, ValueError):\n        pass\n"
+    )
     assert broad_handlers(src) == [("f", 4), ("C.g", 10)]

@@ -1,9 +1,12 @@
 """The shared normaliser: cleaning pastes, canonical forms and fingerprints."""
+
 from dnnfix.normalize import canonical, clean_lines, fingerprint
 
 
 def test_ansi_codes_are_removed():
-    assert clean_lines("\x1b[0;31mValueError\x1b[0m: bad \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == ["ValueError: bad link"]
+    assert clean_lines("\x1b[0;31mValueError\x1b[0m: bad \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == [
+        "ValueError: bad link"
+    ]
 
 
 def test_colab_markdown_link_artefacts_become_paths():
@@ -17,8 +20,9 @@ def test_crlf_and_carriage_return_progress_bars():
 
 
 def test_progress_bar_glued_to_error_is_stripped():
-    assert clean_lines(" 63/100 [=================>............] - ETA: 1s - loss: 0.6931Traceback (most recent call last):") == [
-        "Traceback (most recent call last):"]
+    assert clean_lines(
+        " 63/100 [=================>............] - ETA: 1s - loss: 0.6931Traceback (most recent call last):"
+    ) == ["Traceback (most recent call last):"]
 
 
 def test_ci_pytest_and_step_prefixes():
@@ -53,44 +57,67 @@ def test_kubernetes_and_torchrun_prefixes():
 
 
 def test_kernel_log_prefixes():
-    text = ("[ 1843.308145] NVRM: Xid (PCI:0000:b3:00): 79, GPU has fallen off the bus.\n"
-            "Jun 30 11:07:05 gpu-0 kernel: [17257.355375] NVRM: API mismatch\n"
-            "Mar 07 19:30:42 p51 kernel: NVRM: fallen off the bus")
-    assert clean_lines(text) == ["NVRM: Xid (PCI:0000:b3:00): 79, GPU has fallen off the bus.", "NVRM: API mismatch",
-                                 "NVRM: fallen off the bus"]
+    text = (
+        "[ 1843.308145] NVRM: Xid (PCI:0000:b3:00): 79, GPU has fallen off the bus.\n"
+        "Jun 30 11:07:05 gpu-0 kernel: [17257.355375] NVRM: API mismatch\n"
+        "Mar 07 19:30:42 p51 kernel: NVRM: fallen off the bus"
+    )
+    assert clean_lines(text) == [
+        "NVRM: Xid (PCI:0000:b3:00): 79, GPU has fallen off the bus.",
+        "NVRM: API mismatch",
+        "NVRM: fallen off the bus",
+    ]
 
 
 def test_web_ui_log_tables_and_line_numbered_viewers():
-    text = ("2024-05-01 12:00:00.123 | ERROR    | app.train:main:42 - RuntimeError: CUDA out of memory.\n"
-            "2024-05-01 12:00:00.123 UTC\tERROR\tValueError: a\n"
-            "2024-05-01T12:00:00.123+00:00\tKeyError: 'b'\n"
-            "  6.2s\t14\tTraceback (most recent call last):\n"
-            "  123 | OSError: c\n"
-            "   12\tIndexError: d")
-    assert clean_lines(text) == ["RuntimeError: CUDA out of memory.", "ValueError: a", "KeyError: 'b'",
-                                 "Traceback (most recent call last):", "OSError: c", "IndexError: d"]
+    text = (
+        "2024-05-01 12:00:00.123 | ERROR    | app.train:main:42 - RuntimeError: CUDA out of memory.\n"
+        "2024-05-01 12:00:00.123 UTC\tERROR\tValueError: a\n"
+        "2024-05-01T12:00:00.123+00:00\tKeyError: 'b'\n"
+        "  6.2s\t14\tTraceback (most recent call last):\n"
+        "  123 | OSError: c\n"
+        "   12\tIndexError: d"
+    )
+    assert clean_lines(text) == [
+        "RuntimeError: CUDA out of memory.",
+        "ValueError: a",
+        "KeyError: 'b'",
+        "Traceback (most recent call last):",
+        "OSError: c",
+        "IndexError: d",
+    ]
 
 
 def test_compose_ray_and_torchrun_tee_prefixes():
-    text = ("vllm-1  | ERROR 11-18 18:07:28 engine.py:366] ValueError: e\n"
-            "(RayWorkerWrapper pid=2345) RuntimeError: f\n"
-            "(pid=77, ip=10.0.0.3) Killed\n"
-            "[default0]:Traceback (most recent call last):\n"
-            "[pod/trainer-0/main] RuntimeError: g")
-    assert clean_lines(text) == ["ERROR 11-18 18:07:28 engine.py:366] ValueError: e", "RuntimeError: f", "Killed",
-                                 "Traceback (most recent call last):", "RuntimeError: g"]
+    text = (
+        "vllm-1  | ERROR 11-18 18:07:28 engine.py:366] ValueError: e\n"
+        "(RayWorkerWrapper pid=2345) RuntimeError: f\n"
+        "(pid=77, ip=10.0.0.3) Killed\n"
+        "[default0]:Traceback (most recent call last):\n"
+        "[pod/trainer-0/main] RuntimeError: g"
+    )
+    assert clean_lines(text) == [
+        "ERROR 11-18 18:07:28 engine.py:366] ValueError: e",
+        "RuntimeError: f",
+        "Killed",
+        "Traceback (most recent call last):",
+        "RuntimeError: g",
+    ]
 
 
 def test_framework_log_lines_keep_their_own_timestamps():
-    lines = ["2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello",
-             "E0412 10:21:07.551902 118234 cuda_dnn.cc:502] Loaded runtime CuDNN library",
-             "2024-05-01 12:00:00,123 - root - ERROR - boom",
-             "----> 5 jax.local_devices()",
-             "      3 import os",
-             "|   0  NVIDIA GeForce RTX 3090    On   | 00000000:01:00.0 Off |                  N/A |"]
+    lines = [
+        "2024-05-01 10:00:00.000001: I tensorflow/x.cc:1] hello",
+        "E0412 10:21:07.551902 118234 cuda_dnn.cc:502] Loaded runtime CuDNN library",
+        "2024-05-01 12:00:00,123 - root - ERROR - boom",
+        "----> 5 jax.local_devices()",
+        "      3 import os",
+        "|   0  NVIDIA GeForce RTX 3090    On   | 00000000:01:00.0 Off |                  N/A |",
+    ]
     assert clean_lines("\n".join(lines)) == lines
 
 
 def test_backspace_redrawn_keras_bar():
     assert clean_lines(" 12/100 [==>...]\x08\x08\x08\x08\x08\x08Traceback (most recent call last):") == [
-        "Traceback (most recent call last):"]
+        "Traceback (most recent call last):"
+    ]

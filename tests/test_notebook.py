@@ -1,4 +1,5 @@
 """A real Jupyter kernel (ipykernel via nbclient) runs notebooks with the hook installed."""
+
 import os
 
 import pytest
@@ -9,10 +10,11 @@ pytest.importorskip("ipykernel")
 
 pytestmark = pytest.mark.kernel
 
-OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
-       "13.1 GiB already allocated)")
-CUDNN = ("Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have "
-         "matching major version and equal or higher minor version.")
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
+CUDNN = (
+    "Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have "
+    "matching major version and equal or higher minor version."
+)
 MIME = "application/vnd.dnnfix.diagnosis+json"
 
 KERAS = """\
@@ -27,8 +29,12 @@ def run_cells(cells, timeout=300):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     replies = {}
     client = nbclient.NotebookClient(
-        nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-        on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply))
+        nb,
+        timeout=timeout,
+        allow_errors=True,
+        kernel_name="python3",
+        on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply),
+    )
     client.execute()
     return nb, replies
 
@@ -52,9 +58,14 @@ def kinds(cell):
 @pytest.fixture(scope="module")
 def notebooks():
     """The same cells without and with the hook (TensorFlow, plain Python, GPU text, captured C++ line)."""
-    tail = [KERAS, "1 / 0", f"raise RuntimeError({OOM!r})", "%dnnfix fix 1",
-            f"import os\nos.write(2, {(CUDNN + chr(10)).encode()!r})\nraise RuntimeError('DNN library is not found.')",
-            "def broken(:\n    pass"]
+    tail = [
+        KERAS,
+        "1 / 0",
+        f"raise RuntimeError({OOM!r})",
+        "%dnnfix fix 1",
+        f"import os\nos.write(2, {(CUDNN + chr(10)).encode()!r})\nraise RuntimeError('DNN library is not found.')",
+        "def broken(:\n    pass",
+    ]
     saved = dict(os.environ)
     try:
         os.environ["NO_COLOR"] = "1"
@@ -153,24 +164,26 @@ def test_failures_inside_dnnfix_leave_the_traceback_and_one_line(tmp_path, monke
     bad.mkdir(parents=True)
     (bad / "broken.yaml").write_text("id: broken-one\ncause: [unclosed\n  match: {\n")
     monkeypatch.setenv("DNNFIX_KB_PATH", str(tmp_path / "kb"))
-    nb, _ = run_cells([
-        "import dnnfix; dnnfix.install()",
-        "1 / 0",
-        "import os, time, dnnfix.panel\n"
-        "dnnfix.panel.probe_snapshot = lambda quick=True: time.sleep(30)\n"
-        "os.environ['DNNFIX_TIMEOUT'] = '0.5'",
-        "1 / 0",
-        "import dnnfix.knowledge.load\n"
-        "def broken(*a, **k):\n"
-        "    raise RuntimeError('planted: broken knowledge base')\n"
-        "dnnfix.knowledge.load.load_kb = broken",
-        "1 / 0",
-        "%dnnfix off",
-        "1 / 0",
-        "ip = get_ipython()\nbefore = (ip.custom_exceptions, ip.CustomTB)\n"
-        "dnnfix.uninstall()\nprint(ip.custom_exceptions, 'dnnfix' in ip.magics_manager.magics['line'])",
-        "1 / 0",
-    ])
+    nb, _ = run_cells(
+        [
+            "import dnnfix; dnnfix.install()",
+            "1 / 0",
+            "import os, time, dnnfix.panel\n"
+            "dnnfix.panel.probe_snapshot = lambda quick=True: time.sleep(30)\n"
+            "os.environ['DNNFIX_TIMEOUT'] = '0.5'",
+            "1 / 0",
+            "import dnnfix.knowledge.load\n"
+            "def broken(*a, **k):\n"
+            "    raise RuntimeError('planted: broken knowledge base')\n"
+            "dnnfix.knowledge.load.load_kb = broken",
+            "1 / 0",
+            "%dnnfix off",
+            "1 / 0",
+            "ip = get_ipython()\nbefore = (ip.custom_exceptions, ip.CustomTB)\n"
+            "dnnfix.uninstall()\nprint(ip.custom_exceptions, 'dnnfix' in ip.magics_manager.magics['line'])",
+            "1 / 0",
+        ]
+    )
     c = nb.cells
     for i in (1, 3, 5, 7, 9):
         (err,) = errors(c[i])
@@ -185,8 +198,10 @@ def test_failures_inside_dnnfix_leave_the_traceback_and_one_line(tmp_path, monke
     assert stderr_text(c[3]).count("\n") == 1
     # a crashing knowledge-base loader: one line
     assert panels(c[5]) == []
-    assert stderr_text(c[5]) == ("dnnfix: could not diagnose this error (RuntimeError: planted: broken knowledge base; "
-                                 "DNNFIX_DEBUG=1 shows details)\n")
+    assert stderr_text(c[5]) == (
+        "dnnfix: could not diagnose this error (RuntimeError: planted: broken knowledge base; "
+        "DNNFIX_DEBUG=1 shows details)\n"
+    )
     # %dnnfix off: the traceback alone
     assert kinds(c[7]) == ["error"] and stderr_text(c[7]) == ""
     # uninstall restores IPython's state
@@ -197,16 +212,18 @@ def test_failures_inside_dnnfix_leave_the_traceback_and_one_line(tmp_path, monke
 def test_load_ext_magics_and_unload(monkeypatch):
     """%load_ext dnnfix hooks the kernel; %dnnfix re-diagnoses; %unload_ext restores IPython's handler."""
     monkeypatch.delenv("DNNFIX_KB_PATH", raising=False)
-    nb, _ = run_cells([
-        "ip = get_ipython(); before = (ip.custom_exceptions, ip.CustomTB)",
-        "%load_ext dnnfix",
-        f"raise RuntimeError({OOM!r})",
-        "%dnnfix",
-        "%dnnfix log",
-        "%dnnfix fix 99",
-        "%unload_ext dnnfix",
-        "print((ip.custom_exceptions, ip.CustomTB) == before, 'dnnfix' in ip.magics_manager.magics['line'])",
-    ])
+    nb, _ = run_cells(
+        [
+            "ip = get_ipython(); before = (ip.custom_exceptions, ip.CustomTB)",
+            "%load_ext dnnfix",
+            f"raise RuntimeError({OOM!r})",
+            "%dnnfix",
+            "%dnnfix log",
+            "%dnnfix fix 99",
+            "%unload_ext dnnfix",
+            "print((ip.custom_exceptions, ip.CustomTB) == before, 'dnnfix' in ip.magics_manager.magics['line'])",
+        ]
+    )
     c = nb.cells
     assert kinds(c[2]) == ["error", "display_data"]
     (again,) = panels(c[3])

@@ -1,4 +1,5 @@
 """Packaging like a maintained project: metadata, extras, py.typed in the wheel, --version, shell completion."""
+
 import os
 import subprocess
 import sys
@@ -41,8 +42,23 @@ def test_classifiers_urls_and_plugin_entry_point(project):
 
 
 def test_wheel_carries_py_typed_and_the_metadata(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                        str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr
     (whl,) = tmp_path.glob("dnnfix-*.whl")
     z = zipfile.ZipFile(whl)
@@ -62,12 +78,14 @@ def test_version_flags(flag):
     assert dnnfix.__version__ == metadata.version("dnnfix")
 
 
-@pytest.mark.parametrize("shell,marker", [("bash", "complete "), ("zsh", "#compdef dnnfix"),
-                                          ("fish", "complete --command dnnfix")])
+@pytest.mark.parametrize(
+    "shell,marker", [("bash", "complete "), ("zsh", "#compdef dnnfix"), ("fish", "complete --command dnnfix")]
+)
 def test_completion_code_for_each_shell(shell, marker):
     pytest.importorskip("argcomplete")
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "completion", shell], capture_output=True, text=True,
-                       timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "completion", shell], capture_output=True, text=True, timeout=60
+    )
     assert p.returncode == 0, p.stderr
     assert marker in p.stdout and "dnnfix" in p.stdout
 
@@ -75,8 +93,13 @@ def test_completion_code_for_each_shell(shell, marker):
 def _complete(line: str):
     """What the shell gets for `line` (argcomplete's protocol: _ARGCOMPLETE set, answers on fd 8)."""
     env = dict(os.environ, _ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\n", COMP_LINE=line, COMP_POINT=str(len(line)))
-    p = subprocess.run(["bash", "-c", '"$0" -m dnnfix 8>&1 1>/dev/null 9>/dev/null', sys.executable], env=env,
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        ["bash", "-c", '"$0" -m dnnfix 8>&1 1>/dev/null 9>/dev/null', sys.executable],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return sorted(x.strip() for x in p.stdout.split("\n") if x.strip())
 
 

@@ -1,6 +1,7 @@
 """The notebook panel in a real browser (headless Chromium): live JupyterLab light and dark (trusted output), the
 same notebook saved and reopened (untrusted: JupyterLab's sanitiser strips <style>, scripts and handlers),
 nbconvert HTML, and the plain-text form. scripts/panel_browser.py drives the views; this reads their DOM."""
+
 import html
 import importlib.util
 import re
@@ -140,6 +141,12 @@ def test_the_panel_data_travels_beside_the_html():
 
 
 def test_chromium_flags_are_headless_and_isolated():
-    assert {"--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"} <= set(pb.FLAGS)
+    assert {
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    } <= set(pb.FLAGS)
     assert shutil.which(pb.chromium())

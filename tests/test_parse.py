@@ -1,16 +1,17 @@
 """Parsing pasted text and live exceptions into the same Incident."""
+
 import sys
 
 from dnnfix.parse import parse_exception, parse_text
 
-PLAIN = '''Traceback (most recent call last):
+PLAIN = """Traceback (most recent call last):
   File "/home/u/train.py", line 12, in <module>
     model.fit(x, y)
   File "/home/u/.venv/lib/python3.11/site-packages/keras/src/utils/traceback_utils.py", line 122, in error_handler
     raise e.with_traceback(filtered_tb) from None
 ValueError: Input 0 of layer "dense" is incompatible with the layer: expected axis -1 of input shape to have value 784,
 but received input with shape (None, 28, 28)
-'''
+"""
 
 
 def test_plain_traceback_frames_packages_and_message():
@@ -23,7 +24,7 @@ def test_plain_traceback_frames_packages_and_message():
 
 
 def test_chained_exceptions_keep_their_links():
-    text = '''Traceback (most recent call last):
+    text = """Traceback (most recent call last):
   File "a.py", line 1, in <module>
 KeyError: 'x'
 
@@ -38,13 +39,17 @@ The above exception was the direct cause of the following exception:
 Traceback (most recent call last):
   File "a.py", line 5, in <module>
 tensorflow.python.framework.errors_impl.InternalError: final
-'''
+"""
     inc = parse_text(text)
-    assert [(e.name, e.link) for e in inc.exceptions] == [("KeyError", ""), ("RuntimeError", "context"), ("InternalError", "cause")]
+    assert [(e.name, e.link) for e in inc.exceptions] == [
+        ("KeyError", ""),
+        ("RuntimeError", "context"),
+        ("InternalError", "cause"),
+    ]
 
 
 def test_ipython7_colab_paste_with_elisions_and_arrows():
-    text = '''---------------------------------------------------------------------------
+    text = """---------------------------------------------------------------------------
 RuntimeError                              Traceback (most recent call last)
 <ipython-input-3-0f1e2d> in <module>()
 ----> 1 out = model(x.cuda())
@@ -54,7 +59,7 @@ RuntimeError                              Traceback (most recent call last)
    1100         return forward_call(*input, **kwargs)
 
 RuntimeError: CUDA error: device-side assert triggered
-'''
+"""
     inc = parse_text(text)
     assert [f.package for f in inc.frames] == ["user", "torch"]
     assert inc.frames[0].line == 1
@@ -63,13 +68,15 @@ RuntimeError: CUDA error: device-side assert triggered
 
 
 def test_ipython8_frames():
-    text = "File /opt/conda/lib/python3.10/site-packages/jax/_src/api.py:42, in jit(fun)\nXlaRuntimeError: INTERNAL: boom"
+    text = (
+        "File /opt/conda/lib/python3.10/site-packages/jax/_src/api.py:42, in jit(fun)\nXlaRuntimeError: INTERNAL: boom"
+    )
     inc = parse_text(text)
     assert inc.frames[0].package == "jax" and inc.frames[0].line == 42
 
 
 def test_native_log_lines_and_graph_structure():
-    text = '''2023-03-01 10:00:00.123456: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0.
+    text = """2023-03-01 10:00:00.123456: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime CuDNN library: 8.1.0 but source was compiled with: 8.6.0.
 E0000 00:00:1700000000.123456   12345 cuda_dnn.cc:535] Could not create cudnn handle: CUDNN_STATUS_INTERNAL_ERROR
 W tensorflow/core/common_runtime/bfc_allocator.cc:290] Allocator ran out of memory
 WARNING:tensorflow:Your input ran out of data
@@ -79,7 +86,7 @@ Detected at node 'model/conv2d/Conv2D' defined at (most recent call last):
 2 root error(s) found.
   (0) UNIMPLEMENTED:  DNN library is not found.
 	 [[{{node model/conv2d/Conv2D}}]] [Op:__inference_train_function_912]
-'''
+"""
     inc = parse_text(text)
     assert [lg.level for lg in inc.logs] == ["E", "E", "W", "WARNING"]
     assert inc.logs[0].source.endswith("cuda_dnn.cc:429")
@@ -90,8 +97,10 @@ Detected at node 'model/conv2d/Conv2D' defined at (most recent call last):
 
 
 def test_windows_paths_crlf_and_localised_text():
-    text = ('Traceback (most recent call last):\r\n  File "C:\\Users\\me\\miniconda3\\lib\\site-packages\\tensorflow\\python\\pywrap_tensorflow.py", line 64, in <module>\r\n'
-            "ImportError: DLL load failed while importing _pywrap_tensorflow_internal: \u627e\u4e0d\u5230\u6307\u5b9a\u7684\u6a21\u5757\u3002\r\n")
+    text = (
+        'Traceback (most recent call last):\r\n  File "C:\\Users\\me\\miniconda3\\lib\\site-packages\\tensorflow\\python\\pywrap_tensorflow.py", line 64, in <module>\r\n'
+        "ImportError: DLL load failed while importing _pywrap_tensorflow_internal: \u627e\u4e0d\u5230\u6307\u5b9a\u7684\u6a21\u5757\u3002\r\n"
+    )
     inc = parse_text(text)
     assert inc.frames[0].package == "tensorflow"
     assert inc.facts["os"] == "Windows"
@@ -102,7 +111,9 @@ def test_truncated_pastes():
     start_mid = '    raise e\n  File "x/site-packages/torch/a.py", line 3, in f\nRuntimeError: CUDA out of memory.'
     inc = parse_text(start_mid)
     assert inc.final.name == "RuntimeError" and inc.frames[0].package == "torch"
-    no_final = 'Traceback (most recent call last):\n  File "/home/a/site-packages/tensorflow/b.py", line 9, in g\n    x = y'
+    no_final = (
+        'Traceback (most recent call last):\n  File "/home/a/site-packages/tensorflow/b.py", line 9, in g\n    x = y'
+    )
     inc = parse_text(no_final)
     assert inc.exceptions == [] and inc.frames[0].package == "tensorflow"
 
@@ -114,19 +125,23 @@ def test_live_exception_gives_the_same_model_as_its_paste():
         live = parse_exception(e, log_text="W tensorflow/core/x.cc:1] a native warning")
         import traceback
 
-        pasted = parse_text("W tensorflow/core/x.cc:1] a native warning\n" + "".join(traceback.format_exception(*sys.exc_info())))
+        pasted = parse_text(
+            "W tensorflow/core/x.cc:1] a native warning\n" + "".join(traceback.format_exception(*sys.exc_info()))
+        )
     assert [f.function for f in live.frames] == [f.function for f in pasted.frames]
     assert live.final.type == "KeyError" and live.final.message == pasted.final.message
     assert live.logs[0].message == "a native warning" and live.source == "exception"
 
 
 def test_parse_never_raises_on_garbage():
-    for junk in ["", "\x00\x01\x02", ":::: Error:", "File \"", "Traceback (most recent call last)" * 50, "\n" * 1000]:
+    for junk in ["", "\x00\x01\x02", ":::: Error:", 'File "', "Traceback (most recent call last)" * 50, "\n" * 1000]:
         parse_text(junk)
 
 
 def test_pytest_short_frames():
-    inc = parse_text("../.venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1501: in _call_impl\n    return forward_call(*args)\nE   RuntimeError: boom")
+    inc = parse_text(
+        "../.venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1501: in _call_impl\n    return forward_call(*args)\nE   RuntimeError: boom"
+    )
     assert inc.frames[0].package == "torch" and inc.frames[0].line == 1501 and inc.final.message == "boom"
 
 

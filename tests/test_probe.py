@@ -1,4 +1,5 @@
 """The environment probes, run for real on this (CPU-only) machine: clean answers, never a crash."""
+
 import json
 import os
 import subprocess
@@ -69,7 +70,8 @@ def test_packages_are_normalised_distribution_names(full):
     # the frameworks installed in this interpreter are found (the core suite also runs where none is installed)
     assert ("torch" in full["packages"]) == (importlib.util.find_spec("torch") is not None)
     assert any(n.startswith("tensorflow") for n in full["packages"]) == (
-        importlib.util.find_spec("tensorflow") is not None)
+        importlib.util.find_spec("tensorflow") is not None
+    )
 
 
 def test_package_versions_agree_with_importlib_metadata(full):
@@ -99,6 +101,7 @@ def test_memory_and_shm_are_reported(full):
 
 def test_quick_mode_runs_no_subprocess(monkeypatch):
     """collect(quick=True) never starts a child process (the exception hook's budget)."""
+
     def boom(*a, **k):
         raise AssertionError("subprocess started in quick mode")
 
@@ -142,6 +145,7 @@ def _timed(fn):
 
 def test_a_failing_probe_becomes_unavailable(monkeypatch):
     """An exception inside one probe is reported and the others still run."""
+
     def broken():
         raise OSError("disk on fire")
 
@@ -155,8 +159,9 @@ def test_a_failing_probe_becomes_unavailable(monkeypatch):
 def test_importing_and_probing_imports_no_framework():
     """`import dnnfix.probe; collect()` imports no tensorflow, torch or jax (python -X importtime)."""
     code = "import dnnfix.probe; dnnfix.probe.collect()"
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
     assert "dnnfix" in imported
@@ -165,19 +170,32 @@ def test_importing_and_probing_imports_no_framework():
 
 def test_import_of_probe_package_is_cheap():
     """`import dnnfix.probe` loads no pynvml, yaml or framework."""
-    code = ("import sys, dnnfix.probe; bad = {'pynvml', 'yaml', 'tensorflow', 'torch', 'jax'} & set(sys.modules); "
-            "print(sorted(bad))")
+    code = (
+        "import sys, dnnfix.probe; bad = {'pynvml', 'yaml', 'tensorflow', 'torch', 'jax'} & set(sys.modules); "
+        "print(sorted(bad))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 def test_env_vars_report_framework_knobs_not_terraform():
     """Framework variables are kept; Terraform's TF_* (and its tokens) are not."""
-    env = {"CUDA_VISIBLE_DEVICES": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "XLA_FLAGS": "--xla_gpu_autotune_level=0",
-           "TF_TOKEN_app_terraform_io": "secret", "TF_VAR_region": "eu", "HOME": "/home/x", "TF_NEW_KNOB": "1"}
+    env = {
+        "CUDA_VISIBLE_DEVICES": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "XLA_FLAGS": "--xla_gpu_autotune_level=0",
+        "TF_TOKEN_app_terraform_io": "secret",
+        "TF_VAR_region": "eu",
+        "HOME": "/home/x",
+        "TF_NEW_KNOB": "1",
+    }
     out = envvars.relevant(env)
-    assert out == {"CUDA_VISIBLE_DEVICES": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "TF_NEW_KNOB": "1",
-                   "XLA_FLAGS": "--xla_gpu_autotune_level=0"}
+    assert out == {
+        "CUDA_VISIBLE_DEVICES": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_NEW_KNOB": "1",
+        "XLA_FLAGS": "--xla_gpu_autotune_level=0",
+    }
 
 
 def test_package_scan_parses_dist_info_names(tmp_path):
@@ -192,6 +210,10 @@ def test_package_scan_parses_dist_info_names(tmp_path):
     (b / "keras-3.0.0.dist-info").mkdir()
     (b / "protobuf-3.20.3-py3.10.egg-info").mkdir()
     out = packages.installed([str(a), str(b)])
-    assert out["packages"] == {"keras": "2.15.0", "nvidia-cudnn-cu12": "8.9.2.26", "protobuf": "3.20.3",
-                               "tensorflow-cpu": "2.15.0"}
+    assert out["packages"] == {
+        "keras": "2.15.0",
+        "nvidia-cudnn-cu12": "8.9.2.26",
+        "protobuf": "3.20.3",
+        "tensorflow-cpu": "2.15.0",
+    }
     assert out["duplicates"] == {"keras": ["2.15.0", "3.0.0"]}

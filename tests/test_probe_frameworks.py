@@ -1,4 +1,5 @@
 """Framework build facts: read in-process only from frameworks already imported; imported in a child on request."""
+
 import importlib
 import sys
 import types
@@ -14,9 +15,15 @@ redact = importlib.import_module("dnnfix.probe.redact")  # the package re-export
 def fake_tf():
     tf = types.ModuleType("tensorflow")
     tf.__version__ = "2.15.0"
-    tf.sysconfig = types.SimpleNamespace(get_build_info=lambda: {
-        "cuda_version": "12.2", "cudnn_version": "8", "is_cuda_build": True, "is_rocm_build": False,
-        "cuda_compute_capabilities": ["sm_50", "sm_60", "sm_70", "sm_80", "compute_90"]})
+    tf.sysconfig = types.SimpleNamespace(
+        get_build_info=lambda: {
+            "cuda_version": "12.2",
+            "cudnn_version": "8",
+            "is_cuda_build": True,
+            "is_rocm_build": False,
+            "cuda_compute_capabilities": ["sm_50", "sm_60", "sm_70", "sm_80", "compute_90"],
+        }
+    )
     return tf
 
 
@@ -35,10 +42,15 @@ def test_imported_tensorflow_build_info(monkeypatch):
         monkeypatch.delitem(sys.modules, other, raising=False)
     statuses, facts = frameworks.in_process(quick=True)
     assert statuses == {"frameworks.tensorflow": "ok"}
-    assert facts["tensorflow"] == {"version": "2.15.0", "cuda_version": "12.2", "cudnn_version": "8",
-                                   "is_cuda_build": True, "is_rocm_build": False,
-                                   "cuda_compute_capabilities": ["sm_50", "sm_60", "sm_70", "sm_80", "compute_90"],
-                                   "source": "in-process"}
+    assert facts["tensorflow"] == {
+        "version": "2.15.0",
+        "cuda_version": "12.2",
+        "cudnn_version": "8",
+        "is_cuda_build": True,
+        "is_rocm_build": False,
+        "cuda_compute_capabilities": ["sm_50", "sm_60", "sm_70", "sm_80", "compute_90"],
+        "source": "in-process",
+    }
 
 
 def test_half_imported_framework_is_unavailable(monkeypatch):
@@ -67,7 +79,10 @@ def test_imported_torch_is_read_in_process():
 
 def test_installed_frameworks_from_packages():
     """tensorflow-cpu, torch and jax count as installed frameworks."""
-    assert frameworks.installed_frameworks({"tensorflow-cpu": "2.21.0", "torch": "2.1.0", "numpy": "1"}) == ["tensorflow", "torch"]
+    assert frameworks.installed_frameworks({"tensorflow-cpu": "2.21.0", "torch": "2.1.0", "numpy": "1"}) == [
+        "tensorflow",
+        "torch",
+    ]
     assert frameworks.installed_frameworks({"jax": "0.4.30", "jaxlib": "0.4.30"}) == ["jax"]
 
 
@@ -96,12 +111,20 @@ def test_tensorflow_in_a_child_process_keeps_its_log_tail():
 # ---------------------------------------------------------------- redaction
 def test_redact_removes_home_users_hosts_and_secrets(monkeypatch):
     """Home paths become ~, other users' homes <user>, host names <host>, secret values <redacted>."""
-    monkeypatch.setattr(redact, "_identities", lambda: (["/home/alice"], ["alice-workstation.lab.example.com", "alice-workstation"]))
+    monkeypatch.setattr(
+        redact, "_identities", lambda: (["/home/alice"], ["alice-workstation.lab.example.com", "alice-workstation"])
+    )
     snap = {
         "python": {"version": "3.10.12", "executable": "/home/alice/venvs/tf/bin/python"},
-        "env": {"LD_LIBRARY_PATH": "/home/alice/cuda/lib64:/home/bob/lib", "HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz",
-                "XLA_FLAGS": "--xla_dump_to=/home/alice/dump", "PIP_INDEX_URL": "https://user:pa55@pypi.example.com/simple"},
-        "frameworks": {"tensorflow": {"stderr_tail": ["I0000 alice-workstation cuda_dnn.cc:1] key=ghp_0123456789abcdefghijklmnop"]}},
+        "env": {
+            "LD_LIBRARY_PATH": "/home/alice/cuda/lib64:/home/bob/lib",
+            "HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz",
+            "XLA_FLAGS": "--xla_dump_to=/home/alice/dump",
+            "PIP_INDEX_URL": "https://user:pa55@pypi.example.com/simple",
+        },
+        "frameworks": {
+            "tensorflow": {"stderr_tail": ["I0000 alice-workstation cuda_dnn.cc:1] key=ghp_0123456789abcdefghijklmnop"]}
+        },
         "gpus": [{"index": 0, "name": "Tesla T4", "uuid": "GPU-5b6c", "pci_bus_id": "00000000:00:04.0"}],
         "packages": {"tensorflow": "2.15.0"},
     }

@@ -1,4 +1,5 @@
 """NVML probe against a stand-in pynvml module: GPUs, driver, MIG, processes, and every failure mode."""
+
 import sys
 import types
 from collections import namedtuple
@@ -28,6 +29,7 @@ def fake_pynvml(init_error=None, count=1, hang=False):
     def init():
         if hang:
             import time
+
             time.sleep(5)
         if init_error is not None:
             raise NVMLError(init_error)
@@ -41,12 +43,12 @@ def fake_pynvml(init_error=None, count=1, hang=False):
     m.nvmlDeviceGetHandleByIndex = lambda i: i
     m.nvmlDeviceGetName = lambda h: b"Tesla T4"
     m.nvmlDeviceGetCudaComputeCapability = lambda h: (7, 5)
-    m.nvmlDeviceGetMemoryInfo = lambda h: Mem(15 * 1024 ** 3, 1024 ** 3, 14 * 1024 ** 3)
+    m.nvmlDeviceGetMemoryInfo = lambda h: Mem(15 * 1024**3, 1024**3, 14 * 1024**3)
     m.nvmlDeviceGetUUID = lambda h: "GPU-1234"
     m.nvmlDeviceGetPciInfo = lambda h: Pci("00000000:00:04.0")
     m.nvmlDeviceGetMigMode = lambda h: (0, 0)
     m.nvmlDeviceGetUtilizationRates = lambda h: Util(3, 1)
-    m.nvmlDeviceGetComputeRunningProcesses = lambda h: [Proc(4242, 512 * 1024 ** 2)]
+    m.nvmlDeviceGetComputeRunningProcesses = lambda h: [Proc(4242, 512 * 1024**2)]
     m.state = state
     return m
 
@@ -57,6 +59,7 @@ def with_pynvml(monkeypatch):
         mod = fake_pynvml(**kw)
         monkeypatch.setitem(sys.modules, "pynvml", mod)
         return mod
+
     return install
 
 
@@ -68,7 +71,12 @@ def test_gpus_and_driver_from_nvml(with_pynvml):
     assert facts["driver"] == {"version": "535.104.05", "cuda_version": "12.2", "nvml_version": "12.535.104.05"}
     gpu = facts["gpus"][0]
     assert {k: gpu[k] for k in ("index", "name", "compute_capability", "memory_total_mib", "memory_used_mib")} == {
-        "index": 0, "name": "Tesla T4", "compute_capability": "7.5", "memory_total_mib": 15360, "memory_used_mib": 1024}
+        "index": 0,
+        "name": "Tesla T4",
+        "compute_capability": "7.5",
+        "memory_total_mib": 15360,
+        "memory_used_mib": 1024,
+    }
     assert gpu["memory_free_mib"] == 14336
     assert gpu["mig_mode"] == "disabled"
     assert gpu["processes"][0]["pid"] == 4242 and gpu["processes"][0]["used_memory_mib"] == 512
@@ -145,14 +153,20 @@ def test_kernel_and_userspace_versions_mark_a_mismatch(monkeypatch):
     monkeypatch.setattr(nvml, "kernel_module_version", lambda: "535.104.05")
     snap = {"libraries": {"found": [{"name": "libcuda", "version": "535.129.03", "path": "/x", "origin": "ldconfig"}]}}
     probe._driver_facts(snap, {}, {})
-    assert snap["driver"] == {"kernel_module_version": "535.104.05", "userspace_version": "535.129.03",
-                              "version": "535.104.05", "mismatch": True}
+    assert snap["driver"] == {
+        "kernel_module_version": "535.104.05",
+        "userspace_version": "535.129.03",
+        "version": "535.104.05",
+        "mismatch": True,
+    }
 
 
 def test_kernel_module_version_parsing(monkeypatch):
     """/proc/driver/nvidia/version's first line gives the kernel module version."""
-    text = ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n"
-            "GCC version:  gcc version 12.3.0 (Ubuntu 12.3.0-1ubuntu1~22.04)\n")
+    text = (
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\n"
+        "GCC version:  gcc version 12.3.0 (Ubuntu 12.3.0-1ubuntu1~22.04)\n"
+    )
     monkeypatch.setattr(nvml, "read_text", lambda path, limit=0: text)
     assert nvml.kernel_module_version() == "535.104.05"
     open_text = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build\n"

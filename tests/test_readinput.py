@@ -1,5 +1,6 @@
 """Big logs at disk speed: head + tail + error-like middle lines with their real line numbers, bounded memory,
 the decisive line found wherever it is; compressed logs read by their magic bytes."""
+
 import bz2
 import gzip
 import io
@@ -10,11 +11,15 @@ import pytest
 from dnnfix import readinput
 from dnnfix.readinput import InputError, read_input, read_stream
 
-CUDNN = (b"2024-01-01 00:00:00.000000: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime "
-         b"CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have matching major "
-         b"version and equal or higher minor version.\n")
-FINAL = (b"Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n    model.fit(x, y)\n"
-         b"tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n\nDNN library is not found.\n")
+CUDNN = (
+    b"2024-01-01 00:00:00.000000: E tensorflow/compiler/xla/stream_executor/cuda/cuda_dnn.cc:429] Loaded runtime "
+    b"CuDNN library: 8.1.0 but source was compiled with: 8.6.0.  CuDNN library needs to have matching major "
+    b"version and equal or higher minor version.\n"
+)
+FINAL = (
+    b'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    model.fit(x, y)\n'
+    b"tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n\nDNN library is not found.\n"
+)
 ORDINARY = b"Epoch 3/50 1875/1875 [==============================] - 12s 6ms/step - loss: 0.1432 - accuracy: 0.9571\n"
 
 
@@ -45,8 +50,11 @@ def numbered_log(n_lines, special):
 
 def test_kept_lines_carry_their_real_line_numbers(engine):
     n = 120_000  # ~10 MB: above the whole-read threshold
-    special = {50_000: b"RuntimeError: CUDA error: an illegal memory access", 70_001: b"NCCL WARN timeout",
-               90_000: b"E1204 10:11:12.345678 123 x.cc:1] not a glog line (does not start the line)"}
+    special = {
+        50_000: b"RuntimeError: CUDA error: an illegal memory access",
+        70_001: b"NCCL WARN timeout",
+        90_000: b"E1204 10:11:12.345678 123 x.cc:1] not a glog line (does not start the line)",
+    }
     t = read_stream(io.BytesIO(numbered_log(n, special)), "x")
     assert t.truncated and t.size > readinput.SMALL
     real = t.line_map
@@ -66,9 +74,11 @@ def test_kept_lines_carry_their_real_line_numbers(engine):
 def test_glog_and_native_log_levels(engine):
     special = {30_000: b"x", 30_001: b"y", 30_002: b"z"}
     data = bytearray(numbered_log(60_000, special))
-    for k, text in ((30_000, b"E1204 10:11:12.345678  77 gpu.cc:1] failed to allocate"),
-                    (30_001, b"I1204 10:11:12.345678  77 gpu.cc:1] info only"),
-                    (30_002, b"2024-01-01 10:00:00: W tensorflow/core/x.cc:9] slow")):
+    for k, text in (
+        (30_000, b"E1204 10:11:12.345678  77 gpu.cc:1] failed to allocate"),
+        (30_001, b"I1204 10:11:12.345678  77 gpu.cc:1] info only"),
+        (30_002, b"2024-01-01 10:00:00: W tensorflow/core/x.cc:9] slow"),
+    ):
         data = data.replace(b"line %d %s\n" % (k, special[k]), text + b"\n")
     t = read_stream(io.BytesIO(bytes(data)), "x")
     assert "failed to allocate" in t.text and ": W tensorflow/core/x.cc" in t.text and "info only" not in t.text

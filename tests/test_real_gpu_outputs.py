@@ -1,5 +1,6 @@
 """Failures produced for real on an NVIDIA H200 (torch 2.11.0+cu130, jax 0.11.2, driver 580.159): the outputs are kept as printed in tests/fixtures/real-gpu/, and dnnfix must name their cause
 first and confidently from the text alone. They guard the GPU wording that CPU-only CI cannot produce."""
+
 from pathlib import Path
 
 import pytest

@@ -4,6 +4,7 @@ Linear time is by construction (RE2); these tests check the semantics that const
 never spans lines, positions and groups are those of the line), that both engines agree on the knowledge base,
 and that `kb check` rejects the patterns that would backtrack on Python's re.
 """
+
 import os
 import subprocess
 import sys
@@ -19,27 +20,33 @@ from dnnfix.knowledge.signature import backtracking_risk
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("pattern", [
-    r"(a|a)+$",                      # alternatives that match the same text
-    r"(?:cuda\w*)+$",                # the inner repeat eats the next iteration's literal
-    r"(x+)+y",
-    r"(.*a){20}$",                   # a counted repeat of an unbounded one
-    r"GPU\s+(?P<gpu_name>[^\n]*?)\s+x",  # adjacent repeats over the same characters (cubic on spaces)
-    r"[^\n]*\s*False\s*$",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(a|a)+$",  # alternatives that match the same text
+        r"(?:cuda\w*)+$",  # the inner repeat eats the next iteration's literal
+        r"(x+)+y",
+        r"(.*a){20}$",  # a counted repeat of an unbounded one
+        r"GPU\s+(?P<gpu_name>[^\n]*?)\s+x",  # adjacent repeats over the same characters (cubic on spaces)
+        r"[^\n]*\s*False\s*$",
+    ],
+)
 def test_risky_patterns_are_named(pattern):
     assert risk(pattern)
 
 
-@pytest.mark.parametrize("pattern", [
-    r"(?:\.\d+)+",                   # a separator the inner repeat cannot eat
-    r"\d+(?:\.\d+)*",
-    r"\S+\s*\d",
-    r"\s*:\s*",
-    r"CUDA\s+error:\s+out\s+of\s+memory",
-    r"(?:\s(?:sm|compute)_\d+){0,24}",
-    r"(?<![\w.-])jaxlib\s*(?:(?:==|:|-)\s*)?(?:version\s*(?::\s*)?)?v?\d+\.\d+",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(?:\.\d+)+",  # a separator the inner repeat cannot eat
+        r"\d+(?:\.\d+)*",
+        r"\S+\s*\d",
+        r"\s*:\s*",
+        r"CUDA\s+error:\s+out\s+of\s+memory",
+        r"(?:\s(?:sm|compute)_\d+){0,24}",
+        r"(?<![\w.-])jaxlib\s*(?:(?:==|:|-)\s*)?(?:version\s*(?::\s*)?)?v?\d+\.\d+",
+    ],
+)
 def test_safe_patterns_pass(pattern):
     assert risk(pattern) is None
 
@@ -55,17 +62,25 @@ def test_kb_check_reports_polynomial_pattern(tmp_path):
     """A user KB with the polynomial pattern gets a located DNX119 from `dnnfix kb check`."""
     sig = tmp_path / "signatures" / "local" / "slow.yaml"
     sig.parent.mkdir(parents=True)
-    sig.write_text(textwrap.dedent("""\
+    sig.write_text(
+        textwrap.dedent("""\
         id: slow-gpu-name
         cause: gpu.arch.unsupported
         title: slow pattern
         status: test
         match:
           - regex: '(?<!x)no\\s+kernel\\s+image\\s+GPU\\s+(?P<gpu_name>[^\\n]*?)\\s+x'
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     env = dict(os.environ, DNNFIX_USER_KB=str(tmp_path / "none"), DNNFIX_CACHE_DIR=str(tmp_path / "cache"))
-    out = subprocess.run([sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(tmp_path)],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "slow.yaml:6:" in out.stdout and "DNX119" in out.stdout, out.stdout
 
@@ -98,7 +113,7 @@ def test_positions_and_groups_are_those_of_the_line(engine, monkeypatch):
     lines = ["é début", "x", "——  Loaded runtime CuDNN library: 8.6.0 but source", "y"]
     i, m = p.search_lines(lines, [0, 1, 2, 3])
     assert i == 2 and m.groups["loaded"] == "8.6.0"
-    assert lines[2][m.start:m.end] == "Loaded runtime CuDNN library: 8.6.0"
+    assert lines[2][m.start : m.end] == "Loaded runtime CuDNN library: 8.6.0"
 
 
 def test_both_engines_agree_on_the_held_out_sets():
@@ -117,8 +132,9 @@ def test_both_engines_agree_on_the_held_out_sets():
     res = {}
     for engine in ("", "re"):
         env = dict(os.environ, DNNFIX_REGEX_ENGINE=engine)
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env,
-                             timeout=600)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=600
+        )
         assert out.returncode == 0, out.stderr
         res[engine] = out.stdout
     assert res[""] == res["re"]
@@ -130,8 +146,10 @@ def test_work_budget_stops_matching_and_says_so(monkeypatch):
     from dnnfix import matcher
     from dnnfix.api import diagnose_text
 
-    text = ("RuntimeError: CUDA error: out of memory\n"
-            "tensorflow/core/common_runtime/bfc_allocator.cc:479] Allocator (GPU_0_bfc) ran out of memory\n") * 3
+    text = (
+        "RuntimeError: CUDA error: out of memory\n"
+        "tensorflow/core/common_runtime/bfc_allocator.cc:479] Allocator (GPU_0_bfc) ran out of memory\n"
+    ) * 3
     full = diagnose_text(text, probe=False)
     assert not any("stopped early" in n for n in full.notes)
     monkeypatch.setattr(matcher, "WORK_BASE", 0)
@@ -154,11 +172,22 @@ def test_look_around_patterns_searched_only_where_their_re2_superset_matches():
 
     res = check()
     lines = [ln for c in list(res.cases) + list(res.negatives) for ln in c.text.splitlines() if ln.strip()]
-    lines += ["2024 W tensorflow/core/x.cc:1] The caller indicates that this is not a failure, out of memory",
-              "CUDA error: out of memory", "No module named 'triton'", "was: No module named 'triton'",
-              "caf\u00e9 No module named 'triton'", "x\x0bNo module named 'triton'"]
-    pats = sorted({cl.pattern for s in res.kb.signatures for cl in list(s.match) + list(s.against)
-                   if cl.kind == "regex" and rx.compiled(cl.pattern).engine == "re"})
+    lines += [
+        "2024 W tensorflow/core/x.cc:1] The caller indicates that this is not a failure, out of memory",
+        "CUDA error: out of memory",
+        "No module named 'triton'",
+        "was: No module named 'triton'",
+        "caf\u00e9 No module named 'triton'",
+        "x\x0bNo module named 'triton'",
+    ]
+    pats = sorted(
+        {
+            cl.pattern
+            for s in res.kb.signatures
+            for cl in list(s.match) + list(s.against)
+            if cl.kind == "regex" and rx.compiled(cl.pattern).engine == "re"
+        }
+    )
     with_pre = [p for p in pats if rx.compiled(p)._prefilter()]
     assert len(with_pre) >= 10, "most look-around patterns should have an RE2 superset"
     rnd = __import__("random").Random(7)
@@ -169,8 +198,9 @@ def test_look_around_patterns_searched_only_where_their_re2_superset_matches():
             idx = list(range(len(chunk)))
             plain = next(((i, m) for i in idx for m in [pat.search(chunk[i])] if m is not None), None)
             got = pat.search_lines(chunk, idx)
-            assert (got and (got[0], got[1].start, got[1].end, got[1].groups)) == \
-                (plain and (plain[0], plain[1].start, plain[1].end, plain[1].groups)), p
+            assert (got and (got[0], got[1].start, got[1].end, got[1].groups)) == (
+                plain and (plain[0], plain[1].start, plain[1].end, plain[1].groups)
+            ), p
 
 
 def test_without_lookarounds_keeps_only_safe_widenings():

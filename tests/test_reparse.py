@@ -10,6 +10,7 @@
 - Unit tests for the syntax the KB uses and the tricky corners.
 - No module of dnnfix/ imports CPython's private regex modules.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dnnfix import reparse as R
+from dnnfix.knowledge import reparse as R
 from dnnfix.knowledge.backtrack import risk
 from dnnfix.knowledge.signature import literal_keys, strict_words
 
@@ -52,10 +53,22 @@ def _cpython_parser():
 SRE = _cpython_parser()
 needs_oracle = pytest.mark.skipif(SRE is None, reason="CPython's private regex parser is not importable here")
 
-_CAT = {"CATEGORY_DIGIT": "digit", "CATEGORY_NOT_DIGIT": "not_digit", "CATEGORY_SPACE": "space",
-        "CATEGORY_NOT_SPACE": "not_space", "CATEGORY_WORD": "word", "CATEGORY_NOT_WORD": "not_word"}
-_AT = {"AT_BEGINNING": "start", "AT_END": "end", "AT_BEGINNING_STRING": "start_string",
-       "AT_END_STRING": "end_string", "AT_BOUNDARY": "boundary", "AT_NON_BOUNDARY": "non_boundary"}
+_CAT = {
+    "CATEGORY_DIGIT": "digit",
+    "CATEGORY_NOT_DIGIT": "not_digit",
+    "CATEGORY_SPACE": "space",
+    "CATEGORY_NOT_SPACE": "not_space",
+    "CATEGORY_WORD": "word",
+    "CATEGORY_NOT_WORD": "not_word",
+}
+_AT = {
+    "AT_BEGINNING": "start",
+    "AT_END": "end",
+    "AT_BEGINNING_STRING": "start_string",
+    "AT_END_STRING": "end_string",
+    "AT_BOUNDARY": "boundary",
+    "AT_NON_BOUNDARY": "non_boundary",
+}
 _REPEATS = {"MAX_REPEAT": "greedy", "MIN_REPEAT": "lazy", "POSSESSIVE_REPEAT": "possessive"}
 
 
@@ -73,8 +86,9 @@ def _sre_dump(seq) -> tuple:
             items = []
             for o, a in av[1:] if neg else av:
                 o = str(o)
-                items.append(("lit", a) if o == "LITERAL" else ("range", a[0], a[1]) if o == "RANGE"
-                             else ("cat", _CAT[str(a)]))
+                items.append(
+                    ("lit", a) if o == "LITERAL" else ("range", a[0], a[1]) if o == "RANGE" else ("cat", _CAT[str(a)])
+                )
             out.append(("in", neg, tuple(items)))
         elif n == "AT":
             out.append(("at", _AT[str(av)]))
@@ -110,9 +124,20 @@ def _dump(seq) -> tuple:
         elif t is R.AnyChar:
             out.append(("any",))
         elif t is R.In:
-            out.append(("in", x.negated, tuple(("lit", i.code) if type(i) is R.Literal else
-                                               ("range", i.lo, i.hi) if type(i) is R.Range else ("cat", i.kind)
-                                               for i in x.items)))
+            out.append(
+                (
+                    "in",
+                    x.negated,
+                    tuple(
+                        ("lit", i.code)
+                        if type(i) is R.Literal
+                        else ("range", i.lo, i.hi)
+                        if type(i) is R.Range
+                        else ("cat", i.kind)
+                        for i in x.items
+                    ),
+                )
+            )
         elif t is R.Anchor:
             out.append(("at", x.kind))
         elif t is R.Backref:
@@ -231,8 +256,10 @@ def test_tree_equals_cpython_for_every_kb_pattern():
     from dnnfix.knowledge.load import load_kb
 
     kb = load_kb(use_cache=False)
-    patterns = sorted({c.pattern for s in kb.signatures for c in list(s.match) + list(s.against)
-                       if c.kind == "regex"} | {row["pattern"] for row in BASELINE["kb"]})
+    patterns = sorted(
+        {c.pattern for s in kb.signatures for c in list(s.match) + list(s.against) if c.kind == "regex"}
+        | {row["pattern"] for row in BASELINE["kb"]}
+    )
     assert len(patterns) > 1000
     bad = [p for p in patterns if _ours(p) != _theirs(p)]
     assert bad == []
@@ -248,17 +275,139 @@ def test_tree_equals_cpython_for_the_fuzz_set():
 # ---------------------------------------------------------------- properties
 _WORDS = ["cuda", "error", "out", "of", "x", "ab", "8", "é", " ", ":", ".", "'", "-", "/", "_", ",", "=", "#"]
 _ATOMS = _WORDS + [
-    r"\d", r"\D", r"\w", r"\W", r"\s", r"\S", r"\.", r"\(", r"\n", r"\t", r"\x41", r"\u00e9", r"\N{EM DASH}",
-    r"\0", r"\101", r"\12", r"\\", r"\-", r"\ ", r"\#", r"\q", r"\8", "\\", ".", "^", "$", r"\b", r"\B", r"\A", r"\Z",
-    "[a-z]", "[A-Za-z0-9_]", r"[^\n]", r"[\s:]", "[.]", "[^a]", "[-a]", "[a-]", r"[\d.]", r"[\w-]", "[]a]",
-    "[^]a]", "[Cc]", r"[\W]", "[z-a]", r"[\d-z]", r"[\b]", r"[\A]", "[", "]", "{", "}", "(", ")", "|", "*", "+",
-    "?", r"\1", r"\2", "(?P=g0)", "(?P=g9)", "(?(1)a|b)", "(?(g0)x)", "(?(3)y)", "(?(1)a|b|c)", "(?!)", "(?<!)",
-    "(?#note)", "(?i)", "(?x)", "(?a)", "(?u)", "(?L)", "(?-x)", "(?P", "(?<", "(?", "(?>x)", "(?t)",
+    r"\d",
+    r"\D",
+    r"\w",
+    r"\W",
+    r"\s",
+    r"\S",
+    r"\.",
+    r"\(",
+    r"\n",
+    r"\t",
+    r"\x41",
+    r"\u00e9",
+    r"\N{EM DASH}",
+    r"\0",
+    r"\101",
+    r"\12",
+    r"\\",
+    r"\-",
+    r"\ ",
+    r"\#",
+    r"\q",
+    r"\8",
+    "\\",
+    ".",
+    "^",
+    "$",
+    r"\b",
+    r"\B",
+    r"\A",
+    r"\Z",
+    "[a-z]",
+    "[A-Za-z0-9_]",
+    r"[^\n]",
+    r"[\s:]",
+    "[.]",
+    "[^a]",
+    "[-a]",
+    "[a-]",
+    r"[\d.]",
+    r"[\w-]",
+    "[]a]",
+    "[^]a]",
+    "[Cc]",
+    r"[\W]",
+    "[z-a]",
+    r"[\d-z]",
+    r"[\b]",
+    r"[\A]",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    "|",
+    "*",
+    "+",
+    "?",
+    r"\1",
+    r"\2",
+    "(?P=g0)",
+    "(?P=g9)",
+    "(?(1)a|b)",
+    "(?(g0)x)",
+    "(?(3)y)",
+    "(?(1)a|b|c)",
+    "(?!)",
+    "(?<!)",
+    "(?#note)",
+    "(?i)",
+    "(?x)",
+    "(?a)",
+    "(?u)",
+    "(?L)",
+    "(?-x)",
+    "(?P",
+    "(?<",
+    "(?",
+    "(?>x)",
+    "(?t)",
 ]
-_QUANTS = ["", "", "", "?", "*", "+", "{2}", "{1,}", "{,3}", "{0,2}", "{12}", "{2,200}", "{}", "{a}", "{1,2,3}",
-           "{3,1}", "{,}", "??", "*?", "+?", "{2}?", "*+", "++", "?+", "{1,3}+", "**", "{99999999999}"]
-_OPENERS = ["(", "(?:", "(?P<g0>", "(?P<g1>", "(?P<1x>", "(?=", "(?!", "(?<=", "(?<!", "(?i:", "(?-i:", "(?x:",
-            "(?-x:", "(?>", "(?s:", "(?im-sx:", "(?a:", "(?i-i:", "(?#", "(?<x", "(?P<g0>"]
+_QUANTS = [
+    "",
+    "",
+    "",
+    "?",
+    "*",
+    "+",
+    "{2}",
+    "{1,}",
+    "{,3}",
+    "{0,2}",
+    "{12}",
+    "{2,200}",
+    "{}",
+    "{a}",
+    "{1,2,3}",
+    "{3,1}",
+    "{,}",
+    "??",
+    "*?",
+    "+?",
+    "{2}?",
+    "*+",
+    "++",
+    "?+",
+    "{1,3}+",
+    "**",
+    "{99999999999}",
+]
+_OPENERS = [
+    "(",
+    "(?:",
+    "(?P<g0>",
+    "(?P<g1>",
+    "(?P<1x>",
+    "(?=",
+    "(?!",
+    "(?<=",
+    "(?<!",
+    "(?i:",
+    "(?-i:",
+    "(?x:",
+    "(?-x:",
+    "(?>",
+    "(?s:",
+    "(?im-sx:",
+    "(?a:",
+    "(?i-i:",
+    "(?#",
+    "(?<x",
+    "(?P<g0>",
+]
 
 
 def _regexes():
@@ -266,14 +415,18 @@ def _regexes():
 
     def extend(inner):
         seq = st.lists(st.tuples(inner, st.sampled_from(_QUANTS)), max_size=4).map(
-            lambda xs: "".join(a + q for a, q in xs))
+            lambda xs: "".join(a + q for a, q in xs)
+        )
         alt = st.lists(seq, min_size=1, max_size=3).map("|".join)
         group = st.tuples(st.sampled_from(_OPENERS), alt, st.sampled_from([")", ")", ")", ""])).map("".join)
         return st.one_of(seq, alt, group)
 
     body = st.recursive(atom, extend, max_leaves=12)
-    verbose = st.tuples(st.sampled_from(["", "", "(?x)", "(?x) ", "(?i)(?x)", "(?#c)(?x)", "a(?x)"]), body,
-                        st.sampled_from(["", " ", "  # note\n", "\t#)\n"])).map("".join)
+    verbose = st.tuples(
+        st.sampled_from(["", "", "(?x)", "(?x) ", "(?i)(?x)", "(?#c)(?x)", "a(?x)"]),
+        body,
+        st.sampled_from(["", " ", "  # note\n", "\t#)\n"]),
+    ).map("".join)
     return st.one_of(body, verbose)
 
 
@@ -325,11 +478,18 @@ def _one(pattern: str, flags: int = 0):
 
 def test_escapes():
     assert R.parse(r"\n\t\x41\u00e9\U0001F600\N{EM DASH}\0\07\101\\\.\ \-").body == tuple(
-        R.Literal(ord(c)) for c in "\n\tAé\U0001F600\u2014\0\x07A\\. -")
+        R.Literal(ord(c)) for c in "\n\tAé\U0001f600\u2014\0\x07A\\. -"
+    )
     assert _one(r"\d") == R.In((R.Category("digit"),))
     assert _one(r"\W") == R.In((R.Category("not_word"),))
     assert [_one(e).kind for e in (r"\A", r"\Z", r"\b", r"\B", "^", "$")] == [
-        "start_string", "end_string", "boundary", "non_boundary", "start", "end"]
+        "start_string",
+        "end_string",
+        "boundary",
+        "non_boundary",
+        "start",
+        "end",
+    ]
     for bad in (r"\q", r"\x4", r"\u12", r"\N{NO SUCH NAME}", r"\N", r"\8", r"\1", "\\", r"\400"):
         with pytest.raises(R.RegexSyntaxError):
             R.parse(bad)
@@ -390,8 +550,26 @@ def test_groups_and_references():
         assert _one("(?!)") == R.Fail()
     else:
         assert _one("(?!)").negated
-    for bad in ("(?P=nope)", r"(a\1)", "(?P<1>x)", "(?P<a>x)(?P<a>y)", "(?<x)", "(?Px)", "(a", "a)", "(?(2)a)(b)",
-                "(?(0)a)", "(?(1)a|b|c)(x)", "(?(x)a)", "(?z)", "(?i-i:a)", "(?L)a", "(?au)a", "(?-a:x)", "(?#x"):
+    for bad in (
+        "(?P=nope)",
+        r"(a\1)",
+        "(?P<1>x)",
+        "(?P<a>x)(?P<a>y)",
+        "(?<x)",
+        "(?Px)",
+        "(a",
+        "a)",
+        "(?(2)a)(b)",
+        "(?(0)a)",
+        "(?(1)a|b|c)(x)",
+        "(?(x)a)",
+        "(?z)",
+        "(?i-i:a)",
+        "(?L)a",
+        "(?au)a",
+        "(?-a:x)",
+        "(?#x",
+    ):
         with pytest.raises(R.RegexSyntaxError):
             R.parse(bad)
 
@@ -411,8 +589,11 @@ def test_verbose_mode_and_flags():
     assert R.parse("(?x) a b # a comment\n c").body == tuple(R.Literal(ord(c)) for c in "abc")
     assert R.parse("(?x)[ ]\\ ").body == (R.Literal(32), R.Literal(32))  # kept inside a class and escaped
     assert R.parse("a b", re.X).body == (R.Literal(97), R.Literal(98))
-    assert _dump(R.parse("(?x:a b) c").body) == (("group", None, re.X, 0, (("lit", 97), ("lit", 98))), ("lit", 32),
-                                                 ("lit", 99))
+    assert _dump(R.parse("(?x:a b) c").body) == (
+        ("group", None, re.X, 0, (("lit", 97), ("lit", 98))),
+        ("lit", 32),
+        ("lit", 99),
+    )
     assert R.parse("(?x)a (?-x: b)").body[1].body == (R.Literal(32), R.Literal(98))
     assert R.parse("(?x)a +").body[0].min == 1  # a quantifier after white space
     assert R.parse("(?im)a").flags & (re.I | re.M) == re.I | re.M
@@ -450,7 +631,9 @@ def test_analyses_on_known_patterns():
     assert strict_words(r"CUDA\s+out\s+of\s+memory") == (("of", "out"),)
     assert literal_keys(r"(?x) CUDA \s+ out \s+ of \s+ memory  # verbose") == [["memory", "cuda", "out", "of"]]
     assert literal_keys("CUDA out of memory|device-side assert triggered") == [
-        ["memory", "cuda", "out", "of"], ["triggered", "assert", "device", "side"]]
+        ["memory", "cuda", "out", "of"],
+        ["triggered", "assert", "device", "side"],
+    ]
     assert strict_words("CUDA out of memory|device-side assert triggered") == (("of", "out"), ("assert", "side"))
     # the shared start of the alternatives moves out of the branch (as CPython's parser does): only "so" is certain
     assert literal_keys(r"libcudnn\.so|libcublas\.so") == [["so"]]
@@ -468,11 +651,18 @@ def test_dnnfix_does_not_import_cpython_private_regex_modules():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
-                    "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("import_module", "__import__")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 names = [str(node.args[0].value)]
-            elif isinstance(node, ast.Attribute) and node.attr in ("_parser", "_constants", "_compiler") \
-                    and getattr(node.value, "id", "") == "re":
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("_parser", "_constants", "_compiler")
+                and getattr(node.value, "id", "") == "re"
+            ):
                 names = ["re." + node.attr]
             offenders += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}" for n in names if n in PRIVATE]
     assert offenders == []

@@ -1,4 +1,5 @@
 """One Report between diagnosis and renderers: text, HTML, JSON, the panel and the TUI's list agree on it."""
+
 import ast
 import json
 import os
@@ -15,17 +16,21 @@ from dnnfix.report import SCHEMA_VERSION, bar, build, dedup_evidence
 from dnnfix.term import Style
 
 ROOT = Path(__file__).resolve().parent.parent
-OOM = ("Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
-       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
-       "14.75 GiB of which 1.06 GiB is free.\n")
+OOM = (
+    'Traceback (most recent call last):\n  File "train.py", line 3, in <module>\n'
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
+    "14.75 GiB of which 1.06 GiB is free.\n"
+)
 # a real Keras error under TensorFlow's harmless start-up lines (the benign-noise cause fires at 0.00)
-NOISY = ("2024-01-01 10:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_dnn.cc:9261] Unable to "
-         "register cuDNN factory: Attempting to register factory for plugin cuDNN when one has already been registered\n"
-         "2024-01-01 10:00:00.123456: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary is "
-         "optimized to use available CPU instructions in performance-critical operations.\n"
-         "Traceback (most recent call last):\n  File \"train.py\", line 10, in <module>\n    model.fit(x, y)\n"
-         "ValueError: Input 0 of layer \"dense\" is incompatible with the layer: expected axis -1 of input shape to "
-         "have value 784, but received input with shape (None, 28, 28)\n")
+NOISY = (
+    "2024-01-01 10:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_dnn.cc:9261] Unable to "
+    "register cuDNN factory: Attempting to register factory for plugin cuDNN when one has already been registered\n"
+    "2024-01-01 10:00:00.123456: I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.\n"
+    'Traceback (most recent call last):\n  File "train.py", line 10, in <module>\n    model.fit(x, y)\n'
+    'ValueError: Input 0 of layer "dense" is incompatible with the layer: expected axis -1 of input shape to '
+    "have value 784, but received input with shape (None, 28, 28)\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +98,13 @@ def test_panel_text_html_and_json_list_the_same_causes(kb):
 def test_evidence_is_deduplicated_per_line():
     from dnnfix.model import Evidence
 
-    ev = [Evidence("regex", "a", 3, 0.5), Evidence("phrase", "a again", 3, 0.4), Evidence("fact", "f"),
-          Evidence("fact", "f"), Evidence("exception", "exception X", 3, 0.1, against=True)]
+    ev = [
+        Evidence("regex", "a", 3, 0.5),
+        Evidence("phrase", "a again", 3, 0.4),
+        Evidence("fact", "f"),
+        Evidence("fact", "f"),
+        Evidence("exception", "exception X", 3, 0.1, against=True),
+    ]
     assert [(e.kind, e.against) for e in dedup_evidence(ev)] == [("regex", False), ("fact", False), ("exception", True)]
 
 
@@ -138,8 +148,9 @@ def _run(args, tmp_path, env_extra=None, stdin=None):
     for k in ("NO_COLOR", "FORCE_COLOR", "COLUMNS"):
         env.pop(k, None)
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "dnnfix", *args], capture_output=True, env=env, timeout=120,
-                          input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "dnnfix", *args], capture_output=True, env=env, timeout=120, input=stdin
+    )
 
 
 @pytest.fixture()
@@ -177,8 +188,11 @@ def test_short_and_github_formats(tmp_path, pastes):
     assert lines[1].startswith(f"{pastes[1]}: no known cause (ZeroDivisionError")
     out = _run(["match", "--no-probe", "--format", "github", *map(str, pastes)], tmp_path)
     gh = out.stdout.decode().splitlines()
-    assert re.match(r"::error file=[^,]*noisy\.log,line=6,title=dnnfix keras\.input-shape-mismatch \(0\.\d\d\)::"
-                    r"A Keras layer", gh[0]), gh[0]
+    assert re.match(
+        r"::error file=[^,]*noisy\.log,line=6,title=dnnfix keras\.input-shape-mismatch \(0\.\d\d\)::"
+        r"A Keras layer",
+        gh[0],
+    ), gh[0]
     assert "%0Afix: " in gh[0] and "\n" not in gh[0]
     assert gh[1].startswith("::notice file=") and "no known cause fits" in gh[1]
     assert len(gh) == 2
@@ -241,7 +255,9 @@ def test_fill_markdown_keeps_unknown_fields_readable():
     md = "Needs {{driver_version}} here, `pip install x=={{version}}`\n```bash\nexport V={{version}}\n```\n{{a|b}}"
     out = fill_markdown(md, {})
     assert out == "Needs *driver version* here, `pip install x==<version>`\n```bash\nexport V=<version>\n```\nb"
-    assert fill_markdown(md, {"version": "1.2", "driver_version": "535"}).startswith("Needs 535 here, `pip install x==1.2`")
+    assert fill_markdown(md, {"version": "1.2", "driver_version": "535"}).startswith(
+        "Needs 535 here, `pip install x==1.2`"
+    )
 
 
 def test_html_reads_well_without_its_stylesheet_and_script(kb):

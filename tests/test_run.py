@@ -1,4 +1,5 @@
 """`dnnfix run` in real subprocesses: the program's own words pass through, its own hook cannot hide the diagnosis."""
+
 import os
 import subprocess
 import sys
@@ -8,24 +9,32 @@ import pytest
 
 from dnnfix.commands.run import split_argv
 
-OOM = ("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; "
-       "13.1 GiB already allocated)")
+OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
 HEADER = "dnnfix: what most likely caused this error"
 
 
 def _run(args, cwd, timeout=120):
-    return subprocess.run([sys.executable, "-m", "dnnfix"] + [str(a) for a in args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env=dict(os.environ, NO_COLOR="1"))
+    return subprocess.run(
+        [sys.executable, "-m", "dnnfix"] + [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, NO_COLOR="1"),
+    )
 
 
-@pytest.mark.parametrize("argv,own,program", [
-    (["-m", "pytest", "-q"], [], ["-m", "pytest", "-q"]),
-    (["--top", "2", "--capture", "s.py", "--top", "9"], ["--top", "2", "--capture"], ["s.py", "--top", "9"]),
-    (["--top=2", "-mpytest", "-x"], ["--top=2"], ["-mpytest", "-x"]),
-    (["--", "-weird.py", "-h"], [], ["-weird.py", "-h"]),
-    (["--help"], ["--help"], None),
-    ([], [], None),
-])
+@pytest.mark.parametrize(
+    "argv,own,program",
+    [
+        (["-m", "pytest", "-q"], [], ["-m", "pytest", "-q"]),
+        (["--top", "2", "--capture", "s.py", "--top", "9"], ["--top", "2", "--capture"], ["s.py", "--top", "9"]),
+        (["--top=2", "-mpytest", "-x"], ["--top=2"], ["-mpytest", "-x"]),
+        (["--", "-weird.py", "-h"], [], ["-weird.py", "-h"]),
+        (["--help"], ["--help"], None),
+        ([], [], None),
+    ],
+)
 def test_split_argv_stops_at_the_program(argv, own, program):
     assert split_argv(argv) == (own, program)
 
@@ -47,11 +56,13 @@ def test_run_m_pytest_q_works(tmp_path):
 
 def test_a_scripts_own_excepthook_does_not_hide_the_diagnosis(tmp_path):
     """The script replaces sys.excepthook: its hook prints what it prints, and the diagnosis still follows."""
-    (tmp_path / "s.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "s.py").write_text(
+        textwrap.dedent(f"""
         import sys
         sys.excepthook = lambda t, v, tb: print("MY HOOK:", t.__name__, file=sys.stderr)
         raise RuntimeError({OOM!r})
-    """))
+    """)
+    )
     p = _run(["run", "s.py"], tmp_path)
     assert p.returncode == 1
     assert p.stderr.startswith("MY HOOK: RuntimeError\n" + HEADER), p.stderr

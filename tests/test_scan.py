@@ -1,5 +1,6 @@
 """`dnnfix scan`: the same object as `dnnfix match --json --no-probe` per file (plus its path), on all cores,
 from folders, globs and compressed logs; summary, CSV/Parquet, incremental state, unreadable and vanished."""
+
 import bz2
 import csv
 import gzip
@@ -10,9 +11,11 @@ import os
 import pytest
 from _cli import LOADED_CUDNN, dnnfix
 
-OOM = ("Traceback (most recent call last):\n  File \"train.py\", line 40, in <module>\n    loss.backward()\n"
-       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
-       "15.77 GiB of which 1.19 GiB is free.\n")
+OOM = (
+    'Traceback (most recent call last):\n  File "train.py", line 40, in <module>\n    loss.backward()\n'
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
+    "15.77 GiB of which 1.19 GiB is free.\n"
+)
 UNKNOWN = "Traceback (most recent call last):\n  File \"prep.py\", line {n}, in <module>\nKeyError: 'no label column in row {n}'\n"
 
 
@@ -27,12 +30,14 @@ def write(path, text, kind=""):
 @pytest.fixture
 def fleet(tmp_path):
     d = tmp_path / "logs"
-    files = [write(d / "a" / "job-1.log", "step 1 loss 0.3\n" * 50 + OOM),
-             write(d / "a" / "job-2.log.gz", "step 1 loss 0.3\n" * 10 + OOM, "gz"),
-             write(d / "b" / "job-3.log.bz2", LOADED_CUDNN, "bz2"),
-             write(d / "b" / "job-4.log.xz", UNKNOWN.format(n=1), "xz"),
-             write(d / "b" / "job-5.log", UNKNOWN.format(n=2)),
-             write(d / "job-6.txt", "all good, finished in 3 h\n")]
+    files = [
+        write(d / "a" / "job-1.log", "step 1 loss 0.3\n" * 50 + OOM),
+        write(d / "a" / "job-2.log.gz", "step 1 loss 0.3\n" * 10 + OOM, "gz"),
+        write(d / "b" / "job-3.log.bz2", LOADED_CUDNN, "bz2"),
+        write(d / "b" / "job-4.log.xz", UNKNOWN.format(n=1), "xz"),
+        write(d / "b" / "job-5.log", UNKNOWN.format(n=2)),
+        write(d / "job-6.txt", "all good, finished in 3 h\n"),
+    ]
     write(d / ".hidden" / "skip.log", OOM)  # hidden folders are not walked
     return d, sorted(files)
 
@@ -68,7 +73,9 @@ def test_summary_counts_causes_and_clusters_unknown_errors(fleet):
     assert rc == 0, err
     s = json.loads(out)
     assert s["inputs"] == 6 and s["diagnosed"] == 6
-    assert s["split"]["confident"] == 3 and s["split"]["confident"] + s["split"]["possible"] + s["split"]["unknown"] == 6
+    assert (
+        s["split"]["confident"] == 3 and s["split"]["confident"] + s["split"]["possible"] + s["split"]["unknown"] == 6
+    )
     top = s["causes"][0]
     assert top["cause"] == "torch.cuda.oom" and top["count"] == 2 and top["share"] == pytest.approx(2 / 6, abs=1e-3)
     assert len(top["examples"]) == 2

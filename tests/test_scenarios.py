@@ -5,6 +5,7 @@ writes it; without it the facts come from the environment report inside the past
 match` must name first and confident (`expect`; null: no confident claim at all, the environment must keep
 dnnfix silent or leave the text's own cause first). `dnnfix doctor` on the same facts must agree.
 """
+
 import glob
 import json
 import os
@@ -101,8 +102,10 @@ def test_hook_and_tui_paths_rank_the_same_finding():
 
     sc = _load(next(f for f in FILES if f.endswith("01-driver-old-torch-repl-false.yaml")))
     try:
-        raise RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU "
-                           "and installed a driver from http://www.nvidia.com/Download/index.aspx")
+        raise RuntimeError(
+            "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU "
+            "and installed a driver from http://www.nvidia.com/Download/index.aspx"
+        )
     except RuntimeError as e:
         live = diagnose_exception(e, env=sc["env"], probe=False, env_is_probe=True)
     assert live.top.cause == "gpu.driver.too-old" and live.top.confident

@@ -1,4 +1,5 @@
 """The published JSON Schemas and `dnnfix kb check` agree on what a well-formed file is."""
+
 import copy
 import json
 from pathlib import Path
@@ -10,17 +11,60 @@ from dnnfix.knowledge.yamlmarks import load
 
 jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = {n: json.loads((ROOT / "kb" / "schema" / f"{n}.schema.json").read_text()) for n in ("signature", "cases", "negatives")}
-STRUCTURAL = {"DNX101", "DNX102", "DNX103", "DNX104", "DNX106", "DNX108", "DNX109", "DNX110", "DNX111", "DNX112", "DNX113", "DNX114",
-              "DNX115", "DNX116", "DNX117", "DNX120", "DNX121", "DNX122", "DNX123", "DNX124", "DNX125", "DNX126",
-              "DNX201", "DNX202", "DNX205", "DNX206", "DNX208", "DNX209", "DNX210", "DNX211", "DNX220", "DNX221", "DNX222"}
+SCHEMA = {
+    n: json.loads((ROOT / "kb" / "schema" / f"{n}.schema.json").read_text())
+    for n in ("signature", "cases", "negatives")
+}
+STRUCTURAL = {
+    "DNX101",
+    "DNX102",
+    "DNX103",
+    "DNX104",
+    "DNX106",
+    "DNX108",
+    "DNX109",
+    "DNX110",
+    "DNX111",
+    "DNX112",
+    "DNX113",
+    "DNX114",
+    "DNX115",
+    "DNX116",
+    "DNX117",
+    "DNX120",
+    "DNX121",
+    "DNX122",
+    "DNX123",
+    "DNX124",
+    "DNX125",
+    "DNX126",
+    "DNX201",
+    "DNX202",
+    "DNX205",
+    "DNX206",
+    "DNX208",
+    "DNX209",
+    "DNX210",
+    "DNX211",
+    "DNX220",
+    "DNX221",
+    "DNX222",
+}
 
-GOOD_SIG = {"id": "x-sig", "cause": "tf.gpu.oom", "title": "t", "status": "test",
-            "match": [{"regex": "OOM when allocating tensor", "weight": 0.9}, {"exception": ["ResourceExhaustedError"]},
-                      {"phrase": "out of memory while allocating", "min_ratio": 85},
-                      {"frames": {"package": "tensorflow"}, "weight": 0.1},
-                      {"fact": {"path": "packages.tensorflow", "version": ">=2"}, "weight": 0.1}],
-            "against": [{"regex": "device:CPU:0 by allocator cpu", "weight": 0.8}]}
+GOOD_SIG = {
+    "id": "x-sig",
+    "cause": "tf.gpu.oom",
+    "title": "t",
+    "status": "test",
+    "match": [
+        {"regex": "OOM when allocating tensor", "weight": 0.9},
+        {"exception": ["ResourceExhaustedError"]},
+        {"phrase": "out of memory while allocating", "min_ratio": 85},
+        {"frames": {"package": "tensorflow"}, "weight": 0.1},
+        {"fact": {"path": "packages.tensorflow", "version": ">=2"}, "weight": 0.1},
+    ],
+    "against": [{"regex": "device:CPU:0 by allocator cpu", "weight": 0.8}],
+}
 
 
 def _mutations():
@@ -33,13 +77,24 @@ def _mutations():
         d = copy.deepcopy(GOOD_SIG)
         del d[key]
         yield f"missing-{key}", d
-    for i, bad in enumerate([{"regex": "OOM when allocating", "weight": 1.5}, {"regex": "OOM when allocating", "wieght": 0.5},
-                             {"regex": "OOM when allocating", "phrase": "two kinds at once"}, {"weight": 0.5},
-                             {"regex": "OOM when allocating", "in": "stderr"}, {"phrase": "short"},
-                             {"phrase": "long enough phrase", "min_ratio": 20}, {"exception": []},
-                             {"frames": {"package": "x", "path": "y"}}, {"fact": {"equals": "x"}},
-                             {"fact": {"path": "a.b", "equals": "x", "present": True}}, {"fact": {"path": "a", "bigger": 1}},
-                             {"regex": "OOM when allocating", "keys": "oom"}, "just a string"]):
+    for i, bad in enumerate(
+        [
+            {"regex": "OOM when allocating", "weight": 1.5},
+            {"regex": "OOM when allocating", "wieght": 0.5},
+            {"regex": "OOM when allocating", "phrase": "two kinds at once"},
+            {"weight": 0.5},
+            {"regex": "OOM when allocating", "in": "stderr"},
+            {"phrase": "short"},
+            {"phrase": "long enough phrase", "min_ratio": 20},
+            {"exception": []},
+            {"frames": {"package": "x", "path": "y"}},
+            {"fact": {"equals": "x"}},
+            {"fact": {"path": "a.b", "equals": "x", "present": True}},
+            {"fact": {"path": "a", "bigger": 1}},
+            {"regex": "OOM when allocating", "keys": "oom"},
+            "just a string",
+        ]
+    ):
         d = copy.deepcopy(GOOD_SIG)
         d["match"].append(bad)
         yield f"clause-{i}", d
@@ -79,13 +134,16 @@ def test_case_file_schema_and_checker_agree(tmp_path):
     from dnnfix.knowledge.check import load_cases
 
     good = {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "x"}]}
-    variants = [good,
-                {"signature": "s", "cases": [{"name": "a", "expect": "maybe", "text": "x"}]},
-                {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "  "}]},
-                {"signature": "s", "cases": [{"expect": "match", "text": "x"}]},
-                {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "x", "extra": 1}]},
-                {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "x", "env": "linux"}]},
-                {"signature": "s", "cases": "none"}, {"signature": "s", "cases": [], "more": 1}]
+    variants = [
+        good,
+        {"signature": "s", "cases": [{"name": "a", "expect": "maybe", "text": "x"}]},
+        {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "  "}]},
+        {"signature": "s", "cases": [{"expect": "match", "text": "x"}]},
+        {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "x", "extra": 1}]},
+        {"signature": "s", "cases": [{"name": "a", "expect": "match", "text": "x", "env": "linux"}]},
+        {"signature": "s", "cases": "none"},
+        {"signature": "s", "cases": [], "more": 1},
+    ]
     for i, doc in enumerate(variants):
         p = tmp_path / f"s{i}.cases.yaml"
         p.write_text(yaml.safe_dump(doc))

@@ -1,5 +1,6 @@
 """dnnfix.spark in PySpark local mode: the same answers as `dnnfix scan` on the same logs (compressed, binary,
 huge), string and binary text columns, knowledge-base folders shipped with the job. One session per module."""
+
 import bz2
 import gzip
 import json
@@ -21,12 +22,16 @@ if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "kb-mini"
-OOM = ("Traceback (most recent call last):\n  File \"train.py\", line 40, in <module>\n    loss.backward()\n"
-       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
-       "15.77 GiB of which 1.19 GiB is free.\n")
-NCCL = ("[rank3]: torch.distributed.DistBackendError: NCCL error in: ../torch/csrc/distributed/c10d/NCCLUtils.hpp:275, "
-        "unhandled system error (run with NCCL_DEBUG=INFO for details), NCCL version 2.20.5\n"
-        "ncclSystemError: System call (e.g. socket, malloc) or external library call failed or device error.\n")
+OOM = (
+    'Traceback (most recent call last):\n  File "train.py", line 40, in <module>\n    loss.backward()\n'
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
+    "15.77 GiB of which 1.19 GiB is free.\n"
+)
+NCCL = (
+    "[rank3]: torch.distributed.DistBackendError: NCCL error in: ../torch/csrc/distributed/c10d/NCCLUtils.hpp:275, "
+    "unhandled system error (run with NCCL_DEBUG=INFO for details), NCCL version 2.20.5\n"
+    "ncclSystemError: System call (e.g. socket, malloc) or external library call failed or device error.\n"
+)
 ORDINARY = "Epoch 3/50 1875/1875 [==============================] - 12s 6ms/step - loss: 0.1432 - accuracy: 0.9571\n"
 
 
@@ -36,9 +41,14 @@ def spark(tmp_path_factory):
 
     old = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers import dnnfix from this environment
-    s = (SparkSession.builder.master("local[2]").appName("dnnfix-test")
-         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-         .config("spark.driver.memory", "1g").getOrCreate())
+    s = (
+        SparkSession.builder.master("local[2]")
+        .appName("dnnfix-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
     s.sparkContext.setLogLevel("ERROR")
     yield s
     s.stop()
@@ -61,8 +71,10 @@ def logs(tmp_path_factory):
     (d / "model.bin").write_bytes(bytes(range(256)) * 40)
     # a big log reduced by the reader: the decisive line in the middle, the final error at the end
     body = ORDINARY * 30_000
-    (d / "big.log").write_text(body + LOADED_CUDNN.split("\n")[0] + "\n" + body + "UnimplementedError: Graph "
-                               "execution error:\nDNN library is not found.\n")
+    (d / "big.log").write_text(
+        body + LOADED_CUDNN.split("\n")[0] + "\n" + body + "UnimplementedError: Graph "
+        "execution error:\nDNN library is not found.\n"
+    )
     return d
 
 

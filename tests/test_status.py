@@ -1,6 +1,7 @@
 """`status` means something: an `experimental` signature is offered but never shown as confident by the notebook
 hook (the rule lives in the match layer, dnnfix.matcher.hold_back_experimental; front-ends pass a flag), and
 scripts/promote_signatures says which ones the cases and the development set's dev part support."""
+
 import importlib.machinery
 import importlib.util
 from pathlib import Path
@@ -14,9 +15,11 @@ from dnnfix.matcher import hold_back_experimental
 
 ROOT = Path(__file__).resolve().parent.parent
 SIG = "tf-no-kernel-binaries-for-capability"  # status: experimental in the shipped KB
-WARN = ("2021-01-14 19:02:11.901822: W tensorflow/core/common_runtime/gpu/gpu_device.cc:1737] TensorFlow was not "
-        "built with CUDA kernel binaries compatible with compute capability 8.6. CUDA kernels will be jit-compiled "
-        "from PTX, which could take 30 minutes or longer.\n")
+WARN = (
+    "2021-01-14 19:02:11.901822: W tensorflow/core/common_runtime/gpu/gpu_device.cc:1737] TensorFlow was not "
+    "built with CUDA kernel binaries compatible with compute capability 8.6. CUDA kernels will be jit-compiled "
+    "from PTX, which could take 30 minutes or longer.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +32,12 @@ def kb():
 
 
 def test_hold_back_turns_only_experimental_confidence_off():
-    ms = [SimpleNamespace(status="experimental", confident=True), SimpleNamespace(status="stable", confident=True),
-          SimpleNamespace(status="test", confident=True), SimpleNamespace(status="experimental", confident=False)]
+    ms = [
+        SimpleNamespace(status="experimental", confident=True),
+        SimpleNamespace(status="stable", confident=True),
+        SimpleNamespace(status="test", confident=True),
+        SimpleNamespace(status="experimental", confident=False),
+    ]
     assert [m.confident for m in hold_back_experimental(ms)] == [False, True, True, False]
 
 
@@ -70,12 +77,16 @@ def test_promotion_needs_cases_and_dev_support(tmp_path):
     kb = tmp_path / "kb"
     (kb / "signatures" / "local").mkdir(parents=True)
     sig = kb / "signatures" / "local" / "zz-widget-overheated.yaml"
-    sig.write_text("id: zz-widget-overheated\ncause: host.disk.full\ntitle: t\nstatus: experimental\n"
-                   "match:\n  - regex: 'ZZWidget\\s+overheated\\s+at\\s+(?P<temp>\\d+)'\n    weight: 0.9\n")
+    sig.write_text(
+        "id: zz-widget-overheated\ncause: host.disk.full\ntitle: t\nstatus: experimental\n"
+        "match:\n  - regex: 'ZZWidget\\s+overheated\\s+at\\s+(?P<temp>\\d+)'\n    weight: 0.9\n"
+    )
     cases = "".join(f"  - name: m{i}\n    expect: match\n    text: 'ZZWidget overheated at {i}0'\n" for i in range(3))
     (kb / "signatures" / "local" / "zz-widget-overheated.cases.yaml").write_text(
-        "signature: zz-widget-overheated\ncases:\n" + cases
-        + "  - name: nm\n    expect: no-match\n    text: 'ZZWidget cooled down'\n")
+        "signature: zz-widget-overheated\ncases:\n"
+        + cases
+        + "  - name: nm\n    expect: no-match\n    text: 'ZZWidget cooled down'\n"
+    )
     res = check([str(kb)])
     res.cause_cases, res.negatives = res.cause_cases[:5], res.negatives[:5]  # a few: the rule, not the corpus
     mod = _script()

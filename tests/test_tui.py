@@ -1,4 +1,5 @@
 """The terminal app driven as a person would (Textual pilot): paste, results, select, copy, save, new signature."""
+
 import asyncio
 import json
 import os
@@ -15,16 +16,22 @@ from textual.widgets import Input, Select, TextArea  # noqa: E402
 from dnnfix.tui.app import make_app  # noqa: E402
 
 MINI = Path(__file__).parent / "fixtures" / "kb-mini"
-LOADED = ("2023-01-01 10:00:00.000000: E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN "
-          "library: 8.0.5 but source was compiled with: 8.1.0.\n"
-          "Traceback (most recent call last):\n"
-          '  File "train.py", line 3, in <module>\n'
-          "    model.fit(x, y)\n"
-          "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n"
-          "DNN library is not found.\n")
-ONLY_MESSAGE = "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\nDNN library is not found.\n"
-UNKNOWN = ('Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    main()\n'
-           "ValueError: the frobnicator refused the widget count 7\n")
+LOADED = (
+    "2023-01-01 10:00:00.000000: E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN "
+    "library: 8.0.5 but source was compiled with: 8.1.0.\n"
+    "Traceback (most recent call last):\n"
+    '  File "train.py", line 3, in <module>\n'
+    "    model.fit(x, y)\n"
+    "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\n"
+    "DNN library is not found.\n"
+)
+ONLY_MESSAGE = (
+    "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error:\nDNN library is not found.\n"
+)
+UNKNOWN = (
+    'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    main()\n'
+    "ValueError: the frobnicator refused the widget count 7\n"
+)
 
 
 def mini_app(**kw):
@@ -54,6 +61,7 @@ def test_paste_ranks_causes_and_highlights_the_lines_that_fired():
             assert main.details.border_title == "demo.cudnn.mismatch"
             assert main.paste.fired == {0, 4, 5}  # the log line, the exception line, the message
             assert "confident" in str(main.query_one("#verdict").render())
+
     run(go())
 
 
@@ -68,6 +76,7 @@ def test_typing_is_debounced_into_one_diagnosis():
             await app.wait_idle()
             assert calls == ["DNN library is not found"]
             assert sorted(m.cause for m in app.main.diagnosis.matches) == ["demo.cudnn.mismatch", "demo.cudnn.missing"]
+
     run(go())
 
 
@@ -83,6 +92,7 @@ def test_selecting_a_cause_updates_details_and_highlights():
             assert main.paste.fired == {5} and main.paste.against == {0}  # 'against' clause on the log line
             await pilot.press("1")
             assert main.causes.current.cause == "demo.cudnn.mismatch"
+
     run(go())
 
 
@@ -97,6 +107,7 @@ def test_evidence_row_and_next_line_jump_into_the_paste():
             assert app.main.paste.current == 5 and app.main.paste.cursor_location == (5, 0)
             await pilot.press("ctrl+g")
             assert app.main.paste.current == 0
+
     run(go())
 
 
@@ -108,6 +119,7 @@ def test_copy_fix_puts_the_filled_snippet_on_the_clipboard():
             await pilot.press("escape", "f", "c")
             assert app.main.details.active == "tab-fixes"
             assert app.clipboard == "pip install 'nvidia-cudnn-cu12==8.1.0.*'"
+
     run(go())
 
 
@@ -122,6 +134,7 @@ def test_save_fix_writes_an_executable_script(tmp_path):
             prompt.value = str(tmp_path / "fix.sh")
             await pilot.press("enter")
             await pilot.pause()
+
     run(go())
     script = tmp_path / "fix.sh"
     text = script.read_text()
@@ -153,6 +166,7 @@ def test_new_signature_is_checked_live_and_saved_into_the_user_kb():
             assert app.screen is app.main
             assert app.main.diagnosis.top.cause == "demo.cudnn.missing"
             return app.main.diagnosis.top.signature
+
     sid = run(go())
     folder = Path(os.environ["DNNFIX_USER_KB"]) / "signatures" / "local"
     assert sorted(p.name for p in folder.iterdir()) == [f"{sid}.cases.yaml", f"{sid}.yaml"]
@@ -167,7 +181,9 @@ def test_new_signature_reports_yaml_errors_at_their_line_and_column():
             await pilot.press("ctrl+n")
             await pilot.pause()
             area = app.screen.query_one("#sig-yaml", TextArea)
-            area.load_text("id: x\ncause: demo.cudnn.missing\ntitel: t\nstatus: stable\nmatch:\n  - regex: 'frobnicator refused'\n")
+            area.load_text(
+                "id: x\ncause: demo.cudnn.missing\ntitel: t\nstatus: stable\nmatch:\n  - regex: 'frobnicator refused'\n"
+            )
             await pilot.pause(0.4)
             lines = [d.format() for d in app.screen.diags]
             assert any(":3:1: DNX102 unknown key 'titel'" in ln for ln in lines), lines
@@ -175,6 +191,7 @@ def test_new_signature_reports_yaml_errors_at_their_line_and_column():
             assert area.cursor_location[0] in (0, 2)  # the first problem listed
             await pilot.press("escape")
             assert app.screen is app.main
+
     run(go())
 
 
@@ -207,6 +224,7 @@ def test_environment_panel_reranks_live(tmp_path, monkeypatch):
             assert not app.main.diagnosis.confident
             await pilot.press("escape")
             assert app.screen is app.main
+
     run(go())
 
 
@@ -224,6 +242,7 @@ def test_probe_switch_uses_this_machine(monkeypatch):
             await pilot.pause()
             assert app.session.probe and app.session.env_label() == "this machine"
             assert "3.99.0" in str(app.screen.query_one("#env-rows").render())
+
     run(go())
 
 
@@ -238,6 +257,7 @@ def test_huge_paste_is_capped_and_still_diagnosed():
             assert main.paste.truncated and main.paste.document.line_count <= 20_000
             assert main.diagnosis.top.cause == "demo.cudnn.mismatch"  # the head's decisive line was kept
             assert any("very large" in n for n in main.diagnosis.notes)
+
     run(go())
 
 
@@ -253,6 +273,7 @@ def test_help_lists_every_key_binding():
             await pilot.press("escape")
             assert app.screen is app.main
             return shown
+
     shown = run(go())
     for _title, bindings in groups():
         for b in bindings:
@@ -272,6 +293,7 @@ def test_open_file_loads_and_diagnoses(tmp_path):
             await pilot.pause()
             await app.wait_idle()
             return app.main.diagnosis.top.cause
+
     assert run(go()) == "demo.cudnn.mismatch"
 
 
@@ -282,6 +304,7 @@ def test_text_given_to_the_factory_is_diagnosed_at_start():
             await pilot.pause()
             await app.wait_idle()
             return app.main.diagnosis.top.cause, app.main.paste.text
+
     cause, text = run(go())
     assert cause == "demo.cudnn.mismatch" and text == LOADED
 
@@ -296,6 +319,7 @@ def test_theme_toggle_keeps_results():
             await pilot.pause()
             assert app.current_theme.dark != dark
             assert app.main.details.border_title == "demo.cudnn.mismatch"
+
     run(go())
 
 
@@ -308,4 +332,5 @@ def test_stale_result_is_dropped():
             old = main.diagnosis
             main._show(main._gen - 1, None)  # a slower, older worker finishing late
             assert main.diagnosis is old
+
     run(go())

@@ -1,4 +1,5 @@
 """The app's plain helpers and session, without a terminal: capping, scripts, environment rows, saving."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -74,8 +75,10 @@ def test_session_saves_then_refuses_to_overwrite(tmp_path, monkeypatch):
 
 
 def test_cli_registers_tui_without_importing_textual():
-    code = ("import sys, dnnfix.cli; a = dnnfix.cli.build_parser().parse_args(['tui', '--no-probe', 'x.txt']); "
-            "assert a.command == 'tui' and a.file == 'x.txt'; assert 'textual' not in sys.modules")
+    code = (
+        "import sys, dnnfix.cli; a = dnnfix.cli.build_parser().parse_args(['tui', '--no-probe', 'x.txt']); "
+        "assert a.command == 'tui' and a.file == 'x.txt'; assert 'textual' not in sys.modules"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
 
@@ -83,8 +86,14 @@ def test_cli_registers_tui_without_importing_textual():
 def test_tui_without_a_terminal_says_so(tmp_path):
     f = tmp_path / "log.txt"
     f.write_text("ValueError: x\n")
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "tui", str(f)], capture_output=True, text=True, timeout=60,
-                       stdin=subprocess.DEVNULL, start_new_session=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "tui", str(f)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert p.returncode == 2 and "needs a terminal" in p.stderr
 
 

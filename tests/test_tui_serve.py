@@ -1,5 +1,6 @@
 """`dnnfix tui --serve`: textual-serve starts, the page is fetched over loopback, and a browser's websocket gets
 the real app (its screen, drawn by `dnnfix tui` behind Textual's web driver)."""
+
 import asyncio
 import os
 import socket
@@ -25,9 +26,24 @@ def server(tmp_path):
     port = _free_port()
     log = tmp_path / "log.txt"
     log.write_text("RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)\n")
-    proc = subprocess.Popen([sys.executable, "-m", "dnnfix", "tui", str(log), "--serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--no-probe"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, NO_COLOR="1", COLUMNS="120"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dnnfix",
+            "tui",
+            str(log),
+            "--serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-probe",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, NO_COLOR="1", COLUMNS="120"),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -79,6 +95,11 @@ def test_serve_page_and_app_over_loopback(server):
 
 
 def test_serve_refuses_a_missing_file(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "dnnfix", "tui", "nope.txt", "--serve"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "tui", "nope.txt", "--serve"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (p.returncode, p.stderr) == (2, "dnnfix: nope.txt: no such file\n")

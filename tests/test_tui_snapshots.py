@@ -3,6 +3,7 @@
 Deterministic: the fixture knowledge base only, no timings, no machine probe, no paths on screen.
 Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`, then look at them.
 """
+
 import json
 from pathlib import Path
 
@@ -58,11 +59,19 @@ def test_environment_panel_with_snapshot(snap_compare, tmp_path, monkeypatch):
 
     monkeypatch.setattr(api, "derive", lambda snap, *_a, **_k: {"expected": {"tf": {"cudnn": "8.9"}}} if snap else {})
     snap = tmp_path / "colab-t4.json"
-    snap.write_text(json.dumps({
-        "python": {"version": "3.10.12"}, "os": {"system": "Linux", "distro": "Ubuntu 22.04.4 LTS"},
-        "platform": {"colab": True, "jupyter": True}, "packages": {"tensorflow": "2.15.0", "numpy": "1.25.2"},
-        "driver": {"version": "535.104.05", "cuda_version": "12.2"},
-        "cuda": {"runtime_version": "12.2", "cudnn_version": "8.6.0"}, "gpus": [{"name": "Tesla T4"}]}))
+    snap.write_text(
+        json.dumps(
+            {
+                "python": {"version": "3.10.12"},
+                "os": {"system": "Linux", "distro": "Ubuntu 22.04.4 LTS"},
+                "platform": {"colab": True, "jupyter": True},
+                "packages": {"tensorflow": "2.15.0", "numpy": "1.25.2"},
+                "driver": {"version": "535.104.05", "cuda_version": "12.2"},
+                "cuda": {"runtime_version": "12.2", "cudnn_version": "8.6.0"},
+                "gpus": [{"name": "Tesla T4"}],
+            }
+        )
+    )
 
     async def before(pilot):
         await settle(pilot)

@@ -1,4 +1,5 @@
 """The real `dnnfix tui` in a real terminal (tmux), used as a person would: paste, read the top cause, quit."""
+
 import os
 import shutil
 import subprocess
@@ -30,17 +31,33 @@ class Tmux:
         self.sock = Path(tempfile.mkdtemp(prefix="dnnfix-tmux-")) / "sock"  # short: socket paths are limited
 
     def __call__(self, *args, check=True):
-        return subprocess.run(["tmux", "-S", str(self.sock), *args], capture_output=True, text=True, timeout=20,
-                              check=check)
+        return subprocess.run(
+            ["tmux", "-S", str(self.sock), *args], capture_output=True, text=True, timeout=20, check=check
+        )
 
     def start(self, command, width=100, height=30):
-        env = " ".join(f"{k}={v}" for k, v in {
-            "DNNFIX_USER_KB": os.environ["DNNFIX_USER_KB"], "DNNFIX_CACHE_DIR": os.environ["DNNFIX_CACHE_DIR"],
-            "TERM": "xterm-256color", "COLORTERM": "truecolor"}.items())
+        env = " ".join(
+            f"{k}={v}"
+            for k, v in {
+                "DNNFIX_USER_KB": os.environ["DNNFIX_USER_KB"],
+                "DNNFIX_CACHE_DIR": os.environ["DNNFIX_CACHE_DIR"],
+                "TERM": "xterm-256color",
+                "COLORTERM": "truecolor",
+            }.items()
+        )
         done = self.tmp / "exit-status"
         # COLUMNS/LINES (set for children when pytest runs without a terminal) would override the pane size
-        self("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-             f"cd {ROOT} && env -u COLUMNS -u LINES {env} {command}; echo $? > {done}; sleep 60")
+        self(
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            f"cd {ROOT} && env -u COLUMNS -u LINES {env} {command}; echo $? > {done}; sleep 60",
+        )
         return done
 
     def screen(self):

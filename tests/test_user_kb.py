@@ -1,4 +1,5 @@
 """User and team knowledge bases: merge, override, disable; `kb new`; fingerprints; `report`."""
+
 import json
 import os
 from pathlib import Path
@@ -7,22 +8,21 @@ from _cli import LOADED_CUDNN, dnnfix
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "kb-mini"
-UNKNOWN = '''Traceback (most recent call last):
+UNKNOWN = """Traceback (most recent call last):
   File "/home/ana/proj/train.py", line 88, in <module>
     trainer.fit(model, dm)
   File "/home/ana/.venv/lib/python3.11/site-packages/lightning/pytorch/trainer/trainer.py", line 543, in fit
     call._call_and_handle_interrupt(
 lightning.fabric.utilities.exceptions.MisconfigurationException: `val_check_interval` (1.5) must be less than or equal to the number of the training batches (12).
-'''
-SAME_ELSEWHERE = '''Traceback (most recent call last):
+"""
+SAME_ELSEWHERE = """Traceback (most recent call last):
   File "C:\\Users\\bo\\work\\fit.py", line 12, in main
     trainer.fit(net, data)
   File "C:\\Users\\bo\\miniconda3\\Lib\\site-packages\\lightning\\pytorch\\trainer\\trainer.py", line 551, in fit
     call._call_and_handle_interrupt(
 lightning.fabric.utilities.exceptions.MisconfigurationException: `val_check_interval` (2.0) must be less than or equal to the number of the training batches (7).
-'''
+"""
 LOADED = LOADED_CUDNN
-
 
 
 def _match_json(text, *args, env=None):
@@ -38,7 +38,9 @@ def test_from_unknown_error_to_a_matching_signature(tmp_path):
     assert not any(m["confident"] for m in before["matches"])
     src = tmp_path / "err.txt"
     src.write_text(UNKNOWN)
-    rc, out, err = dnnfix("kb", "new", str(src), "--cause", "torch.shape-mismatch", "--id", "lightning-val-interval", env=env)
+    rc, out, err = dnnfix(
+        "kb", "new", str(src), "--cause", "torch.shape-mismatch", "--id", "lightning-val-interval", env=env
+    )
     assert rc == 0, out + err
     assert (team / "signatures" / "local" / "lightning-val-interval.yaml").is_file()
     assert "ok   case pasted (match)" in out
@@ -52,7 +54,9 @@ def test_from_unknown_error_to_a_matching_signature(tmp_path):
 def test_kb_new_refuses_unknown_cause_and_names_the_closest(tmp_path):
     src = tmp_path / "err.txt"
     src.write_text(UNKNOWN)
-    rc, _, err = dnnfix("kb", "new", str(src), "--cause", "torch.shape-mismatc", env={"DNNFIX_KB_PATH": str(tmp_path / "k")})
+    rc, _, err = dnnfix(
+        "kb", "new", str(src), "--cause", "torch.shape-mismatc", env={"DNNFIX_KB_PATH": str(tmp_path / "k")}
+    )
     assert rc == 2 and "did you mean 'torch.shape-mismatch'?" in err
     assert not (tmp_path / "k").exists()
 
@@ -75,8 +79,12 @@ def test_user_signature_overrides_and_disables_builtin_ones(tmp_path):
     base = _match_json(LOADED, "--kb", str(MINI))
     assert base["matches"][0]["signature"] == "demo-loaded-older"
     # override: same id, different title and weight
-    _sig(team, "demo-loaded-older", "id: demo-loaded-older\ncause: demo.cudnn.mismatch\ntitle: Team wording\nstatus: stable\n"
-                                    "match:\n  - regex: 'Loaded runtime CuDNN library'\n    weight: 0.7\n")
+    _sig(
+        team,
+        "demo-loaded-older",
+        "id: demo-loaded-older\ncause: demo.cudnn.mismatch\ntitle: Team wording\nstatus: stable\n"
+        "match:\n  - regex: 'Loaded runtime CuDNN library'\n    weight: 0.7\n",
+    )
     got = _match_json(LOADED, "--kb", str(team), "--kb", str(MINI))
     m = next(m for m in got["matches"] if m["signature"] == "demo-loaded-older")
     assert m["title"] == "Team wording" and m["score"] == 0.7
@@ -87,7 +95,9 @@ def test_user_signature_overrides_and_disables_builtin_ones(tmp_path):
 
 
 def test_kb_path_lists_folders_in_priority_order(tmp_path):
-    rc, out, err = dnnfix("kb", "path", env={"DNNFIX_KB_PATH": os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])})
+    rc, out, err = dnnfix(
+        "kb", "path", env={"DNNFIX_KB_PATH": os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])}
+    )
     lines = out.splitlines()
     assert rc == 0 and lines[-2:] == [str(tmp_path / "b"), str(tmp_path / "a")]
     assert f"new signatures go to: {tmp_path / 'a'}" in err

@@ -7,6 +7,7 @@
 The code comes from argcomplete: the shell runs `dnnfix` with _ARGCOMPLETE set, and cli.main() answers from the
 same argparse parser that parses the command line, so completion never drifts from the real options.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,10 +16,13 @@ SHELLS = ("bash", "zsh", "fish")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("completion", help="print shell completion code (bash, zsh, fish)",
-                       description="Print the code that makes your shell complete dnnfix's commands and options.",
-                       epilog='bash: eval "$(dnnfix completion bash)" in ~/.bashrc; zsh: the same with zsh in '
-                              "~/.zshrc; fish: dnnfix completion fish > ~/.config/fish/completions/dnnfix.fish")
+    p = sub.add_parser(
+        "completion",
+        help="print shell completion code (bash, zsh, fish)",
+        description="Print the code that makes your shell complete dnnfix's commands and options.",
+        epilog='bash: eval "$(dnnfix completion bash)" in ~/.bashrc; zsh: the same with zsh in '
+        "~/.zshrc; fish: dnnfix completion fish > ~/.config/fish/completions/dnnfix.fish",
+    )
     p.add_argument("shell", choices=SHELLS, help="the shell")
     p.set_defaults(func=run)
 

@@ -6,6 +6,7 @@ the same signatures rank as causes in `dnnfix match`, so doctor and match never 
 Then the GPU feature gates of kb/compat/gpu-features.yaml (bf16, FlashAttention, FP8, Triton ...) per GPU.
 Exit status: 1 when an error or warning was found, 0 when none, 2 for a usage error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,14 +17,24 @@ from typing import Any, Dict, List, Optional
 
 
 def register(sub) -> None:
-    p = sub.add_parser("doctor", help="check this machine for known-bad combinations before anything fails",
-                       description="Probe this machine (or read a snapshot) and check it against the "
-                                   "compatibility tables and the environment-only signatures.")
-    p.add_argument("--env", metavar="SNAPSHOT.json", help="check a snapshot from `dnnfix env --json` instead of this machine")
+    p = sub.add_parser(
+        "doctor",
+        help="check this machine for known-bad combinations before anything fails",
+        description="Probe this machine (or read a snapshot) and check it against the "
+        "compatibility tables and the environment-only signatures.",
+    )
+    p.add_argument(
+        "--env", metavar="SNAPSHOT.json", help="check a snapshot from `dnnfix env --json` instead of this machine"
+    )
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
-    p.add_argument("--frameworks", action="store_true",
-                   help="also import each installed framework in a child process (build info, visible GPUs)")
-    p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
+    p.add_argument(
+        "--frameworks",
+        action="store_true",
+        help="also import each installed framework in a child process (build info, visible GPUs)",
+    )
+    p.add_argument(
+        "--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder"
+    )
     p.set_defaults(func=run)
 
 
@@ -36,11 +47,19 @@ def _signature_findings(snapshot: Dict[str, Any], kb, source: str) -> List[Dict[
     for m in diagnose_env(snapshot, kb=kb, source=source):
         if any(e.against for e in m.evidence):
             continue
-        out.append({
-            "id": m.signature, "cause": m.cause, "severity": sev.get(m.signature, "error"), "title": m.title,
-            "message": _cause_summary(kb, m.cause, m.facts), "evidence": [e.format() for e in m.evidence if not e.against],
-            "fixes": fixes_for(m, kb), "source": "signature", "score": m.score,
-        })
+        out.append(
+            {
+                "id": m.signature,
+                "cause": m.cause,
+                "severity": sev.get(m.signature, "error"),
+                "title": m.title,
+                "message": _cause_summary(kb, m.cause, m.facts),
+                "evidence": [e.format() for e in m.evidence if not e.against],
+                "fixes": fixes_for(m, kb),
+                "source": "signature",
+                "score": m.score,
+            }
+        )
     return out
 
 
@@ -53,9 +72,18 @@ def _cause_summary(kb, cause: str, facts: Dict[str, Any]) -> str:
     return text if len(text) <= 400 else text[:397] + "..."
 
 
-_FEATURE_WORDS = {"bf16": "bfloat16", "tf32": "TF32", "flash-attn-2": "FlashAttention 2", "flash-attn-3": "FlashAttention 3",
-                  "torch-sdpa-flash": "PyTorch SDPA flash kernel", "fp8": "FP8", "mxfp8": "MXFP8", "nvfp4": "NVFP4",
-                  "triton": "Triton / torch.compile (inductor)", "int8-cublaslt": "fast int8 matmul (bitsandbytes)"}
+_FEATURE_WORDS = {
+    "bf16": "bfloat16",
+    "tf32": "TF32",
+    "flash-attn-2": "FlashAttention 2",
+    "flash-attn-3": "FlashAttention 3",
+    "torch-sdpa-flash": "PyTorch SDPA flash kernel",
+    "fp8": "FP8",
+    "mxfp8": "MXFP8",
+    "nvfp4": "NVFP4",
+    "triton": "Triton / torch.compile (inductor)",
+    "int8-cublaslt": "fast int8 matmul (bitsandbytes)",
+}
 
 
 def feature_findings(snapshot: Dict[str, Any], kb) -> List[Dict[str, Any]]:
@@ -79,23 +107,32 @@ def feature_findings(snapshot: Dict[str, Any], kb) -> List[Dict[str, Any]]:
             only = [compat.vkey(x)[:2] for x in r.get("only") or []]
             ok = have in only if only else have >= compat.vkey(r.get("min_compute_capability"))[:2]
             if not ok:
-                missing.append(f"{_FEATURE_WORDS.get(r['feature'], r['feature'])} (needs "
-                               f"{'exactly ' + ', '.join(r['only']) if r.get('only') else str(r['min_compute_capability']) + '+'})")
+                missing.append(
+                    f"{_FEATURE_WORDS.get(r['feature'], r['feature'])} (needs "
+                    f"{'exactly ' + ', '.join(r['only']) if r.get('only') else str(r['min_compute_capability']) + '+'})"
+                )
         if missing:
-            out.append({
-                "id": "gpu-feature-gates", "cause": "gpu.feature.unsupported", "severity": "info",
-                "title": f"{name} (compute capability {cc}) cannot run: " + ", ".join(m.split(" (")[0] for m in missing),
-                "message": "The libraries check the compute capability before they run these and refuse this card "
-                           "(a permissive framework call such as torch.cuda.is_bf16_supported() may still say yes); "
-                           "pick settings this generation supports before a long run.",
-                "evidence": [f"gpus.{g.get('index', 0)}.compute_capability = {cc}; " + m for m in missing],
-                "fixes": [], "source": "gpu-features",
-            })
+            out.append(
+                {
+                    "id": "gpu-feature-gates",
+                    "cause": "gpu.feature.unsupported",
+                    "severity": "info",
+                    "title": f"{name} (compute capability {cc}) cannot run: "
+                    + ", ".join(m.split(" (")[0] for m in missing),
+                    "message": "The libraries check the compute capability before they run these and refuse this card "
+                    "(a permissive framework call such as torch.cuda.is_bf16_supported() may still say yes); "
+                    "pick settings this generation supports before a long run.",
+                    "evidence": [f"gpus.{g.get('index', 0)}.compute_capability = {cc}; " + m for m in missing],
+                    "fixes": [],
+                    "source": "gpu-features",
+                }
+            )
     return out
 
 
-def findings(snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None, source: str = "env",
-             kb=None) -> List[Dict[str, Any]]:
+def findings(
+    snapshot: Dict[str, Any], kb_paths: Optional[List[str]] = None, source: str = "env", kb=None
+) -> List[Dict[str, Any]]:
     """Environment-only signature findings (one per cause, strongest first), then GPU feature gates."""
     from ..knowledge.load import load_kb
 
@@ -195,9 +232,18 @@ def render(found: List[Dict[str, Any]], snapshot: Dict[str, Any], style=None, so
     counts = {s: sum(1 for f in found if f["severity"] == s) for s in ("error", "warning", "info")}
     if not counts["error"] and not counts["warning"]:
         notes = counts["info"]
-        lines.append(style("No known problem found." + (f" {notes} note{'s' if notes > 1 else ''} (info: not a problem by "
-                                                          "itself; it explains a missing GPU if you see one):" if notes else ""),
-                           "green"))
+        lines.append(
+            style(
+                "No known problem found."
+                + (
+                    f" {notes} note{'s' if notes > 1 else ''} (info: not a problem by "
+                    "itself; it explains a missing GPU if you see one):"
+                    if notes
+                    else ""
+                ),
+                "green",
+            )
+        )
     else:
         words = [f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items() if n and s != "info"]
         lines.append(style(f"{' and '.join(words)} found:", "bold"))

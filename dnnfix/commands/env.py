@@ -4,6 +4,7 @@
 Nothing here imports a deep-learning framework unless --frameworks asks for it (then each one is
 imported in its own child process).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,17 +13,27 @@ from typing import Any, Dict, List
 
 
 def register(sub) -> None:
-    p = sub.add_parser("env", help="show the machine facts dnnfix uses (Python, packages, GPUs, CUDA/cuDNN)",
-                       description="Probe this machine: Python, OS, packages, GPUs and driver, CUDA/cuDNN "
-                                   "libraries found and loaded, framework build info, environment variables.")
+    p = sub.add_parser(
+        "env",
+        help="show the machine facts dnnfix uses (Python, packages, GPUs, CUDA/cuDNN)",
+        description="Probe this machine: Python, OS, packages, GPUs and driver, CUDA/cuDNN "
+        "libraries found and loaded, framework build info, environment variables.",
+    )
     p.add_argument("--json", action="store_true", help="print the snapshot as JSON (what --env FILE reads)")
-    p.add_argument("--redact", action="store_true",
-                   help="replace home paths, user and host names and secrets, for pasting into an issue")
-    p.add_argument("--frameworks", action="store_true",
-                   help="also import each installed framework in a child process (slower: seconds)")
+    p.add_argument(
+        "--redact",
+        action="store_true",
+        help="replace home paths, user and host names and secrets, for pasting into an issue",
+    )
+    p.add_argument(
+        "--frameworks",
+        action="store_true",
+        help="also import each installed framework in a child process (slower: seconds)",
+    )
     p.add_argument("--quick", action="store_true", help="in-process facts only (what the exception hook sees)")
-    p.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS",
-                   help="time allowed to each blocking probe (default: 2)")
+    p.add_argument(
+        "--timeout", type=float, default=2.0, metavar="SECONDS", help="time allowed to each blocking probe (default: 2)"
+    )
     p.set_defaults(func=run)
 
 
@@ -58,12 +69,30 @@ def _lines(snap: Dict[str, Any]) -> List[tuple]:
     py = snap.get("python") or {}
     if py:
         where = " (venv)" if (snap.get("platform") or {}).get("venv") else ""
-        rows.append(("Python", f"{py.get('version', '?')} {py.get('implementation', '')} {py.get('executable', '')}{where}".strip()))
+        rows.append(
+            (
+                "Python",
+                f"{py.get('version', '?')} {py.get('implementation', '')} {py.get('executable', '')}{where}".strip(),
+            )
+        )
     o = snap.get("os") or {}
     if o:
-        extra = ", ".join(x for x in (o.get("distro"), f"glibc {o['glibc']}" if o.get("glibc") else None,
-                                      f"WSL{o.get('wsl_version', '')}" if o.get("wsl") else None) if x)
-        rows.append(("OS", f"{o.get('system', '?')} {o.get('release', '')} {o.get('machine', '')}" + (f" ({extra})" if extra else "")))
+        extra = ", ".join(
+            x
+            for x in (
+                o.get("distro"),
+                f"glibc {o['glibc']}" if o.get("glibc") else None,
+                f"WSL{o.get('wsl_version', '')}" if o.get("wsl") else None,
+            )
+            if x
+        )
+        rows.append(
+            (
+                "OS",
+                f"{o.get('system', '?')} {o.get('release', '')} {o.get('machine', '')}"
+                + (f" ({extra})" if extra else ""),
+            )
+        )
     pl = snap.get("platform") or {}
     marks = [k for k in ("colab", "kaggle", "docker", "conda", "venv", "jupyter", "sagemaker") if pl.get(k)]
     if pl:
@@ -86,7 +115,13 @@ def _lines(snap: Dict[str, Any]) -> List[tuple]:
     if gpus is None:
         rows.append(("GPUs", f"unknown ({probes.get('nvml', 'not probed')})"))
     elif not gpus:
-        rows.append(("GPUs", "none visible" + (f" ({(snap.get('nvidia') or {}).get('note')})" if (snap.get("nvidia") or {}).get("note") else "")))
+        rows.append(
+            (
+                "GPUs",
+                "none visible"
+                + (f" ({(snap.get('nvidia') or {}).get('note')})" if (snap.get("nvidia") or {}).get("note") else ""),
+            )
+        )
     else:
         for g in gpus:
             if "error" in g:
@@ -98,7 +133,12 @@ def _lines(snap: Dict[str, Any]) -> List[tuple]:
             procs = g.get("processes") or []
             extra = f", {len(procs)} process(es)" if procs else ""
             mig = ", MIG on" if g.get("mig_mode") == "enabled" else ""
-            rows.append((f"GPU {g.get('index')}", f"{g.get('name', '?')} (compute {g.get('compute_capability', '?')}{mem_s}{extra}{mig})"))
+            rows.append(
+                (
+                    f"GPU {g.get('index')}",
+                    f"{g.get('name', '?')} (compute {g.get('compute_capability', '?')}{mem_s}{extra}{mig})",
+                )
+            )
     drv = snap.get("driver") or {}
     if drv:
         parts = []
@@ -107,16 +147,20 @@ def _lines(snap: Dict[str, Any]) -> List[tuple]:
         if drv.get("cuda_version"):
             parts.append(f"supports CUDA {drv['cuda_version']}")
         if drv.get("mismatch"):
-            parts.append(f"MISMATCH: kernel module {drv.get('kernel_module_version', '?')}, "
-                         f"libraries {drv.get('userspace_version', '?')}")
+            parts.append(
+                f"MISMATCH: kernel module {drv.get('kernel_module_version', '?')}, "
+                f"libraries {drv.get('userspace_version', '?')}"
+            )
         rows.append(("Driver", ", ".join(parts) or "?"))
     cuda = snap.get("cuda") or {}
     src = cuda.get("sources") or {}
     if cuda or "libraries" in snap:
         rt = cuda.get("runtime_version")
         dn = cuda.get("cudnn_version")
-        parts = [f"runtime {rt} ({src.get('runtime_version')})" if rt else "runtime not found",
-                 f"cuDNN {dn} ({src.get('cudnn_version')})" if dn else "cuDNN not found"]
+        parts = [
+            f"runtime {rt} ({src.get('runtime_version')})" if rt else "runtime not found",
+            f"cuDNN {dn} ({src.get('cudnn_version')})" if dn else "cuDNN not found",
+        ]
         others = [v for v in cuda.get("runtime_versions") or [] if v != rt]
         if others:
             parts.append(f"also CUDA {', '.join(others)}")

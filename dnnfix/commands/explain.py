@@ -3,6 +3,7 @@
 With FILE (a paste, `-` for standard input) the cause's facts come from diagnosing it (the GPU's memory, the
 versions involved); without, each field shows its readable default. `--markdown` prints the filled Markdown.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,11 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("explain", help="show a cause's explanation and fixes",
-                       description="Show a cause's explanation and fixes (facts filled in from FILE when given).")
+    p = sub.add_parser(
+        "explain",
+        help="show a cause's explanation and fixes",
+        description="Show a cause's explanation and fixes (facts filled in from FILE when given).",
+    )
     p.add_argument("cause", metavar="CAUSE-ID")
     p.add_argument("file", nargs="?", metavar="FILE", help="a paste whose facts fill the explanation ('-': stdin)")
     p.add_argument("--markdown", action="store_true", help="print the filled Markdown instead of rendering it")
@@ -49,8 +53,10 @@ def _facts_from(args, kb) -> "dict | None":
     d = diagnose_text(t.text, env=env, kb=kb, name=args.file)
     m = next((m for m in d.matches if m.cause == args.cause), None)
     if m is None:
-        print(f"dnnfix: {args.file}: cause '{args.cause}' does not fire on it; fields show their defaults",
-              file=sys.stderr)
+        print(
+            f"dnnfix: {args.file}: cause '{args.cause}' does not fire on it; fields show their defaults",
+            file=sys.stderr,
+        )
         return {}
     return dict(m.facts)
 
@@ -83,9 +89,17 @@ def run(args) -> int:
     from ..term import use_color
 
     color = use_color(sys.stdout)
-    con = Console(file=sys.stdout, width=terminal_width(sys.stdout) or 100, force_terminal=color,
-                  no_color=not color, color_system="standard" if color else None, highlight=False, emoji=False,
-                  legacy_windows=False, force_jupyter=False)
+    con = Console(
+        file=sys.stdout,
+        width=terminal_width(sys.stdout) or 100,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        force_jupyter=False,
+    )
     with con.capture() as cap:
         con.print(Markdown(doc, code_theme="ansi_dark" if color else "default", hyperlinks=False))
     from .match import write
@@ -100,6 +114,7 @@ def run(args) -> int:
     return 0
 
 
-_ASCII = str.maketrans({"•": "*", "━": "=", "─": "-", "│": "|", "▌": "|", "…": "...", "“": '"', "”": '"',
-                        "‘": "'", "’": "'", "−": "-"})
+_ASCII = str.maketrans(
+    {"•": "*", "━": "=", "─": "-", "│": "|", "▌": "|", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'", "−": "-"}
+)
 _TRAILING = __import__("re").compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")

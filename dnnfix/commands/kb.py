@@ -1,4 +1,5 @@
 """`dnnfix kb check | test | stats | new | path`: tools for knowledge-base contributors."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,9 @@ def register(sub) -> None:
     p = sub.add_parser("kb", help="check, test, scaffold and count knowledge-base signatures")
     ks = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR",
-                        help="an extra knowledge-base folder")
+    common.add_argument(
+        "--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder"
+    )
     c = ks.add_parser("check", parents=[common], help="lint every file: path:line:col diagnostics, exit 1 on errors")
     c.add_argument("--warnings", action="store_true", help="show warnings too")
     c.set_defaults(func=run_check)
@@ -47,11 +49,15 @@ def run_check(args) -> int:
         print(d.format())
     n_err, n_warn = len(res.errors), len(res.diagnostics) - len(res.errors)
     kb = res.kb
-    summary = (f"{len(kb.signatures)} signatures, {len(res.cases)} cases, {len(res.cause_cases)} cause-level cases, "
-               f"{len(res.negatives)} negatives, "
-               f"{len(kb.explanations)} explanations: {n_err} error(s), {n_warn} warning(s)")
-    print(("dnnfix kb check: " + summary) + ("" if args.warnings or not n_warn else " (--warnings to list them)"),
-          file=sys.stderr if n_err else sys.stdout)
+    summary = (
+        f"{len(kb.signatures)} signatures, {len(res.cases)} cases, {len(res.cause_cases)} cause-level cases, "
+        f"{len(res.negatives)} negatives, "
+        f"{len(kb.explanations)} explanations: {n_err} error(s), {n_warn} warning(s)"
+    )
+    print(
+        ("dnnfix kb check: " + summary) + ("" if args.warnings or not n_warn else " (--warnings to list them)"),
+        file=sys.stderr if n_err else sys.stdout,
+    )
     _engine_note(kb, args.warnings)
     return 1 if n_err else 0
 
@@ -63,12 +69,16 @@ def _engine_note(kb, listed: bool) -> None:
     places = [(s, cl) for s in kb.signatures for cl in list(s.match) + list(s.against) if cl.kind == "regex"]
     on_re = [(s, cl) for s, cl in places if compiled(cl.pattern).engine == "re"]
     if re2_module() is None:
-        print("dnnfix kb check: google-re2 is not installed: every pattern runs on Python's re, one line at a time "
-              "(pip install google-re2 for linear-time matching)")
+        print(
+            "dnnfix kb check: google-re2 is not installed: every pattern runs on Python's re, one line at a time "
+            "(pip install google-re2 for linear-time matching)"
+        )
         return
-    print(f"dnnfix kb check: {len(places) - len(on_re)} of {len(places)} patterns run on RE2 (linear time); "
-          f"{len(on_re)} need Python's re (look-arounds or back-references), each checked for backtracking (DNX119)"
-          + ("" if listed or not on_re else " (--warnings to list them)"))
+    print(
+        f"dnnfix kb check: {len(places) - len(on_re)} of {len(places)} patterns run on RE2 (linear time); "
+        f"{len(on_re)} need Python's re (look-arounds or back-references), each checked for backtracking (DNX119)"
+        + ("" if listed or not on_re else " (--warnings to list them)")
+    )
     if listed:
         for s, cl in on_re:
             print(f"{s.path}:{cl.line}:1: note: runs on Python's re: /{cl.pattern[:80]}/")
@@ -86,39 +96,67 @@ def run_test(args) -> int:
     rep = run_all(res, args.only)
     if args.json:
         for o in rep.outcomes:
-            print(json.dumps({"file": o.case.path, "line": o.case.line, "case": o.case.name,
-                              "signature": o.case.signature, "cause": o.case.cause, "expect": o.case.expect,
-                              "ok": o.ok,
-                              "message": o.message, "got": o.top, "allowed": o.allowed}))
+            print(
+                json.dumps(
+                    {
+                        "file": o.case.path,
+                        "line": o.case.line,
+                        "case": o.case.name,
+                        "signature": o.case.signature,
+                        "cause": o.case.cause,
+                        "expect": o.case.expect,
+                        "ok": o.ok,
+                        "message": o.message,
+                        "got": o.top,
+                        "allowed": o.allowed,
+                    }
+                )
+            )
     else:
         for o in rep.outcomes:
             c = o.case
             if not o.ok and c.expect != "todo":
-                print(f"FAIL {c.path}:{c.line}: [{c.expect}] {c.signature or c.cause or 'negatives'}#{c.name}: {o.message}")
+                print(
+                    f"FAIL {c.path}:{c.line}: [{c.expect}] {c.signature or c.cause or 'negatives'}#{c.name}: {o.message}"
+                )
             elif args.verbose and c.expect == "todo":
                 print(f"TODO {c.path}:{c.line}: {c.signature}#{c.name}: {'now passes' if o.ok else o.message}")
             elif args.verbose:
-                print(f"ok   {c.path}:{c.line}: [{c.expect}] {c.signature or 'negatives'}#{c.name}"
-                      + (f" (allowed: {o.allowed})" if o.allowed else ""))
+                print(
+                    f"ok   {c.path}:{c.line}: [{c.expect}] {c.signature or 'negatives'}#{c.name}"
+                    + (f" (allowed: {o.allowed})" if o.allowed else "")
+                )
         n_match = sum(1 for o in rep.outcomes if o.case.expect == "match")
         n_neg = sum(1 for o in rep.outcomes if o.case.expect == "negative")
         n_cause = sum(1 for o in rep.outcomes if o.case.expect == "cause")
-        print(f"dnnfix kb test: {n_match} match, {len(rep.outcomes) - n_match - n_neg - n_cause - len(rep.todos)} "
-              f"no-match, {n_cause} cause-level, {n_neg} negative cases; {len(rep.todos)} todo")
+        print(
+            f"dnnfix kb test: {n_match} match, {len(rep.outcomes) - n_match - n_neg - n_cause - len(rep.todos)} "
+            f"no-match, {n_cause} cause-level, {n_neg} negative cases; {len(rep.todos)} todo"
+        )
         print(f"{len(rep.passed)} passed, {len(rep.failed)} failed")
     return 1 if rep.failed or res.errors else 0
 
 
 def stats_data(res):
     kb = res.kb
-    per = {cid: {"signatures": 0, "match": 0, "no-match": 0, "todo": 0, "explanation": cid in kb.explanations,
-                 "category": (meta or {}).get("category", "")}
-           for cid, meta in kb.causes.items()}
+    per = {
+        cid: {
+            "signatures": 0,
+            "match": 0,
+            "no-match": 0,
+            "todo": 0,
+            "explanation": cid in kb.explanations,
+            "category": (meta or {}).get("category", ""),
+        }
+        for cid, meta in kb.causes.items()
+    }
     sig_cause = {s.id: s.cause for s in kb.signatures}
     per_sig = {s.id: {"match": 0, "no-match": 0, "todo": 0} for s in kb.signatures}
     status: "dict[str, int]" = {}
     for s in kb.signatures:
-        per.setdefault(s.cause, {"signatures": 0, "match": 0, "no-match": 0, "todo": 0, "explanation": False, "category": "?"})
+        per.setdefault(
+            s.cause, {"signatures": 0, "match": 0, "no-match": 0, "todo": 0, "explanation": False, "category": "?"}
+        )
         per[s.cause]["signatures"] += 1
         status[s.status] = status.get(s.status, 0) + 1
     for c in res.cases:
@@ -131,8 +169,14 @@ def stats_data(res):
         "causes_without_explanation": sorted(c for c, v in per.items() if not v["explanation"]),
         "signatures_with_few_cases": sorted(s for s, v in per_sig.items() if v["match"] < 3 or v["no-match"] < 1),
     }
-    return {"causes": per, "signatures": len(kb.signatures), "cases": len(res.cases), "negatives": len(res.negatives),
-            "status": status, "gaps": gaps}
+    return {
+        "causes": per,
+        "signatures": len(kb.signatures),
+        "cases": len(res.cases),
+        "negatives": len(res.negatives),
+        "status": status,
+        "gaps": gaps,
+    }
 
 
 def run_stats(args) -> int:
@@ -146,11 +190,17 @@ def run_stats(args) -> int:
     w = max(len(c) for c in data["causes"]) if data["causes"] else 10
     print(f"{'cause':<{w}}  sigs  match  no-match  todo  doc")
     for cid, v in sorted(data["causes"].items()):
-        print(f"{cid:<{w}}  {v['signatures']:>4}  {v['match']:>5}  {v['no-match']:>8}  {v['todo']:>4}  {'yes' if v['explanation'] else 'NO'}")
-    print(f"\n{len(data['causes'])} causes, {data['signatures']} signatures, {data['cases']} cases, "
-          f"{data['negatives']} negatives; status: " + ", ".join(f"{k} {v}" for k, v in sorted(data['status'].items())))
+        print(
+            f"{cid:<{w}}  {v['signatures']:>4}  {v['match']:>5}  {v['no-match']:>8}  {v['todo']:>4}  {'yes' if v['explanation'] else 'NO'}"
+        )
+    print(
+        f"\n{len(data['causes'])} causes, {data['signatures']} signatures, {data['cases']} cases, "
+        f"{data['negatives']} negatives; status: " + ", ".join(f"{k} {v}" for k, v in sorted(data["status"].items()))
+    )
     for k, v in data["gaps"].items():
-        print(f"{k.replace('_', ' ')}: {len(v)}" + (f" ({', '.join(v[:8])}{' ...' if len(v) > 8 else ''})" if v else ""))
+        print(
+            f"{k.replace('_', ' ')}: {len(v)}" + (f" ({', '.join(v[:8])}{' ...' if len(v) > 8 else ''})" if v else "")
+        )
     return 0
 
 

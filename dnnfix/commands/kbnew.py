@@ -1,4 +1,5 @@
 """`dnnfix kb new [FILE|-] --cause ID`: scaffold a signature and its cases from a pasted failure."""
+
 from __future__ import annotations
 
 import sys
@@ -6,10 +7,14 @@ from pathlib import Path
 
 
 def register(ks, common) -> None:
-    n = ks.add_parser("new", parents=[common], help="turn a pasted failure into a signature draft and its cases file",
-                      description="Writes signatures/local/<id>.yaml and <id>.cases.yaml into the first user "
-                                  "knowledge-base folder (--kb, else the first DNNFIX_KB_PATH entry, else the "
-                                  "per-user folder), then checks and tests them.")
+    n = ks.add_parser(
+        "new",
+        parents=[common],
+        help="turn a pasted failure into a signature draft and its cases file",
+        description="Writes signatures/local/<id>.yaml and <id>.cases.yaml into the first user "
+        "knowledge-base folder (--kb, else the first DNNFIX_KB_PATH entry, else the "
+        "per-user folder), then checks and tests them.",
+    )
     n.add_argument("file", nargs="?", default="-", metavar="FILE", help="the pasted failure ('-': standard input)")
     n.add_argument("--cause", required=True, metavar="ID", help="the cause id (see kb/causes.yaml)")
     n.add_argument("--id", dest="sig_id", metavar="SIGNATURE-ID", help="the new signature's id (default: derived)")
@@ -47,8 +52,12 @@ def run(args) -> int:
     kb = load_kb(extra)
     if args.cause not in kb.causes:
         hint = _did_you_mean(args.cause, kb.causes)
-        print(f"dnnfix: unknown cause id '{args.cause}'" + (f"; {hint}" if hint else "")
-              + " (list: dnnfix kb stats; new causes go in causes.yaml of your knowledge-base folder)", file=sys.stderr)
+        print(
+            f"dnnfix: unknown cause id '{args.cause}'"
+            + (f"; {hint}" if hint else "")
+            + " (list: dnnfix kb stats; new causes go in causes.yaml of your knowledge-base folder)",
+            file=sys.stderr,
+        )
         return 2
     if args.sig_id and not ID_RE.match(args.sig_id):
         print(f"dnnfix: --id '{args.sig_id}' is not kebab-case (lowercase words joined by '-')", file=sys.stderr)
@@ -59,7 +68,10 @@ def run(args) -> int:
         print(f"dnnfix: {e}", file=sys.stderr)
         return 2
     if not t.text.strip():
-        print(f"dnnfix: {'standard input' if args.file == '-' else args.file} is empty: paste the failure first", file=sys.stderr)
+        print(
+            f"dnnfix: {'standard input' if args.file == '-' else args.file} is empty: paste the failure first",
+            file=sys.stderr,
+        )
         return 2
     inc = parse_text(t.text)
     sig, cases = draft(inc, t.text, args.cause, args.sig_id, args.title)
@@ -111,6 +123,8 @@ def run(args) -> int:
             print(f"ok   confident on none of the {n} negatives and other causes' cases")
     if str(root) not in extra and str(root) != str(first_user_dir(())):
         print(f"note: {root} is not in your search path; add it with --kb {root} or DNNFIX_KB_PATH")
-    print("next: edit the regex to keep only what is stable, add 2 more match cases and a near miss, then "
-          "`dnnfix kb check` and `dnnfix kb test --only " + sig["id"] + "`")
+    print(
+        "next: edit the regex to keep only what is stable, add 2 more match cases and a near miss, then "
+        "`dnnfix kb check` and `dnnfix kb test --only " + sig["id"] + "`"
+    )
     return 0 if ok else 1

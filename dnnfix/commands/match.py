@@ -5,6 +5,7 @@ Formats: `text` (the report, wrapped to the terminal), `json` (JSON Lines, as `-
 cause, for logs), `github` (GitHub Actions workflow annotations). `--fail-on confident` exits 1 when any input
 has a confident cause (a CI gate); usage and input errors still exit 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,20 +17,43 @@ FORMATS = ("text", "json", "short", "github")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("match", help="diagnose pasted tracebacks/logs (files or standard input)",
-                       description="Diagnose each FILE ('-' or nothing: standard input).")
+    p = sub.add_parser(
+        "match",
+        help="diagnose pasted tracebacks/logs (files or standard input)",
+        description="Diagnose each FILE ('-' or nothing: standard input).",
+    )
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines); same as --format json")
-    p.add_argument("--format", choices=FORMATS, default=None,
-                   help="text (default), json (JSON Lines), short (one line per cause), github (workflow annotations)")
-    p.add_argument("--all", action="store_true", dest="show_all",
-                   help="also show harmless-log entries and causes scored 0.00 (hidden by default)")
-    p.add_argument("--fail-on", choices=("confident", "never"), default="never",
-                   help="exit 1 when any input has a confident cause (for CI gates); default: never")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="text (default), json (JSON Lines), short (one line per cause), github (workflow annotations)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="show_all",
+        help="also show harmless-log entries and causes scored 0.00 (hidden by default)",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=("confident", "never"),
+        default="never",
+        help="exit 1 when any input has a confident cause (for CI gates); default: never",
+    )
     p.add_argument("--no-probe", action="store_true", help="use no facts about this machine")
     p.add_argument("--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` run on the failing machine")
-    p.add_argument("--top", type=int, default=None, metavar="N", help="show at most N causes (default: 3 in the report, all in JSON)")
-    p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
+    p.add_argument(
+        "--top",
+        type=int,
+        default=None,
+        metavar="N",
+        help="show at most N causes (default: 3 in the report, all in JSON)",
+    )
+    p.add_argument(
+        "--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder"
+    )
     p.set_defaults(func=run)
 
 
@@ -53,8 +77,16 @@ def load_snapshot(path: str) -> dict:
 
 
 # the snapshot's core keys (../shared/CONTRACT.md) and the JSON type each must have when present
-_SNAPSHOT_TYPES = {"python": dict, "os": dict, "platform": dict, "packages": dict, "gpus": list, "driver": dict,
-                   "cuda": dict, "env": dict}
+_SNAPSHOT_TYPES = {
+    "python": dict,
+    "os": dict,
+    "platform": dict,
+    "packages": dict,
+    "gpus": list,
+    "driver": dict,
+    "cuda": dict,
+    "env": dict,
+}
 
 
 def snapshot_problem(data: dict) -> str:
@@ -160,8 +192,15 @@ def run(args) -> int:
             print(f"dnnfix: {'standard input' if name == '-' else name} is empty: nothing to diagnose", file=sys.stderr)
         if t.replaced:
             print(f"dnnfix: {name}: {t.replaced} undecodable byte(s) replaced; the rest was analysed", file=sys.stderr)
-        d = diagnose_text(t.text, env=env if env is not None else snapshot, kb=kb, name=name,
-                          truncated=t.truncated, env_is_probe=env is None, line_map=t.line_map)
+        d = diagnose_text(
+            t.text,
+            env=env if env is not None else snapshot,
+            kb=kb,
+            name=name,
+            truncated=t.truncated,
+            env_is_probe=env is None,
+            line_map=t.line_map,
+        )
         found = found or bool(d.confident)
         if fmt == "json":
             if args.top:
@@ -180,8 +219,7 @@ def run(args) -> int:
             if not first:
                 write("")
             first = False
-            write(render_text.to_rich(render_text.lines(r), color=color,
-                                      width=render_text.terminal_width(sys.stdout)))
+            write(render_text.to_rich(render_text.lines(r), color=color, width=render_text.terminal_width(sys.stdout)))
     if rc == 0 and args.fail_on == "confident" and found:
         return 1
     return rc

@@ -1,4 +1,5 @@
 """`dnnfix report [FILE|-] [-o OUT]`: a redacted bundle (text, fingerprint, diagnosis, environment) for an issue."""
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,13 @@ def run(args) -> int:
             env = redact(collect())
         except Exception as e:  # the report is still useful without it
             env = {"unavailable": f"{type(e).__name__}: {e}"}
-    bundle = {"dnnfix": __version__, "fingerprint": d.fingerprint, "diagnosis": to_dict(d, kb),
-              "environment": env, "text": text}
+    bundle = {
+        "dnnfix": __version__,
+        "fingerprint": d.fingerprint,
+        "diagnosis": to_dict(d, kb),
+        "environment": env,
+        "text": text,
+    }
     out = args.output or f"dnnfix-report-{d.fingerprint.replace('dnnfix-', '')}.json"
     if out == "-":
         print(json.dumps(bundle, indent=2, ensure_ascii=False))
@@ -57,5 +63,7 @@ def run(args) -> int:
         except OSError as e:
             print(f"dnnfix: cannot write {out}: {e.strerror or e}", file=sys.stderr)
             return 2
-        print(f"wrote {out} (fingerprint {d.fingerprint}); read it before attaching it: it holds your traceback, redacted")
+        print(
+            f"wrote {out} (fingerprint {d.fingerprint}); read it before attaching it: it holds your traceback, redacted"
+        )
     return 0

@@ -4,6 +4,7 @@ The script runs as `__main__` in this process (runpy), with sys.argv and sys.pat
 would set them. An uncaught exception prints the usual traceback (without dnnfix's own frames), then the report;
 the exit status is the one Python would give (1, SystemExit's code, or 130 after Ctrl-C).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,12 +16,19 @@ RUN_OPTIONS = {"--capture": 0, "--no-capture": 0, "--top": 1, "-h": 0, "--help":
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "run", help="run a Python script or module with the dnnfix exception hook installed",
+        "run",
+        help="run a Python script or module with the dnnfix exception hook installed",
         description="Run SCRIPT (or -m MODULE) like `python SCRIPT ARGS`, with a diagnosis under any uncaught "
-                    "exception. Everything from SCRIPT or -m MODULE on is passed to the program untouched.",
-        usage="dnnfix run [--capture | --no-capture] [--top N] (SCRIPT | -m MODULE) [ARGS ...]")
-    p.add_argument("--capture", dest="capture", action="store_true", default=None,
-                   help="tee native stderr (fd 2) so C++ log lines become evidence (default: off in terminals)")
+        "exception. Everything from SCRIPT or -m MODULE on is passed to the program untouched.",
+        usage="dnnfix run [--capture | --no-capture] [--top N] (SCRIPT | -m MODULE) [ARGS ...]",
+    )
+    p.add_argument(
+        "--capture",
+        dest="capture",
+        action="store_true",
+        default=None,
+        help="tee native stderr (fd 2) so C++ log lines become evidence (default: off in terminals)",
+    )
     p.add_argument("--no-capture", dest="capture", action="store_false", help="never tee native stderr")
     p.add_argument("--top", type=int, default=3, metavar="N", help="causes shown in the report (default: 3)")
     p.add_argument("target", nargs="*", metavar="SCRIPT | -m MODULE", help="what to run, then its arguments")
@@ -40,13 +48,13 @@ def split_argv(argv):
         word = argv[i]
         name = word.split("=", 1)[0]
         if word == "--":
-            return own, argv[i + 1:]
+            return own, argv[i + 1 :]
         if name in RUN_OPTIONS and word.startswith("--") and "=" in word:
             own.append(word)
             i += 1
         elif name in RUN_OPTIONS:
             n = RUN_OPTIONS[name]
-            own.extend(argv[i:i + 1 + n])
+            own.extend(argv[i : i + 1 + n])
             i += 1 + n
         else:
             return own, argv[i:]
@@ -56,8 +64,10 @@ def split_argv(argv):
 def _trim(tb, files):
     """Drop the leading frames that belong to dnnfix and runpy, so the traceback starts in the user's code."""
     first = tb
-    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith("<frozen runpy")
-                              or os.path.abspath(tb.tb_frame.f_code.co_filename) in files):
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename.startswith("<frozen runpy")
+        or os.path.abspath(tb.tb_frame.f_code.co_filename) in files
+    ):
         tb = tb.tb_next
     return tb if tb is not None else first
 

@@ -1,4 +1,5 @@
 """`dnnfix scan PATH...`: diagnose many logs on all cores; JSON Lines / CSV / Parquet and a summary."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,26 +12,38 @@ from typing import Any, Optional, TextIO
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "scan", help="diagnose many logs (files, folders, globs, .gz/.bz2/.xz/.zst) on all cores and summarise",
+        "scan",
+        help="diagnose many logs (files, folders, globs, .gz/.bz2/.xz/.zst) on all cores and summarise",
         description="Diagnose every log under PATH (files, folders recursively, globs; gzip, bzip2, xz and, with "
-                    "zstandard installed, zstd) with one worker per core. Each log gets the object of "
-                    "`dnnfix match --json --no-probe` plus its path; a summary groups them by cause and clusters "
-                    "unknown errors by fingerprint. Exit status 2 when some input could not be read.")
+        "zstandard installed, zstd) with one worker per core. Each log gets the object of "
+        "`dnnfix match --json --no-probe` plus its path; a summary groups them by cause and clusters "
+        "unknown errors by fingerprint. Exit status 2 when some input could not be read.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
-    p.add_argument("--include", action="append", default=[], metavar="GLOB",
-                   help="in folders, only file names matching GLOB (repeatable), e.g. --include '*.log*'")
+    p.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="in folders, only file names matching GLOB (repeatable), e.g. --include '*.log*'",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines on standard output (the summary goes to stderr)")
     p.add_argument("--jsonl", metavar="FILE", help="write JSON Lines to FILE ('-': standard output)")
     p.add_argument("--csv", metavar="FILE", help="write one CSV row per log to FILE")
     p.add_argument("--parquet", metavar="FILE", help="write one Parquet row per log to FILE (needs pyarrow)")
-    p.add_argument("--summary-only", action="store_true",
-                   help="print only the summary (as one JSON object with --json)")
+    p.add_argument(
+        "--summary-only", action="store_true", help="print only the summary (as one JSON object with --json)"
+    )
     p.add_argument("--state", metavar="FILE", help="remember results by path, size and mtime; skip unchanged logs")
     p.add_argument("--top", type=int, default=None, metavar="N", help="keep at most N causes per log")
-    p.add_argument("--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` of the machine the jobs ran on")
+    p.add_argument(
+        "--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` of the machine the jobs ran on"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
+    p.add_argument(
+        "--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder"
+    )
     p.set_defaults(func=run)
 
 
@@ -45,8 +58,14 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("dnnfix scan"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("dnnfix scan"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.task = self.bar.add_task("scan", total=total)
             self.bar.start()
         except Exception:
@@ -87,8 +106,11 @@ def run(args) -> int:
     kb_paths = list(getattr(args, "kb", []) or [])
     paths = expand(args.paths, args.include)
     if not paths:
-        print(f"dnnfix: no files under {', '.join(args.paths)}"
-              + (f" match {', '.join(args.include)}" if args.include else ""), file=sys.stderr)
+        print(
+            f"dnnfix: no files under {', '.join(args.paths)}"
+            + (f" match {', '.join(args.include)}" if args.include else ""),
+            file=sys.stderr,
+        )
         return 2
     state = State(args.state, state_key(kb, env, args.top)) if args.state else None
     jsonl = args.jsonl or ("-" if args.json and not args.summary_only else None)

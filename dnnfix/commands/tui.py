@@ -6,6 +6,7 @@ keyboard is then taken from the terminal. Textual is imported only in run(), so 
 `dnnfix tui --serve [--host H] [--port P]` serves the same app to a browser with textual-serve (each browser tab
 runs its own `dnnfix tui` behind Textual's web driver, which talks over pipes: there is no terminal to ask for).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,16 +15,24 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("tui", help="the paste-a-traceback terminal app (needs dnnfix[tui])",
-                       description="Paste a traceback or log and see the ranked causes, the lines that fired and "
-                                   "the fixes. FILE (or redirected standard input) is loaded at start.")
+    p = sub.add_parser(
+        "tui",
+        help="the paste-a-traceback terminal app (needs dnnfix[tui])",
+        description="Paste a traceback or log and see the ranked causes, the lines that fired and "
+        "the fixes. FILE (or redirected standard input) is loaded at start.",
+    )
     p.add_argument("file", nargs="?", metavar="FILE", help="a traceback or log to load ('-': standard input)")
     p.add_argument("--no-probe", action="store_true", help="use no facts about this machine")
     p.add_argument("--env", metavar="SNAPSHOT.json", help="facts from `dnnfix env --json` run on the failing machine")
     p.add_argument("--light", action="store_true", help="start in the light theme (ctrl+t switches)")
-    p.add_argument("--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder")
-    p.add_argument("--serve", action="store_true",
-                   help="serve the app to a web browser (needs textual-serve: pip install 'dnnfix[serve]')")
+    p.add_argument(
+        "--kb", action="append", default=argparse.SUPPRESS, metavar="DIR", help="an extra knowledge-base folder"
+    )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the app to a web browser (needs textual-serve: pip install 'dnnfix[serve]')",
+    )
     p.add_argument("--host", default="localhost", help="with --serve: the address to listen on (default: localhost)")
     p.add_argument("--port", type=int, default=8000, help="with --serve: the port (default: 8000)")
     p.set_defaults(func=run)
@@ -84,8 +93,10 @@ def run(args) -> int:
     try:
         import textual  # noqa: F401
     except ImportError:
-        print("dnnfix: the terminal app needs Textual: pip install 'dnnfix[tui]' (or use `dnnfix match FILE`)",
-              file=sys.stderr)
+        print(
+            "dnnfix: the terminal app needs Textual: pip install 'dnnfix[tui]' (or use `dnnfix match FILE`)",
+            file=sys.stderr,
+        )
         return 2
     if getattr(args, "serve", False):
         return serve(args)
@@ -108,10 +119,16 @@ def run(args) -> int:
         text = t.text
     if not web and (name == "-" or not sys.stdin.isatty()):
         if not _reattach_terminal():
-            print("dnnfix: the terminal app needs a terminal for the keyboard; for piped input use `dnnfix match -`",
-                  file=sys.stderr)
+            print(
+                "dnnfix: the terminal app needs a terminal for the keyboard; for piped input use `dnnfix match -`",
+                file=sys.stderr,
+            )
             return 2
-    if not web and not (sys.__stdout__ and sys.__stdout__.isatty()) and not (sys.__stderr__ and sys.__stderr__.isatty()):
+    if (
+        not web
+        and not (sys.__stdout__ and sys.__stdout__.isatty())
+        and not (sys.__stderr__ and sys.__stderr__.isatty())
+    ):
         print("dnnfix: the terminal app needs a terminal; use `dnnfix match` for files and pipes", file=sys.stderr)
         return 2
     env, env_name = None, ""
@@ -121,7 +138,13 @@ def run(args) -> int:
             return 2
     from ..tui.app import make_app
 
-    app = make_app(text, kb_paths=getattr(args, "kb", []) or [], probe=not args.no_probe, env=env, env_name=env_name,
-                   theme="textual-light" if args.light else None)
+    app = make_app(
+        text,
+        kb_paths=getattr(args, "kb", []) or [],
+        probe=not args.no_probe,
+        env=env,
+        env_name=env_name,
+        theme="textual-light" if args.light else None,
+    )
     app.run()
     return 0

@@ -33,12 +33,22 @@ imported on the first failure (in a Jupyter kernel they are warmed up in the bac
 A test that replaces one of these functions patches the part that owns it (e.g. `dnnfix.hook.worker`): the
 other parts look names up in their own module, never in this package.
 """
+
 from __future__ import annotations
 
 import sys
 
-__all__ = ["install", "uninstall", "installed", "enabled", "set_enabled", "last", "diagnose_last",
-           "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "install",
+    "uninstall",
+    "installed",
+    "enabled",
+    "set_enabled",
+    "last",
+    "diagnose_last",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 # what this package exports: name -> (the part that owns it, its name there)
 _PARTS = {

@@ -4,6 +4,7 @@ Importing `threading` costs more than all of install(), and many scripts never i
 yet, install() puts a one-shot finder first on sys.meta_path: the first `import threading` runs the real loader,
 then hooks threading.excepthook (if the hook is still installed), and the finder takes itself off the path.
 """
+
 from __future__ import annotations
 
 import sys

@@ -8,6 +8,7 @@ Ctrl-C and an overrunning diagnosis end the process as it was about to end anywa
 Imported by install(); the worker (and what the diagnosis needs: knowledge base, matcher, renderers) only when an
 exception is reported.
 """
+
 from __future__ import annotations
 
 import os

@@ -7,12 +7,24 @@ catches errors IPython showed without the handler (`%run script.py`, a handler s
 
 Imported by install() only when it runs inside IPython; IPython itself is never imported by dnnfix.
 """
+
 from __future__ import annotations
 
 import sys
 
-from .state import (_S, _missed, _note, _skip, _take_log, _warn_replaced, enabled, in_kernel, install, ipython_shell,
-                    uninstall)
+from .state import (
+    _S,
+    _missed,
+    _note,
+    _skip,
+    _take_log,
+    _warn_replaced,
+    enabled,
+    in_kernel,
+    install,
+    ipython_shell,
+    uninstall,
+)
 
 
 def _install_ipython(shell) -> None:

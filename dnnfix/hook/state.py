@@ -7,6 +7,7 @@ process needs: the exception hooks in a script, the deferred `threading` hook wh
 `threading`, the IPython part inside IPython, the worker only to warm up a kernel. The worker, and with it the
 knowledge base, the matcher and the renderers, waits for the first failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ class _State:
         self.probe = True
         self.prev_sys: Any = _UNSET
         self.prev_thread: Any = _UNSET
-        self.chain_sys: Optional[Callable[..., Any]] = None  # what our hooks call first; kept after uninstall for anyone who chained to us
+        self.chain_sys: Optional[Callable[..., Any]] = (
+            None  # what our hooks call first; kept after uninstall for anyone who chained to us
+        )
         self.chain_thread: Optional[Callable[..., Any]] = None
         self.in_sys_hook = False
         self.shell: Any = None
@@ -39,9 +42,15 @@ class _State:
         self.last: Any = None  # the last Panel shown
         self.lock: Any = None  # a _thread.RLock from install() on
         self.kb_lock: Any = None  # held while the knowledge base loads (the kernel's warm-up and a diagnosis share it)
-        self.chain_inner: Optional[Callable[..., Any]] = None  # the hook our chain replaced at a re-install (a hook that calls us back reaches it)
-        self.seen: Optional[BaseException] = None  # the last exception a hook of ours handled (so none is diagnosed twice)
-        self.baseline: Optional[BaseException] = None  # sys.last_value at install: an error from before is not ours to diagnose
+        self.chain_inner: Optional[Callable[..., Any]] = (
+            None  # the hook our chain replaced at a re-install (a hook that calls us back reaches it)
+        )
+        self.seen: Optional[BaseException] = (
+            None  # the last exception a hook of ours handled (so none is diagnosed twice)
+        )
+        self.baseline: Optional[BaseException] = (
+            None  # sys.last_value at install: an error from before is not ours to diagnose
+        )
         self.warned = False
         self.our_custom: Any = None
 
@@ -117,8 +126,16 @@ def _timeout() -> float:
 
 
 # ------------------------------------------------------------------ install / uninstall
-def install(*, capture=None, top: int = 3, timeout: float = DEFAULT_TIMEOUT, probe: bool = True,
-            threads: bool = True, shell=None, capture_size: int = 256 * 1024) -> None:
+def install(
+    *,
+    capture=None,
+    top: int = 3,
+    timeout: float = DEFAULT_TIMEOUT,
+    probe: bool = True,
+    threads: bool = True,
+    shell=None,
+    capture_size: int = 256 * 1024,
+) -> None:
     """Show a diagnosis under every uncaught exception. Idempotent; `uninstall()` undoes it exactly.
 
     capture: tee native fd 2 into a ring buffer whose recent lines become part of the incident
@@ -250,8 +267,10 @@ def _warn_replaced(what: str, by) -> None:
         return
     _S.warned = True
     try:
-        sys.stderr.write(f"dnnfix: {what} was replaced by {_describe(by)} after dnnfix.install(); "
-                         "call dnnfix.install() after it to keep both\n")
+        sys.stderr.write(
+            f"dnnfix: {what} was replaced by {_describe(by)} after dnnfix.install(); "
+            "call dnnfix.install() after it to keep both\n"
+        )
         sys.stderr.flush()
     except Exception:
         pass

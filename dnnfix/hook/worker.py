@@ -9,6 +9,7 @@ A diagnosis that fails or overruns raises DiagnosisFailed; the hooks turn it int
 Imported on the first failure (in a Jupyter kernel right after install(), to warm up the knowledge base, the
 matcher and the renderers in the background: `_prewarm`), never by install() in a script.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,9 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
             box["kb"] = True
             _rearm_watchdog(timeout + 0.5)  # from here on the diagnosis has `timeout`, whatever holds the GIL
             # unasked-for advice: an `experimental` signature is never shown as confident here
-            box["panel"] = build(exc, kb, log_text=log_text, top=_S.top, probe=_S.probe, t0=t0, html=html,
-                                 experimental_confident=False)
+            box["panel"] = build(
+                exc, kb, log_text=log_text, top=_S.top, probe=_S.probe, t0=t0, html=html, experimental_confident=False
+            )
         except BaseException as e:  # noqa: BLE001
             box["error"] = e
         finally:
@@ -116,8 +118,11 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
                 worker.join(timeout)
         if worker.is_alive():
             why = "loading the knowledge base" if "kb" not in box else "it"
-            raise DiagnosisFailed(f"{why} took longer than {timeout:g} s; DNNFIX_TIMEOUT=SECONDS allows more"
-                                  if "kb" in box else f"{why} took longer than {KB_GRACE:g} s")
+            raise DiagnosisFailed(
+                f"{why} took longer than {timeout:g} s; DNNFIX_TIMEOUT=SECONDS allows more"
+                if "kb" in box
+                else f"{why} took longer than {KB_GRACE:g} s"
+            )
     if "error" in box:
         raise box["error"]
     return box["panel"]

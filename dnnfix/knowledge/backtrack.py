@@ -15,14 +15,37 @@ that need `re` (look-arounds, back-references) and every pattern on a machine wi
 Character sets are compared on a sample alphabet (ASCII printable, tab, newline, a few non-ASCII letters and
 spaces), enough to tell the classes knowledge-base patterns use apart.
 """
+
 from __future__ import annotations
 
 from typing import FrozenSet, List, Optional, Tuple
 
-from .reparse import (AnyChar, Anchor, Backref, Branch, Category, Conditional, Group, In, Literal, LookAround,
-                      NotLiteral, Range, Repeat, parse)
+from .reparse import (
+    AnyChar,
+    Anchor,
+    Backref,
+    Branch,
+    Category,
+    Conditional,
+    Group,
+    In,
+    Literal,
+    LookAround,
+    NotLiteral,
+    Range,
+    Repeat,
+    parse,
+)
 
-SAMPLE: Tuple[str, ...] = tuple(chr(i) for i in range(32, 127)) + ("\t", "\n", "\r", "\u00e9", "\u00c9", "\u00a0", "\u4e2d")
+SAMPLE: Tuple[str, ...] = tuple(chr(i) for i in range(32, 127)) + (
+    "\t",
+    "\n",
+    "\r",
+    "\u00e9",
+    "\u00c9",
+    "\u00a0",
+    "\u4e2d",
+)
 ALL: FrozenSet[str] = frozenset(SAMPLE)
 _MAXREPEAT_MIN = 100  # a repeat with a larger bound counts as unbounded
 
@@ -60,8 +83,11 @@ class _Analyzer:
                 out |= _fold(chr(item.code))
             elif isinstance(item, Range):
                 lo, hi = item.lo, item.hi
-                out |= {ch for ch in SAMPLE if lo <= ord(ch) <= hi or lo <= ord(ch.lower()) <= hi
-                        or lo <= ord(ch.upper()) <= hi}
+                out |= {
+                    ch
+                    for ch in SAMPLE
+                    if lo <= ord(ch) <= hi or lo <= ord(ch.lower()) <= hi or lo <= ord(ch.upper()) <= hi
+                }
             elif isinstance(item, Category):
                 out |= self._category(item.kind)
             else:
@@ -192,7 +218,7 @@ class _Analyzer:
                 # the next unbounded repeat with only optional items between: can it start on characters this
                 # one could still take? (then every split point between the two is tried)
                 shared = self.chars(node.body)
-                for node2 in items[k + 1:]:
+                for node2 in items[k + 1 :]:
                     nxt = self._leading_repeat(node2)
                     if nxt is not None:
                         if shared & self.first(nxt.body):

@@ -10,6 +10,7 @@ Files are written atomically (a temporary file in the same folder, then rename),
 mode 0700. A fallback folder in the shared temp directory is used only when it is a real directory (not a
 link) owned by this user and not writable by others.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,14 +56,21 @@ def dumps(kb: Any, key: str) -> bytes:
     doc = {
         "format": FORMAT,
         "key": key,
-        "signatures": [(_row(s)[:4], [_row(c) for c in s.match], [_row(c) for c in s.against], _row(s)[6:])
-                       for s in kb.signatures],
+        "signatures": [
+            (_row(s)[:4], [_row(c) for c in s.match], [_row(c) for c in s.against], _row(s)[6:]) for s in kb.signatures
+        ],
         "explanations": {k: _row(e) for k, e in kb.explanations.items()},
         "diagnostics": [_row(d) for d in kb.diagnostics],
-        "plain": {f.name: getattr(kb, f.name) for f in dataclasses.fields(kb)
-                  if f.name not in ("signatures", "explanations", "diagnostics")},
-        "extra": {k: v for k, v in vars(kb).items()
-                  if not k.startswith("_") and k not in {f.name for f in dataclasses.fields(kb)}},
+        "plain": {
+            f.name: getattr(kb, f.name)
+            for f in dataclasses.fields(kb)
+            if f.name not in ("signatures", "explanations", "diagnostics")
+        },
+        "extra": {
+            k: v
+            for k, v in vars(kb).items()
+            if not k.startswith("_") and k not in {f.name for f in dataclasses.fields(kb)}
+        },
     }
     return marshal.dumps(doc)
 
@@ -82,7 +90,9 @@ def loads(data: bytes, key: str) -> Any:
     try:
         sigs = []
         for head, match, against, tail in doc["signatures"]:
-            sig = _build(Signature, (*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail))
+            sig = _build(
+                Signature, (*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail)
+            )
             sigs.append(sig)
         explanations = {k: _build(Explanation, v) for k, v in doc["explanations"].items()}
         diagnostics = [_build(Diagnostic, d) for d in doc["diagnostics"]]

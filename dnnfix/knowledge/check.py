@@ -1,4 +1,5 @@
 """`dnnfix kb check`: every problem in every knowledge-base file, at once, as path:line:col diagnostics."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,8 +14,24 @@ EXPECTS = ("match", "no-match", "todo")
 NEG_KEYS = ("name", "text", "note", "form", "env")
 # cause-level cases (kb/cases/<family>.cases.yaml): this text -> that cause, whatever signature explains it
 CAUSE_FILE_KEYS = ("note", "cases")
-CAUSE_CASE_KEYS = ("name", "note", "form", "env", "text", "cause", "top", "confident", "also", "signature", "facts",
-                   "not_confident", "not_first", "not_ranked", "silent", "todo")
+CAUSE_CASE_KEYS = (
+    "name",
+    "note",
+    "form",
+    "env",
+    "text",
+    "cause",
+    "top",
+    "confident",
+    "also",
+    "signature",
+    "facts",
+    "not_confident",
+    "not_first",
+    "not_ranked",
+    "silent",
+    "todo",
+)
 CAUSE_LISTS = ("not_confident", "not_first", "not_ranked")
 
 
@@ -69,8 +86,16 @@ def _load_list_file(path: Path, diags: List[Diagnostic], code: str, what: str):
     if loc is None:
         return None
     if not isinstance(loc.data, dict) or not isinstance(loc.data.get("cases"), list):
-        diags.append(Diagnostic(str(path), 1, 1, code, f"a {what} file is a mapping with " +
-                                ("'signature' and a 'cases' list" if what == "cases" else "a 'cases' list")))
+        diags.append(
+            Diagnostic(
+                str(path),
+                1,
+                1,
+                code,
+                f"a {what} file is a mapping with "
+                + ("'signature' and a 'cases' list" if what == "cases" else "a 'cases' list"),
+            )
+        )
         return None
     return loc
 
@@ -89,12 +114,28 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
     expected_sid = path.name[: -len(".cases.yaml")] if path.name.endswith(".cases.yaml") else None
     if sid not in sig_ids:
         line, col = loc.where("signature")
-        diags.append(Diagnostic(p, line, col, "DNX203", f"cases for unknown signature '{sid}'",
-                                _did_you_mean(sid, sig_ids) or "the signature id, as in the signature file"))
+        diags.append(
+            Diagnostic(
+                p,
+                line,
+                col,
+                "DNX203",
+                f"cases for unknown signature '{sid}'",
+                _did_you_mean(sid, sig_ids) or "the signature id, as in the signature file",
+            )
+        )
     elif expected_sid and sid != expected_sid and expected_sid in sig_ids:
         line, col = loc.where("signature")
-        diags.append(Diagnostic(p, line, col, "DNX204", f"file is named for '{expected_sid}' but holds cases of '{sid}'",
-                                severity="warning"))
+        diags.append(
+            Diagnostic(
+                p,
+                line,
+                col,
+                "DNX204",
+                f"file is named for '{expected_sid}' but holds cases of '{sid}'",
+                severity="warning",
+            )
+        )
     out: List[Case] = []
     names = set()
     for i, c in enumerate(data["cases"]):
@@ -105,7 +146,9 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
         for k in c:
             if k not in CASE_KEYS:
                 l2, c2 = loc.where("cases", i, k, "<key>")
-                diags.append(Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, CASE_KEYS)))
+                diags.append(
+                    Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, CASE_KEYS))
+                )
         if not isinstance(c.get("name"), str) or not c.get("name"):
             diags.append(Diagnostic(p, line, col, "DNX211", "a case needs a name (unique in its file)"))
         name = str(c.get("name") or f"case-{i + 1}")
@@ -115,8 +158,16 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
         expect = c.get("expect")
         if expect not in EXPECTS:
             l2, c2 = loc.where("cases", i, "expect")
-            diags.append(Diagnostic(p, l2, c2, "DNX208", f"expect must be one of {', '.join(EXPECTS)}, got {expect!r}",
-                                    _did_you_mean(expect, EXPECTS)))
+            diags.append(
+                Diagnostic(
+                    p,
+                    l2,
+                    c2,
+                    "DNX208",
+                    f"expect must be one of {', '.join(EXPECTS)}, got {expect!r}",
+                    _did_you_mean(expect, EXPECTS),
+                )
+            )
             continue
         text = c.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -127,13 +178,27 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
             l2, c2 = loc.where("cases", i, "env")
             diags.append(Diagnostic(p, l2, c2, "DNX210", "env must be a (partial) snapshot mapping"))
             env = None
-        out.append(Case(name=name, expect=expect, text=text, path=p, line=line, signature=str(sid or ""),
-                        cause=str(c.get("cause") or ""), env=env, form=str(c.get("form") or ""),
-                        confident=bool(c.get("confident", True)), note=str(c.get("note") or "")))
+        out.append(
+            Case(
+                name=name,
+                expect=expect,
+                text=text,
+                path=p,
+                line=line,
+                signature=str(sid or ""),
+                cause=str(c.get("cause") or ""),
+                env=env,
+                form=str(c.get("form") or ""),
+                confident=bool(c.get("confident", True)),
+                note=str(c.get("note") or ""),
+            )
+        )
     return out
 
 
-def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> List[Case]:
+def load_cause_cases(
+    path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any], diags: List[Diagnostic]
+) -> List[Case]:
     """kb/cases/<family>.cases.yaml: cause-level expectations (this text -> that cause first / in the top N /
     confident or not / nothing confident), optionally with an `env:` snapshot."""
     from .load import read_yaml
@@ -168,8 +233,9 @@ def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any]
         for k in c:
             if k not in CAUSE_CASE_KEYS:
                 l2, c2 = loc.where("cases", i, k, "<key>")
-                diags.append(Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case",
-                                        _did_you_mean(k, CAUSE_CASE_KEYS)))
+                diags.append(
+                    Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, CAUSE_CASE_KEYS))
+                )
         if not isinstance(c.get("name"), str) or not c.get("name"):
             diags.append(Diagnostic(p, line, col, "DNX211", "a case needs a name (unique in its file)"))
         name = str(c.get("name") or f"case-{i + 1}")
@@ -196,8 +262,9 @@ def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any]
                 ok = not bad_cause(cid, i, k, j) and ok
             lists[k] = [str(x) for x in v]
         also = c.get("also", {})
-        if not isinstance(also, dict) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
-                                                 for n in also.values()):
+        if not isinstance(also, dict) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in also.values()
+        ):
             l2, c2 = loc.where("cases", i, "also")
             diags.append(Diagnostic(p, l2, c2, "DNX251", "also maps cause ids to a rank limit (cause: N, N >= 1)"))
             ok, also = False, {}
@@ -216,13 +283,22 @@ def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any]
         facts = c.get("facts", {})
         if not isinstance(facts, dict) or cause is None and facts:
             l2, c2 = loc.where("cases", i, "facts")
-            diags.append(Diagnostic(p, l2, c2, "DNX251", "facts maps capture names to the values the cause's match "
-                                                         "must capture (and needs a cause)"))
+            diags.append(
+                Diagnostic(
+                    p,
+                    l2,
+                    c2,
+                    "DNX251",
+                    "facts maps capture names to the values the cause's match must capture (and needs a cause)",
+                )
+            )
             ok, facts = False, {}
         sig = c.get("signature")
         if sig is not None and sig not in sig_ids:
             l2, c2 = loc.where("cases", i, "signature")
-            diags.append(Diagnostic(p, l2, c2, "DNX203", f"unknown signature '{sig}'", _did_you_mean(str(sig), sig_ids)))
+            diags.append(
+                Diagnostic(p, l2, c2, "DNX203", f"unknown signature '{sig}'", _did_you_mean(str(sig), sig_ids))
+            )
             ok = False
         silent = c.get("silent", False)
         todo = c.get("todo", "")
@@ -231,12 +307,28 @@ def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any]
             diags.append(Diagnostic(p, l2, c2, "DNX251", "silent is true or false; todo is the reason it still fails"))
             ok = False
         if silent and cause is not None and confident is True:
-            diags.append(Diagnostic(p, line, col, "DNX253", f"case '{name}' wants '{cause}' confident and nothing "
-                                                             "confident (silent)", "say confident: false or any"))
+            diags.append(
+                Diagnostic(
+                    p,
+                    line,
+                    col,
+                    "DNX253",
+                    f"case '{name}' wants '{cause}' confident and nothing confident (silent)",
+                    "say confident: false or any",
+                )
+            )
             ok = False
         if cause is None and not silent and not sig and not also and not any(lists.values()):
-            diags.append(Diagnostic(p, line, col, "DNX253", f"case '{name}' expects nothing",
-                                    "give a cause, silent: true, signature, also or a not_* list"))
+            diags.append(
+                Diagnostic(
+                    p,
+                    line,
+                    col,
+                    "DNX253",
+                    f"case '{name}' expects nothing",
+                    "give a cause, silent: true, signature, also or a not_* list",
+                )
+            )
             ok = False
         env = c.get("env")
         if env is not None and not isinstance(env, dict):
@@ -245,12 +337,30 @@ def load_cause_cases(path: Path, causes: Dict[str, Any], sig_ids: Dict[str, Any]
             ok = False
         if not ok:
             continue
-        out.append(Case(name=name, expect="todo" if todo else "cause", text=text, path=p, line=line, kind="cause",
-                        signature=str(sig or ""), cause=str(cause or ""), env=env, form=str(c.get("form") or ""),
-                        confident=confident, top=top, also={str(k): v for k, v in also.items()},
-                        facts={str(k): str(v) for k, v in facts.items()}, silent=silent, todo=todo,
-                        not_confident=lists.get("not_confident", []), not_first=lists.get("not_first", []),
-                        not_ranked=lists.get("not_ranked", []), note=str(c.get("note") or "")))
+        out.append(
+            Case(
+                name=name,
+                expect="todo" if todo else "cause",
+                text=text,
+                path=p,
+                line=line,
+                kind="cause",
+                signature=str(sig or ""),
+                cause=str(cause or ""),
+                env=env,
+                form=str(c.get("form") or ""),
+                confident=confident,
+                top=top,
+                also={str(k): v for k, v in also.items()},
+                facts={str(k): str(v) for k, v in facts.items()},
+                silent=silent,
+                todo=todo,
+                not_confident=lists.get("not_confident", []),
+                not_first=lists.get("not_first", []),
+                not_ranked=lists.get("not_ranked", []),
+                note=str(c.get("note") or ""),
+            )
+        )
     return out
 
 
@@ -270,13 +380,24 @@ def load_negatives(path: Path, diags: List[Diagnostic]) -> List[Case]:
         for k in c:
             if k not in NEG_KEYS:
                 l2, c2 = loc.where("cases", i, k, "<key>")
-                diags.append(Diagnostic(p, l2, c2, "DNX222", f"unknown key '{k}' in a negative case", _did_you_mean(k, NEG_KEYS)))
+                diags.append(
+                    Diagnostic(p, l2, c2, "DNX222", f"unknown key '{k}' in a negative case", _did_you_mean(k, NEG_KEYS))
+                )
         name = str(c.get("name") or f"case-{i + 1}")
         if name in names:
             diags.append(Diagnostic(p, line, col, "DNX207", f"duplicate case name '{name}'"))
         names.add(name)
-        out.append(Case(name=name, expect="negative", text=c["text"], path=p, line=line, kind="negative",
-                        env=c.get("env") if isinstance(c.get("env"), dict) else None))
+        out.append(
+            Case(
+                name=name,
+                expect="negative",
+                text=c["text"],
+                path=p,
+                line=line,
+                kind="negative",
+                env=c.get("env") if isinstance(c.get("env"), dict) else None,
+            )
+        )
     return out
 
 
@@ -318,13 +439,23 @@ def check_placeholders(kb, diags: List[Diagnostic]) -> None:
                     continue
                 pool = sorted(known | set(ALIAS_NAMES))
                 hint = _did_you_mean(name, pool) or (
-                    f"the signatures of {cid} capture: {', '.join(sorted(known))}" if known
-                    else f"no signature of {cid} captures anything: use a fact alias or write it out")
-                diags.append(Diagnostic(ex.path, lineno, m.start() + 1, "DNX158",
-                                        f"placeholder '{{{{{name}}}}}' is neither captured by a signature of '{cid}' "
-                                        "nor a known fact alias" + (" (its fallback is shown)" if m.group(2) is not None
-                                                                   else " (it prints as <" + name + ">)"),
-                                        hint, severity="warning"))
+                    f"the signatures of {cid} capture: {', '.join(sorted(known))}"
+                    if known
+                    else f"no signature of {cid} captures anything: use a fact alias or write it out"
+                )
+                diags.append(
+                    Diagnostic(
+                        ex.path,
+                        lineno,
+                        m.start() + 1,
+                        "DNX158",
+                        f"placeholder '{{{{{name}}}}}' is neither captured by a signature of '{cid}' "
+                        "nor a known fact alias"
+                        + (" (its fallback is shown)" if m.group(2) is not None else " (it prints as <" + name + ">)"),
+                        hint,
+                        severity="warning",
+                    )
+                )
 
 
 def check(extra: Sequence[str] = ()) -> CheckResult:
@@ -355,8 +486,15 @@ def check(extra: Sequence[str] = ()) -> CheckResult:
             for i, e in enumerate(entries or []):
                 if not isinstance(e, dict) or not e.get("reason") or not (e.get("signature") and e.get("case")):
                     line, col = loc.where("allow", i)
-                    res.diagnostics.append(Diagnostic(str(ap), line, col, "DNX230",
-                                                      "an allow entry needs signature, case (file.cases.yaml#name) and reason"))
+                    res.diagnostics.append(
+                        Diagnostic(
+                            str(ap),
+                            line,
+                            col,
+                            "DNX230",
+                            "an allow entry needs signature, case (file.cases.yaml#name) and reason",
+                        )
+                    )
                 else:
                     res.allow.append({k: str(v) for k, v in e.items()})
         for cp in sorted((d / "compat").glob("*.yaml")) if (d / "compat").is_dir() else []:
@@ -365,14 +503,30 @@ def check(extra: Sequence[str] = ()) -> CheckResult:
     with_cases = {c.signature for c in res.cases}
     for s in kb.signatures:
         if s.id not in with_cases:
-            res.diagnostics.append(Diagnostic(s.path, s.line, 1, "DNX240", f"signature '{s.id}' has no cases file",
-                                              f"add {Path(s.path).name[:-5]}.cases.yaml beside it", severity="warning"))
+            res.diagnostics.append(
+                Diagnostic(
+                    s.path,
+                    s.line,
+                    1,
+                    "DNX240",
+                    f"signature '{s.id}' has no cases file",
+                    f"add {Path(s.path).name[:-5]}.cases.yaml beside it",
+                    severity="warning",
+                )
+            )
     # causes with no explanation
     for cid in kb.causes:
         if cid not in kb.explanations and any(s.cause == cid for s in kb.signatures):
-            res.diagnostics.append(Diagnostic(str(Path(kb.dirs[0]) / "causes.yaml"), 1, 1, "DNX241",
-                                              f"cause '{cid}' has signatures but no explanation causes/{cid}.md",
-                                              severity="warning"))
+            res.diagnostics.append(
+                Diagnostic(
+                    str(Path(kb.dirs[0]) / "causes.yaml"),
+                    1,
+                    1,
+                    "DNX241",
+                    f"cause '{cid}' has signatures but no explanation causes/{cid}.md",
+                    severity="warning",
+                )
+            )
     check_placeholders(kb, res.diagnostics)
     res.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
     return res

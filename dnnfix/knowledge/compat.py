@@ -17,14 +17,23 @@ Derived facts (all optional: absent means unknown):
   expected.driver.{for_cuda, min, min_linux, min_windows, recommended, recommended_linux,
                    recommended_windows}
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-_TF_PACKAGES = ("tensorflow", "tensorflow-gpu", "tf-nightly", "tensorflow-cpu", "tensorflow-intel",
-                "tensorflow-macos", "tensorflow-aarch64", "tensorflow-rocm")
+_TF_PACKAGES = (
+    "tensorflow",
+    "tensorflow-gpu",
+    "tf-nightly",
+    "tensorflow-cpu",
+    "tensorflow-intel",
+    "tensorflow-macos",
+    "tensorflow-aarch64",
+    "tensorflow-rocm",
+)
 
 
 # what a snapshot or table of the wrong shape raises in the lookups below (an odd value where a mapping, a list
@@ -156,7 +165,8 @@ def _derive_tf(snapshot: Mapping[str, Any], pk: Mapping[str, str], tabs: Mapping
         elif system == "Linux":
             # Before 2.1 the `tensorflow` package was CPU-only and the GPU build was tensorflow-gpu.
             gpu_build = package == "tensorflow-gpu" or (
-                package in ("tensorflow", "tf-nightly", None) and vkey(version)[:2] >= (2, 1))
+                package in ("tensorflow", "tf-nightly", None) and vkey(version)[:2] >= (2, 1)
+            )
         else:
             gpu_build = False
         if fw.get("is_cuda_build") is not None:
@@ -291,7 +301,9 @@ def _derive_driver(snapshot: Mapping[str, Any], expected: Mapping[str, Any], tab
     target = max(wanted, key=vkey)
     out: Dict[str, Any] = {"for_cuda": mm(target)}
     major = str(vkey(target)[0])
-    compat_row = next((r for r in rows("cuda-driver", "minor_version_compatibility", tabs) if str(r["cuda_major"]) == major), None)
+    compat_row = next(
+        (r for r in rows("cuda-driver", "minor_version_compatibility", tabs) if str(r["cuda_major"]) == major), None
+    )
     ga = [r for r in rows("cuda-driver", "toolkit_drivers", tabs) if str(r["cuda"]) == mm(target)]
     ga_row = min(ga, key=lambda r: int(r.get("update", 0))) if ga else None
     if compat_row:
@@ -341,11 +353,10 @@ def derive(snapshot: Mapping[str, Any], tabs: Optional[Mapping[str, Any]] = None
     return {"expected": expected} if expected else {}
 
 
-
-
 def capability_for(name: str, tabs: Mapping[str, Any]) -> Optional[str]:
     """The compute capability of a GPU named as nvidia-smi or collect_env print it ("NVIDIA GeForce RTX 3090",
     "Tesla T4"), from the example cards of kb/compat/gpu-features.yaml; None when no example matches."""
+
     def key(s: str) -> str:
         s = re.sub(r"\b(nvidia|geforce|tesla|quadro)\b", " ", s.lower())
         return " ".join(s.replace("-", " ").split())

@@ -4,6 +4,7 @@ One source of truth: the checker's codes, CONTRIBUTING.md's table (`python -m dn
 tests/test_diagcodes.py (which fails when a code is used but not registered, registered but never used, or the
 table in CONTRIBUTING.md differs from the one generated here).
 """
+
 from __future__ import annotations
 
 from typing import Dict, Tuple
@@ -30,8 +31,11 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX116": ("clause", "`in` is not any, message or log"),
     "DNX117": ("clause", "regex is empty or not a string"),
     "DNX118": ("clause", "invalid regular expression (also in frames.path and fact.matches)"),
-    "DNX119": ("clause", "regex can backtrack super-linearly on Python's re (nested or ambiguous repeats; "
-                         "adjacent repeats over the same characters where the pattern needs re)"),
+    "DNX119": (
+        "clause",
+        "regex can backtrack super-linearly on Python's re (nested or ambiguous repeats; "
+        "adjacent repeats over the same characters where the pattern needs re)",
+    ),
     "DNX120": ("clause", "phrase shorter than 8 characters"),
     "DNX121": ("clause", "min_ratio outside 50..100"),
     "DNX122": ("clause", "exception is not a class name or a list of them"),
@@ -53,8 +57,10 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX155": ("explanation", "a fix's code block names no language"),
     "DNX156": ("explanation", "no `# Title` line (warning)"),
     "DNX157": ("explanation", "explanation for an unknown cause"),
-    "DNX158": ("explanation", "a {{placeholder}} is neither a capture of the cause's signatures nor a known fact "
-                              "alias (warning)"),
+    "DNX158": (
+        "explanation",
+        "a {{placeholder}} is neither a capture of the cause's signatures nor a known fact alias (warning)",
+    ),
     "DNX160": ("cases", "a cases file has no `cases:` list"),
     "DNX201": ("cases", "a cases file cannot be read as a mapping"),
     "DNX202": ("cases", "unknown key in a cases file"),

@@ -21,6 +21,7 @@ returns `drift.*` facts for the signature's `fact` clauses and the explanation:
 `drift.removed_in` is set only when a row explains the failure (the installed release, when known, is on
 the side of the change the row predicts); without a row only the package and its installed version are given.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,17 +30,33 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 # import name -> distribution name, where they differ
 _DIST = {
-    "huggingface_hub": "huggingface-hub", "PIL": "pillow", "sklearn": "scikit-learn",
-    "pytorch_lightning": "pytorch-lightning", "lightning": "pytorch-lightning", "cv2": "opencv-python",
-    "yaml": "pyyaml", "skimage": "scikit-image", "google.protobuf": "protobuf", "attr": "attrs",
-    "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "sentence_transformers": "sentence-transformers",
-    "lightning_fabric": "lightning-fabric", "mmengine": "mmengine", "mmdet": "mmdet", "flash_attn": "flash-attn",
+    "huggingface_hub": "huggingface-hub",
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "pytorch_lightning": "pytorch-lightning",
+    "lightning": "pytorch-lightning",
+    "cv2": "opencv-python",
+    "yaml": "pyyaml",
+    "skimage": "scikit-image",
+    "google.protobuf": "protobuf",
+    "attr": "attrs",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "sentence_transformers": "sentence-transformers",
+    "lightning_fabric": "lightning-fabric",
+    "mmengine": "mmengine",
+    "mmdet": "mmdet",
+    "flash_attn": "flash-attn",
 }
 # distributions whose version may be reported under another name
-_ALIASES = {"pytorch-lightning": ("pytorch-lightning", "lightning"), "pillow": ("pillow", "pil"),
-            "huggingface-hub": ("huggingface-hub", "huggingface_hub"), "scikit-learn": ("scikit-learn", "sklearn"),
-            "mmcv": ("mmcv", "mmcv-full"),
-            "python": ("python",)}
+_ALIASES = {
+    "pytorch-lightning": ("pytorch-lightning", "lightning"),
+    "pillow": ("pillow", "pil"),
+    "huggingface-hub": ("huggingface-hub", "huggingface_hub"),
+    "scikit-learn": ("scikit-learn", "sklearn"),
+    "mmcv": ("mmcv", "mmcv-full"),
+    "python": ("python",),
+}
 # packages owned by wave-1 causes: the drift lookup never names them (numpy aliases, TF1/Keras 2-3 names)
 _OTHER_CAUSES = ("numpy", "tensorflow", "keras", "tf_keras")
 _SITE = re.compile(r"(?:site|dist)-packages|[\\/]lib[\\/]python3\.\d+[\\/]|[\\/]Lib[\\/]|[\\/]envs?[\\/]|\.egg", re.I)
@@ -49,9 +66,33 @@ def _stdlib(top: str) -> bool:
     names = getattr(sys, "stdlib_module_names", None)
     if names is not None:
         return top in names
-    return top in {"collections", "asyncio", "inspect", "typing", "os", "sys", "time", "platform", "base64", "re",
-                   "unittest", "configparser", "pkgutil", "ssl", "importlib", "locale", "gettext", "binascii",
-                   "fractions", "array", "xml", "threading", "html", "cgi", "tarfile"}
+    return top in {
+        "collections",
+        "asyncio",
+        "inspect",
+        "typing",
+        "os",
+        "sys",
+        "time",
+        "platform",
+        "base64",
+        "re",
+        "unittest",
+        "configparser",
+        "pkgutil",
+        "ssl",
+        "importlib",
+        "locale",
+        "gettext",
+        "binascii",
+        "fractions",
+        "array",
+        "xml",
+        "threading",
+        "html",
+        "cgi",
+        "tarfile",
+    }
 
 
 def _rows(tables: Optional[Mapping[str, Any]], name: str = "api-drift") -> List[Dict[str, Any]]:
@@ -105,7 +146,11 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
         return m.group(1) if m else None
     if facts is not None:
         for n in names:
-            for path in (f"packages.{n.replace('_', '-')}", f"text.versions.{n}", f"text.versions.{n.replace('-', '_')}"):
+            for path in (
+                f"packages.{n.replace('_', '-')}",
+                f"text.versions.{n}",
+                f"text.versions.{n.replace('-', '_')}",
+            ):
                 v = facts.get(path)
                 if v:
                     return str(v)
@@ -116,10 +161,12 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
         pat = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
         # line-bound ([ \t], never \s across lines) and without adjacent repeats of the same characters: these run
         # on Python's re over the whole paste, so they must stay linear on runs of blank lines or spaces
-        for rx in (rf"(?im)^[ \t]*{pat}(?:[ \t]*==[ \t]*|[ \t]+)v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)[ \t]*$",  # pip list / freeze
-                   rf"(?i)\bName:[ \t]*{pat}[ \t]*\r?\n[ \t]*Version:[ \t]*(\d+\.\d+(?:\.\d+)*)",  # pip show
-                   rf"(?i)\b{pat}(?:==|[ \t]+version[ \t]*(?::[ \t]*)?|[ \t]+v|:?[ \t]+)(\d+\.\d+(?:\.\d+)*)\b",
-                   rf"(?i)\b{pat}-(\d+\.\d+(?:\.\d+)*)(?:\.dist-info|-py\d)"):
+        for rx in (
+            rf"(?im)^[ \t]*{pat}(?:[ \t]*==[ \t]*|[ \t]+)v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)[ \t]*$",  # pip list / freeze
+            rf"(?i)\bName:[ \t]*{pat}[ \t]*\r?\n[ \t]*Version:[ \t]*(\d+\.\d+(?:\.\d+)*)",  # pip show
+            rf"(?i)\b{pat}(?:==|[ \t]+version[ \t]*(?::[ \t]*)?|[ \t]+v|:?[ \t]+)(\d+\.\d+(?:\.\d+)*)\b",
+            rf"(?i)\b{pat}-(\d+\.\d+(?:\.\d+)*)(?:\.dist-info|-py\d)",
+        ):
             m = _compiled(rx).search(text)
             if m:
                 return m.group(1)
@@ -217,8 +264,9 @@ def _candidates(cap: Mapping[str, Any], idx: _Index, text: str) -> List[Tuple[in
     return out
 
 
-def derive_facts(cap: Mapping[str, Any], facts: Any = None, tables: Optional[Mapping[str, Any]] = None,
-                 text: str = "") -> Dict[str, Any]:
+def derive_facts(
+    cap: Mapping[str, Any], facts: Any = None, tables: Optional[Mapping[str, Any]] = None, text: str = ""
+) -> Dict[str, Any]:
     """drift.* facts for the captures of a fired API-drift clause (see the module docstring)."""
     try:
         return _derive(cap, facts, tables, text)
@@ -240,8 +288,12 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
     out: Dict[str, Any] = {}
     module = _module_of(cap)
     top = module.split(".")[0]
-    name = cap.get("drift_import") or cap.get("drift_attr") or cap.get("drift_arg") or \
-        (_last(cap["drift_module"]) if cap.get("drift_module") else "")
+    name = (
+        cap.get("drift_import")
+        or cap.get("drift_attr")
+        or cap.get("drift_arg")
+        or (_last(cap["drift_module"]) if cap.get("drift_module") else "")
+    )
     out["drift.name"] = str(name)
     path = str(cap.get("drift_path") or "")
     if top in ("__main__", "") and not cap.get("drift_arg") and not cap.get("drift_cls"):
@@ -272,8 +324,11 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
         def rank(c: Tuple[int, str, Mapping[str, Any]]) -> Tuple[int, int]:
             r = c[2]
             pk = str(r.get("package"))
-            seen = int(pk in text_pk or pk.replace("-", "_") in text_pk or
-                       any(str(r.get("module", "")).split(".")[0] == p for p in text_pk))
+            seen = int(
+                pk in text_pk
+                or pk.replace("-", "_") in text_pk
+                or any(str(r.get("module", "")).split(".")[0] == p for p in text_pk)
+            )
             if pk not in inst_of:
                 inst_of[pk] = installed_version(pk, facts, text)
             inst = inst_of[pk]
@@ -300,41 +355,64 @@ def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, An
         inst = installed_version(out["drift.package"], facts, text)
         if inst:
             out["drift.installed"] = inst
-        out["drift.summary"] = (f"`{name}` is not in the installed {out['drift.package']}"
-                                + (f" {inst}" if inst else "") + ": the code was written for another release of it")
+        out["drift.summary"] = (
+            f"`{name}` is not in the installed {out['drift.package']}"
+            + (f" {inst}" if inst else "")
+            + ": the code was written for another release of it"
+        )
     return out
 
 
 def _added_facts(out: Dict[str, Any], row: Mapping[str, Any], facts: Any, text: str) -> Dict[str, Any]:
     pk, added = str(row["package"]), str(row["added_in"])
     new = f"{row['module']}.{row['name']}"
-    out.update({"drift.package": pk, "drift.kind": "import", "drift.new": new, "drift.last_without": str(row["last_without"]),
-                "drift.source": str(row.get("source", ""))})
+    out.update(
+        {
+            "drift.package": pk,
+            "drift.kind": "import",
+            "drift.new": new,
+            "drift.last_without": str(row["last_without"]),
+            "drift.source": str(row.get("source", "")),
+        }
+    )
     inst = installed_version(pk, facts, text)
     if inst:
         out["drift.installed"] = inst
         if (_cmp(inst, added) or 0) >= 0:
-            out["drift.side"] = f"installed {pk} {inst} already exports `{new}` (since {added}): the row does not explain this"
+            out["drift.side"] = (
+                f"installed {pk} {inst} already exports `{new}` (since {added}): the row does not explain this"
+            )
             return out
     out["drift.added_in"] = added
     out["drift.side"] = "installed is too old for the code"
     out["drift.pin"] = out["drift.pin_exact"] = f"{pk}>={added}"
     out["drift.replacement"] = f"what the installed {pk} offers instead (or upgrade to {pk}>={added})"
     out["drift.old"] = new
-    out["drift.summary"] = (f"`{new}` first appeared in {pk} {added} (the last release without it: {row['last_without']})"
-                            + (f"; the installed {inst} is too old for this code" if inst else "")
-                            + f". Upgrade to {pk}>={added}, or pin the code (or the library that imports it) to an older release")
+    out["drift.summary"] = (
+        f"`{new}` first appeared in {pk} {added} (the last release without it: {row['last_without']})"
+        + (f"; the installed {inst} is too old for this code" if inst else "")
+        + f". Upgrade to {pk}>={added}, or pin the code (or the library that imports it) to an older release"
+    )
     return out
 
 
-def _row_facts(out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str, facts: Any, text: str) -> Dict[str, Any]:
+def _row_facts(
+    out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str, facts: Any, text: str
+) -> Dict[str, Any]:
     if side == "added":
         return _added_facts(out, row, facts, text)
     pk = str(row["package"])
     old = str(row["old"]) if row.get("kind") == "argument" else f"{row['module']}.{row['old']}"
-    out.update({"drift.package": pk, "drift.kind": row.get("kind"), "drift.old": old,
-                "drift.replacement": str(row.get("replacement", "none")), "drift.last_with": str(row["last_with"]),
-                "drift.source": str(row.get("source", ""))})
+    out.update(
+        {
+            "drift.package": pk,
+            "drift.kind": row.get("kind"),
+            "drift.old": old,
+            "drift.replacement": str(row.get("replacement", "none")),
+            "drift.last_with": str(row["last_with"]),
+            "drift.source": str(row.get("source", "")),
+        }
+    )
     if row.get("kind") == "argument":
         out["drift.callable"] = str(row["module"])
     if row.get("since"):
@@ -346,27 +424,35 @@ def _row_facts(out: Dict[str, Any], row: Mapping[str, Any], side: str, name: str
     what = f"`{old}`" + (f" (argument of {row['module']})" if row.get("kind") == "argument" else "")
     if side == "old":
         if inst is not None and (_cmp(inst, removed) or 0) < 0:
-            out["drift.side"] = f"installed {pk} {inst} predates the removal in {removed}: the row does not explain this"
+            out["drift.side"] = (
+                f"installed {pk} {inst} predates the removal in {removed}: the row does not explain this"
+            )
             return out
         out["drift.removed_in"] = removed
         out["drift.side"] = "installed is too new for the code"
         out["drift.pin"] = f"{pk}<{removed}" if pk != "python" else f"Python {row['last_with']}"
         out["drift.pin_exact"] = f"{pk}=={row['last_with']}" if pk != "python" else f"Python {row['last_with']}"
         use = out["drift.replacement"]
-        out["drift.summary"] = (f"{what} was removed in {pk} {removed} (last release with it: {row['last_with']})"
-                                + (f"; the installed {inst} is too new for this code" if inst else "")
-                                + (f". Pin {out['drift.pin']} or use {use}" if use != "none" else f". Pin {out['drift.pin']}"))
+        out["drift.summary"] = (
+            f"{what} was removed in {pk} {removed} (last release with it: {row['last_with']})"
+            + (f"; the installed {inst} is too new for this code" if inst else "")
+            + (f". Pin {out['drift.pin']} or use {use}" if use != "none" else f". Pin {out['drift.pin']}")
+        )
     else:
         since = str(row["since"])
         if inst is not None and (_cmp(inst, since) or 0) >= 0:
-            out["drift.side"] = f"installed {pk} {inst} already has `{name}` (since {since}): the row does not explain this"
+            out["drift.side"] = (
+                f"installed {pk} {inst} already has `{name}` (since {since}): the row does not explain this"
+            )
             return out
         out["drift.removed_in"] = removed
         out["drift.side"] = "installed is too old for the code"
         out["drift.pin"] = f"{pk}>={since}"
         out["drift.pin_exact"] = f"{pk}>={since}"
         out["drift.replacement"] = name
-        out["drift.summary"] = (f"`{name}` appeared in {pk} {since} as the replacement of {what}"
-                                + (f"; the installed {inst} is too old for this code" if inst else "")
-                                + f". Upgrade to {pk}>={since}, or use the old name with the installed release")
+        out["drift.summary"] = (
+            f"`{name}` appeared in {pk} {since} as the replacement of {what}"
+            + (f"; the installed {inst} is too old for this code" if inst else "")
+            + f". Upgrade to {pk}>={since}, or use the old name with the installed release"
+        )
     return out

@@ -2,6 +2,7 @@
 
 Parsed with markdown-it-py at knowledge-base build time (then cached), so matching never imports it.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,35 +58,78 @@ def parse_explanation(text: str, path: str, diags: List[Diagnostic]):
     starts = sorted(section_start.items(), key=lambda kv: kv[1])
     for k, (name, start) in enumerate(starts):
         end = starts[k + 1][1] if k + 1 < len(starts) else len(lines)
-        sections[name] = "\n".join(lines[start + 1:end]).strip()
+        sections[name] = "\n".join(lines[start + 1 : end]).strip()
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
-        diags.append(Diagnostic(path, 1, 1, "DNX150", "missing section(s): " + ", ".join(f"'## {m}'" for m in missing),
-                                "sections, in order: " + ", ".join(SECTIONS)))
+        diags.append(
+            Diagnostic(
+                path,
+                1,
+                1,
+                "DNX150",
+                "missing section(s): " + ", ".join(f"'## {m}'" for m in missing),
+                "sections, in order: " + ", ".join(SECTIONS),
+            )
+        )
     else:
         present = [s for s in order if s in SECTIONS]
         if present != list(SECTIONS):
-            diags.append(Diagnostic(path, 1, 1, "DNX151", "sections out of order: " + ", ".join(present),
-                                    "order: " + ", ".join(SECTIONS)))
+            diags.append(
+                Diagnostic(
+                    path,
+                    1,
+                    1,
+                    "DNX151",
+                    "sections out of order: " + ", ".join(present),
+                    "order: " + ", ".join(SECTIONS),
+                )
+            )
     unknown = [s for s in order if s not in SECTIONS]
     for s in unknown:
-        diags.append(Diagnostic(path, section_start[s] + 1, 1, "DNX152", f"unknown section '## {s}'",
-                                _near(s), severity="warning"))
+        diags.append(
+            Diagnostic(
+                path, section_start[s] + 1, 1, "DNX152", f"unknown section '## {s}'", _near(s), severity="warning"
+            )
+        )
     if "Fix" in sections and not fixes:
-        diags.append(Diagnostic(path, section_start["Fix"] + 1, 1, "DNX153",
-                                "'## Fix' has no '### Title' fix with a fenced code block"))
+        diags.append(
+            Diagnostic(
+                path, section_start["Fix"] + 1, 1, "DNX153", "'## Fix' has no '### Title' fix with a fenced code block"
+            )
+        )
     for f in fixes:
         if not f["code"]:
-            diags.append(Diagnostic(path, int(f["line"]), 1, "DNX154", f"fix '{f['title']}' has no fenced code block",
-                                    "put the runnable snippet in ```bash or ```python"))
+            diags.append(
+                Diagnostic(
+                    path,
+                    int(f["line"]),
+                    1,
+                    "DNX154",
+                    f"fix '{f['title']}' has no fenced code block",
+                    "put the runnable snippet in ```bash or ```python",
+                )
+            )
         elif not f["language"]:
-            diags.append(Diagnostic(path, int(f["line"]), 1, "DNX155", f"fix '{f['title']}' code block has no language",
-                                    "write ```bash or ```python"))
+            diags.append(
+                Diagnostic(
+                    path,
+                    int(f["line"]),
+                    1,
+                    "DNX155",
+                    f"fix '{f['title']}' code block has no language",
+                    "write ```bash or ```python",
+                )
+            )
     if not title:
         diags.append(Diagnostic(path, 1, 1, "DNX156", "no '# Title' line", severity="warning"))
     cause = Path(path).stem
-    return Explanation(cause=cause, title=title, sections=sections,
-                       fixes=[{k: v for k, v in f.items() if k != "line"} for f in fixes if f["code"]], path=path)
+    return Explanation(
+        cause=cause,
+        title=title,
+        sections=sections,
+        fixes=[{k: v for k, v in f.items() if k != "line"} for f in fixes if f["code"]],
+        path=path,
+    )
 
 
 def _near(name: str) -> str:
@@ -108,8 +152,16 @@ def load_explanations(dirs: Sequence[Path], causes: Mapping[str, Any], diags: Li
                 diags.append(Diagnostic(str(p), 1, 1, "DNX002", f"cannot read: {e}"))
                 continue
             if p.stem not in causes:
-                diags.append(Diagnostic(str(p), 1, 1, "DNX157", f"explanation for unknown cause '{p.stem}'",
-                                        "the file name must be a cause id from kb/causes.yaml"))
+                diags.append(
+                    Diagnostic(
+                        str(p),
+                        1,
+                        1,
+                        "DNX157",
+                        f"explanation for unknown cause '{p.stem}'",
+                        "the file name must be a cause id from kb/causes.yaml",
+                    )
+                )
             out[p.stem] = parse_explanation(text, str(p), diags)
     return out
 

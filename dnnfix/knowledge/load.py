@@ -8,6 +8,7 @@ Loading parses YAML once and keeps a compiled form (plain data, never a pickle: 
 keyed by the dnnfix version and every file's path, size and modification time, so later runs start in a few
 milliseconds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -126,7 +127,9 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
     files = _files(dirs)
     from .. import __version__
 
-    h = hashlib.sha1(repr((FORMAT_VERSION, __version__, sys.version_info[:2], mem_key, files)).encode()).hexdigest()[:20]
+    h = hashlib.sha1(repr((FORMAT_VERSION, __version__, sys.version_info[:2], mem_key, files)).encode()).hexdigest()[
+        :20
+    ]
     cached = _LOADED.get(mem_key)
     if cached is not None and getattr(cached, "_key", None) == h:
         return cached
@@ -166,7 +169,9 @@ def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict
             continue
         entries = loc.data.get("causes") if isinstance(loc.data, dict) else None
         if not isinstance(entries, dict):
-            diags.append(Diagnostic(str(p), 1, 1, "DNX140", "causes.yaml needs a 'causes:' mapping of id -> {category, summary}"))
+            diags.append(
+                Diagnostic(str(p), 1, 1, "DNX140", "causes.yaml needs a 'causes:' mapping of id -> {category, summary}")
+            )
             continue
         for cid, meta in entries.items():
             causes[str(cid)] = dict(meta or {})
@@ -192,7 +197,7 @@ def signature_files(dirs: Sequence[Path]) -> List[Tuple[Path, str]]:
             continue
         origin = "builtin" if d == builtin else str(d)
         for p in sorted(sd.rglob("*.y*ml")):
-            if p.name.endswith((".cases.yaml", ".cases.yml")) or "deprecated" in p.parts[len(sd.parts):-1]:
+            if p.name.endswith((".cases.yaml", ".cases.yml")) or "deprecated" in p.parts[len(sd.parts) : -1]:
                 continue
             out.append((p, origin))
     return out
@@ -214,22 +219,40 @@ def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
             continue
         prev = by_id.get(sig.id)
         if prev is not None and prev.origin == sig.origin:
-            diags.append(Diagnostic(str(p), sig.line, 1, "DNX141", f"duplicate signature id '{sig.id}'",
-                                    f"first defined at {prev.path}:{prev.line}; ids are unique and never reused"))
+            diags.append(
+                Diagnostic(
+                    str(p),
+                    sig.line,
+                    1,
+                    "DNX141",
+                    f"duplicate signature id '{sig.id}'",
+                    f"first defined at {prev.path}:{prev.line}; ids are unique and never reused",
+                )
+            )
             continue
         by_id[sig.id] = sig  # a user folder loaded later overrides a built-in id
     sigs = [s for s in by_id.values() if not s.disabled and s.status != "deprecated"]
     sigs.sort(key=lambda s: s.id)
     explanations = load_explanations(dirs, causes, diags)
-    kb = KnowledgeBase(signatures=sigs, causes=causes, explanations=explanations,
-                       families=load_families(dirs, diags), dirs=[str(d) for d in dirs], diagnostics=diags)
+    kb = KnowledgeBase(
+        signatures=sigs,
+        causes=causes,
+        explanations=explanations,
+        families=load_families(dirs, diags),
+        dirs=[str(d) for d in dirs],
+        diagnostics=diags,
+    )
     import yaml
 
     try:
         from .compat import read_tables
 
         kb.compat = read_tables([d / "compat" for d in dirs if (d / "compat").is_dir()])
-    except (OSError, ValueError, yaml.YAMLError) as e:  # a broken table is reported by `dnnfix kb check`; matching goes on without it
+    except (
+        OSError,
+        ValueError,
+        yaml.YAMLError,
+    ) as e:  # a broken table is reported by `dnnfix kb check`; matching goes on without it
         diags.append(Diagnostic(str(dirs[0] / "compat"), 1, 1, "DNX002", f"cannot read compatibility tables: {e}"))
     index_kb(kb)
     return kb
@@ -267,8 +290,14 @@ def _rarity(keys: Sequence[str], freq: Dict[str, int]) -> Tuple[int, int]:
 def _rarest_per_alternative(cl, freq: Dict[str, int]) -> Tuple[str, ...]:
     from .signature import COMMON_IN_PASTES
 
-    return tuple(sorted({min(alt, key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, freq.get(w, 0), -len(w), w))
-                         for alt in cl.required}))
+    return tuple(
+        sorted(
+            {
+                min(alt, key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, freq.get(w, 0), -len(w), w))
+                for alt in cl.required
+            }
+        )
+    )
 
 
 def index_kb(kb: KnowledgeBase) -> None:

@@ -23,6 +23,7 @@ above; callers treat that as "nothing known about the pattern" (no prefilter wor
 Syntax of one Python version only (possessive repeats and atomic groups: 3.11+, the `t` flag: until 3.12,
 `\\z`: 3.14+) follows the running interpreter, as `re` does.
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,9 +32,32 @@ from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = [
-    "AnyChar", "Anchor", "Atomic", "Backref", "Branch", "Category", "Conditional", "Fail", "Group", "In", "Literal",
-    "LookAround", "Node", "NotLiteral", "Range", "Regex", "RegexSyntaxError", "Repeat", "parse",
-    "IGNORECASE", "LOCALE", "MULTILINE", "DOTALL", "UNICODE", "VERBOSE", "ASCII",
+    "AnyChar",
+    "Anchor",
+    "Atomic",
+    "Backref",
+    "Branch",
+    "Category",
+    "Conditional",
+    "Fail",
+    "Group",
+    "In",
+    "Literal",
+    "LookAround",
+    "Node",
+    "NotLiteral",
+    "Range",
+    "Regex",
+    "RegexSyntaxError",
+    "Repeat",
+    "parse",
+    "IGNORECASE",
+    "LOCALE",
+    "MULTILINE",
+    "DOTALL",
+    "UNICODE",
+    "VERBOSE",
+    "ASCII",
 ]
 
 _PY = sys.version_info[:2]
@@ -48,8 +72,8 @@ if _PY < (3, 13):
     _FLAGS["t"] = TEMPLATE
 _TYPE_FLAGS = ASCII | LOCALE | UNICODE
 _GLOBAL_FLAGS = DEBUG | (TEMPLATE if _PY < (3, 13) else 0)
-MAXREPEAT = 2 ** 32 - 1  # _sre.MAXREPEAT: a bound at or above it is an error in re
-MAXGROUPS = 2 ** 30 - 1  # _sre.MAXGROUPS on 64-bit builds
+MAXREPEAT = 2**32 - 1  # _sre.MAXREPEAT: a bound at or above it is an error in re
+MAXGROUPS = 2**30 - 1  # _sre.MAXGROUPS on 64-bit builds
 
 _SPECIAL = frozenset(".\\[{()*+?^$|")
 _DIGITS = frozenset("0123456789")
@@ -157,8 +181,9 @@ class Conditional:
     no: Optional[Tuple["Node", ...]]
 
 
-Node = Union[Literal, NotLiteral, AnyChar, In, Anchor, Backref, Fail, Group, Atomic, Branch, Repeat, LookAround,
-             Conditional]
+Node = Union[
+    Literal, NotLiteral, AnyChar, In, Anchor, Backref, Fail, Group, Atomic, Branch, Repeat, LookAround, Conditional
+]
 Seq = Tuple[Node, ...]
 
 
@@ -171,15 +196,30 @@ class Regex:
 
 
 # ---------------------------------------------------------------- escapes
-_ESCAPES = {"\\a": Literal(7), "\\b": Literal(8), "\\f": Literal(12), "\\n": Literal(10), "\\r": Literal(13),
-            "\\t": Literal(9), "\\v": Literal(11), "\\\\": Literal(92)}
-_CATEGORY_CLASSES = {
-    "\\d": In((Category("digit"),)), "\\D": In((Category("not_digit"),)),
-    "\\s": In((Category("space"),)), "\\S": In((Category("not_space"),)),
-    "\\w": In((Category("word"),)), "\\W": In((Category("not_word"),)),
+_ESCAPES = {
+    "\\a": Literal(7),
+    "\\b": Literal(8),
+    "\\f": Literal(12),
+    "\\n": Literal(10),
+    "\\r": Literal(13),
+    "\\t": Literal(9),
+    "\\v": Literal(11),
+    "\\\\": Literal(92),
 }
-_ANCHOR_ESCAPES = {"\\A": Anchor("start_string"), "\\b": Anchor("boundary"), "\\B": Anchor("non_boundary"),
-                   "\\Z": Anchor("end_string")}
+_CATEGORY_CLASSES = {
+    "\\d": In((Category("digit"),)),
+    "\\D": In((Category("not_digit"),)),
+    "\\s": In((Category("space"),)),
+    "\\S": In((Category("not_space"),)),
+    "\\w": In((Category("word"),)),
+    "\\W": In((Category("not_word"),)),
+}
+_ANCHOR_ESCAPES = {
+    "\\A": Anchor("start_string"),
+    "\\b": Anchor("boundary"),
+    "\\B": Anchor("non_boundary"),
+    "\\Z": Anchor("end_string"),
+}
 if _PY >= (3, 14):
     _ANCHOR_ESCAPES["\\z"] = Anchor("end_string")
 _CATEGORIES: Dict[str, Node] = {**_ANCHOR_ESCAPES, **_CATEGORY_CLASSES}
@@ -276,8 +316,10 @@ class _State:
             raise source.error("too many groups")
         if name is not None:
             if name in self.groupdict:
-                raise source.error(f"redefinition of group name {name!r} as group {gid}; "
-                                   f"was group {self.groupdict[name]}", len(name) + 1)
+                raise source.error(
+                    f"redefinition of group name {name!r} as group {gid}; was group {self.groupdict[name]}",
+                    len(name) + 1,
+                )
             self.groupdict[name] = gid
         return gid
 
@@ -573,8 +615,9 @@ def _parse(source: _Source, state: _State, verbose: bool, nested: int, first: bo
 _GLOBAL_FLAGS_GROUP: Any = object()  # _parse_group's answer for (?i) and the like: no node
 
 
-def _parse_group(source: _Source, state: _State, verbose: bool, nested: int, first: bool,
-                 seq: List[Node]) -> Optional[Node]:
+def _parse_group(
+    source: _Source, state: _State, verbose: bool, nested: int, first: bool, seq: List[Node]
+) -> Optional[Node]:
     """What follows an opening parenthesis; None for a comment, _GLOBAL_FLAGS_GROUP for (?i) and the like."""
     start = source.tell() - 1
     capture = True

@@ -9,6 +9,7 @@
   `not_confident` / `not_first` / `not_ranked` causes kept down; `silent`: nothing confident;
 - negatives: no signature is confident.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ class TestReport:
 
 
 def _summ(ms) -> str:
-    return ", ".join(f"{m.cause} {m.score:.2f}{'*' if m.confident else ''} [{m.signature}]" for m in ms[:3]) or "nothing"
+    return (
+        ", ".join(f"{m.cause} {m.score:.2f}{'*' if m.confident else ''} [{m.signature}]" for m in ms[:3]) or "nothing"
+    )
 
 
 def cause_case_problems(case: Case, ms) -> List[str]:
@@ -115,8 +118,13 @@ def run_case(case: Case, kb, sigs: Dict[str, Any], allow: List[Dict[str, str]]) 
             for a in allow:
                 if a.get("signature") == top.signature and a.get("case") in (key, case.name):
                     return Outcome(case, True, "", got, allowed=a.get("reason", ""))
-            return Outcome(case, False, f"cross-cause: {top.signature} ({top.cause} {top.score:.2f}) outranks "
-                                        f"{case.signature} ({cause} {mine.score:.2f})", got)
+            return Outcome(
+                case,
+                False,
+                f"cross-cause: {top.signature} ({top.cause} {top.score:.2f}) outranks "
+                f"{case.signature} ({cause} {mine.score:.2f})",
+                got,
+            )
         return Outcome(case, True, "", got)
     # no-match
     if mine is not None and mine.confident:
@@ -132,8 +140,12 @@ def run_all(res: CheckResult, only: Optional[str] = None) -> TestReport:
     sigs = {s.id: s for s in kb.signatures}
     rep = TestReport()
     for case in res.cases:
-        if only and only not in case.signature and only not in getattr(sigs.get(case.signature), "cause", "") \
-                and only not in case.path:
+        if (
+            only
+            and only not in case.signature
+            and only not in getattr(sigs.get(case.signature), "cause", "")
+            and only not in case.path
+        ):
             continue
         rep.outcomes.append(run_case(case, kb, sigs, res.allow))
     for case in res.cause_cases:

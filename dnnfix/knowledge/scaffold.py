@@ -5,6 +5,7 @@ generic wrapper such as TensorFlow's "Graph execution error:" or Keras' "Excepti
 with the variable parts (numbers, paths, quoted names, shapes, versions, addresses) generalised, the decisive
 native log lines (warnings and errors) and the exception's type.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ _WRAPPER = re.compile(
     r"Traceback \(most recent call last\):?|During handling of the above exception.*|"
     r"The above exception was the direct cause.*|File \".*|\[\[\{\{node .*|\{\{function_node .*|"
     r"Stack trace for .*|Error while .*:|Errors may have originated from an input operation\.?|"
-    r"Input Source operations connected to node .*|.*\bhas no attribute\b.*:|.*:)$", re.I)
+    r"Input Source operations connected to node .*|.*\bhas no attribute\b.*:|.*:)$",
+    re.I,
+)
 
 
 def specificity(line: str) -> float:
@@ -77,7 +80,7 @@ def generalise(message: str, limit: int = 160) -> str:
             pos = 0
             for m in rx.finditer(text):
                 if m.start() > pos:
-                    out.append((False, text[pos:m.start()]))
+                    out.append((False, text[pos : m.start()]))
                 out.append((True, repl))
                 pos = m.end()
             if pos < len(text):
@@ -102,15 +105,16 @@ def slug(words: str, n: int = 5) -> str:
     return "-".join(ws[:n]) or "unnamed"
 
 
-def draft(inc: Incident, text: str, cause: str, sig_id: Optional[str] = None, title: Optional[str] = None
-          ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def draft(
+    inc: Incident, text: str, cause: str, sig_id: Optional[str] = None, title: Optional[str] = None
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Signature and cases documents (plain data) for the pasted `text`."""
     final = inc.final
     match: List[Dict[str, Any]] = []
     after: List[str] = []
     if final is not None and final.lineno_in_text:
         n_msg = len(final.message.splitlines())
-        after = inc.lines[final.lineno_in_text - 1 + n_msg:][:40]
+        after = inc.lines[final.lineno_in_text - 1 + n_msg :][:40]
     anchor = specific_line(final.message, after) if final is not None and final.message.strip() else ""
     if anchor:
         match.append({"regex": generalise(anchor), "weight": "strong"})
@@ -141,7 +145,11 @@ def draft(inc: Incident, text: str, cause: str, sig_id: Optional[str] = None, ti
         "status": "experimental",
         "match": match,
     }
-    near = f"{final.name}: an unrelated {final.name} with other words" if final is not None else "an unrelated line of output"
+    near = (
+        f"{final.name}: an unrelated {final.name} with other words"
+        if final is not None
+        else "an unrelated line of output"
+    )
     cases = {
         "signature": sid,
         "cases": [

@@ -3,6 +3,7 @@
 The same compiler serves the runtime loader (which skips broken signatures with a one-line warning) and
 `dnnfix kb check` (which lists every problem and exits non-zero).
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,23 @@ from .reparse import Anchor, Branch, Category, Group, In, Literal, Repeat, parse
 from .yamlmarks import Located
 
 STATUSES = ("experimental", "test", "stable", "deprecated")
-TOP_KEYS = ("id", "cause", "title", "status", "frameworks", "falsepositives", "match", "against", "env_only",
-            "disabled", "description", "references", "author", "specificity", "severity")
+TOP_KEYS = (
+    "id",
+    "cause",
+    "title",
+    "status",
+    "frameworks",
+    "falsepositives",
+    "match",
+    "against",
+    "env_only",
+    "disabled",
+    "description",
+    "references",
+    "author",
+    "specificity",
+    "severity",
+)
 SEVERITIES = ("error", "warning", "info")  # how `dnnfix doctor` reports an env_only signature
 CLAUSE_KINDS = ("regex", "phrase", "exception", "frames", "fact")
 CLAUSE_KEYS = {
@@ -24,15 +40,34 @@ CLAUSE_KEYS = {
     "frames": ("frames", "weight", "anchor", "note"),
     "fact": ("fact", "weight", "anchor", "note"),
 }
-FACT_TESTS = ("present", "equals", "version", "lt_fact", "gt_fact", "ne_major_fact", "ne_minor_fact", "empty", "min",
-              "max", "in", "matches", "ne_fact", "spec_fact", "not_spec_fact", "cc_not_in", "none_major_eq_fact")
+FACT_TESTS = (
+    "present",
+    "equals",
+    "version",
+    "lt_fact",
+    "gt_fact",
+    "ne_major_fact",
+    "ne_minor_fact",
+    "empty",
+    "min",
+    "max",
+    "in",
+    "matches",
+    "ne_fact",
+    "spec_fact",
+    "not_spec_fact",
+    "cc_not_in",
+    "none_major_eq_fact",
+)
 FACT_COMPOUNDS = ("any", "all", "not")  # {any: [conditions]}, {all: [conditions]}, {not: condition}
-GENERIC_WORDS = frozenset("""
+GENERIC_WORDS = frozenset(
+    """
 error errors failed failure fail cuda gpu cpu found not none true false file line module name value type the
 and with from this that have been were will could would should exception traceback warning python import
 call most recent last tensor tensors device devices input output model shape shapes runtime library self args
 kwargs return site packages dist local lib usr home content nvidia memory data
-""".split())
+""".split()
+)
 # Clause strengths as named levels, defined against the confidence threshold (0.6, dnnfix/matcher.py). The
 # score is the noisy-OR of the fired match clauses, times (1 - w) for each fired against clause, so:
 #   decisive, strong, solid: each alone makes its cause confident (a framework's decisive message: decisive);
@@ -183,8 +218,13 @@ def _required_words(seq, at_start: bool, strict: bool = False) -> List[str]:
         kind = type(node)
         if kind is Literal:
             run.append(chr(node.code).lower())
-        elif _is_repeat(node) and node.min == 0 and len(node.body) == 1 \
-                and _nonword(node.body[0]) and next_is_separator(k + 1):
+        elif (
+            _is_repeat(node)
+            and node.min == 0
+            and len(node.body) == 1
+            and _nonword(node.body[0])
+            and next_is_separator(k + 1)
+        ):
             run.append(" ")  # word\s*: (or word:?\s): a separator follows the word either way
         elif _nonword(node):
             run.append(" ")  # a class of separators: [ "'] \s \W
@@ -242,10 +282,12 @@ def _nonword(node) -> bool:
 
 
 # Words on nearly every line of a deep-learning paste: fine in an anchor, useless to index on.
-COMMON_IN_PASTES = GENERIC_WORDS | frozenset("""
+COMMON_IN_PASTES = GENERIC_WORDS | frozenset(
+    """
 tensorflow keras torch jax jaxlib numpy python3 py in of to is at for on by be or an as it no
 src core engine utils util ops framework eager execute nn modules functional
-""".split())
+""".split()
+)
 
 
 def best_key(words: List[str]) -> Optional[str]:
@@ -328,8 +370,9 @@ def backtracking_risk(pattern: str) -> str:
 
 
 # ---------------------------------------------------------------- compiler
-def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: List[Diagnostic],
-                      origin: str = "builtin") -> Optional[Signature]:
+def compile_signature(
+    loc: Located, path: str, causes: Dict[str, Any], diags: List[Diagnostic], origin: str = "builtin"
+) -> Optional[Signature]:
     data = loc.data
 
     def err(code: str, msg: str, *p: Any, hint: str = "", severity: str = "error") -> None:
@@ -353,22 +396,40 @@ def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: Li
         err("DNX104", f"id {sid!r} is not kebab-case (lowercase words joined by '-')", "id")
     cause = data.get("cause")
     if cause is not None and cause not in causes:
-        err("DNX105", f"unknown cause id '{cause}'", "cause",
-            hint=_did_you_mean(cause, causes) or "add it to kb/causes.yaml or pick one from shared/causes.yaml")
+        err(
+            "DNX105",
+            f"unknown cause id '{cause}'",
+            "cause",
+            hint=_did_you_mean(cause, causes) or "add it to kb/causes.yaml or pick one from shared/causes.yaml",
+        )
     status = data.get("status", "experimental")
     if status not in STATUSES:
-        err("DNX106", f"status '{status}' is not one of {', '.join(STATUSES)}", "status", hint=_did_you_mean(status, STATUSES))
+        err(
+            "DNX106",
+            f"status '{status}' is not one of {', '.join(STATUSES)}",
+            "status",
+            hint=_did_you_mean(status, STATUSES),
+        )
     env_only = bool(data.get("env_only", False))
     match = _clauses(loc, data.get("match"), "match", path, diags, env_only)
     against = _clauses(loc, data.get("against"), "against", path, diags, env_only, is_against=True)
     if match is not None and not disabled and not any(c.anchor for c in match):
-        err("DNX107", "no anchor clause: a signature needs at least one regex or phrase (or env_only: true with fact clauses)", "match")
+        err(
+            "DNX107",
+            "no anchor clause: a signature needs at least one regex or phrase (or env_only: true with fact clauses)",
+            "match",
+        )
     for key in ("falsepositives", "references"):
         val = data.get(key)
         if val is not None and (not isinstance(val, list) or not all(isinstance(x, str) for x in val)):
-            bad = next((i for i, x in enumerate(val) if not isinstance(x, str)), None) if isinstance(val, list) else None
-            err("DNX109", f"{key} must be a list of strings" + (" (quote an item that contains ': ')" if bad is not None else ""),
-                *((key, bad) if bad is not None else (key,)))
+            bad = (
+                next((i for i, x in enumerate(val) if not isinstance(x, str)), None) if isinstance(val, list) else None
+            )
+            err(
+                "DNX109",
+                f"{key} must be a list of strings" + (" (quote an item that contains ': ')" if bad is not None else ""),
+                *((key, bad) if bad is not None else (key,)),
+            )
     fw = data.get("frameworks") or []
     if not isinstance(fw, list):
         err("DNX108", "frameworks must be a list", "frameworks")
@@ -380,13 +441,26 @@ def compile_signature(loc: Located, path: str, causes: Dict[str, Any], diags: Li
     if severity not in SEVERITIES:
         err("DNX128", f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}", "severity")
         return None
-    return Signature(id=sid, cause=cause or "", title=str(data.get("title", "")), status=status,
-                     match=match or [], against=against or [], frameworks=tuple(fw), env_only=env_only,
-                     disabled=disabled, severity=severity, path=path, line=line, origin=origin)
+    return Signature(
+        id=sid,
+        cause=cause or "",
+        title=str(data.get("title", "")),
+        status=status,
+        match=match or [],
+        against=against or [],
+        frameworks=tuple(fw),
+        env_only=env_only,
+        disabled=disabled,
+        severity=severity,
+        path=path,
+        line=line,
+        origin=origin,
+    )
 
 
-def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diagnostic], env_only: bool,
-             is_against: bool = False) -> Optional[List[Clause]]:
+def _clauses(
+    loc: Located, items: Any, section: str, path: str, diags: List[Diagnostic], env_only: bool, is_against: bool = False
+) -> Optional[List[Clause]]:
     def err(code: str, msg: str, *p: Any, hint: str = "") -> None:
         line, col = loc.where(*p)
         diags.append(Diagnostic(path, line, col, code, msg, hint))
@@ -412,14 +486,27 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
         for key in item:
             if key not in CLAUSE_KEYS[kind]:
                 line, col = loc.where(*p, key, "<key>")
-                diags.append(Diagnostic(path, line, col, "DNX113", f"unknown key '{key}' in a {kind} clause",
-                                        _did_you_mean(key, CLAUSE_KEYS[kind])))
+                diags.append(
+                    Diagnostic(
+                        path,
+                        line,
+                        col,
+                        "DNX113",
+                        f"unknown key '{key}' in a {kind} clause",
+                        _did_you_mean(key, CLAUSE_KEYS[kind]),
+                    )
+                )
         weight = item.get("weight", 0.5)
         if isinstance(weight, str) and weight in LEVELS:
             weight = LEVELS[weight]
         elif not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 1:
-            err("DNX114", f"weight must be a level ({', '.join(LEVELS)}) or a number in (0, 1], got {weight!r}",
-                *p, "weight", hint=_did_you_mean(str(weight), LEVELS))
+            err(
+                "DNX114",
+                f"weight must be a level ({', '.join(LEVELS)}) or a number in (0, 1], got {weight!r}",
+                *p,
+                "weight",
+                hint=_did_you_mean(str(weight), LEVELS),
+            )
             weight = LEVELS["moderate"]
         default_anchor = kind in ("regex", "phrase") or (env_only and kind == "fact")
         anchor = bool(item.get("anchor", default_anchor)) and not is_against
@@ -444,14 +531,24 @@ def _clauses(loc: Located, items: Any, section: str, path: str, diags: List[Diag
             try:
                 re.compile(pat, re.I)
             except re.error as e:
-                err("DNX118", f"invalid regex: {e.msg} at position {e.pos}", *p, "regex",
-                    hint="YAML single quotes keep backslashes as written: regex: '\\d+'")
+                err(
+                    "DNX118",
+                    f"invalid regex: {e.msg} at position {e.pos}",
+                    *p,
+                    "regex",
+                    hint="YAML single quotes keep backslashes as written: regex: '\\d+'",
+                )
                 continue
             why = backtracking_risk(pat)
             if why:
-                err("DNX119", f"regex can backtrack super-linearly on Python's re: {why}", *p, "regex",
+                err(
+                    "DNX119",
+                    f"regex can backtrack super-linearly on Python's re: {why}",
+                    *p,
+                    "regex",
                     hint="replace (x+)+ with x+, make the alternatives start differently, or put a literal "
-                         "between two repeats of the same characters")
+                    "between two repeats of the same characters",
+                )
                 continue
             c.pattern = pat
             alts = literal_keys(pat)
@@ -527,8 +624,13 @@ def _fact_problem(fc: Any):
                 return problem
         return None
     if not isinstance(fc, dict) or "path" not in fc:
-        return ("DNX124", "fact must be a mapping with 'path' and one test (" + ", ".join(FACT_TESTS)
-                + "), or any/all/not of such mappings", "")
+        return (
+            "DNX124",
+            "fact must be a mapping with 'path' and one test ("
+            + ", ".join(FACT_TESTS)
+            + "), or any/all/not of such mappings",
+            "",
+        )
     tests = [k for k in fc if k != "path"]
     unknown = [k for k in tests if k not in FACT_TESTS]
     if unknown:
@@ -550,22 +652,37 @@ def _fact_problem(fc: Any):
     return None
 
 
-def _check_anchor(c: Clause, alts: List[List[str]], loc: Located, p: Tuple[Any, ...], path: str,
-                  diags: List[Diagnostic]) -> None:
+def _check_anchor(
+    c: Clause, alts: List[List[str]], loc: Located, p: Tuple[Any, ...], path: str, diags: List[Diagnostic]
+) -> None:
     """Weak anchors are bugs: every way an anchor can match must rest on distinctive literal text."""
     if not c.anchor:
         return
     line, col = loc.where(*p, c.kind)
     if not c.keys:
-        diags.append(Diagnostic(path, line, col, "DNX130",
-                                "weak anchor: unanchored pattern (a match needs no fixed word)",
-                                "start the pattern with the message's fixed words, or give keys: [word]"))
+        diags.append(
+            Diagnostic(
+                path,
+                line,
+                col,
+                "DNX130",
+                "weak anchor: unanchored pattern (a match needs no fixed word)",
+                "start the pattern with the message's fixed words, or give keys: [word]",
+            )
+        )
         return
     for words in alts:
         distinctive = [w for w in words if w not in GENERIC_WORDS and len(w) >= 3]
         if not distinctive or sum(len(w) for w in words) < 8:
             shown = " ".join(words[:5]) or "nothing"
-            diags.append(Diagnostic(path, line, col, "DNX131",
-                                    f"weak anchor: its fixed words ({shown}) are too short or too generic",
-                                    "anchor on a distinctive part of the message, e.g. an error code or a library name"))
+            diags.append(
+                Diagnostic(
+                    path,
+                    line,
+                    col,
+                    "DNX131",
+                    f"weak anchor: its fixed words ({shown}) are too short or too generic",
+                    "anchor on a distinctive part of the message, e.g. an error code or a library name",
+                )
+            )
             return

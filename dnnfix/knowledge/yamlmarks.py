@@ -1,4 +1,5 @@
 """YAML loading that remembers where every value came from (line:column), for contributor diagnostics."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,8 +74,11 @@ def _refuse_aliases(root: Any) -> None:
         node = stack.pop()
         if id(node) in seen:
             m = node.start_mark
-            raise YamlError(m.line + 1, m.column + 1,
-                            "YAML aliases (*name) are not allowed in knowledge-base files; write the value out")
+            raise YamlError(
+                m.line + 1,
+                m.column + 1,
+                "YAML aliases (*name) are not allowed in knowledge-base files; write the value out",
+            )
         seen.add(id(node))
         if len(seen) > MAX_NODES:
             raise YamlError(1, 1, f"more than {MAX_NODES} YAML values in one file")

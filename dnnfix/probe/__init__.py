@@ -13,6 +13,7 @@ NVIDIA device node on Linux, says how many GPUs there are. `probes` maps each pr
 
 Importing this package is cheap: NVML, YAML and the frameworks are imported only inside probes.
 """
+
 from __future__ import annotations
 
 import os
@@ -83,7 +84,9 @@ def _cuda_facts(snap: Dict[str, Any], lib_query: Dict[str, Any]) -> None:
             continue
         real = os.path.realpath(qpath)
         for e in loaded + found:
-            if os.path.realpath(e["path"]) == real and len(version_key(e.get("version"))) < len(version_key(q["version"])):
+            if os.path.realpath(e["path"]) == real and len(version_key(e.get("version"))) < len(
+                version_key(q["version"])
+            ):
                 e["version"] = q["version"]
                 e["version_from"] = "query"
     cuda: Dict[str, Any] = {}
@@ -126,8 +129,12 @@ def collect(*, quick: bool = False, frameworks: bool = False, timeout: float = 2
     probes: Dict[str, str] = {}
     snap: Dict[str, Any] = {"snapshot_version": SNAPSHOT_VERSION, "mode": "quick" if quick else "full"}
     for key, fn in (
-        ("python", system.python_info), ("os", system.os_info), ("platform", plat.platform_info),
-        ("cpu", system.cpu_info), ("memory", system.memory_info), ("env", envvars.relevant),
+        ("python", system.python_info),
+        ("os", system.os_info),
+        ("platform", plat.platform_info),
+        ("cpu", system.cpu_info),
+        ("memory", system.memory_info),
+        ("env", envvars.relevant),
     ):
         value = _step(probes, key, fn)
         if value is not None:

@@ -1,4 +1,5 @@
 """Small helpers shared by the probes: time boxes, version strings, safe file reads."""
+
 from __future__ import annotations
 
 import re

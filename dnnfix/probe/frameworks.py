@@ -5,6 +5,7 @@ one and never initialises CUDA. With `subprocess=True` each installed framework 
 own child process (in parallel, with a timeout), which may also list devices and keep the native
 log lines the import printed.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,7 +83,9 @@ def _jax_in_process(jax: Any, quick: bool) -> Dict[str, Any]:
 
 
 _IN_PROCESS: Dict[str, Callable[[Any, bool], Dict[str, Any]]] = {
-    "tensorflow": _tf_in_process, "torch": _torch_in_process, "jax": _jax_in_process,
+    "tensorflow": _tf_in_process,
+    "torch": _torch_in_process,
+    "jax": _jax_in_process,
 }
 
 
@@ -175,7 +178,10 @@ print("\n@@DNNFIX@@" + json.dumps(out))
 def _run_child(name: str, timeout: float) -> Tuple[str, Dict[str, Any]]:
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _CHILD[name]], capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-c", _CHILD[name]],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return "timeout", {}
@@ -187,7 +193,7 @@ def _run_child(name: str, timeout: float) -> Tuple[str, Dict[str, Any]]:
     marker = out.rfind("@@DNNFIX@@")
     if marker >= 0:
         try:
-            info.update({k: v for k, v in json.loads(out[marker + 10:].splitlines()[0]).items() if v is not None})
+            info.update({k: v for k, v in json.loads(out[marker + 10 :].splitlines()[0]).items() if v is not None})
         except (ValueError, IndexError):
             pass
     if err_lines:
@@ -225,8 +231,11 @@ def in_subprocess(installed: List[str], timeout: float) -> Tuple[Dict[str, str],
 
 def installed_frameworks(packages: Dict[str, str]) -> List[str]:
     names = []
-    if any(p == "tensorflow" or p.startswith(("tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel",
-                                               "tensorflow-macos", "tf-nightly")) for p in packages):
+    if any(
+        p == "tensorflow"
+        or p.startswith(("tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos", "tf-nightly"))
+        for p in packages
+    ):
         names.append("tensorflow")
     if "torch" in packages:
         names.append("torch")

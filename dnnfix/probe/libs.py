@@ -1,6 +1,7 @@
 """CUDA / cuDNN libraries: those on the search paths, those loaded in this process, and what they
 report about themselves (asked in a subprocess, so a crashing library cannot take the caller down).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,17 @@ def _parse(basename: str) -> Optional[Tuple[str, Optional[str]]]:
 
 # pip wheel directory -> distribution name stems (the -cuXX suffix is tried for 13, 12, 11)
 _PIP_DIRS = {
-    "cudnn": "nvidia-cudnn", "cuda_runtime": "nvidia-cuda-runtime", "cublas": "nvidia-cublas",
-    "cufft": "nvidia-cufft", "curand": "nvidia-curand", "cusolver": "nvidia-cusolver",
-    "cusparse": "nvidia-cusparse", "cuda_nvrtc": "nvidia-cuda-nvrtc", "nccl": "nvidia-nccl",
-    "cuda_cupti": "nvidia-cuda-cupti", "nvjitlink": "nvidia-nvjitlink",
+    "cudnn": "nvidia-cudnn",
+    "cuda_runtime": "nvidia-cuda-runtime",
+    "cublas": "nvidia-cublas",
+    "cufft": "nvidia-cufft",
+    "curand": "nvidia-curand",
+    "cusolver": "nvidia-cusolver",
+    "cusparse": "nvidia-cusparse",
+    "cuda_nvrtc": "nvidia-cuda-nvrtc",
+    "nccl": "nvidia-nccl",
+    "cuda_cupti": "nvidia-cuda-cupti",
+    "nvjitlink": "nvidia-nvjitlink",
 }
 
 
@@ -191,7 +199,9 @@ def found(packages: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
     return out
 
 
-def loaded(packages: Optional[Dict[str, str]] = None, maps: str = "/proc/self/maps") -> Tuple[str, List[Dict[str, Any]]]:
+def loaded(
+    packages: Optional[Dict[str, str]] = None, maps: str = "/proc/self/maps"
+) -> Tuple[str, List[Dict[str, Any]]]:
     """CUDA libraries mapped into this process right now (Linux /proc/self/maps)."""
     text = read_text(maps, 64 << 20)
     if text is None:
@@ -267,7 +277,9 @@ def _candidates(name: str, loaded_libs: List[Dict[str, Any]], found_libs: List[D
     if cands:
         return cands[:1]
     own = [e for e in found_libs if e["name"] == name]
-    paths = [e["path"] for e in own if e.get("origin") != "torch"] + [e["path"] for e in own if e.get("origin") == "torch"]
+    paths = [e["path"] for e in own if e.get("origin") != "torch"] + [
+        e["path"] for e in own if e.get("origin") == "torch"
+    ]
     if name == "libcuda" and sys.platform != "win32":
         return ["libcuda.so.1"] + paths
     return paths
@@ -279,7 +291,9 @@ def query_versions(
     """Ask cuDNN / cudart / libcuda their versions in a child process with a timeout."""
     want = {}
     for name in ("cudnn", "cudart", "libcuda"):
-        if name == "libcuda" and not any(e["name"] in ("libcuda", "nvml") for e in list(loaded_libs) + list(found_libs)):
+        if name == "libcuda" and not any(
+            e["name"] in ("libcuda", "nvml") for e in list(loaded_libs) + list(found_libs)
+        ):
             continue  # no driver library anywhere: nothing to ask
         cands = _candidates(name, loaded_libs, found_libs)
         if cands:
@@ -289,7 +303,9 @@ def query_versions(
     try:
         proc = subprocess.run(
             [sys.executable, "-I", "-S", "-c", _QUERY, json.dumps(want)],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return "timeout", {}
@@ -313,8 +329,9 @@ def query_versions(
     return "ok", result
 
 
-def pick(name: str, loaded_libs: Iterable[Dict[str, Any]], query: Dict[str, Any],
-         found_libs: Iterable[Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
+def pick(
+    name: str, loaded_libs: Iterable[Dict[str, Any]], query: Dict[str, Any], found_libs: Iterable[Dict[str, Any]]
+) -> Tuple[Optional[str], Optional[str]]:
     """(version, source) for one library: loaded > queried (the first loadable copy in search
     order) > found (first in search order)."""
     loaded_libs, found_libs = list(loaded_libs), list(found_libs)

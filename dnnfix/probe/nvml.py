@@ -3,6 +3,7 @@
 Every failure becomes a reason string: no nvidia-ml-py, no libnvidia-ml (no driver), driver not
 loaded, kernel module / user-space library mismatch. None of them raises.
 """
+
 from __future__ import annotations
 
 import glob

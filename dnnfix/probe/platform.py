@@ -1,4 +1,5 @@
 """Where the process runs: Colab, Kaggle, WSL, a container, conda, a virtual environment, Jupyter."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Versions, GPU names and library names stay: they are the point of the snapshot. The text rules live in
 dnnfix/redact.py (shared with `dnnfix report` and the notebook panel).
 """
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """Python, OS, CPU and host-memory facts, all read without subprocesses."""
+
 from __future__ import annotations
 
 import os
@@ -50,9 +51,7 @@ def os_info() -> Dict[str, Any]:
         info["wsl_version"] = 2 if "wsl2" in release.lower() or "microsoft-standard" in release.lower() else 1
     if sys.platform == "linux":
         text = read_text("/etc/os-release", 16384) or ""
-        fields = dict(
-            line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#")
-        )
+        fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
         pretty = fields.get("PRETTY_NAME", "").strip().strip('"')
         if pretty:
             info["distro"] = pretty

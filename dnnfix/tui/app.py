@@ -1,5 +1,6 @@
 """The dnnfix paste-a-traceback app. `make_app(...)` builds it for the CLI (`dnnfix tui`), the tests and
 the bench alike; everything it works on lives in a Session (dnnfix/tui/session.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ class DnnfixApp(App):
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, tooltip="Switch between the light and dark theme"),
     ]
 
-    def __init__(self, session: Session, text: str = "", *, show_timings: bool = True,
-                 theme: Optional[str] = None) -> None:
+    def __init__(
+        self, session: Session, text: str = "", *, show_timings: bool = True, theme: Optional[str] = None
+    ) -> None:
         super().__init__()
         self.session = session
         self.initial_text = text
@@ -78,9 +80,18 @@ class DnnfixApp(App):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
 
-def make_app(text: str = "", *, kb_paths: Sequence[str] = (), kb_dirs: Optional[Sequence[str]] = None,
-             probe: bool = False, env: Optional[Dict[str, Any]] = None, env_name: str = "",
-             show_timings: bool = True, theme: Optional[str] = None, kb=None) -> DnnfixApp:
+def make_app(
+    text: str = "",
+    *,
+    kb_paths: Sequence[str] = (),
+    kb_dirs: Optional[Sequence[str]] = None,
+    probe: bool = False,
+    env: Optional[Dict[str, Any]] = None,
+    env_name: str = "",
+    show_timings: bool = True,
+    theme: Optional[str] = None,
+    kb=None,
+) -> DnnfixApp:
     """The app. kb_dirs: exactly these knowledge-base folders (no built-in one: tests); env: a snapshot dict
     (from `dnnfix env --json`) used instead of the probe; show_timings=False keeps screenshots deterministic."""
     session = Session(kb_paths, kb_dirs, probe=probe and env is None, snapshot=env, snapshot_name=env_name, kb=kb)

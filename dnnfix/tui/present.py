@@ -1,5 +1,6 @@
 """Plain-text helpers for the app, no Textual here: capping huge pastes, explanation Markdown, fix scripts,
 environment summaries. Kept apart so that they are tested without a terminal."""
+
 from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional, Tuple
@@ -11,10 +12,44 @@ MAX_LINE_CHARS = 4_000  # the normaliser reads no further either
 # Words of the lines worth keeping from the middle of a huge paste (errors, native log lines at W/E/F, GPU
 # stack words), as in dnnfix/readinput.py. Plain substrings: str.find over the whole block runs at C speed,
 # where one regex with this many alternatives took over a second on 200,000 lines.
-_SALIENT = ("Error", "Exception", "Traceback", "error:", "FATAL", "Fatal", "Killed", "Aborted", "Illegal instruction",
-            "Segmentation fault", "CUDA", "CuDNN", "cuDNN", "cudnn", "CUDNN", "cuBLAS", "CUBLAS", "NCCL", "libcu",
-            "dlopen", "driver", "Driver", "out of memory", "OOM", "] W ", "] E ", "] F ", ": W ", ": E ", ": F ",
-            "\nW0", "\nW1", "\nE0", "\nE1", "\nF0", "\nF1")
+_SALIENT = (
+    "Error",
+    "Exception",
+    "Traceback",
+    "error:",
+    "FATAL",
+    "Fatal",
+    "Killed",
+    "Aborted",
+    "Illegal instruction",
+    "Segmentation fault",
+    "CUDA",
+    "CuDNN",
+    "cuDNN",
+    "cudnn",
+    "CUDNN",
+    "cuBLAS",
+    "CUBLAS",
+    "NCCL",
+    "libcu",
+    "dlopen",
+    "driver",
+    "Driver",
+    "out of memory",
+    "OOM",
+    "] W ",
+    "] E ",
+    "] F ",
+    ": W ",
+    ": E ",
+    ": F ",
+    "\nW0",
+    "\nW1",
+    "\nE0",
+    "\nE1",
+    "\nF0",
+    "\nF1",
+)
 
 
 def salient_lines(block: str) -> List[str]:
@@ -80,11 +115,15 @@ def explanation_markdown(match, kb, facts: Optional[Mapping[str, Any]] = None) -
     out: List[str] = []
     if ex is None:
         summary = (kb.causes.get(match.cause) or {}).get("summary", "")
-        out.append(f"**{match.title}**\n\ncause `{match.cause}` · signature `{match.signature}` · score "
-                   f"{match.score:.2f}\n\n{summary or 'This cause has no explanation file yet.'}")
+        out.append(
+            f"**{match.title}**\n\ncause `{match.cause}` · signature `{match.signature}` · score "
+            f"{match.score:.2f}\n\n{summary or 'This cause has no explanation file yet.'}"
+        )
         return "\n".join(out)
-    out.append(f"**{fill(ex.title, facts) or match.title}**\n\n"
-               f"cause `{match.cause}` · signature `{match.signature}` · score {match.score:.2f}")
+    out.append(
+        f"**{fill(ex.title, facts) or match.title}**\n\n"
+        f"cause `{match.cause}` · signature `{match.signature}` · score {match.score:.2f}"
+    )
     for name, body in ex.sections.items():
         if name == "Fix":
             n = len(ex.fixes)
@@ -94,8 +133,20 @@ def explanation_markdown(match, kb, facts: Optional[Mapping[str, Any]] = None) -
     return "\n\n".join(out)
 
 
-_EXT = {"bash": ".sh", "sh": ".sh", "shell": ".sh", "console": ".sh", "zsh": ".sh", "python": ".py", "py": ".py",
-        "ipython": ".py", "powershell": ".ps1", "ps1": ".ps1", "bat": ".bat", "cmd": ".bat"}
+_EXT = {
+    "bash": ".sh",
+    "sh": ".sh",
+    "shell": ".sh",
+    "console": ".sh",
+    "zsh": ".sh",
+    "python": ".py",
+    "py": ".py",
+    "ipython": ".py",
+    "powershell": ".ps1",
+    "ps1": ".ps1",
+    "bat": ".bat",
+    "cmd": ".bat",
+}
 
 
 def script_name(match, index: int, fix: Mapping[str, str]) -> str:
@@ -107,8 +158,11 @@ def script_text(match, fix: Mapping[str, str]) -> str:
     """A runnable script for one fix: a shebang where the language has one, and where it came from."""
     lang = (fix.get("language") or "").lower()
     code = fix["code"].rstrip("\n") + "\n"
-    about = [f"dnnfix fix: {fix['title']}", f"cause: {match.cause} (signature {match.signature})",
-             "read it before running it; `dnnfix explain " + match.cause + "` has the full story"]
+    about = [
+        f"dnnfix fix: {fix['title']}",
+        f"cause: {match.cause} (signature {match.signature})",
+        "read it before running it; `dnnfix explain " + match.cause + "` has the full story",
+    ]
     if _EXT.get(lang) == ".sh":
         if lang == "console":
             code = "\n".join(ln[2:] if ln.startswith("$ ") else ln for ln in code.splitlines()) + "\n"
@@ -133,7 +187,9 @@ def env_rows(snap: Optional[Mapping[str, Any]]) -> List[Tuple[str, str]]:
     if get("python", "version"):
         rows.append(("Python", str(get("python", "version"))))
     if get("os", "system"):
-        rows.append(("OS", " ".join(str(x) for x in (get("os", "system"), get("os", "distro") or get("os", "release")) if x)))
+        rows.append(
+            ("OS", " ".join(str(x) for x in (get("os", "system"), get("os", "distro") or get("os", "release")) if x))
+        )
     pl = get("platform") or {}
     marks = [k for k in ("colab", "kaggle", "docker", "conda", "jupyter") if isinstance(pl, Mapping) and pl.get(k)]
     if marks:
@@ -145,7 +201,9 @@ def env_rows(snap: Optional[Mapping[str, Any]]) -> List[Tuple[str, str]]:
             rows.append(("Packages", ", ".join(fw)))
     if get("driver", "version"):
         rows.append(("Driver", f"{get('driver', 'version')} (CUDA {get('driver', 'cuda_version') or '?'})"))
-    cuda = [f"{k} {v}" for k, v in (("CUDA", get("cuda", "runtime_version")), ("cuDNN", get("cuda", "cudnn_version"))) if v]
+    cuda = [
+        f"{k} {v}" for k, v in (("CUDA", get("cuda", "runtime_version")), ("cuDNN", get("cuda", "cudnn_version"))) if v
+    ]
     if cuda:
         rows.append(("Libraries", ", ".join(cuda)))
     gpus = get("gpus")
@@ -159,9 +217,8 @@ def short_path(path: str) -> str:
     import os
 
     home = os.path.expanduser("~")
-    return "~" + path[len(home):] if home and home != "/" and path.startswith(home + os.sep) else path
+    return "~" + path[len(home) :] if home and home != "/" and path.startswith(home + os.sep) else path
 
 
 def ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
-

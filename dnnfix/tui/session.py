@@ -1,5 +1,6 @@
 """What the app works on, without any Textual: the knowledge base, the environment choice, diagnosing a
 paste, and drafting, checking and saving a new signature. Thread-safe where the app calls it from workers."""
+
 from __future__ import annotations
 
 import threading
@@ -8,9 +9,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 
 class Session:
-    def __init__(self, kb_paths: Sequence[str] = (), kb_dirs: Optional[Sequence[str]] = None, *,
-                 probe: bool = False, snapshot: Optional[Dict[str, Any]] = None, snapshot_name: str = "",
-                 kb=None):
+    def __init__(
+        self,
+        kb_paths: Sequence[str] = (),
+        kb_dirs: Optional[Sequence[str]] = None,
+        *,
+        probe: bool = False,
+        snapshot: Optional[Dict[str, Any]] = None,
+        snapshot_name: str = "",
+        kb=None,
+    ):
         self.kb_paths = list(kb_paths)
         # kb_dirs: exactly these folders and no built-in KB (tests, fixtures); None: the usual search path
         self.kb_dirs = [str(d) for d in kb_dirs] if kb_dirs is not None else None
@@ -124,16 +132,32 @@ class Session:
         try:
             loc = load(sig_yaml)
         except YamlError as e:
-            return [Diagnostic(str(self.sig_path("new-signature")), e.line, e.col, "DNX001",
-                               f"YAML syntax error: {e.message}")], None, None
+            return (
+                [
+                    Diagnostic(
+                        str(self.sig_path("new-signature")), e.line, e.col, "DNX001", f"YAML syntax error: {e.message}"
+                    )
+                ],
+                None,
+                None,
+            )
         data = loc.data if isinstance(loc.data, dict) else {}
         sid = data.get("id") if isinstance(data.get("id"), str) else None
         path = str(self.sig_path(sid or "new-signature"))
         sig = compile_signature(loc, path, self.kb.causes, diags, origin="user")
         if sid and self.kb.by_id(sid) is not None:
             line, col = loc.where("id")
-            diags.append(Diagnostic(path, line, col, "DNX141", f"signature id '{sid}' is already loaded",
-                                    "saving would override it; pick a new id", severity="warning"))
+            diags.append(
+                Diagnostic(
+                    path,
+                    line,
+                    col,
+                    "DNX141",
+                    f"signature id '{sid}' is already loaded",
+                    "saving would override it; pick a new id",
+                    severity="warning",
+                )
+            )
         if cases_yaml.strip():
             cpath = path[: -len(".yaml")] + ".cases.yaml"
             try:
@@ -173,8 +197,9 @@ class Session:
         from ..matcher import match_incident
 
         kb = self.kb
-        trial = replace(kb, signatures=[s for s in kb.signatures if s.id != sig.id] + [sig], index={}, unkeyed=[],
-                        env_only=[])
+        trial = replace(
+            kb, signatures=[s for s in kb.signatures if s.id != sig.id] + [sig], index={}, unkeyed=[], env_only=[]
+        )
         index_kb(trial)
         env, probed = self.env()
         for i, m in enumerate(match_incident(inc, trial, make_facts(inc, env, probed, kb)), 1):

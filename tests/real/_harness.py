@@ -3,6 +3,7 @@
 Each failure runs inside `case(name, fn)` (alias `part`), which prints a marker line and then the traceback
 exactly as an uncaught exception would print it. `split_cases` cuts the combined output at the markers.
 """
+
 import re
 
 CASE_PRELUDE = """

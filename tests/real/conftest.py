@@ -1,4 +1,5 @@
 """Real-framework tests: run tensorflow-cpu / torch CPU in a subprocess and capture what it really prints."""
+
 import importlib.util
 import os
 import subprocess
@@ -29,8 +30,14 @@ def run_python(tmp_path):
         e["CUDA_VISIBLE_DEVICES"] = e.get("CUDA_VISIBLE_DEVICES", "")
         if env:
             e.update(env)
-        p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path, env=e,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        p = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            cwd=tmp_path,
+            env=e,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
         return p.stdout.decode("utf-8", "replace")
 
     return run

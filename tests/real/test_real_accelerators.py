@@ -6,6 +6,7 @@ One subprocess per framework; each failure is printed with traceback.print_exc()
 byte-for-byte what an uncaught exception prints. Apple silicon, ROCm, real TPUs and vLLM are covered by the
 knowledge-base cases only.
 """
+
 import pytest
 
 from dnnfix.testing import assert_matches
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.framework
 def test_real_torch_without_mps_and_capability_gates(run_python):
     """device='mps' on a build without MPS is mps.unavailable; bf16 autocast and Triton refusing an old GPU are
     gpu.feature.unsupported."""
-    out = run_python(CASE_PRELUDE + """
+    out = run_python(
+        CASE_PRELUDE
+        + """
 import types
 import torch
 import torch.nn as nn
@@ -40,7 +43,9 @@ p100 = types.SimpleNamespace(name="Tesla P100-PCIE-16GB", major=6, minor=0)
 def compile_on_p100():
     raise GPUTooOldForTriton(p100, None)
 case("triton_gpu_too_old", compile_on_p100)
-""", require=("torch",))
+""",
+        require=("torch",),
+    )
     if "MPS_BUILT" in out:
         pytest.skip("this torch has the MPS backend: the no-MPS failures need a Linux/Windows build")
     seg = split_cases(out)
@@ -58,12 +63,17 @@ case("triton_gpu_too_old", compile_on_p100)
 def test_real_tensorflow_tpu_without_tpu(run_python):
     """A TPU initialised where there is none: 'TPUs not found in the cluster' is tpu.runtime.unavailable; the
     resolver without a TPU name is a candidate behind the notebook runtime cause."""
-    out = run_python(CASE_PRELUDE + """
+    out = run_python(
+        CASE_PRELUDE
+        + """
 import tensorflow as tf
 local = tf.distribute.cluster_resolver.TPUClusterResolver(tpu="local")
 case("init_local_tpu", lambda: tf.tpu.experimental.initialize_tpu_system(local))
 case("resolver_no_name", lambda: tf.distribute.cluster_resolver.TPUClusterResolver())
-""", require=("tensorflow",), timeout=300)
+""",
+        require=("tensorflow",),
+        timeout=300,
+    )
     seg = split_cases(out)
     assert "TPUs not found in the cluster" in seg["init_local_tpu"], seg["init_local_tpu"][-2000:]
     assert_matches(seg["init_local_tpu"], "tpu.runtime.unavailable")

@@ -4,6 +4,7 @@ torch 2.x has no torch._six and keeps stubs that raise for the removed linear-al
 no DataFrame.append / iteritems and no `error_bad_lines` argument. The pasted text alone must name the row of
 kb/compat/api-drift.yaml; with the installed versions as facts it must also say which side is out of date.
 """
+
 import re
 
 import pytest
@@ -17,14 +18,18 @@ pytestmark = pytest.mark.framework
 
 def test_real_torch_removed_apis(run_python):
     """`from torch._six import inf` and torch.symeig under the installed torch."""
-    out = run_python(CASE_PRELUDE + """
+    out = run_python(
+        CASE_PRELUDE
+        + """
 import torch
 print("torch", torch.__version__)
 def six():
     from torch._six import inf
 case("six", six)
 case("symeig", lambda: torch.symeig(torch.eye(2)))
-""", require=("torch",))
+""",
+        require=("torch",),
+    )
     version = re.search(r"^torch (\S+)", out, re.M).group(1)
     s = split_cases(out)
     assert "No module named 'torch._six'" in s["six"]
@@ -40,7 +45,9 @@ case("symeig", lambda: torch.symeig(torch.eye(2)))
 
 def test_real_pandas_removed_apis(run_python):
     """DataFrame.append / iteritems and read_csv(error_bad_lines=...) under the installed pandas (2.x or newer)."""
-    out = run_python(CASE_PRELUDE + """
+    out = run_python(
+        CASE_PRELUDE
+        + """
 import io
 import pandas as pd
 print("pandas", pd.__version__)
@@ -49,7 +56,9 @@ case("append", lambda: df.append({"a": 3}, ignore_index=True))
 case("iteritems", lambda: list(df.iteritems()))
 case("bad_lines", lambda: pd.read_csv(io.StringIO("a,b\\n1,2\\n"), error_bad_lines=False))
 case("own_typo", lambda: df.colum_a)
-""", require=("pandas",))
+""",
+        require=("pandas",),
+    )
     version = re.search(r"^pandas (\S+)", out, re.M).group(1)
     s = split_cases(out)
     for name in ("append", "iteritems"):

@@ -6,6 +6,7 @@ way a flash-attn wheel built for another torch does, so the dynamic loader print
 error when Python or torch.ops.load_library opens it. bitsandbytes, onnxruntime, transformers and llama.cpp are
 not installed in the test environment; their causes are covered by the knowledge-base cases.
 """
+
 import shutil
 import subprocess
 import sysconfig
@@ -18,9 +19,12 @@ from ._harness import CASE_PRELUDE, split_cases
 
 pytestmark = pytest.mark.framework
 
-PRELUDE = CASE_PRELUDE + """
+PRELUDE = (
+    CASE_PRELUDE
+    + """
 import torch
 """
+)
 
 # A symbol from c10 (torch's core) with a signature that no torch release exports: the loader must fail on it.
 _EXT_C = r"""
@@ -37,7 +41,9 @@ def _check(segments: dict, name: str, cause: str, **kw):
 
 def test_real_torchvision_ops_missing(run_python):
     """torchvision's meta registrations and op lookups against a torch that never loaded torchvision's _C."""
-    out = run_python(PRELUDE + """
+    out = run_python(
+        PRELUDE
+        + """
 def register_like_torchvision():
     # torchvision/_meta_registrations.py does exactly this at import; it fails when torchvision/_C.so did not load.
     @torch.library.register_fake("torchvision::nms")
@@ -46,7 +52,9 @@ def register_like_torchvision():
 
 case("register_fake_nms", register_like_torchvision)
 case("ops_lookup_roi_align", lambda: torch.ops.torchvision.roi_align)
-""", require=("torch",))
+""",
+        require=("torch",),
+    )
     s = split_cases(out)
     assert "operator torchvision::nms does not exist" in s["register_fake_nms"]
     _check(s, "register_fake_nms", "torch.vision.version-mismatch")
@@ -65,14 +73,19 @@ def test_real_extension_undefined_torch_symbol(run_python, tmp_path):
     src.write_text(_EXT_C)
     so = tmp_path / ("flash_attn_2_cuda" + suffix)
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(so), str(src)], check=True, capture_output=True)
-    out = run_python(PRELUDE + """
+    out = run_python(
+        PRELUDE
+        + """
 import sys
 sys.path.insert(0, %r)
 def import_ext():
     import flash_attn_2_cuda  # noqa: F401
 case("import_extension", import_ext)
 case("load_library", lambda: torch.ops.load_library(%r))
-""" % (str(tmp_path), str(so)), require=("torch",))
+"""
+        % (str(tmp_path), str(so)),
+        require=("torch",),
+    )
     s = split_cases(out)
     assert "undefined symbol: _ZN3c10" in s["import_extension"], s["import_extension"]
     m = _check(s, "import_extension", "ext.abi-mismatch")
@@ -83,7 +96,9 @@ case("load_library", lambda: torch.ops.load_library(%r))
 
 def test_real_triton_absent(run_python):
     """No triton on this machine: the import itself, and torch's own TritonMissing as Inductor raises it."""
-    out = run_python(PRELUDE + """
+    out = run_python(
+        PRELUDE
+        + """
 import torch.utils._triton as tt
 print("HAS_TRITON", tt.has_triton_package())
 def import_triton():
@@ -95,7 +110,9 @@ def inductor_without_triton():
     raise TritonMissing(inspect.currentframe())
 case("import_triton", import_triton)
 case("triton_missing", inductor_without_triton)
-""", require=("torch",))
+""",
+        require=("torch",),
+    )
     if "HAS_TRITON True" in out:
         pytest.skip("triton is installed here; its absence cannot be shown")
     s = split_cases(out)

@@ -1,6 +1,7 @@
 """Keras / TensorFlow code errors produced by the real tensorflow-cpu (Keras 3) in .venv: input shapes, labels vs
 loss, dtypes, symbolic tensors, exhausted datasets, saving and loading. Each group runs in one subprocess (six in
 all) and prints every failure's real traceback after a marker line; the start-up logs go with every part."""
+
 import importlib.util
 import os
 import subprocess
@@ -15,13 +16,16 @@ from ._harness import CASE_PRELUDE, split_cases
 
 pytestmark = pytest.mark.framework
 
-_PRELUDE = CASE_PRELUDE + """
+_PRELUDE = (
+    CASE_PRELUDE
+    + """
 import warnings
 warnings.simplefilter("always")
 import numpy as np
 import tensorflow as tf
 import keras
 """
+)
 
 INPUT = "keras.input-shape-mismatch"
 LOSS = "keras.loss-label-mismatch"
@@ -30,7 +34,9 @@ SYMBOLIC = "tf.graph.symbolic-tensor-misuse"
 OOD = "tf.data.out-of-data"
 SAVE = "keras.model.save-load-format"
 
-SHAPE_CODE = _PRELUDE + """
+SHAPE_CODE = (
+    _PRELUDE
+    + """
 def dense_axis():
     m = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
     m.predict(np.zeros((4, 100)), verbose=0)
@@ -51,8 +57,11 @@ def two_inputs():
 part("two_inputs", two_inputs)
 part("too_small", lambda: keras.Sequential([keras.Input((4, 4, 3))] + [keras.layers.Conv2D(4, 3) for _ in range(3)]))
 """
+)
 
-LOSS_CODE = _PRELUDE + """
+LOSS_CODE = (
+    _PRELUDE
+    + """
 def mk(units, act, loss):
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation=act)])
     m.compile("adam", loss, metrics=["accuracy"]); return m
@@ -65,8 +74,11 @@ part("label_range", lambda: mk(5, "softmax", "sparse_categorical_crossentropy").
 part("mse_dims", lambda: mk(10, None, "mse").fit(x, np.zeros((16, 3)), verbose=0))
 part("sigmoid_logits", lambda: tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros((4, 1)), logits=tf.zeros((4, 10))))
 """
+)
 
-DTYPE_CODE = _PRELUDE + """
+DTYPE_CODE = (
+    _PRELUDE
+    + """
 m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]); m.compile("adam", "mse")
 part("fit_object_array", lambda: m.fit(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=object), np.zeros((2, 1)), verbose=0))
 part("ragged_to_tensor", lambda: tf.convert_to_tensor(np.array([[1.0, 2.0], [3.0]], dtype=object)))
@@ -79,8 +91,11 @@ part("eager_tensor_dtype", lambda: tf.constant(0.5, dtype=tf.int32))
 part("cast_string", lambda: tf.cast(tf.constant(["1.5"]), tf.float32))
 part("unrecognized_data", lambda: m.fit("not an array", np.zeros((2, 1)), verbose=0))
 """
+)
 
-SYMBOLIC_CODE = _PRELUDE + """
+SYMBOLIC_CODE = (
+    _PRELUDE
+    + """
 @tf.function
 def np_in_graph(x):
     return np.array(x) + 1
@@ -113,8 +128,11 @@ def makes_vars(x):
     return x * v
 part("variable_per_call", lambda: (makes_vars(tf.constant(1.0)), makes_vars(tf.constant([1.0, 2.0]))))
 """
+)
 
-OOD_CODE = _PRELUDE + """
+OOD_CODE = (
+    _PRELUDE
+    + """
 def too_many_steps():
     m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)]); m.compile("adam", "mse")
     ds = tf.data.Dataset.from_tensor_slices((np.random.rand(64, 8), np.random.rand(64, 1))).batch(16)
@@ -129,8 +147,11 @@ def graph_iterator():
     pull()
 part("end_of_sequence", graph_iterator)
 """
+)
 
-SAVE_CODE = _PRELUDE + """
+SAVE_CODE = (
+    _PRELUDE
+    + """
 m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]); m.compile("adam", "mse")
 part("save_no_extension", lambda: m.save("my_model"))
 part("checkpoint_extension", lambda: keras.callbacks.ModelCheckpoint("best_model.h5x"))
@@ -174,28 +195,68 @@ def lfs():
         print(open("lfs.h5").read())
 part("neg_lfs_pointer", lfs)
 """
+)
 
 GROUPS = {
-    "shape": (SHAPE_CODE, {
-        "dense_axis": INPUT, "conv_min_ndim": INPUT, "lstm_ndim": INPUT, "functional_shape": INPUT,
-        "invalid_input_shape": INPUT, "two_inputs": INPUT, "too_small": INPUT}),
-    "loss": (LOSS_CODE, {
-        "categorical_int": LOSS, "sparse_onehot": LOSS, "label_range": LOSS, "mse_dims": LOSS,
-        "sigmoid_logits": LOSS}),
-    "dtype": (DTYPE_CODE, {
-        "fit_object_array": DTYPE, "ragged_to_tensor": DTYPE, "float_double": DTYPE, "graph_op_types": DTYPE,
-        "eager_tensor_dtype": DTYPE, "cast_string": DTYPE, "unrecognized_data": DTYPE}),
-    "symbolic": (SYMBOLIC_CODE, {
-        "np_in_tf_function": SYMBOLIC, "numpy_in_loss": SYMBOLIC, "kerastensor_np": SYMBOLIC,
-        "python_bool": SYMBOLIC, "out_of_scope": SYMBOLIC, "variable_per_call": SYMBOLIC}),
+    "shape": (
+        SHAPE_CODE,
+        {
+            "dense_axis": INPUT,
+            "conv_min_ndim": INPUT,
+            "lstm_ndim": INPUT,
+            "functional_shape": INPUT,
+            "invalid_input_shape": INPUT,
+            "two_inputs": INPUT,
+            "too_small": INPUT,
+        },
+    ),
+    "loss": (
+        LOSS_CODE,
+        {"categorical_int": LOSS, "sparse_onehot": LOSS, "label_range": LOSS, "mse_dims": LOSS, "sigmoid_logits": LOSS},
+    ),
+    "dtype": (
+        DTYPE_CODE,
+        {
+            "fit_object_array": DTYPE,
+            "ragged_to_tensor": DTYPE,
+            "float_double": DTYPE,
+            "graph_op_types": DTYPE,
+            "eager_tensor_dtype": DTYPE,
+            "cast_string": DTYPE,
+            "unrecognized_data": DTYPE,
+        },
+    ),
+    "symbolic": (
+        SYMBOLIC_CODE,
+        {
+            "np_in_tf_function": SYMBOLIC,
+            "numpy_in_loss": SYMBOLIC,
+            "kerastensor_np": SYMBOLIC,
+            "python_bool": SYMBOLIC,
+            "out_of_scope": SYMBOLIC,
+            "variable_per_call": SYMBOLIC,
+        },
+    ),
     "ood": (OOD_CODE, {"steps_per_epoch": OOD, "end_of_sequence": OOD}),
-    "save": (SAVE_CODE, {
-        "save_no_extension": SAVE, "checkpoint_extension": SAVE, "save_weights_extension": SAVE,
-        "save_format": SAVE, "load_savedmodel_dir": SAVE, "custom_object": SAVE, "get_config": SAVE,
-        "not_hdf5": SAVE, "weights_mismatch": SAVE,
-        "neg_missing_dir": None, "neg_missing_h5": None, "neg_missing_keras": None,
-        # wave 2: a Git-LFS pointer behind .h5 is not a checkpoint at all (not a Keras format problem)
-        "neg_lfs_pointer": "model.file.not-a-checkpoint"}),
+    "save": (
+        SAVE_CODE,
+        {
+            "save_no_extension": SAVE,
+            "checkpoint_extension": SAVE,
+            "save_weights_extension": SAVE,
+            "save_format": SAVE,
+            "load_savedmodel_dir": SAVE,
+            "custom_object": SAVE,
+            "get_config": SAVE,
+            "not_hdf5": SAVE,
+            "weights_mismatch": SAVE,
+            "neg_missing_dir": None,
+            "neg_missing_h5": None,
+            "neg_missing_keras": None,
+            # wave 2: a Git-LFS pointer behind .h5 is not a checkpoint at all (not a Keras format problem)
+            "neg_lfs_pointer": "model.file.not-a-checkpoint",
+        },
+    ),
 }
 # Parts that only warn (no traceback) but still show the cause.
 WARN_ONLY = {"steps_per_epoch"}
@@ -216,9 +277,14 @@ def _group(name: str, tmp_path_factory) -> dict:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", PYTHONUNBUFFERED="1", CUDA_VISIBLE_DEVICES="")
         env.pop("TF_USE_LEGACY_KERAS", None)
         env.pop("NO_COLOR", None)
-        p = subprocess.run([sys.executable, "-c", textwrap.dedent(GROUPS[name][0])],
-                           cwd=tmp_path_factory.mktemp(name), env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=300)
+        p = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(GROUPS[name][0])],
+            cwd=tmp_path_factory.mktemp(name),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+        )
         _CACHE[name] = _parts(p.stdout.decode("utf-8", "replace"))
     return _CACHE[name]
 

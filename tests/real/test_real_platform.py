@@ -1,6 +1,7 @@
 """Real platform failures on a CPU machine: host memory exhaustion from torch, NumPy, Python and TensorFlow, pip
 finding no TensorFlow wheel, and a GPU checkpoint loaded by the CPU-only torch wheel. Each runs the framework in a
 subprocess and diagnoses exactly what it printed (uncaught, so the traceback is Python's own)."""
+
 import pytest
 
 from dnnfix.testing import assert_matches, assert_silent, diagnose

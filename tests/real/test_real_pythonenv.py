@@ -5,6 +5,7 @@ Each runs the real interpreter or pip in a subprocess and diagnoses exactly what
 Other CPython releases come from pyenv (~/.pyenv/versions/3.X.*); a test that needs one it cannot find is skipped.
 The Windows DLL failures of torch cannot be produced here; their cases live in kb/signatures/python-env/.
 """
+
 import glob
 import importlib.util
 import os
@@ -84,10 +85,14 @@ def test_pip_package_requires_a_different_python(tmp_path):
     links = tmp_path / "links"
     links.mkdir()
     with zipfile.ZipFile(links / "vllm-9.9.9-py3-none-any.whl", "w") as z:
-        z.writestr("vllm-9.9.9.dist-info/METADATA",
-                   "Metadata-Version: 2.1\nName: vllm\nVersion: 9.9.9\nRequires-Python: >=3.99\n\n")
-        z.writestr("vllm-9.9.9.dist-info/WHEEL",
-                   "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(
+            "vllm-9.9.9.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: vllm\nVersion: 9.9.9\nRequires-Python: >=3.99\n\n",
+        )
+        z.writestr(
+            "vllm-9.9.9.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         z.writestr("vllm-9.9.9.dist-info/RECORD", "")
     out = _pip(["--find-links", str(links), "vllm"], tmp_path)
     assert "requires a different Python" in out, out[-2000:]
@@ -109,9 +114,11 @@ def test_pip_unknown_package_is_not_claimed(tmp_path):
 def test_python312_has_no_distutils_or_imp(tmp_path):
     """CPython 3.12 itself: 'No module named distutils' / 'imp', and pkgutil.ImpImporter is gone."""
     py = _pyenv("12")
-    for code, word in (("from distutils.core import setup\n", "distutils"),
-                       ("import imp\n", "'imp'"),
-                       ("import pkgutil\nprint(pkgutil.ImpImporter)\n", "ImpImporter")):
+    for code, word in (
+        ("from distutils.core import setup\n", "distutils"),
+        ("import imp\n", "'imp'"),
+        ("import pkgutil\nprint(pkgutil.ImpImporter)\n", "ImpImporter"),
+    ):
         path = _script(tmp_path, "legacy_setup.py", code)
         out = _run([py, str(path)], tmp_path)
         assert word in out and "Traceback" in out, out[-2000:]
@@ -144,8 +151,10 @@ def test_local_numpy_py_shadows_numpy(tmp_path):
 def test_python313_says_consider_renaming(tmp_path):
     """CPython 3.13's own hint for a local random.py and numpy.py."""
     py = _pyenv("13")
-    for name, code in (("random.py", "import random\nprint(random.randint(1, 5))\n"),
-                       ("numpy.py", "import numpy as np\nprint(np.zeros(3))\n")):
+    for name, code in (
+        ("random.py", "import random\nprint(random.randint(1, 5))\n"),
+        ("numpy.py", "import numpy as np\nprint(np.zeros(3))\n"),
+    ):
         work = tmp_path / name.replace(".py", "")
         path = _script(work, name, code)
         out = _run([py, str(path)], work)
@@ -186,7 +195,10 @@ def test_own_circular_import_is_not_shadowing(tmp_path):
 
 def test_spawn_without_main_guard(tmp_path):
     """A spawn Process started at module level: the child re-imports the script and refuses ('bootstrapping phase')."""
-    path = _script(tmp_path, "prep.py", """
+    path = _script(
+        tmp_path,
+        "prep.py",
+        """
         import multiprocessing as mp
         def square(x):
             return x * x
@@ -194,7 +206,8 @@ def test_spawn_without_main_guard(tmp_path):
         p = mp.Process(target=square, args=(3,))
         p.start()
         p.join()
-        """)
+        """,
+    )
     out = _run([sys.executable, str(path)], tmp_path, timeout=60)
     assert "bootstrapping phase" in out, out[-2000:]
     assert_matches(out, SPAWN)

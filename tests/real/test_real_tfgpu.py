@@ -2,6 +2,7 @@
 benign noise when nothing fails, and stop being "the answer" as soon as a real error follows them; configuring
 devices after initialisation raises the real RuntimeError. Each test runs TensorFlow in a subprocess with
 TF_CPP_MIN_LOG_LEVEL=0 and diagnoses exactly what it printed."""
+
 import re
 
 import pytest
@@ -14,8 +15,10 @@ NOISE = "tf.log.benign-noise"
 GROWTH = "tf.gpu.memory-growth-after-init"
 
 # whatever start-up line this TensorFlow build prints (oneDNN notice, CPU-instruction notice, absl preamble ...)
-STARTUP = re.compile(r"oneDNN custom operations|cpu_feature_guard|This TensorFlow binary|absl::InitializeLog|"
-                     r"Could not find cuda drivers|Unable to register cu")
+STARTUP = re.compile(
+    r"oneDNN custom operations|cpu_feature_guard|This TensorFlow binary|absl::InitializeLog|"
+    r"Could not find cuda drivers|Unable to register cu"
+)
 
 
 def _causes(text):
@@ -28,8 +31,9 @@ def _confident_noise(text):
 
 def test_startup_log_without_failure_is_benign_noise(run_python):
     """A clean run prints only start-up notices: benign noise ranks first and is confident."""
-    out = run_python("import tensorflow as tf\nprint('sum =', int(tf.reduce_sum(tf.constant([1, 2, 3]))))\n",
-                     require=("tensorflow",))
+    out = run_python(
+        "import tensorflow as tf\nprint('sum =', int(tf.reduce_sum(tf.constant([1, 2, 3]))))\n", require=("tensorflow",)
+    )
     assert "sum = 6" in out, out[-2000:]
     if not STARTUP.search(out):
         pytest.skip("this TensorFlow build printed no start-up log lines:\n" + out[-1000:])

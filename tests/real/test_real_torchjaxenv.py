@@ -5,6 +5,7 @@ Two subprocesses in all; each failure is printed with traceback.print_exc() betw
 byte-for-byte what an uncaught exception prints. JAX is not installed here, so its causes are covered by the
 knowledge-base cases only.
 """
+
 import re
 
 import pytest
@@ -15,10 +16,13 @@ from ._harness import CASE_PRELUDE, split_cases
 
 pytestmark = pytest.mark.framework
 
-PRELUDE = CASE_PRELUDE + """
+PRELUDE = (
+    CASE_PRELUDE
+    + """
 import os
 import torch
 """
+)
 
 
 _split = split_cases
@@ -34,7 +38,9 @@ def _cpu_build_or_skip(out: str) -> str:
 
 def test_real_cpu_wheel_cuda_calls_and_nccl(run_python, tmp_path):
     """A CPU-only torch asked for CUDA, fed a GPU checkpoint, and asked for the NCCL backend."""
-    out = run_python(PRELUDE + """
+    out = run_python(
+        PRELUDE
+        + """
 import torch.nn as nn
 import torch.serialization as ser
 import torch.distributed as dist
@@ -59,7 +65,9 @@ sys.stdout.flush()
 
 os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29531")
 case("nccl_backend", lambda: dist.init_process_group("nccl", rank=0, world_size=1))
-""", require=("torch",))
+""",
+        require=("torch",),
+    )
     _cpu_build_or_skip(out)
     seg = _split(out)
     for name in ("tensor_cuda", "module_to_cuda"):
@@ -76,7 +84,9 @@ case("nccl_backend", lambda: dist.init_process_group("nccl", rank=0, world_size=
 
 def test_real_dataloader_worker_bus_error_vs_killed(run_python):
     """A worker dying of SIGBUS is shared memory; the same worker dying of SIGKILL is host RAM."""
-    out = run_python(PRELUDE + """
+    out = run_python(
+        PRELUDE
+        + """
 import signal
 from torch.utils.data import DataLoader, Dataset
 
@@ -94,7 +104,10 @@ def drain(sig):
 
 case("sigbus", lambda: drain(signal.SIGBUS))
 case("sigkill", lambda: drain(signal.SIGKILL))
-""", require=("torch",), timeout=240)
+""",
+        require=("torch",),
+        timeout=240,
+    )
     seg = _split(out)
     assert "Bus error" in seg["sigbus"], seg["sigbus"]
     assert_matches(seg["sigbus"], "torch.dataloader.shm-exhausted")

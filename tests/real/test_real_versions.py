@@ -1,5 +1,6 @@
 """Version failures produced by the real frameworks in .venv (tensorflow-cpu with Keras 3, NumPy 2): what they
 print must be diagnosed as the right cause. Several failures share one subprocess to keep framework imports few."""
+
 import importlib.util
 
 import pytest
@@ -19,7 +20,9 @@ def _parts(out: str) -> dict:
     return split_cases(out, with_head=True)
 
 
-TF_CODE = _PRELUDE + """
+TF_CODE = (
+    _PRELUDE
+    + """
 import tensorflow as tf
 part("placeholder", lambda: tf.placeholder(tf.float32, [None, 3]))
 part("session", lambda: tf.Session())
@@ -43,6 +46,7 @@ def keras_src_engine():
     from keras.src.engine import base_layer
 part("keras3_src_engine", keras_src_engine)
 """
+)
 
 TF_EXPECT = {
     "placeholder": "tf.api.tf1-in-tf2",
@@ -70,8 +74,14 @@ def tf_parts(tmp_path_factory):
         pytest.skip("tensorflow not installed (scripts/test installs it)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", PYTHONUNBUFFERED="1", CUDA_VISIBLE_DEVICES="")
     env.pop("TF_USE_LEGACY_KERAS", None)
-    p = subprocess.run([sys.executable, "-c", textwrap.dedent(TF_CODE)], cwd=tmp_path_factory.mktemp("tf"),
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(TF_CODE)],
+        cwd=tmp_path_factory.mktemp("tf"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=300,
+    )
     return _parts(p.stdout.decode("utf-8", "replace"))
 
 
@@ -86,11 +96,16 @@ def test_tensorflow_and_keras3_version_failures(tf_parts, part):
 
 def test_numpy2_removed_aliases(run_python):
     """NumPy 2 reports removed aliases (np.float, np.object, np.float_, np.NaN) as removed-alias."""
-    out = run_python(_PRELUDE + """
+    out = run_python(
+        _PRELUDE
+        + """
 import numpy as np
 for name in ["float", "object", "float_", "NaN"]:
     part(name, lambda n=name: getattr(np, n))
-""", timeout=120, require=("numpy",))
+""",
+        timeout=120,
+        require=("numpy",),
+    )
     parts = _parts(out)
     assert sorted(parts) == ["NaN", "float", "float_", "object"]
     for name, text in parts.items():
@@ -103,8 +118,11 @@ def test_missing_framework_module_vs_user_module(run_python):
     missing = [m for m in ("jax", "tensorflow_addons") if importlib.util.find_spec(m) is None]
     if not missing:
         pytest.skip("jax and tensorflow_addons are both installed here")
-    code = _PRELUDE + "".join(
-        f'part("{m}", lambda: __import__("{m}"))\n' for m in missing) + 'part("user", lambda: __import__("my_utils"))\n'
+    code = (
+        _PRELUDE
+        + "".join(f'part("{m}", lambda: __import__("{m}"))\n' for m in missing)
+        + 'part("user", lambda: __import__("my_utils"))\n'
+    )
     parts = _parts(run_python(code, timeout=60))
     for m in missing:
         assert f"No module named '{m}'" in parts[m]

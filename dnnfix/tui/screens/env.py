@@ -2,6 +2,7 @@
 
 Every change re-ranks the causes behind the panel at once; the panel shows the new top cause.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -60,7 +61,8 @@ class EnvScreen(ModalScreen[None]):
         width = max((len(k) for k, _ in rows), default=0)
         self.query_one("#env-rows", Static).update(
             "\n".join(f"  [$text-muted]{k:<{width}}[/] {escape(v)}" for k, v in rows)
-            or "  [$text-muted]no facts: versions and GPUs are unknown, so only the text decides[/]")
+            or "  [$text-muted]no facts: versions and GPUs are unknown, so only the text decides[/]"
+        )
 
     def on_diagnosis(self, d) -> None:
         """Called by the app whenever the causes were ranked again."""
@@ -69,8 +71,10 @@ class EnvScreen(ModalScreen[None]):
             top.update("[$text-muted]Top cause: none yet[/]")
         else:
             m = d.matches[0]
-            top.update(f"[b]Top cause now:[/b] {escape(m.cause)} {m.score:.2f} "
-                       f"{'[$text-success]confident[/]' if m.confident else '[$text-warning]possible[/]'}")
+            top.update(
+                f"[b]Top cause now:[/b] {escape(m.cause)} {m.score:.2f} "
+                f"{'[$text-success]confident[/]' if m.confident else '[$text-warning]possible[/]'}"
+            )
 
     def _changed(self) -> None:
         self._refresh_facts()

@@ -1,4 +1,5 @@
 """Every key of the app, read from the bindings themselves so that the list cannot drift from the code."""
+
 from __future__ import annotations
 
 from typing import Iterable, List, Tuple
@@ -22,9 +23,15 @@ def groups() -> List[Tuple[str, Iterable[Binding]]]:
     letters = [b for b in results if not b.key.isdigit()]
     return [
         ("Anywhere", _bindings(DnnfixApp.BINDINGS) + _bindings(MainScreen.BINDINGS)),
-        ("Results (Esc or Tab from the paste)",
-         letters + [Binding("1-9", "pick", f"Cause 1 to {len(digits)}"), Binding("up,down", "", "Move in a list"),
-                    Binding("enter", "", "Open / jump to the line of an evidence row")]),
+        (
+            "Results (Esc or Tab from the paste)",
+            letters
+            + [
+                Binding("1-9", "pick", f"Cause 1 to {len(digits)}"),
+                Binding("up,down", "", "Move in a list"),
+                Binding("enter", "", "Open / jump to the line of an evidence row"),
+            ],
+        ),
         ("Environment panel (F2)", _bindings(EnvScreen.BINDINGS)),
         ("New signature (ctrl+n)", _bindings(SignatureScreen.BINDINGS)),
     ]
@@ -38,8 +45,9 @@ def _bindings(items: Iterable[BindingType]) -> List[Binding]:
 def _key(app, b: Binding) -> str:
     if b.key == "1-9" or b.action == "":
         return b.key.replace(",", " / ")
-    return " / ".join(app.get_key_display(Binding(k.strip(), b.action, key_display=b.key_display))
-                      for k in b.key.split(","))
+    return " / ".join(
+        app.get_key_display(Binding(k.strip(), b.action, key_display=b.key_display)) for k in b.key.split(",")
+    )
 
 
 def describe(b: Binding) -> str:
@@ -59,9 +67,11 @@ class HelpScreen(ModalScreen[None]):
                         if b.description:
                             yield Label(Content.from_markup("[b]$key[/b]", key=_key(self.app, b)), classes="help-key")
                             yield Label(describe(b), classes="help-what")
-            yield Label("Paste with your terminal's paste key. Copy uses OSC 52: most terminals pass it to the "
-                        "clipboard (tmux: set -g set-clipboard on); where it does not, s saves the fix as a script.",
-                        classes="hint help-note")
+            yield Label(
+                "Paste with your terminal's paste key. Copy uses OSC 52: most terminals pass it to the "
+                "clipboard (tmux: set -g set-clipboard on); where it does not, s saves the fix as a script.",
+                classes="hint help-note",
+            )
             yield Label("Esc closes", classes="hint")
 
     def action_close(self) -> None:

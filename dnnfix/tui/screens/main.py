@@ -3,6 +3,7 @@
 Diagnosis runs in a worker thread, at once after a paste and 300 ms after the last typed key, so neither
 typing nor a huge paste waits for it; a result that arrives after a newer edit is dropped (generation counter).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,11 +30,13 @@ if TYPE_CHECKING:
     from ..app import DnnfixApp
 
 DEBOUNCE_S = 0.3
-EMPTY = ("### Paste a failure on the left\n\n"
-         "A Python traceback, a notebook error, a CI or training log: dnnfix ranks the likely causes, shows the "
-         "lines that point to each one, and the fix to run.\n\n"
-         "- **ctrl+o** open a file · **F2** environment (versions, GPU) · **F1** every key\n"
-         "- **Esc** leaves the paste area; **Tab** moves between panes")
+EMPTY = (
+    "### Paste a failure on the left\n\n"
+    "A Python traceback, a notebook error, a CI or training log: dnnfix ranks the likely causes, shows the "
+    "lines that point to each one, and the fix to run.\n\n"
+    "- **ctrl+o** open a file · **F2** environment (versions, GPU) · **F1** every key\n"
+    "- **Esc** leaves the paste area; **Tab** moves between panes"
+)
 
 
 class ResultsPane(Vertical):
@@ -69,8 +72,9 @@ class MainScreen(Screen):
         Binding("ctrl+g", "next_line", "Next line", tooltip="Jump to the next line that fired for the selected cause"),
         Binding("ctrl+l", "clear", "Clear the paste", show=False),
         Binding("ctrl+r", "diagnose_now", "Diagnose now", show=False, tooltip="Diagnose now (without waiting)"),
-        Binding("escape", "focus_results", "To the results", show=False,
-                tooltip="Leave the paste area for the cause list"),
+        Binding(
+            "escape", "focus_results", "To the results", show=False, tooltip="Leave the paste area for the cause list"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -149,8 +153,9 @@ class MainScreen(Screen):
             self._show(gen, None)
             return
         self.busy = True
-        self.run_worker(lambda: self._work(gen, text, truncated), thread=True, exclusive=True,
-                        group="diagnose", exit_on_error=False)
+        self.run_worker(
+            lambda: self._work(gen, text, truncated), thread=True, exclusive=True, group="diagnose", exit_on_error=False
+        )
 
     def _work(self, gen: int, text: str, truncated: bool) -> None:
         try:
@@ -180,12 +185,16 @@ class MainScreen(Screen):
         else:
             n = len(d.confident)
             if n:
-                verdict.update(f"[$text-success]✔[/] [b]{n} confident cause{'s' if n > 1 else ''}[/b]"
-                               + (f" [$text-muted]+{len(d.matches) - n} possible[/]" if len(d.matches) > n else ""))
+                verdict.update(
+                    f"[$text-success]✔[/] [b]{n} confident cause{'s' if n > 1 else ''}[/b]"
+                    + (f" [$text-muted]+{len(d.matches) - n} possible[/]" if len(d.matches) > n else "")
+                )
             else:
-                verdict.update("[$text-warning]✘[/] [b]No known cause fits[/b]"
-                               + (f" [$text-muted]({len(d.matches)} weak)[/]" if d.matches else "")
-                               + "  [$text-muted]ctrl+n: teach dnnfix[/]")
+                verdict.update(
+                    "[$text-warning]✘[/] [b]No known cause fits[/b]"
+                    + (f" [$text-muted]({len(d.matches)} weak)[/]" if d.matches else "")
+                    + "  [$text-muted]ctrl+n: teach dnnfix[/]"
+                )
             self.causes.show(listed(d, self.app.session.kb), keep)
             if not d.matches:
                 self._show_nothing(d)
@@ -201,7 +210,8 @@ class MainScreen(Screen):
             "### No known cause fits\n\n" + escape_md(d.family) + "\n\n"
             f"Fingerprint: `{d.fingerprint}`\n\n"
             "**ctrl+n** drafts a new signature from this paste (anchors filled in from the text), checks it as "
-            "you edit, and saves it in your knowledge-base folder.")
+            "you edit, and saves it in your knowledge-base folder."
+        )
         self.causes.border_subtitle = ""
 
     def _update_status(self) -> None:
@@ -306,8 +316,11 @@ class MainScreen(Screen):
             return
         self.app.copy_to_clipboard(f["code"])
         n = len(f["code"].splitlines())
-        self.notify(f"copied fix {self.details.fix_index + 1} ({f['language'] or 'text'}, {n} line{'s' if n != 1 else ''}) "
-                    "to the clipboard; s saves it as a script", timeout=4)
+        self.notify(
+            f"copied fix {self.details.fix_index + 1} ({f['language'] or 'text'}, {n} line{'s' if n != 1 else ''}) "
+            "to the clipboard; s saves it as a script",
+            timeout=4,
+        )
 
     def action_save_fix(self) -> None:
         m, f = self._fix_or_say()
@@ -377,5 +390,3 @@ class MainScreen(Screen):
 
 def escape_md(text: str) -> str:
     return text.replace("*", r"\*").replace("_", r"\_").replace("`", r"\`")
-
-

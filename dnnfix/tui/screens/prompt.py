@@ -1,4 +1,5 @@
 """A one-line question (a file to open, where to save a script): returns the answer, or None on Esc."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -1,5 +1,6 @@
 """New signature: a YAML draft prefilled from the paste, a cause picker, live `dnnfix kb check` diagnostics
 (path:line:col), how the draft ranks on the paste, and saving into the user's knowledge-base folder."""
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,12 @@ class SignatureScreen(Screen[Optional[str]]):
         causes = sorted(s.kb.causes)
         with Horizontal(id="sig-head"):
             yield Label("[b]New signature[/b] · cause ([b]F3[/b]):", id="cause-label")
-            yield Select([(c, c) for c in causes], value=self.cause if self.cause in causes else Select.NULL,
-                         prompt="Pick the cause (type to search)", id="cause")
+            yield Select(
+                [(c, c) for c in causes],
+                value=self.cause if self.cause in causes else Select.NULL,
+                prompt="Pick the cause (type to search)",
+                id="cause",
+            )
         with TabbedContent(id="sig-files"):
             with TabPane("signature", id="tab-sig"):
                 yield TextArea(sig_yaml, id="sig-yaml", show_line_numbers=True, soft_wrap=False)
@@ -91,8 +96,16 @@ class SignatureScreen(Screen[Optional[str]]):
         errors = sum(1 for d in diags if d.severity == "error")
         problems.border_title = f"dnnfix kb check: {errors} error{'s' if errors != 1 else ''}, {len(diags) - errors} warning{'s' if len(diags) - errors != 1 else ''}"
         if diags:
-            problems.add_options([Option(("[$text-error]" if d.severity == "error" else "[$text-warning]")
-                                         + escape(short_path(d.format())) + "[/]") for d in diags])
+            problems.add_options(
+                [
+                    Option(
+                        ("[$text-error]" if d.severity == "error" else "[$text-warning]")
+                        + escape(short_path(d.format()))
+                        + "[/]"
+                    )
+                    for d in diags
+                ]
+            )
         else:
             problems.add_option(Option("[$text-success]✔ no problems[/]", disabled=True))
         rank = self.query_one("#sig-rank", Static)
@@ -104,11 +117,14 @@ class SignatureScreen(Screen[Optional[str]]):
                 rank.update("[$text-error]does not fire on the paste:[/] no anchor clause matches; loosen the regex")
             else:
                 tone = "success" if n == 1 and m.confident else "warning"
-                rank.update(f"[$text-{tone}]on the paste: ranks {ordinal(n)}, score {m.score:.2f}"
-                            f"{' confident' if m.confident else ' (not confident: below 0.6)'}[/]")
+                rank.update(
+                    f"[$text-{tone}]on the paste: ranks {ordinal(n)}, score {m.score:.2f}"
+                    f"{' confident' if m.confident else ' (not confident: below 0.6)'}[/]"
+                )
         where = s.sig_path(sid or "<id>")
         self.query_one("#sig-where", Static).update(
-            f"saves {escape(short_path(str(where)))} and its .cases.yaml · ctrl+s save · Esc cancel")
+            f"saves {escape(short_path(str(where)))} and its .cases.yaml · ctrl+s save · Esc cancel"
+        )
 
     def action_next_problem(self) -> None:
         if not self.diags:
@@ -164,16 +180,20 @@ class SignatureScreen(Screen[Optional[str]]):
         if self._timer is not None:
             self.check()
         try:
-            sig_path, cases_path = self.app.session.save(self.query_one("#sig-yaml", TextArea).text,
-                                                         self.query_one("#cases-yaml", TextArea).text)
+            sig_path, cases_path = self.app.session.save(
+                self.query_one("#sig-yaml", TextArea).text, self.query_one("#cases-yaml", TextArea).text
+            )
         except ValueError as e:
             self.notify(short_path(str(e)), title="Not saved", severity="error", timeout=6)
             return
         except OSError as e:
             self.notify(f"cannot write: {e}", title="Not saved", severity="error", timeout=6)
             return
-        self.app.notify(f"saved {short_path(str(sig_path))} and {cases_path.name}; "
-                        f"run `dnnfix kb test --only {sig_path.stem}`", title="New signature", timeout=6)
+        self.app.notify(
+            f"saved {short_path(str(sig_path))} and {cases_path.name}; run `dnnfix kb test --only {sig_path.stem}`",
+            title="New signature",
+            timeout=6,
+        )
         self.dismiss(str(sig_path))
 
     def action_cancel(self) -> None:

@@ -1,4 +1,5 @@
 """The ranked causes: title, confidence bar, score, confident/possible badge and signature status badge."""
+
 from __future__ import annotations
 
 from typing import List, Optional
@@ -9,8 +10,12 @@ from textual.widgets.option_list import Option
 
 from ..present import bar
 
-_STATUS = {"stable": "$text-primary on $primary-muted", "test": "$text-accent on $accent-muted",
-           "experimental": "$text-warning on $warning-muted", "deprecated": "$text-error on $error-muted"}
+_STATUS = {
+    "stable": "$text-primary on $primary-muted",
+    "test": "$text-accent on $accent-muted",
+    "experimental": "$text-warning on $warning-muted",
+    "deprecated": "$text-error on $error-muted",
+}
 
 
 def prompt(rank: int, m) -> str:
@@ -18,8 +23,7 @@ def prompt(rank: int, m) -> str:
     tone = "success" if m.confident else "warning"
     badge = f"[$text-{tone} on ${tone}-muted] {'confident' if m.confident else 'possible'} [/]"
     status = f"[{_STATUS.get(m.status, '$text-muted')}] {escape(m.status)} [/]"
-    return (f"[b]{rank}.[/b] {escape(m.title)}\n"
-            f"   [${tone}]{bar(m.score)}[/] {m.score:.2f} {badge} {status}")
+    return f"[b]{rank}.[/b] {escape(m.title)}\n   [${tone}]{bar(m.score)}[/] {m.score:.2f} {badge} {status}"
 
 
 class CauseList(OptionList):

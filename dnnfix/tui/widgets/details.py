@@ -1,4 +1,5 @@
 """The selected cause in three tabs: its explanation (Markdown), the evidence that fired, and its fixes."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional
@@ -106,5 +107,7 @@ class Details(Vertical):
         more = " · **]** / **[** next / previous fix" if n > 1 else ""
         note = f"\n\n{f['note']}" if f.get("note") else ""
         fence = "````" if "```" in f["code"] else "```"
-        md.update(f"**Fix {self.fix_index + 1} of {n}: {f['title']}**{note}\n\n{fence}{f['language']}\n{f['code']}\n{fence}\n\n"
-                  f"**c** copy · **s** save as a script{more}")
+        md.update(
+            f"**Fix {self.fix_index + 1} of {n}: {f['title']}**{note}\n\n{fence}{f['language']}\n{f['code']}\n{fence}\n\n"
+            f"**c** copy · **s** save as a script{more}"
+        )

@@ -1,4 +1,5 @@
 """The paste area: a TextArea that caps huge pastes and highlights the lines that fired."""
+
 from __future__ import annotations
 
 from typing import Iterable, Optional, Set
@@ -11,8 +12,10 @@ from textual.widgets import TextArea
 from ..present import cap_text
 
 BIG_PASTE = 1 << 20  # characters
-PLACEHOLDER = ("Paste a traceback or a log here (your terminal's paste key).\n"
-               "Or: ctrl+o opens a file; `dnnfix tui FILE` and `dnnfix tui < log.txt` work too.")
+PLACEHOLDER = (
+    "Paste a traceback or a log here (your terminal's paste key).\n"
+    "Or: ctrl+o opens a file; `dnnfix tui FILE` and `dnnfix tui < log.txt` work too."
+)
 
 
 class PasteArea(TextArea):
@@ -26,8 +29,9 @@ class PasteArea(TextArea):
             self.note = note
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(soft_wrap=False, show_line_numbers=True, placeholder=PLACEHOLDER,
-                         highlight_cursor_line=False, **kwargs)
+        super().__init__(
+            soft_wrap=False, show_line_numbers=True, placeholder=PLACEHOLDER, highlight_cursor_line=False, **kwargs
+        )
         self.fired: Set[int] = set()  # 0-based rows
         self.against: Set[int] = set()
         self.current: Optional[int] = None
