@@ -10,7 +10,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .reparse import Anchor, Branch, Category, Group, In, Literal, Repeat, parse
+# the regex parser's node classes, bound on first use (_tree): a knowledge base read from the compiled cache never
+# parses a pattern, so the hook's first diagnosis does not pay for importing the parser
+Anchor: Any = None
+Branch: Any = None
+Category: Any = None
+Group: Any = None
+In: Any = None
+Literal: Any = None
+Repeat: Any = None
+parse: Any = None
 from .yamlmarks import Located
 
 STATUSES = ("experimental", "test", "stable", "deprecated")
@@ -154,8 +163,15 @@ def _did_you_mean(word: object, options) -> str:
 
 
 # ---------------------------------------------------------------- regex analysis
+def _bind_parser() -> None:
+    global Anchor, Branch, Category, Group, In, Literal, Repeat, parse
+    from .reparse import Anchor, Branch, Category, Group, In, Literal, Repeat, parse  # noqa: F811
+
+
 def _tree(pattern: str):
     """The parsed sequence of a pattern (dnnfix/knowledge/reparse.py), read case-insensitively as the matcher compiles it."""
+    if parse is None:
+        _bind_parser()
     return parse(pattern, re.I).body
 
 
