@@ -27,108 +27,145 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+
+class _LazyRe:
+    """A regex compiled on first use: most of this module's patterns are for environment reports, which few pastes
+    hold, and compiling them all costs the hook's first diagnosis several milliseconds."""
+
+    __slots__ = ("_args", "_rx")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._rx: Optional["re.Pattern[str]"] = None
+
+    def _get(self) -> "re.Pattern[str]":
+        if self._rx is None:
+            self._rx = re.compile(*self._args)
+        return self._rx
+
+    def search(self, *a: Any) -> Any:
+        return self._get().search(*a)
+
+    def match(self, *a: Any) -> Any:
+        return self._get().match(*a)
+
+    def fullmatch(self, *a: Any) -> Any:
+        return self._get().fullmatch(*a)
+
+    def finditer(self, *a: Any) -> Any:
+        return self._get().finditer(*a)
+
+    def findall(self, *a: Any) -> Any:
+        return self._get().findall(*a)
+
+    def sub(self, *a: Any) -> Any:
+        return self._get().sub(*a)
+
+
+_lazy_re = _LazyRe
+
 # ---------------------------------------------------------------- symptoms
-_SYMPTOMS: List[Tuple[str, str, "re.Pattern[str]"]] = [
+_SYMPTOMS: List[Tuple[str, str, Any]] = [
     # (kind, cheap substring, pattern)
-    ("no_gpu", "GPU/TPU found", re.compile(r"No GPU/TPU found, falling back to CPU")),
-    ("no_gpu", "CUDA-enabled jaxlib", re.compile(r"a CUDA-enabled jaxlib is not installed")),
-    ("no_gpu", "CUDA-capable device", re.compile(r"no CUDA-capable device is detected", re.I)),
-    ("no_gpu", "No CUDA GPUs", re.compile(r"No CUDA GPUs are available")),
+    ("no_gpu", "GPU/TPU found", _lazy_re(r"No GPU/TPU found, falling back to CPU")),
+    ("no_gpu", "CUDA-enabled jaxlib", _lazy_re(r"a CUDA-enabled jaxlib is not installed")),
+    ("no_gpu", "CUDA-capable device", _lazy_re(r"no CUDA-capable device is detected", re.I)),
+    ("no_gpu", "No CUDA GPUs", _lazy_re(r"No CUDA GPUs are available")),
     (
         "no_gpu",
         "NVIDIA driver",
-        re.compile(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old"),
+        _lazy_re(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old"),
     ),
     (
         "no_gpu",
         "driver version is insufficient",
-        re.compile(r"CUDA driver version is insufficient for CUDA runtime version"),
+        _lazy_re(r"CUDA driver version is insufficient for CUDA runtime version"),
     ),
     (
         "no_gpu",
         "NVIDIA-SMI has failed",
-        re.compile(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"),
+        _lazy_re(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"),
     ),
-    ("no_gpu", "CUDA_ERROR_NO_DEVICE", re.compile(r"CUDA_ERROR_NO_DEVICE")),
-    ("no_gpu", "not compiled with CUDA", re.compile(r"Torch not compiled with CUDA enabled")),
-    ("no_gpu", "No devices were found", re.compile(r"^\s*No devices were found\s*$")),
-    ("no_gpu", "Num GPUs", re.compile(r"Num GPUs Available:?\s*0\s*$", re.I)),
+    ("no_gpu", "CUDA_ERROR_NO_DEVICE", _lazy_re(r"CUDA_ERROR_NO_DEVICE")),
+    ("no_gpu", "not compiled with CUDA", _lazy_re(r"Torch not compiled with CUDA enabled")),
+    ("no_gpu", "No devices were found", _lazy_re(r"^\s*No devices were found\s*$")),
+    ("no_gpu", "Num GPUs", _lazy_re(r"Num GPUs Available:?\s*0\s*$", re.I)),
     (
         "no_gpu",
         "available",
-        re.compile(
+        _lazy_re(
             r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*(?:[:=]\s*)?False\b", re.I
         ),
     ),
-    ("no_gpu", "device_count", re.compile(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
-    ("no_gpu", "Skipping registering GPU", re.compile(r"Skipping registering GPU devices")),
-    ("backend_init", "initialize backend", re.compile(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
-    ("backend_init", "backend failed to initialize", re.compile(r"(?:CUDA|GPU) backend failed to initialize")),
+    ("no_gpu", "device_count", _lazy_re(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
+    ("no_gpu", "Skipping registering GPU", _lazy_re(r"Skipping registering GPU devices")),
+    ("backend_init", "initialize backend", _lazy_re(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
+    ("backend_init", "backend failed to initialize", _lazy_re(r"(?:CUDA|GPU) backend failed to initialize")),
     (
         "backend_init",
         "cuInit",
-        re.compile(
+        _lazy_re(
             r"failed call to cuInit|cuInit\(0\) failed|CUDA_ERROR_(?:UNKNOWN|NOT_INITIALIZED|SYSTEM_DRIVER_MISMATCH|COMPAT_NOT_SUPPORTED)"
         ),
     ),
-    ("backend_init", "CUDA initialization", re.compile(r"CUDA initialization: ")),
-    ("backend_init", "Unable to load cuDNN", re.compile(r"Unable to load cuDNN")),
+    ("backend_init", "CUDA initialization", _lazy_re(r"CUDA initialization: ")),
+    ("backend_init", "Unable to load cuDNN", _lazy_re(r"Unable to load cuDNN")),
     (
         "cuda_libs",
         "dynamic library",
-        re.compile(
+        _lazy_re(
             r"Could not load dynamic library '?lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|cusolver|cusparse|nvinfer|cuda)\b"
         ),
     ),
-    ("cuda_libs", "dlopen some GPU libraries", re.compile(r"Cannot dlopen some GPU libraries")),
+    ("cuda_libs", "dlopen some GPU libraries", _lazy_re(r"Cannot dlopen some GPU libraries")),
     (
         "cuda_libs",
         "cannot open shared object",
-        re.compile(
+        _lazy_re(
             r"lib(?:cudart|cublas|cublasLt|cudnn\w*|cufft|curand|cusolver|cusparse|nvrtc|cuda)\.so[\d.]*: cannot open shared object file"
         ),
     ),
-    ("cuda_libs", "Could not find cuda drivers", re.compile(r"Could not find cuda drivers on your machine")),
-    ("cuda_libs", "Could not load library", re.compile(r"Could not load library lib?cudnn")),
+    ("cuda_libs", "Could not find cuda drivers", _lazy_re(r"Could not find cuda drivers on your machine")),
+    ("cuda_libs", "Could not load library", _lazy_re(r"Could not load library lib?cudnn")),
     (
         "dnn_status",
         "STATUS_",
-        re.compile(
+        _lazy_re(
             r"CUDNN_STATUS_(?:NOT_INITIALIZED|INTERNAL_ERROR|ARCH_MISMATCH|VERSION_MISMATCH)|CUBLAS_STATUS_(?:NOT_INITIALIZED|ARCH_MISMATCH)"
         ),
     ),
-    ("dnn_status", "DNN library", re.compile(r"DNN library (?:is not found|initialization failed)")),
+    ("dnn_status", "DNN library", _lazy_re(r"DNN library (?:is not found|initialization failed)")),
     (
         "dnn_status",
         "Loaded runtime CuDNN",
-        re.compile(r"Loaded runtime CuDNN library: \S+ but source was compiled with"),
+        _lazy_re(r"Loaded runtime CuDNN library: \S+ but source was compiled with"),
     ),
-    ("arch", "no kernel image", re.compile(r"no kernel image is available for execution on the device")),
+    ("arch", "no kernel image", _lazy_re(r"no kernel image is available for execution on the device")),
     (
         "arch",
         "not compatible with the current PyTorch",
-        re.compile(r"is not compatible with the current PyTorch installation"),
+        _lazy_re(r"is not compatible with the current PyTorch installation"),
     ),
     (
         "arch",
         "ARCH_MISMATCH",
-        re.compile(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice"),
+        _lazy_re(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice"),
     ),
     (
         "arch",
         "Cuda capability",
-        re.compile(
+        _lazy_re(
             r"Ignoring visible gpu device .* The minimum required Cuda capability is|"
             r"minimum required Cuda capability is \d"
         ),
     ),
-    ("arch", "unsupported toolchain", re.compile(r"PTX was compiled with an unsupported toolchain")),
-    ("native_import", "native TensorFlow runtime", re.compile(r"Failed to load the native TensorFlow runtime")),
-    ("native_import", "DLL load failed", re.compile(r"DLL load failed")),
-    ("native_import", "undefined symbol", re.compile(r"ImportError: .*undefined symbol")),
-    ("native_import", "WinError 126", re.compile(r"\[WinError 126\]|Error loading \S+\.dll")),
+    ("arch", "unsupported toolchain", _lazy_re(r"PTX was compiled with an unsupported toolchain")),
+    ("native_import", "native TensorFlow runtime", _lazy_re(r"Failed to load the native TensorFlow runtime")),
+    ("native_import", "DLL load failed", _lazy_re(r"DLL load failed")),
+    ("native_import", "undefined symbol", _lazy_re(r"ImportError: .*undefined symbol")),
+    ("native_import", "WinError 126", _lazy_re(r"\[WinError 126\]|Error loading \S+\.dll")),
 ]
-_LOG_END = re.compile(
+_LOG_END = _lazy_re(
     r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
     r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
     r"|core dumped",
@@ -138,12 +175,12 @@ _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit",
 # a REPL / notebook cell: the call on one line, its value on the next
 # (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
 # \s* would make every start position scan a run of spaces)
-_REPL_CALL = re.compile(
+_REPL_CALL = _lazy_re(
     r"(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
     r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
     r"tf\.test\.is_built_with_cuda|jax\.devices|jax\.default_backend)\("
 )
-_REPL_NOGPU = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
+_REPL_NOGPU = _lazy_re(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
 
 
 _REPL_WORDS = (
@@ -187,25 +224,23 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
 
 
 # ---------------------------------------------------------------- reports
-_NVSMI_DRIVER = re.compile(r"Driver Version:\s*([\d.]+)")
-_NVSMI_CUDA = re.compile(r"CUDA Version:\s*([\d.]+)")
-_NVSMI_GPU = re.compile(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off)\s+\|")
-_KV = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./()_-]{1,60}?)\s*:\s*(.*?)\s*$")
-_PIP_FREEZE = re.compile(r"^\s*(?:\[(?:pip3?|conda)\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][\w.+!-]*)\s*$")
-_PIP_LIST = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)(?:\s+\S.*)?$")
-_CONDA_LINE = re.compile(
-    r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$"
-)
-_NVCC = re.compile(r"Cuda compilation tools, release ([\d.]+)")
-_BUILD_INFO = re.compile(
+_NVSMI_DRIVER = _lazy_re(r"Driver Version:\s*([\d.]+)")
+_NVSMI_CUDA = _lazy_re(r"CUDA Version:\s*([\d.]+)")
+_NVSMI_GPU = _lazy_re(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off)\s+\|")
+_KV = _lazy_re(r"^\s*([A-Za-z][A-Za-z0-9 ./()_-]{1,60}?)\s*:\s*(.*?)\s*$")
+_PIP_FREEZE = _lazy_re(r"^\s*(?:\[(?:pip3?|conda)\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][\w.+!-]*)\s*$")
+_PIP_LIST = _lazy_re(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)(?:\s+\S.*)?$")
+_CONDA_LINE = _lazy_re(r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$")
+_NVCC = _lazy_re(r"Cuda compilation tools, release ([\d.]+)")
+_BUILD_INFO = _lazy_re(
     r"""['"](cuda_version|cudnn_version|is_cuda_build|is_rocm_build|cuda_compute_capabilities)['"]\s*[,:]\s*(\[[^\]]*\]|'[^']*'|"[^"]*"|\w+)"""
 )
-_TORCH_PRINT = re.compile(
+_TORCH_PRINT = _lazy_re(
     r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\d+\.\d+|None)(?:\s+(True|False))?\s*$"
 )
-_REPL_VALUE = re.compile(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
-_CUDNN_FILE = re.compile(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
-_PYVERSION = re.compile(r"^(3\.\d+\.\d+)")
+_REPL_VALUE = _lazy_re(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
+_CUDNN_FILE = _lazy_re(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
+_PYVERSION = _lazy_re(r"^(3\.\d+\.\d+)")
 
 # words that only environment reports print; a text with none of them (and no `name==version` line) has no report
 _REPORT_WORDS = (
@@ -224,9 +259,9 @@ _REPORT_WORDS = (
     "No devices were found",
     "CUDA used to build",
 )
-_PIP_HEADER = re.compile(r"(?m)^Package\s+Version\b")
-_EQ_DIGIT = re.compile(r"==[0-9]")  # every _FREEZE_ANY match holds this (a literal start: a fast scan)
-_FREEZE_ANY = re.compile(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
+_PIP_HEADER = _lazy_re(r"(?m)^Package\s+Version\b")
+_EQ_DIGIT = _lazy_re(r"==[0-9]")  # every _FREEZE_ANY match holds this (a literal start: a fast scan)
+_FREEZE_ANY = _lazy_re(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
 
 # package names as pip spells them; conda's pytorch is pip's torch
 _CONDA_NAMES = {"pytorch": "torch", "pytorch-cuda": "pytorch-cuda", "cudatoolkit": "cudatoolkit", "cudnn": "cudnn"}

@@ -258,8 +258,8 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         if cl.required:
             words = corpus.words.keys()
             sets = corpus.required.get(id(cl))
-            if sets is None:  # a clause outside the knowledge base planned for (a draft being tried)
-                sets = tuple(frozenset(alt) for alt in cl.required)
+            if sets is None:  # the first evaluation of this clause
+                sets = corpus.required[id(cl)] = tuple(frozenset(alt) for alt in cl.required)
             for alt in sets:
                 if alt <= words:
                     break
@@ -269,7 +269,10 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
         if found is corpus:
             pat = rx.compiled(cl.pattern)
-            if pat.engine == "re2" and corpus.whole_ok.get(id(cl)):
+            whole = corpus.whole_ok.get(id(cl))
+            if whole is None:
+                whole = corpus.whole_ok[id(cl)] = _whole_text_ok(cl)
+            if pat.engine == "re2" and whole:
                 # one pass of RE2 over the whole text finds the same first line as the search of the candidate
                 # lines (every match holds a key word: its line is a candidate), with no line lists to build
                 corpus.work += corpus.total + len(corpus.lines)
@@ -400,27 +403,24 @@ def score_signature(
 
 
 def _plan(kb: KnowledgeBase) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset, ...]]]:
-    """What the matcher precomputes per knowledge base (kept on it), by id(clause):
+    """What the matcher works out once per clause and keeps on the knowledge base, by id(clause), filled as
+    clauses are first evaluated (_eval):
     - whole: True for the regex clauses whose search over the whole text gives the same answer as over their
-      candidate lines: no keys (every line is a candidate), or a key in every alternative of the words its
-      matches need (a match's line holds that key as a whole word);
+      candidate lines (_whole_text_ok);
     - required: a regex clause's required words as sets, one per alternative (tested against the input's words
       in one step)."""
     plan = kb.__dict__.get("_matcher_plan")
     if plan is None:
-        whole: Dict[int, bool] = {}
-        required: Dict[int, Tuple[frozenset, ...]] = {}
-        for sig in kb.signatures:
-            for cl in list(sig.match) + list(sig.against):
-                if cl.kind != "regex":
-                    continue
-                required[id(cl)] = tuple(frozenset(alt) for alt in cl.required)
-                if cl.where == "any":
-                    whole[id(cl)] = (
-                        not cl.keys or bool(cl.required) and all(any(k in alt for k in cl.keys) for alt in cl.required)
-                    )
-        plan = kb.__dict__["_matcher_plan"] = (whole, required)
+        plan = kb.__dict__["_matcher_plan"] = ({}, {})
     return plan
+
+
+def _whole_text_ok(cl: Clause) -> bool:
+    """No keys (every line is a candidate), or a key in every alternative of the words its matches need (a
+    match's line holds that key as a whole word)."""
+    if cl.where != "any":
+        return False
+    return not cl.keys or bool(cl.required) and all(any(k in alt for k in cl.keys) for alt in cl.required)
 
 
 def hold_back_experimental(matches: List[Match]) -> List[Match]:
