@@ -163,9 +163,8 @@ class _Corpus:
         # the input's words in order of first appearance, from one pass over the whole text; the lines that hold
         # a word are looked up only for the words a clause asks about (_lines_with)
         self.total = total
-        self._lower_text = "\n".join(self.lower)
+        self._lower_text, self._lower_starts = rx.join_lines(self.lower)
         self.words: Dict[str, None] = dict.fromkeys(WORD.findall(self._lower_text))
-        self._lower_starts: Optional[List[int]] = None
         self._text: Optional[str] = None
         self._starts: Optional[List[int]] = None
         self._lines: Dict[str, List[int]] = {}
@@ -183,19 +182,10 @@ class _Corpus:
         self.message_lines = msg_lines
         self.log_lines = {lg.lineno_in_text - 1 for lg in inc.logs}
 
-    @staticmethod
-    def _starts_of(lines: List[str]) -> List[int]:
-        starts, pos = [], 0
-        for ln in lines:
-            starts.append(pos)
-            pos += len(ln) + 1
-        return starts
-
     def text(self) -> Tuple[str, List[int]]:
         """All lines joined by newlines, and where each line starts in it."""
         if self._text is None:
-            self._text = "\n".join(self.lines)
-            self._starts = self._starts_of(self.lines)
+            self._text, self._starts = rx.join_lines(self.lines)
         return self._text, self._starts  # type: ignore[return-value]
 
     def _lines_with(self, word: str) -> List[int]:
@@ -203,8 +193,6 @@ class _Corpus:
         in the lowercase text, with no word character on either side."""
         idx = self._lines.get(word)
         if idx is None:
-            if self._lower_starts is None:
-                self._lower_starts = self._starts_of(self.lower)
             text, starts, n = self._lower_text, self._lower_starts, len(word)
             idx = []
             i = text.find(word)

@@ -249,43 +249,20 @@ class Pattern:
 
     def search_lines(self, lines: Sequence[str], idx: Sequence[int]) -> Optional[Tuple[int, Match]]:
         """The first line of `idx` (in that order) where the pattern matches: (index, match in that line)."""
-        if self.engine == "re2" and len(idx) > 2:
-            # one linear pass over the selected lines joined; never_nl keeps every match inside one line
-            offsets: List[int] = []
-            parts: List[str] = []
-            pos = 0
-            for i in idx:
-                offsets.append(pos)
-                parts.append(lines[i])
-                pos += len(lines[i]) + 1
-            m = self._multiline().search("\n".join(parts))
-            if m is None:
+        if len(idx) > 2 and (self.engine == "re2" or self._prefilter()):
+            text, starts = join_lines([lines[i] for i in idx])
+            if self.engine == "re2":  # one linear pass over the selected lines joined
+                hit = self.search_text(text, starts)
+                return (idx[hit[0]], hit[1]) if hit is not None else None
+            # the lines where the pattern without its look-arounds matches (one RE2 pass) are the only lines where
+            # it can match: re runs on those alone (ASCII text, where both engines read \w \s \d alike)
+            if text.isascii() and not _ODD_ASCII.search(text):
+                hits = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in self._pre.finditer(text)})
+                for k in hits:
+                    m = self.search(lines[idx[k]])
+                    if m is not None:
+                        return idx[k], m
                 return None
-            if not isinstance(m, Match):  # the public API's match object
-                m = Match(m.start(), m.end(), m.groupdict())
-            k = bisect.bisect_right(offsets, m.start) - 1
-            base = offsets[k]
-            return idx[k], Match(m.start - base, m.end - base, m.groups)
-        if self.engine == "re" and len(idx) > 2:
-            pre = self._prefilter()
-            if pre:
-                # the lines where the pattern without its look-arounds matches (one RE2 pass) are the only lines
-                # where it can match: re runs on those alone (ASCII text, where both engines read \w \s \d alike)
-                offsets = []
-                parts = []
-                pos = 0
-                for i in idx:
-                    offsets.append(pos)
-                    parts.append(lines[i])
-                    pos += len(lines[i]) + 1
-                text = "\n".join(parts)
-                if text.isascii() and not _ODD_ASCII.search(text):
-                    hits = sorted({bisect.bisect_right(offsets, m.start()) - 1 for m in pre.finditer(text)})
-                    for k in hits:
-                        m = self.search(lines[idx[k]])
-                        if m is not None:
-                            return idx[k], m
-                    return None
         for i in idx:
             m = self.search(lines[i])
             if m is not None:
@@ -297,6 +274,16 @@ class Pattern:
             relaxed = without_lookarounds(self.pattern)
             self._pre = (re2_compile(relaxed, multiline=True) if relaxed is not None else None) or False
         return self._pre
+
+
+def join_lines(lines: Sequence[str]) -> Tuple[str, List[int]]:
+    """The lines joined by newlines, and where each starts in the result (for search_text)."""
+    starts: List[int] = []
+    pos = 0
+    for ln in lines:
+        starts.append(pos)
+        pos += len(ln) + 1
+    return "\n".join(lines), starts
 
 
 _CACHE: Dict[str, Pattern] = {}
