@@ -167,12 +167,16 @@ class _Corpus:
         self.words: Dict[str, None] = dict.fromkeys(WORD.findall(self._lower_text))
         self._text: Optional[str] = None
         self._starts: Optional[List[int]] = None
+        self._bytes: Optional[bytes] = None
+        self._clean: Optional[bool] = None
         self._lines: Dict[str, List[int]] = {}
         self._union: Dict[Tuple[str, ...], List[int]] = {}
         # set by match_incident from _plan(kb): id(clause) -> its regex may run over the whole text; its required
         # words as sets
         self.whole_ok: Dict[int, bool] = {}
         self.required: Dict[int, Tuple[frozenset, ...]] = {}
+        self.fact_keys: Dict[int, Tuple[str, str]] = {}
+        self.splits: Dict[int, Any] = {}
         # results of regex clauses already evaluated on this input (signatures share patterns)
         self.memo: Dict[Tuple[Any, ...], Any] = {}
         msg_lines = set(self.message_idx)
@@ -187,6 +191,52 @@ class _Corpus:
         if self._text is None:
             self._text, self._starts = rx.join_lines(self.lines)
         return self._text, self._starts  # type: ignore[return-value]
+
+    def split(self, sig: Signature) -> Tuple[Tuple[Tuple[int, Clause, bool], ...], Tuple[Tuple[int, Clause], ...]]:
+        """A signature's anchors (index, clause, whether the index keys it: a keyed regex or phrase) and its
+        supporting clauses (index, clause), worked out once per signature (kept in the plan by id, with the
+        clause list itself, so that a signature edited since is split again)."""
+        got = self.splits.get(id(sig))
+        if got is None or got[0] is not sig.match:
+            anchors = tuple(
+                (ci, cl, bool(cl.keys) and cl.kind in ("regex", "phrase"))
+                for ci, cl in enumerate(sig.match)
+                if cl.anchor
+            )
+            supports = tuple((ci, cl) for ci, cl in enumerate(sig.match) if not cl.anchor)
+            got = self.splits[id(sig)] = (sig.match, anchors, supports)
+        return got[1], got[2]
+
+    def encoded(self) -> bytes:
+        """text() as UTF-8 bytes (RE2 searches bytes), encoded once for every pattern."""
+        if self._bytes is None:
+            self._bytes = self.text()[0].encode("utf-8", "surrogatepass")
+        return self._bytes
+
+    def ascii_clean(self) -> bool:
+        """Whether text() is ASCII with none of the characters where Python's re and RE2 read classes apart
+        (rx._ODD_ASCII): there, a look-around pattern's RE2 superset that finds nothing proves it matches nothing."""
+        if self._clean is None:
+            b = self.encoded()
+            self._clean = len(b) == len(self.text()[0]) and rx._ODD_ASCII.search(self.text()[0]) is None
+        return self._clean
+
+    def first_in(self, pat: rx.Pattern, cands: Sequence[int]) -> Optional[Tuple[int, rx.Match]]:
+        """The first line of `cands` (in order) where `pat` matches, like pat.search_lines, starting with one pass
+        over the whole text: no match there means none in any line; a first match on a candidate line is the
+        first among the candidates too (every earlier candidate line is an earlier line)."""
+        if pat.whole_text_safe():
+            if pat.engine == "re2":
+                text, starts = self.text()
+                hit = pat.search_text(text, starts, encoded=self.encoded())
+                if hit is None:
+                    return None
+                k = hit[0]
+                if isinstance(cands, range) or k in cands:
+                    return hit
+            elif self.ascii_clean() and not pat.may_match_lines(self.text()[0], self.encoded()):
+                return None
+        return pat.search_lines(self.lines, cands)
 
     def _lines_with(self, word: str) -> List[int]:
         """The lines (in order) that hold `word` (one of self.words) as a whole word: each place the word occurs
@@ -241,6 +291,17 @@ def _quote(s: str, limit: int = 160, start: int = 0, end: int = 0) -> str:
     return s.strip()[: limit - 3] + "..."
 
 
+_fuzz: Any = None
+
+
+def _load_fuzz():
+    global _fuzz
+    from rapidfuzz import fuzz
+
+    _fuzz = fuzz
+    return fuzz
+
+
 def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
     if cl.kind == "regex":
         if cl.required:
@@ -264,14 +325,15 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
                 # one pass of RE2 over the whole text finds the same first line as the search of the candidate
                 # lines (every match holds a key word: its line is a candidate), with no line lists to build
                 corpus.work += corpus.total + len(corpus.lines)
-                found = pat.search_text(*corpus.text())
+                text, starts = corpus.text()
+                found = pat.search_text(text, starts, encoded=corpus.encoded())
             else:
                 cands = corpus.candidates(cl)
                 if not cands:
                     found = None  # no line holds the clause's word: nothing to compile or search
                 else:
                     corpus.work += len(cands) * (corpus.avg_len + 1)
-                    found = pat.search_lines(corpus.lines, cands)
+                    found = corpus.first_in(pat, cands)
             corpus.memo[memo_key] = found
         if found is None:
             return None
@@ -283,8 +345,7 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
             "regex", _quote(corpus.lines[i], start=m.start, end=m.end), corpus.linenos[i] or None, cl.weight
         )
     if cl.kind == "phrase":
-        from rapidfuzz import fuzz
-
+        fuzz = _fuzz or _load_fuzz()
         needle = cl.phrase.lower()
         best, best_i = 0.0, -1
         cands = corpus.candidates(cl)
@@ -321,7 +382,15 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
                 return Evidence("frames", what, fr.lineno_in_text, cl.weight)
         return None
     if cl.kind == "fact":
-        said = test_fact(facts, cl.fact or {}, captures)
+        if captures:  # the condition may name a captured value
+            said = test_fact(facts, cl.fact or {}, captures)
+        else:  # signatures share conditions ("a GPU is listed", "torch < 2"): each is tested once per input
+            key = corpus.fact_keys.get(id(cl))
+            if key is None:
+                key = corpus.fact_keys[id(cl)] = _fact_key(cl.fact or {})
+            said = corpus.memo.get(key, corpus)
+            if said is corpus:
+                said = corpus.memo[key] = test_fact(facts, cl.fact or {}, captures)
         return Evidence("fact", said, None, cl.weight) if said else None
     return None
 
@@ -338,27 +407,29 @@ def score_signature(
     cannot fire (no line holds its key), so it is not tried."""
     captures: Dict[str, Any] = {}
     fired: Dict[int, Evidence] = {}
+    anchors, supports = corpus.split(sig)
     # anchors first: most candidates stop here, before any supporting clause is evaluated
-    for ci, cl in enumerate(sig.match):
-        if cl.anchor:
-            if opened is not None and ci not in opened and cl.keys and cl.kind in ("regex", "phrase"):
-                continue
-            ev = _eval(cl, corpus, inc, facts, captures)
-            if ev is not None:
-                fired[ci] = ev
+    every = sig.env_only  # a known-bad combination holds only when all of its conditions do
+    for ci, cl, keyed in anchors:
+        if keyed and opened is not None and ci not in opened:
+            if every:
+                return None
+            continue
+        ev = _eval(cl, corpus, inc, facts, captures)
+        if ev is not None:
+            fired[ci] = ev
+        elif every:
+            return None
     if not fired:
         return None
-    if sig.env_only and any(cl.anchor and ci not in fired for ci, cl in enumerate(sig.match)):
-        return None  # a known-bad combination holds only when all of its conditions do
     if any(k.startswith("drift_") for k in captures):  # a missing name: look it up in the API-drift table
         from .knowledge.drift import derive_facts
 
         captures.update(derive_facts(captures, facts, tables, "\n".join(corpus.lines)))
-    for ci, cl in enumerate(sig.match):
-        if not cl.anchor:
-            ev = _eval(cl, corpus, inc, facts, captures)
-            if ev is not None:
-                fired[ci] = ev
+    for ci, cl in supports:
+        ev = _eval(cl, corpus, inc, facts, captures)
+        if ev is not None:
+            fired[ci] = ev
     evidence = [fired[ci] for ci in sorted(fired)]
     miss = 1.0
     for ci in fired:
@@ -390,16 +461,27 @@ def score_signature(
     )
 
 
-def _plan(kb: KnowledgeBase) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset, ...]]]:
+def _fact_key(cond: Dict[str, Any]) -> Tuple[str, str]:
+    """A fact condition as a memo key: equal conditions (written in different signatures) share one."""
+    import json
+
+    return ("fact", json.dumps(cond, sort_keys=True, default=str))
+
+
+def _plan(
+    kb: KnowledgeBase,
+) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset, ...]], Dict[int, Tuple[str, str]], Dict[int, Any]]:
     """What the matcher works out once per clause and keeps on the knowledge base, by id(clause), filled as
     clauses are first evaluated (_eval):
     - whole: True for the regex clauses whose search over the whole text gives the same answer as over their
       candidate lines (_whole_text_ok);
     - required: a regex clause's required words as sets, one per alternative (tested against the input's words
-      in one step)."""
+      in one step);
+    - fact_keys: a fact clause's condition as a memo key (_fact_key);
+    - splits: by id(signature), its anchors and supporting clauses (_Corpus.split)."""
     plan = kb.__dict__.get("_matcher_plan")
     if plan is None:
-        plan = kb.__dict__["_matcher_plan"] = ({}, {})
+        plan = kb.__dict__["_matcher_plan"] = ({}, {}, {}, {})
     return plan
 
 
@@ -429,7 +511,7 @@ def match_incident(
     candidate signatures were not tried, "candidates": how many there were)."""
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)
-    corpus.whole_ok, corpus.required = _plan(kb)
+    corpus.whole_ok, corpus.required, corpus.fact_keys, corpus.splits = _plan(kb)
     # signature -> the indexed anchors whose key word the input holds (None: try every anchor)
     todo: Dict[int, Optional[Set[int]]] = {}
     for w in corpus.words:

@@ -92,7 +92,10 @@ class _Fast:
         self.names = [(n.decode() if isinstance(n, bytes) else n, i) for n, i in groups]
 
     def search(self, text: str) -> Optional[Match]:
-        b = text.encode("utf-8", "surrogatepass")
+        return self.search_encoded(text, text.encode("utf-8", "surrogatepass"))
+
+    def search_encoded(self, text: str, b: bytes) -> Optional[Match]:
+        """search(text), with `b` the text's UTF-8 bytes already encoded (one text searched by many patterns)."""
         spans = self.prog.Match(self.unanchored, b, 0, len(b))
         if spans[0][0] < 0:
             return None
@@ -195,6 +198,9 @@ def without_lookarounds(pattern: str) -> Optional[str]:
     return relaxed
 
 
+# anchors at the whole text's ends (a joined search would read them at the joined text's ends only)
+_WHOLE_ANCHOR = re.compile(r"\\[AZz]")
+
 # characters where Python's re and RE2 disagree even in ASCII text (\s: vertical tab, \x1c-\x1f)
 _ODD_ASCII = re.compile("[\x0b\x1c-\x1f]")
 
@@ -202,13 +208,14 @@ _ODD_ASCII = re.compile("[\x0b\x1c-\x1f]")
 class Pattern:
     """One knowledge-base regex, compiled for the engine that suits it."""
 
-    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast", "_pre")
+    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast", "_pre", "_pre_fast")
 
     def __init__(self, pattern: str):
         self.pattern = pattern
         self._multi = None
         self._fast = None
         self._pre: Any = None  # engine "re": RE2 form without look-arounds (a superset), False when there is none
+        self._pre_fast: Any = None  # its direct search (_Fast), False when the low-level call is not there
         line = re2_compile(pattern)
         if line is not None:
             self.engine = "re2"
@@ -235,10 +242,17 @@ class Pattern:
             self._multi = _fast(multi) or multi
         return self._multi
 
-    def search_text(self, text: str, starts: Sequence[int]) -> Optional[Tuple[int, Match]]:
+    def search_text(
+        self, text: str, starts: Sequence[int], encoded: Optional[bytes] = None
+    ) -> Optional[Tuple[int, Match]]:
         """The first match in `text`, lines joined by newlines starting at `starts` (RE2 patterns only: never_nl
-        keeps a match inside one line): (line index, match in that line)."""
-        m = self._multiline().search(text)
+        keeps a match inside one line): (line index, match in that line). `encoded`: the text's UTF-8 bytes, when
+        the caller keeps them for many patterns."""
+        multi = self._multiline()
+        if encoded is not None and isinstance(multi, _Fast):
+            m = multi.search_encoded(text, encoded)
+        else:
+            m = multi.search(text)
         if m is None:
             return None
         if not isinstance(m, Match):  # the public API's match object
@@ -268,6 +282,25 @@ class Pattern:
             if m is not None:
                 return i, m
         return None
+
+    def whole_text_safe(self) -> bool:
+        """Whether one search over lines joined by newlines tells if any line matches: no \\A, \\Z or \\z,
+        which mean the whole text's ends there instead of each line's."""
+        return _WHOLE_ANCHOR.search(self.pattern) is None
+
+    def may_match_lines(self, text: str, encoded: bytes) -> bool:
+        """For an `re` pattern: False only when no line of `text` (lines joined by newlines, ASCII with none of
+        _ODD_ASCII, where both engines read \\w \\s \\d alike) can match: the form without look-arounds, a
+        superset, finds nothing in one RE2 pass."""
+        pre = self._prefilter()
+        if not pre:
+            return True
+        fast = self._pre_fast
+        if fast is None:
+            fast = self._pre_fast = _fast(pre) or False
+        if fast:
+            return fast.search_encoded(text, encoded) is not None
+        return pre.search(text) is not None
 
     def _prefilter(self):
         if self._pre is None:

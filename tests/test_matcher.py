@@ -129,3 +129,69 @@ def test_a_live_probe_speaks_only_for_pastes_from_this_machine(tmp_path):
         '  File "/usr/lib/python3.8/site-packages/x.py", line 1, in f\nValueError: x',
     ):
         assert not from_this_machine(parse_text(text), snap), text
+
+
+def _shipped_case_texts(step: int):
+    from dnnfix.knowledge.check import check
+
+    res = check()
+    texts = [c.text for c in res.cases] + [c.text for c in res.negatives]
+    noise = "Epoch 3/50 1875/1875 [====] - 12s 6ms/step - loss: 0.0421\nI tensorflow/core/common_runtime/gpu/gpu_device.cc:1886] Created device /job:localhost/replica:0/task:0/device:GPU:0 with 14000 MB memory\n"
+    return res.kb, [(noise * (i % 3)) + t for i, t in enumerate(texts[::step])]
+
+
+def test_shared_work_per_input_gives_the_answers_of_each_signature_alone():
+    """The matcher shares work between signatures on one input (the whole-text searches, fact conditions tested once,
+    the plan kept on the knowledge base, stopping an all-conditions signature at its first miss). Scoring each
+    candidate signature alone, on a fresh corpus with nothing shared, must give the same matches and evidence."""
+    from dnnfix import matcher
+    from dnnfix.api import make_facts
+    from dnnfix.parse import parse_text
+
+    kb, texts = _shipped_case_texts(5)
+    assert len(texts) > 300
+    compared = 0
+    for text in texts:
+        inc = parse_text(text)
+        facts = make_facts(inc, None, False, kb)
+        shared = {
+            (m.signature, m.score, tuple(str(e) for e in m.evidence)) for m in matcher.match_incident(inc, kb, facts)
+        }
+        alone = set()
+        for sig in kb.signatures:
+            m = matcher.score_signature(sig, matcher._Corpus(inc), inc, facts, kb.compat[0] if kb.compat else None)
+            if m is not None:
+                alone.add((m.signature, m.score, tuple(str(e) for e in m.evidence)))
+        assert shared == alone, text[:300]
+        compared += len(alone)
+    assert compared > 300
+
+
+def test_first_line_found_from_the_whole_text_is_the_first_candidate_line():
+    """_Corpus.first_in starts with one search of the whole text; it must find what a search of the candidate lines
+    finds, for every regex clause of the shipped KB that has candidate lines in the input."""
+    from dnnfix import matcher, rx
+    from dnnfix.parse import parse_text
+
+    kb, texts = _shipped_case_texts(11)
+    clauses = [cl for s in kb.signatures for cl in list(s.match) + list(s.against) if cl.kind == "regex"]
+    checked = 0
+    for text in texts:
+        corpus = matcher._Corpus(parse_text(text))
+        for cl in clauses:
+            cands = corpus.candidates(cl)
+            if not cands:
+                continue
+            pat = rx.compiled(cl.pattern)
+            want = pat.search_lines(corpus.lines, cands)
+            got = corpus.first_in(pat, cands)
+            assert (got is None) == (want is None), cl.pattern
+            if got is not None:
+                assert (got[0], got[1].start, got[1].end, got[1].groups) == (
+                    want[0],
+                    want[1].start,
+                    want[1].end,
+                    want[1].groups,
+                ), cl.pattern
+                checked += 1
+    assert checked > 100
