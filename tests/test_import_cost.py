@@ -25,3 +25,12 @@ def test_cli_module_import_stays_light():
 def test_install_imports_nothing_heavy():
     mods = _imported("import dnnfix; dnnfix.install(); dnnfix.uninstall()")
     assert sorted(m for m in mods if m.split(".")[0] in HEAVY) == []
+
+
+def test_probes_leave_the_redaction_rules_unimported():
+    """The exception hook runs the quick probe on every first diagnosis; the redaction rules (dozens of patterns to
+    compile) are for `dnnfix env --redact`, reports and captured logs only, and load when one of them redacts."""
+    mods = _imported("from dnnfix import probe; probe.collect(quick=True)")
+    assert "dnnfix.probe" in mods and "dnnfix.redact" not in mods
+    mods = _imported("from dnnfix import probe; probe.redact({'env': {'HOME': '/home/someone'}})")
+    assert "dnnfix.redact" in mods
