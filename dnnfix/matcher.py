@@ -18,7 +18,7 @@ from . import rx
 from .facts import Facts, test_fact
 from .knowledge.load import KnowledgeBase
 from .model import Evidence, Incident, Match  # noqa: F401  (Match and Evidence are re-exported)
-from .normalize import WORD
+from .normalize import words_in_order
 from .knowledge.signature import Clause, Signature
 
 CONFIDENT = 0.6
@@ -164,7 +164,9 @@ class _Corpus:
         # a word are looked up only for the words a clause asks about (_lines_with)
         self.total = total
         self._lower_text, self._lower_starts = rx.join_lines(self.lower)
-        self.words: Dict[str, None] = dict.fromkeys(WORD.findall(self._lower_text))
+        self.words: Dict[str, None] = words_in_order(self._lower_text)
+        # ASCII text: a clause's literal runs (Clause.needles) can be looked for in the lowercase text as they are
+        self.ascii_lower = self._lower_text.isascii()
         self._text: Optional[str] = None
         self._starts: Optional[List[int]] = None
         self._bytes: Optional[bytes] = None
@@ -314,6 +316,16 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
                     break
             else:
                 return None  # the key word may be there, but not all the words every match needs
+        if cl.needles and corpus.ascii_lower:
+            low = corpus._lower_text
+            for runs in cl.needles:
+                for run in runs:
+                    if run not in low:
+                        break
+                else:
+                    break  # this alternative's literal runs are all there: the regex may match
+            else:
+                return None  # no alternative has all its literal runs in the text: no line can match
         memo_key = (cl.pattern, cl.keys, cl.where)
         found = corpus.memo.get(memo_key, corpus)  # the corpus itself marks "not computed yet"
         if found is corpus:

@@ -141,7 +141,7 @@ def bench_growth(kb, texts) -> None:
 
     from dnnfix.api import diagnose_text
     from dnnfix.knowledge.load import index_kb
-    from dnnfix.knowledge.signature import strict_words
+    from dnnfix.knowledge.signature import literal_needles, strict_words
 
     sample = texts[:200]
 
@@ -162,7 +162,7 @@ def bench_growth(kb, texts) -> None:
 
     def grown(factor: int, edit):
         """The KB with factor-1 copies of every signature, each clause edited by edit(clause, fresh word), and the
-        required words a compile of the edited pattern would give (strict_words)."""
+        required words and literal runs a compile of the edited pattern would give (strict_words, literal_needles)."""
         big = copy.copy(kb)
         sigs = list(kb.signatures)
         for n in range(factor - 1):
@@ -174,6 +174,7 @@ def bench_growth(kb, texts) -> None:
                     edit(cl, word)
                     if cl.kind == "regex":
                         cl.required = strict_words(cl.pattern)
+                        cl.needles = literal_needles(cl.pattern)
                 sigs.append(c)
         big.signatures = sigs
         big.index, big.unkeyed, big.env_only = {}, [], []

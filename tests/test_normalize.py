@@ -121,3 +121,36 @@ def test_backspace_redrawn_keras_bar():
     assert clean_lines(" 12/100 [==>...]\x08\x08\x08\x08\x08\x08Traceback (most recent call last):") == [
         "Traceback (most recent call last):"
     ]
+
+
+def _words_by_regex(text):
+    from dnnfix.normalize import WORD
+
+    return list(dict.fromkeys(WORD.findall(text)))
+
+
+def test_fast_word_split_equals_the_word_pattern_on_real_and_odd_text():
+    """The matcher's prefilter words come from bytes.translate + split (words_in_order): the same words, in the same
+    order of first appearance, as the WORD pattern finds, also around non-ASCII letters, digits, lone surrogates."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dnnfix.normalize import words_in_order
+
+    fixed = [
+        "",
+        "error: cuda_error_out_of_memory 2.00 gib",
+        "ошибка: cuda error: out of memory; 显存不足 cudnn_status_not_initialized",
+        "café_1 naïve x\u00a0y k\u212a \ud800 tail_",
+        "__init__.py:12 -> torch._c._cuda_init() [op:conv2d]",
+    ]
+    for text in fixed:
+        assert list(words_in_order(text.lower())) == _words_by_regex(text.lower())
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200))
+    def prop(text):
+        low = text.lower()
+        assert list(words_in_order(low)) == _words_by_regex(low)
+
+    prop()

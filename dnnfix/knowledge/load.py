@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 15  # 15: index keys of clauses with keys written in their file
+FORMAT_VERSION = 16  # 16: Clause.needles (the substring prefilter)
 
 
 def builtin_dir() -> Path:

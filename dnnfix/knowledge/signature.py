@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 # the regex parser's node classes, bound on first use (_tree): a knowledge base read from the compiled cache never
 # parses a pattern, so the hook's first diagnosis does not pay for importing the parser
 Anchor: Any = None
+Atomic: Any = None
 Branch: Any = None
 Category: Any = None
 Group: Any = None
@@ -125,6 +126,9 @@ class Clause:
     # a clause whose key word occurs but not the rest of its words is skipped without running the regex)
     required: Tuple[Tuple[str, ...], ...] = ()
     keys_given: bool = False  # `keys:` written in the file (the index keeps them as they are)
+    # regex: alternatives of runs of literal characters (lowercase), each alternative's runs all in every match that
+    # takes it: in ASCII text where no alternative has all its runs, the clause cannot fire (literal_needles)
+    needles: Tuple[Tuple[str, ...], ...] = ()
 
     def describe(self) -> str:
         if self.kind == "regex":
@@ -164,8 +168,8 @@ def _did_you_mean(word: object, options) -> str:
 
 # ---------------------------------------------------------------- regex analysis
 def _bind_parser() -> None:
-    global Anchor, Branch, Category, Group, In, Literal, Repeat, parse
-    from .reparse import Anchor, Branch, Category, Group, In, Literal, Repeat, parse  # noqa: F811
+    global Anchor, Atomic, Branch, Category, Group, In, Literal, Repeat, parse
+    from .reparse import Anchor, Atomic, Branch, Category, Group, In, Literal, Repeat, parse  # noqa: F811
 
 
 def _tree(pattern: str):
@@ -369,6 +373,83 @@ def strict_words(pattern: str) -> Tuple[Tuple[str, ...], ...]:
     return tuple(out)
 
 
+def _literal_runs(seq) -> List[str]:
+    """Runs of literal characters (lowercase, printable ASCII) that every match of the parsed sequence contains."""
+    runs: List[str] = []
+    run: List[str] = []
+
+    def flush() -> None:
+        if run:
+            runs.append("".join(run))
+            run.clear()
+
+    for node in seq:
+        kind = type(node)
+        if kind is Literal:
+            ch = chr(node.code)
+            if ch.isascii() and ch.isprintable():
+                run.append(ch.lower())
+            else:
+                flush()
+        elif kind is Group or kind is Atomic:
+            flush()
+            runs.extend(_literal_runs(node.body))
+        elif kind is Branch:
+            flush()
+            sets = [set(_literal_runs(alt)) for alt in node.alternatives]
+            runs.extend(sorted(set.intersection(*sets)) if sets else [])
+        elif kind is Repeat and node.min >= 1:
+            flush()
+            runs.extend(_literal_runs(node.body))
+        else:  # a class, any character, an anchor, a look-around, an optional part: the run ends
+            flush()
+    flush()
+    return runs
+
+
+_NEEDLE_ALTS = 12  # the most alternatives a clause's needles may have (more: no substring prefilter)
+_NEEDLE_RUNS = 3  # the longest runs of each alternative that are looked for
+
+
+def _needle_dnf(seq) -> Optional[List[Tuple[str, ...]]]:
+    """Alternatives of literal runs (each alternative: runs that must all be in the text) such that every match of
+    the parsed sequence satisfies one alternative; None when no such runs are known. The runs every match holds
+    are combined with the alternatives of at most one mandatory alternation (a group, or a branch, in the
+    sequence) whose every alternative has runs of its own."""
+    runs = [r for r in _literal_runs(seq) if len(r) >= 2]
+    best: Optional[List[Tuple[str, ...]]] = None
+    for node in seq:
+        kind = type(node)
+        inner: Optional[List[Tuple[str, ...]]] = None
+        if kind is Branch:
+            parts = [_needle_dnf(alt) for alt in node.alternatives]
+            if parts and all(parts):
+                inner = [c for part in parts for c in part or ()]
+        elif kind is Group or kind is Atomic or (kind is Repeat and node.min >= 1):
+            inner = _needle_dnf(node.body)
+        if inner and 1 < len(inner) <= _NEEDLE_ALTS and (best is None or len(inner) < len(best)):
+            best = inner
+
+    def top(rs) -> Tuple[str, ...]:
+        return tuple(sorted(set(rs), key=lambda r: (-len(r), r))[:_NEEDLE_RUNS])
+
+    if best is None:
+        return [top(runs)] if runs else None
+    return [top(list(c) + runs) for c in best]
+
+
+def literal_needles(pattern: str) -> Tuple[Tuple[str, ...], ...]:
+    """For the matcher's substring prefilter: alternatives of literal runs (lowercase printable ASCII), each
+    alternative a few runs that must all be there, such that every match satisfies one; () when not known. In ASCII
+    text, a lowercase text where no alternative has all its runs holds no match (case-insensitive or not)."""
+    try:
+        parsed = _tree(pattern)
+    except (ValueError, OverflowError, RecursionError):  # RegexSyntaxError, huge repeat, deep nesting
+        return ()
+    dnf = _needle_dnf(list(parsed))
+    return tuple(dnf) if dnf else ()
+
+
 def backtracking_risk(pattern: str) -> str:
     """Why a pattern must be rejected for its backtracking, or "".
 
@@ -569,6 +650,7 @@ def _clauses(
             c.pattern = pat
             alts = literal_keys(pat)
             c.required = strict_words(pat)
+            c.needles = literal_needles(pat)
             if not c.keys:
                 c.keys = tuple(k for k in (best_key(a) for a in alts) if k)
             _check_anchor(c, alts, loc, p, path, diags)
