@@ -167,6 +167,7 @@ class _Corpus:
         self.words: Dict[str, None] = words_in_order(self._lower_text)
         # ASCII text: a clause's literal runs (Clause.needles) can be looked for in the lowercase text as they are
         self.ascii_lower = self._lower_text.isascii()
+        self.present: Dict[str, bool] = {}  # literal run -> whether the lowercase text holds it
         self._text: Optional[str] = None
         self._starts: Optional[List[int]] = None
         self._bytes: Optional[bytes] = None
@@ -219,8 +220,8 @@ class _Corpus:
         """Whether text() is ASCII with none of the characters where Python's re and RE2 read classes apart
         (rx._ODD_ASCII): there, a look-around pattern's RE2 superset that finds nothing proves it matches nothing."""
         if self._clean is None:
-            b = self.encoded()
-            self._clean = len(b) == len(self.text()[0]) and rx._ODD_ASCII.search(self.text()[0]) is None
+            text = self.text()[0]
+            self._clean = text.isascii() and not any(ch in text for ch in rx.ODD_ASCII_CHARS)
         return self._clean
 
     def first_in(self, pat: rx.Pattern, cands: Sequence[int]) -> Optional[Tuple[int, rx.Match]]:
@@ -317,10 +318,13 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
             else:
                 return None  # the key word may be there, but not all the words every match needs
         if cl.needles and corpus.ascii_lower:
-            low = corpus._lower_text
+            low, present = corpus._lower_text, corpus.present
             for runs in cl.needles:
                 for run in runs:
-                    if run not in low:
+                    there = present.get(run)
+                    if there is None:  # clauses share runs ("cuda", "error"): each is looked for once per input
+                        there = present[run] = run in low
+                    if not there:
                         break
                 else:
                     break  # this alternative's literal runs are all there: the regex may match

@@ -202,6 +202,7 @@ def without_lookarounds(pattern: str) -> Optional[str]:
 _WHOLE_ANCHOR = re.compile(r"\\[AZz]")
 
 # characters where Python's re and RE2 disagree even in ASCII text (\s: vertical tab, \x1c-\x1f)
+ODD_ASCII_CHARS = "\x0b\x1c\x1d\x1e\x1f"
 _ODD_ASCII = re.compile("[\x0b\x1c-\x1f]")
 
 

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 16  # 16: Clause.needles (the substring prefilter)
+FORMAT_VERSION = 19  # 17: Clause.needles (the substring prefilter: alternatives of literal runs)
 
 
 def builtin_dir() -> Path:

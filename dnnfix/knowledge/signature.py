@@ -407,7 +407,7 @@ def _literal_runs(seq) -> List[str]:
     return runs
 
 
-_NEEDLE_ALTS = 12  # the most alternatives a clause's needles may have (more: no substring prefilter)
+_NEEDLE_ALTS = 32  # the most alternatives a clause's needles may have (more: no substring prefilter)
 _NEEDLE_RUNS = 3  # the longest runs of each alternative that are looked for
 
 
@@ -415,7 +415,8 @@ def _needle_dnf(seq) -> Optional[List[Tuple[str, ...]]]:
     """Alternatives of literal runs (each alternative: runs that must all be in the text) such that every match of
     the parsed sequence satisfies one alternative; None when no such runs are known. The runs every match holds
     are combined with the alternatives of at most one mandatory alternation (a group, or a branch, in the
-    sequence) whose every alternative has runs of its own."""
+    sequence) whose every alternative has runs of its own, unless the runs every match holds include one of 4
+    characters or more (then they are the one alternative)."""
     runs = [r for r in _literal_runs(seq) if len(r) >= 2]
     best: Optional[List[Tuple[str, ...]]] = None
     for node in seq:
@@ -433,7 +434,7 @@ def _needle_dnf(seq) -> Optional[List[Tuple[str, ...]]]:
     def top(rs) -> Tuple[str, ...]:
         return tuple(sorted(set(rs), key=lambda r: (-len(r), r))[:_NEEDLE_RUNS])
 
-    if best is None:
+    if best is None or any(len(r) >= 4 for r in runs):  # runs every match holds are enough: one alternative
         return [top(runs)] if runs else None
     return [top(list(c) + runs) for c in best]
 
