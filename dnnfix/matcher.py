@@ -168,6 +168,7 @@ class _Corpus:
         # ASCII text: a clause's literal runs (Clause.needles) can be looked for in the lowercase text as they are
         self.ascii_lower = self._lower_text.isascii()
         self.present: Dict[str, bool] = {}  # literal run -> whether the lowercase text holds it
+        self._word_blob: Optional[str] = None
         self._text: Optional[str] = None
         self._starts: Optional[List[int]] = None
         self._bytes: Optional[bytes] = None
@@ -209,6 +210,15 @@ class _Corpus:
             supports = tuple((ci, cl) for ci, cl in enumerate(sig.match) if not cl.anchor)
             got = self.splits[id(sig)] = (sig.match, anchors, supports)
         return got[1], got[2]
+
+    def holds(self, run: str) -> bool:
+        """Whether the lowercase text holds `run`. A run of word characters only can lie only inside one of the
+        text's words, so the words joined by spaces (each once: a fraction of the text) are searched instead."""
+        if run.isalnum() or run.replace("_", "").isalnum():
+            if self._word_blob is None:
+                self._word_blob = " ".join(self.words)
+            return run in self._word_blob
+        return run in self._lower_text
 
     def encoded(self) -> bytes:
         """text() as UTF-8 bytes (RE2 searches bytes), encoded once for every pattern."""
@@ -318,12 +328,12 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
             else:
                 return None  # the key word may be there, but not all the words every match needs
         if cl.needles and corpus.ascii_lower:
-            low, present = corpus._lower_text, corpus.present
+            present = corpus.present
             for runs in cl.needles:
                 for run in runs:
                     there = present.get(run)
                     if there is None:  # clauses share runs ("cuda", "error"): each is looked for once per input
-                        there = present[run] = run in low
+                        there = present[run] = corpus.holds(run)
                     if not there:
                         break
                 else:

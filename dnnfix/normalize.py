@@ -235,8 +235,7 @@ _NOT_WORD = bytes(c if (97 <= c <= 122 or 48 <= c <= 57 or c == 95) else 32 for 
 def words_in_order(lower_text: str) -> Dict[str, None]:
     """WORD's matches in a lowercase text, each once, in order of first appearance (dict.fromkeys of
     WORD.findall, without a regex step per character)."""
-    toks = lower_text.encode("utf-8", "surrogatepass").translate(_NOT_WORD).split()
-    return dict.fromkeys(t.decode("ascii") for t in dict.fromkeys(toks))
+    return dict.fromkeys(lower_text.encode("utf-8", "surrogatepass").translate(_NOT_WORD).decode("ascii").split())
 
 
 def tokens(lower_text: str) -> set:
