@@ -148,10 +148,14 @@ def test_work_budget_stops_matching_and_says_so(monkeypatch):
 
     text = (
         "RuntimeError: CUDA error: out of memory\n"
-        "tensorflow/core/common_runtime/bfc_allocator.cc:479] Allocator (GPU_0_bfc) ran out of memory\n"
+        "2024-01-01 10:00:00.000000: W tensorflow/core/common_runtime/bfc_allocator.cc:479] Allocator (GPU_0_bfc) "
+        "ran out of memory trying to allocate 2.00GiB (rounded to 2147483648)requested by op MatMul\n"
+        "2024-01-01 10:00:01.000000: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load "
+        "dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file\n"
     ) * 3
     full = diagnose_text(text, probe=False)
     assert not any("stopped early" in n for n in full.notes)
+    assert len(full.matches) >= 3  # several signatures to search: a tiny budget stops after the first
     monkeypatch.setattr(matcher, "WORK_BASE", 0)
     monkeypatch.setattr(matcher, "WORK_PER_CHAR", 0.01)
     cut = diagnose_text(text, probe=False)
