@@ -88,3 +88,30 @@ def test_shipped_cases_never_lose_a_match_to_the_prefilter():
             assert all(rx.compiled(pattern).search(ln) is None for ln in lines), (pattern, text[:200])
             checked += 1
     assert checked > 10000
+
+
+def test_a_run_is_found_among_the_words_exactly_when_it_is_in_the_text():
+    """_Corpus.holds looks for a run of word characters among the input's words (joined, each once): that must
+    say the same as a search of the whole lowercase text, for runs taken from the text and made up."""
+    from dnnfix import matcher
+    from dnnfix.parse import parse_text
+
+    alphabet = "abcxyz_09 .:/-()[]'\n"
+
+    @settings(max_examples=400, deadline=None)
+    @given(
+        st.text(alphabet=alphabet, min_size=1, max_size=300),
+        st.lists(st.text(alphabet=alphabet, min_size=1, max_size=6), max_size=8),
+        st.data(),
+    )
+    def prop(text, made_up, data):
+        corpus = matcher._Corpus(parse_text(text))
+        low = corpus._lower_text
+        runs = list(made_up)
+        if len(low) > 2:
+            i = data.draw(st.integers(0, len(low) - 2))
+            runs.append(low[i : i + data.draw(st.integers(1, 5))])
+        for run in runs:
+            assert corpus.holds(run) == (run in low), (run, low)
+
+    prop()
