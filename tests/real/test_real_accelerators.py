@@ -17,8 +17,8 @@ pytestmark = pytest.mark.framework
 
 
 def test_real_torch_without_mps_and_capability_gates(run_python):
-    """device='mps' on a build without MPS is mps.unavailable; bf16 autocast and Triton refusing an old GPU are
-    gpu.feature.unsupported."""
+    """device='mps' on a build without MPS is mps.unavailable; bf16 autocast on an old GPU is
+    gpu.feature.unsupported, Triton refusing an old GPU triton.unavailable-or-mismatch."""
     out = run_python(
         CASE_PRELUDE
         + """
@@ -57,7 +57,7 @@ case("triton_gpu_too_old", compile_on_p100)
     assert "does not support bfloat16" in seg["autocast_bf16"], seg["autocast_bf16"]
     assert_matches(seg["autocast_bf16"], "gpu.feature.unsupported")
     assert "too old to be supported by the triton GPU compiler" in seg["triton_gpu_too_old"], seg["triton_gpu_too_old"]
-    assert_matches(seg["triton_gpu_too_old"], "gpu.feature.unsupported")
+    assert_matches(seg["triton_gpu_too_old"], "triton.unavailable-or-mismatch")
 
 
 def test_real_tensorflow_tpu_without_tpu(run_python):
