@@ -236,8 +236,3 @@ def words_in_order(lower_text: str) -> Dict[str, None]:
     """WORD's matches in a lowercase text, each once, in order of first appearance (dict.fromkeys of
     WORD.findall, without a regex step per character)."""
     return dict.fromkeys(lower_text.encode("utf-8", "surrogatepass").translate(_NOT_WORD).decode("ascii").split())
-
-
-def tokens(lower_text: str) -> set:
-    """The word set used by the matcher's prefilter (lowercase input)."""
-    return set(WORD.findall(lower_text))

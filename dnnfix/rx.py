@@ -193,7 +193,7 @@ def without_lookarounds(pattern: str) -> Optional[str]:
             out.append(c)
             i += 1
     relaxed = "".join(out)
-    if not removed or re.search(r"\\[AZz]", relaxed):
+    if not removed or _WHOLE_ANCHOR.search(relaxed):
         return None  # \A, \Z: a line's start and end for re, the whole text's for the joined search
     return relaxed
 
@@ -203,7 +203,7 @@ _WHOLE_ANCHOR = re.compile(r"\\[AZz]")
 
 # characters where Python's re and RE2 disagree even in ASCII text (\s: vertical tab, \x1c-\x1f)
 ODD_ASCII_CHARS = "\x0b\x1c\x1d\x1e\x1f"
-_ODD_ASCII = re.compile("[\x0b\x1c-\x1f]")
+_ODD_ASCII = re.compile("[" + ODD_ASCII_CHARS + "]")
 
 
 class Pattern:

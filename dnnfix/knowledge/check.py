@@ -100,6 +100,28 @@ def _load_list_file(path: Path, diags: List[Diagnostic], code: str, what: str):
     return loc
 
 
+def _case_head(
+    c: Any, i: int, loc: Any, p: str, keys: Any, parts: str, names: "set[str]", diags: List[Diagnostic]
+) -> "str | None":
+    """The checks every case of a cases file gets (signature and cause-level files alike): a mapping, known keys,
+    a name unique in its file. The case's name, or None when it is no mapping (nothing more to check)."""
+    line, col = loc.where("cases", i)
+    if not isinstance(c, dict):
+        diags.append(Diagnostic(p, line, col, "DNX205", f"a case is a mapping with {parts}"))
+        return None
+    for k in c:
+        if k not in keys:
+            l2, c2 = loc.where("cases", i, k, "<key>")
+            diags.append(Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, keys)))
+    if not isinstance(c.get("name"), str) or not c.get("name"):
+        diags.append(Diagnostic(p, line, col, "DNX211", "a case needs a name (unique in its file)"))
+    name = str(c.get("name") or f"case-{i + 1}")
+    if name in names:
+        diags.append(Diagnostic(p, line, col, "DNX207", f"duplicate case name '{name}'"))
+    names.add(name)
+    return name
+
+
 def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> List[Case]:
     loc = _load_list_file(path, diags, "DNX201", "cases")
     if loc is None:
@@ -137,24 +159,12 @@ def load_cases(path: Path, sig_ids: Dict[str, Any], diags: List[Diagnostic]) -> 
             )
         )
     out: List[Case] = []
-    names = set()
+    names: "set[str]" = set()
     for i, c in enumerate(data["cases"]):
         line, col = loc.where("cases", i)
-        if not isinstance(c, dict):
-            diags.append(Diagnostic(p, line, col, "DNX205", "a case is a mapping with name, expect and text"))
+        name = _case_head(c, i, loc, p, CASE_KEYS, "name, expect and text", names, diags)
+        if name is None:
             continue
-        for k in c:
-            if k not in CASE_KEYS:
-                l2, c2 = loc.where("cases", i, k, "<key>")
-                diags.append(
-                    Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, CASE_KEYS))
-                )
-        if not isinstance(c.get("name"), str) or not c.get("name"):
-            diags.append(Diagnostic(p, line, col, "DNX211", "a case needs a name (unique in its file)"))
-        name = str(c.get("name") or f"case-{i + 1}")
-        if name in names:
-            diags.append(Diagnostic(p, line, col, "DNX207", f"duplicate case name '{name}'"))
-        names.add(name)
         expect = c.get("expect")
         if expect not in EXPECTS:
             l2, c2 = loc.where("cases", i, "expect")
@@ -216,7 +226,7 @@ def load_cause_cases(
             line, col = loc.where(k, "<key>")
             diags.append(Diagnostic(p, line, col, "DNX202", f"unknown key '{k}'", _did_you_mean(k, CAUSE_FILE_KEYS)))
     out: List[Case] = []
-    names = set()
+    names: "set[str]" = set()
 
     def bad_cause(cid: Any, i: int, *where: Any) -> bool:
         if isinstance(cid, str) and cid in causes:
@@ -227,21 +237,9 @@ def load_cause_cases(
 
     for i, c in enumerate(data["cases"]):
         line, col = loc.where("cases", i)
-        if not isinstance(c, dict):
-            diags.append(Diagnostic(p, line, col, "DNX205", "a case is a mapping with name, text and an expectation"))
+        name = _case_head(c, i, loc, p, CAUSE_CASE_KEYS, "name, text and an expectation", names, diags)
+        if name is None:
             continue
-        for k in c:
-            if k not in CAUSE_CASE_KEYS:
-                l2, c2 = loc.where("cases", i, k, "<key>")
-                diags.append(
-                    Diagnostic(p, l2, c2, "DNX206", f"unknown key '{k}' in a case", _did_you_mean(k, CAUSE_CASE_KEYS))
-                )
-        if not isinstance(c.get("name"), str) or not c.get("name"):
-            diags.append(Diagnostic(p, line, col, "DNX211", "a case needs a name (unique in its file)"))
-        name = str(c.get("name") or f"case-{i + 1}")
-        if name in names:
-            diags.append(Diagnostic(p, line, col, "DNX207", f"duplicate case name '{name}'"))
-        names.add(name)
         text = c.get("text")
         if not isinstance(text, str) or not text.strip():
             diags.append(Diagnostic(p, line, col, "DNX209", f"case '{name}' has no text"))
