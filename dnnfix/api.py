@@ -115,7 +115,7 @@ def _finish(
     line_map: Optional[Callable[[int], Optional[int]]] = None,
     experimental_confident: bool = True,
 ) -> Diagnosis:
-    from .normalize import fingerprint
+    from .normalize import fingerprint, last_line
 
     stats: Dict[str, Any] = {}
     matches = match_incident(inc, kb, facts, stats=stats)
@@ -139,7 +139,7 @@ def _finish(
     if final is not None:
         d.fingerprint = fingerprint(final.type, final.message)
     elif inc.lines:
-        last = next((ln for ln in reversed(inc.lines) if ln.strip()), "")
+        last = last_line(inc.lines)
         d.fingerprint = fingerprint("text", last)
     if not d.confident:
         d.family = family_text(inc, kb, facts)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from .normalize import last_line
+
 
 class _LazyRe:
     """A regex compiled on first use: most of this module's patterns are for environment reports, which few pastes
@@ -216,7 +218,7 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
                 if same or (j < n and _REPL_NOGPU.match(lines[j])):
                     shown = lines[j].strip() if not same and j < n else line.split(")")[-1].strip()
                     out["no_gpu"] = f"{line.strip()[:150]} -> {shown}"
-    last = next((ln for ln in reversed(lines) if ln.strip()), "")[:400]
+    last = last_line(lines)[:400]
     low = last.lower()
     if last and any(w in low for w in _LOG_END_WORDS) and _LOG_END.search(last):
         out["log_end"] = last.strip()[:200]

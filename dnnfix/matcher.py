@@ -110,6 +110,14 @@ def _shape(s: str) -> str:
     return _DIGITS.sub("0", s)
 
 
+_TERM_WIDTHS = frozenset((80, 100, 120, 132, 140, 150, 160, 180, 200, 220, 240))
+
+
+def _wrapped(a: str, b: str, widths: Set[int]) -> bool:
+    """Whether line b continues line a, cut at the paste's wrap width."""
+    return (len(a) in widths or len(a) + 1 in widths) and bool(b.strip()) and _shape(a[:12]) != _shape(b[:12])
+
+
 class _Corpus:
     """The input as the matcher sees it: lines, lowercase lines, word -> line index, virtual message lines."""
 
@@ -139,19 +147,38 @@ class _Corpus:
             longer = sum(k for w, k in widths.items() if w > width)
             if count >= 3 and longer <= 2:
                 wrap = {width}
+            # a terminal's usual widths: one line cut there is enough to try it rejoined (a short paste shows no
+            # shared width); a line longer than the width shows that the paste was not cut at it
+            # (a cut just after a space leaves the line one shorter: the paste lost its trailing space)
+            longest = max(widths)
+            wrap |= {w for w in _TERM_WIDTHS if (w in widths or w - 1 in widths) and w >= longest}
         if wrap:
             added = 0
-            for i in range(n_real - 1):
-                a, b = inc.lines[i], inc.lines[i + 1]
-                # records of a log (same-shaped starts) are not wrapped text
-                if len(a) in wrap and b.strip() and _shape(a[:12]) != _shape(b[:12]):
+            src = inc.lines
+            i = 0
+            while i < n_real - 1 and added < 2000:
+                # a run: lines cut at the width, then the line that ends the record; records of a log (same-shaped
+                # starts) are not wrapped text
+                j = i
+                while j < n_real - 1 and j - i < 64 and _wrapped(src[j], src[j + 1], wrap):
+                    j += 1
+                if j == i:
+                    i += 1
+                    continue
+                for k in range(i, j):  # each cut rejoined alone (as before), with and without a space
+                    a, b = src[k], src[k + 1]
                     lines.append(a + b)
-                    linenos.append(i + 1)
+                    linenos.append(k + 1)
                     lines.append(a + " " + b.lstrip())
-                    linenos.append(i + 1)
+                    linenos.append(k + 1)
                     added += 1
-                    if added >= 2000:
-                        break
+                if j - i > 1:  # a record cut more than once: the whole of it
+                    run = src[i : j + 1]
+                    lines.append("".join(run)[:_MAX_JOINED])
+                    linenos.append(i + 1)
+                    lines.append(" ".join([run[0]] + [r.lstrip() for r in run[1:]])[:_MAX_JOINED])
+                    linenos.append(i + 1)
+                i = j
         self.lines = lines
         self.linenos = linenos
         self.lower = [ln.lower() for ln in lines]
@@ -376,8 +403,14 @@ def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Di
         best, best_i = 0.0, -1
         cands = corpus.candidates(cl)
         corpus.work += len(cands) * (corpus.avg_len + len(needle)) * 4  # fuzzy alignment costs more per char
+        # partial_ratio aligns the shorter string inside the longer: a line much shorter than the phrase ("Version")
+        # would score 100 as a piece of it. A line must be long enough to hold the phrase at the ratio asked.
+        shortest = len(needle) * cl.min_ratio / 100.0
+        lower = corpus.lower
         for i in cands:
-            s = fuzz.partial_ratio(needle, corpus.lower[i], score_cutoff=cl.min_ratio)
+            if len(lower[i]) < shortest:
+                continue
+            s = fuzz.partial_ratio(needle, lower[i], score_cutoff=cl.min_ratio)
             if s > best:
                 best, best_i = s, i
                 if s >= 100:

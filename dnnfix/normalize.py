@@ -92,6 +92,15 @@ _VIEWERS = [
     re.compile(r"^\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)\s+|^\(raylet(?:,\s*ip=[\d.]+)?\)\s+"),
 ]
 _DMESG, _SYSLOG, _WEBUI, _KAGGLE, _LINENO, _COMPOSE, _RAY = _VIEWERS
+# what a collector's or viewer's prefix leaves of an empty log line once the paste lost its trailing space
+# ("[pod/trainer-0/main]", "2024-05-01T12:00:00.1Z", "  12 |", "     12" from `cat -n`, "6.2s  14", "(raylet)"), and
+# a Markdown fence around the paste ("```", "```text"): no content of the log, so never its last line
+_BARE_PREFIX = re.compile(
+    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|\[(?:\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\]:?"
+    r"|\s*\d{1,6}\s*[|\u2502]|\s{2,}\d{1,6}|\d+(?:\.\d+)?s\s+\d+|[A-Za-z][\w.-]*[-_]\d+\s+\|"
+    r"|\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)|\(raylet(?:,\s*ip=[\d.]+)?\)|\s*(?:`{3,}|~{3,})[\w+.-]*)\s*$"
+)
 _BS = re.compile("\x08+")
 
 
@@ -169,6 +178,43 @@ def strip_noise_prefix(line: str) -> str:
     return line
 
 
+_QUOTE = re.compile(r"^> ?")
+
+
+def _unblock(raws: List[str]) -> List[str]:
+    """A paste that is all one block: every line quoted ("> ", a reply that quotes the error, up to three levels)
+    or every line indented alike (a Markdown code block written with four spaces, a paste inside a list item).
+    The block's wrapper comes off; a text with any line outside it is left as it is."""
+    for _ in range(3):
+        body = [r for r in raws if r.strip()]
+        # every line quoted; a Python prompt (">>> x") is not a quote
+        if not body or not all(r[:1] == ">" and r[:3] != ">>>" for r in body):
+            break
+        raws = [_QUOTE.sub("", r) for r in raws]
+    body = [r for r in raws if r.strip()]
+    pad = len(body[0]) - len(body[0].lstrip(" \t")) if body else 0
+    # a right-aligned line number (`cat -n`, a viewer's gutter) is a prefix of its own, not a block's indent
+    if pad and not body[0][pad : pad + 1].isdigit():
+        common = body[0][:pad]
+        for r in body[1:]:
+            while common and not r.startswith(common):
+                common = common[:-1]
+            if not common:
+                break
+        if len(common.expandtabs(4)) >= 4:  # a block's indent, not a traceback's own two-space frames
+            n = len(common)
+            raws = [r[n:] if r.startswith(common) else r.lstrip(" \t") for r in raws]
+    return raws
+
+
+def last_line(lines: List[str]) -> str:
+    """The last line with content: not blank, not a bare collector prefix, not a Markdown fence (_BARE_PREFIX)."""
+    for ln in reversed(lines):
+        if ln.strip() and not (len(ln) < 80 and _BARE_PREFIX.match(ln)):
+            return ln
+    return ""
+
+
 def clean_lines(text: str) -> List[str]:
     """Split pasted text into cleaned lines (see module doc). Never raises on odd input."""
     if "\x1b" in text:
@@ -180,7 +226,11 @@ def clean_lines(text: str) -> List[str]:
         text = _MD_LINK.sub(r"\1", text)
     text = text.replace("\r\n", "\n")
     out: List[str] = []
-    for raw in text.split("\n"):
+    raws = text.split("\n")
+    head = text.lstrip("\n")[:1]
+    if head in (">", " ", "\t"):
+        raws = _unblock(raws)
+    for raw in raws:
         if "\r" in raw:
             # Progress bars redraw with carriage returns: the last non-empty segment is what stayed on screen.
             parts = [p for p in raw.split("\r") if p.strip()]

@@ -98,7 +98,14 @@ def package_of(path: str) -> str:
 def _log_match(line: str):
     c = line[:1]
     if c in ("I", "W", "E", "F"):
-        return _GLOG.match(line) or _TFLOG.match(line) or _PYLOG.match(line)
+        # the second character tells the three apart: glog's "I0412 ..." (a digit), TF's "I tensorflow/..." (a
+        # space), Python logging's "INFO:name:..." (a letter)
+        d = line[1:2]
+        if d.isdigit():
+            return _GLOG.match(line)
+        if d.isalpha():
+            return _PYLOG.match(line)
+        return _TFLOG.match(line)
     if c.isdigit():
         return _TFLOG.match(line)
     if c == "[":

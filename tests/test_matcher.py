@@ -112,6 +112,35 @@ def test_terminal_wrapped_paste_is_rejoined():
     assert_matches(wrapped, "torch.autograd.inplace-modified")
 
 
+def test_one_line_cut_at_a_usual_terminal_width_is_rejoined():
+    """A short paste shows no shared width; one line cut at 80 or 120 columns (even just after a space, which
+    the paste then lost) is tried rejoined, and a record cut more than once is rejoined whole."""
+    from dnnfix.testing import assert_matches
+
+    line = (
+        "2017-12-15 22:17:31.710780: F tensorflow/core/platform/cpu_feature_guard.cc:35] The TensorFlow library "
+        "was compiled to use AVX2 instructions, but these aren't available on your machine."
+    )
+    for width in (80, 120):
+        assert_matches("\n".join(line[i : i + width] for i in range(0, len(line), width)), "cpu.avx.unsupported")
+    cut_at_space = "Could not install packages due to an EnvironmentError: [Errno 28] No space left \non device"
+    assert len(cut_at_space.split("\n")[0]) == 80
+    assert_matches(cut_at_space, "host.disk.full")
+
+
+def test_a_short_line_is_no_piece_of_a_phrase():
+    """A fuzzy phrase is looked for in lines long enough to hold it: a line that is one of its words ("Version",
+    left alone by a cut) is no match for a long phrase."""
+    from dnnfix.knowledge.load import load_kb
+
+    text = (
+        "2020-05-28 11:16:19.820524: I tensorflow/compiler/xla/service/service.cc:175]   StreamExecutor device (0): "
+        "Host, Default\n Version\n"
+    )
+    causes = [m.cause for m in diagnose_text(text, kb=load_kb([])).matches]
+    assert "tf.cudnn.version-mismatch" not in causes
+
+
 def test_a_live_probe_speaks_only_for_pastes_from_this_machine(tmp_path):
     """This machine's facts are dropped for a paste naming another OS, Python, framework release or absent files."""
     from dnnfix.api import from_this_machine

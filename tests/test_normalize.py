@@ -154,3 +154,47 @@ def test_fast_word_split_equals_the_word_pattern_on_real_and_odd_text():
         assert list(words_in_order(low)) == _words_by_regex(low)
 
     prop()
+
+
+def test_a_quoted_or_indented_block_loses_its_wrapper_and_nothing_else():
+    quoted = '> Traceback (most recent call last):\n>   File "x.py", line 1, in <module>\n> RuntimeError: boom\n>\n'
+    assert clean_lines(quoted)[:3] == [
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "RuntimeError: boom",
+    ]
+    assert clean_lines("> > ValueError: nested\n> > more")[:2] == ["ValueError: nested", "more"]
+    # a Python prompt is no quote, and one line outside the quote keeps every line as it is
+    assert clean_lines(">>> import torch\n>>> torch.cuda.is_available()")[0] == ">>> import torch"
+    assert clean_lines("> quoted\nplain")[0] == "> quoted"
+    block = "    Traceback (most recent call last):\n      File \"x.py\", line 1, in <module>\n        f()\n    KeyError: 'a'"
+    assert clean_lines(block) == [
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "    f()",
+        "KeyError: 'a'",
+    ]
+    # a traceback's own two-space frames and a right-aligned line number are not a block's indent
+    frames = '  File "x.py", line 1, in <module>\n    f()'
+    assert clean_lines(frames) == ['  File "x.py", line 1, in <module>', "    f()"]
+    assert clean_lines("     9\tKilled\n    10\t")[0] == "Killed"
+
+
+def test_last_line_skips_what_a_prefix_leaves_of_an_empty_line():
+    from dnnfix.normalize import last_line
+
+    for bare in (
+        "[pod/trainer-0/main]",
+        "2024-05-01T12:00:01.1234567Z",
+        "    5 |",
+        "     12",
+        "6.2s\t5",
+        "(raylet)",
+        "trainer-1  |",
+        "```",
+        "  ~~~text",
+    ):
+        assert last_line(["x", "Killed", bare, ""]) == "Killed", bare
+    # REPL output is content
+    for value in ("0", "[0]", "False", "[]"):
+        assert last_line(["x", value]) == value
