@@ -217,11 +217,14 @@ class Pattern:
         self._fast = None
         self._pre: Any = None  # engine "re": RE2 form without look-arounds (a superset), False when there is none
         self._pre_fast: Any = None  # its direct search (_Fast), False when the low-level call is not there
-        line = re2_compile(pattern)
-        if line is not None:
+        # one RE2 program serves both a line and lines joined by newlines: (?m) changes nothing in a text with no
+        # newline, and never_nl keeps every match inside one line
+        multi = re2_compile(pattern, multiline=True)
+        if multi is not None:
             self.engine = "re2"
-            self._line = line
-            self._fast = _fast(line)
+            self._line = multi
+            self._fast = _fast(multi)
+            self._multi = self._fast or multi
         else:
             self.engine = "re"
             self._line = re.compile(pattern, re.I)
