@@ -27,44 +27,10 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from .normalize import last_line
+from .normalize import LazyRe, last_line
 
 
-class _LazyRe:
-    """A regex compiled on first use: most of this module's patterns are for environment reports, which few pastes
-    hold, and compiling them all costs the hook's first diagnosis several milliseconds."""
-
-    __slots__ = ("_args", "_rx")
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._args = (pattern, flags)
-        self._rx: Optional["re.Pattern[str]"] = None
-
-    def _get(self) -> "re.Pattern[str]":
-        if self._rx is None:
-            self._rx = re.compile(*self._args)
-        return self._rx
-
-    def search(self, *a: Any) -> Any:
-        return self._get().search(*a)
-
-    def match(self, *a: Any) -> Any:
-        return self._get().match(*a)
-
-    def fullmatch(self, *a: Any) -> Any:
-        return self._get().fullmatch(*a)
-
-    def finditer(self, *a: Any) -> Any:
-        return self._get().finditer(*a)
-
-    def findall(self, *a: Any) -> Any:
-        return self._get().findall(*a)
-
-    def sub(self, *a: Any) -> Any:
-        return self._get().sub(*a)
-
-
-_lazy_re = _LazyRe
+_lazy_re = LazyRe
 
 # ---------------------------------------------------------------- symptoms
 _SYMPTOMS: List[Tuple[str, str, Any]] = [

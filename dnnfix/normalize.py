@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Dict, List
+from typing import Any, Dict, List
+
+
+class LazyRe:
+    """A regex compiled on first use. Most patterns here and in envreport.py are for forms that few pastes hold;
+    compiling them all would cost the hook's first diagnosis milliseconds. The first use binds the compiled
+    pattern's methods on the instance, so later calls cost what the compiled pattern's own do."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:  # called only for what the instance does not hold yet
+        if name.startswith("__") or name == "_args":
+            raise AttributeError(name)
+        rx = re.compile(*self._args)
+        for n in ("search", "match", "fullmatch", "finditer", "findall", "sub", "split", "pattern"):
+            setattr(self, n, getattr(rx, n))
+        return getattr(rx, name)
+
 
 # CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles), and lone ESC pairs.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_ANSI_NO_ESC = re.compile(r"\[(?:\d{1,3};)*\d{1,3}m")
+_ANSI = LazyRe(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_ANSI_NO_ESC = LazyRe(r"\[(?:\d{1,3};)*\d{1,3}m")
 # Colab/Jupyter pastes: [/usr/local/lib/python3.10/dist-packages/x.py](https://localhost:8080/#) in f()
-_MD_LINK = re.compile(r"\[([^\]\n]{1,400})\]\((?:https?://localhost[^)\s]*|https?://[^)\s]*#[^)\s]*|#[^)\s]*)\)")
+_MD_LINK = LazyRe(r"\[([^\]\n]{1,400})\]\((?:https?://localhost[^)\s]*|https?://[^)\s]*#[^)\s]*|#[^)\s]*)\)")
 _TRANSLATE = str.maketrans(
     {
         "\u2018": "'",
@@ -44,22 +62,22 @@ _TRANSLATE = str.maketrans(
 # Noise glued to the start of lines. Order matters: outer wrappers first.
 _PREFIXES = [
     # ISO timestamps from CI systems and log stores: 2024-05-01T12:00:00.1234567Z, CloudWatch's +00:00 offset
-    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+"),
+    LazyRe(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+"),
     # [1234], [12:00:01], [pod-name-0], [rank0]:, [default0]: (torchrun --tee, no space after the colon),
     # [pod/trainer-0/main] (kubectl logs --prefix) prefixes from CI, Kubernetes and torchrun
-    re.compile(
+    LazyRe(
         r"^\[(?:\d{1,7}|\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\](?::\s*|\s+)"
     ),
     # Cloud Build / docker step prefixes: "Step #5: ", "#12 3.456 "
-    re.compile(r"^(?:Step #\d+(?: - \"[^\"]*\")?:\s?|#\d+ \d+\.\d+ )"),
+    LazyRe(r"^(?:Step #\d+(?: - \"[^\"]*\")?:\s?|#\d+ \d+\.\d+ )"),
     # pytest failure lines: "E   ValueError: ..." / "E       ..."
-    re.compile(r"^E {3,}"),
+    LazyRe(r"^E {3,}"),
     # Keras progress bars: " 12/100 [==>....] - ETA: 3s - loss: 0.69"
-    re.compile(
+    LazyRe(
         r"^\s*\d+/\d+\s+\[[=>.\-━─ ]*\]\s*(?:-\s*(?:ETA:\s*\S+|\d+m?s(?:\s+\S+)?)\s*)?(?:-\s*[\w ]+:\s*[-\d.e+]+\s*)*"
     ),
     # tqdm bars: " 45%|####5     | 45/100 [00:01<00:02, 30.1it/s]"
-    re.compile(r"^\s*[^|\n]{0,40}\d+%\|[^|]*\|\s*[\d.]+[kM]?/[\d.?]+[kM]?\s*\[[^\]]*\]\s*"),
+    LazyRe(r"^\s*[^|\n]{0,40}\d+%\|[^|]*\|\s*[\d.]+[kM]?/[\d.?]+[kM]?\s*\[[^\]]*\]\s*"),
 ]
 _MAX_LINE = 4000
 
@@ -71,37 +89,37 @@ _TS, _BRACKET, _STEP, _PYTEST, _KERAS_BAR, _TQDM = _PREFIXES
 # absl's "E0412 10:21:07 ...", vLLM's "ERROR 11-18 18:07:28 ...") is never cut.
 _VIEWERS = [
     # dmesg "[ 1843.308145] " and syslog/journalctl "Jun 30 11:07:05 gpu-0 kernel: "
-    re.compile(r"^\[\s*\d+\.\d+\]\s+"),
-    re.compile(
+    LazyRe(r"^\[\s*\d+\.\d+\]\s+"),
+    LazyRe(
         r"^(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)\s+[\w.-]+\s+"
         r"(?:kernel|[\w.-]+\[\d+\]):\s+(?:\[\s*\d+\.\d+\]\s+)?"
     ),
     # web-UI log tables copied as text: "2024-05-01 12:00:00.123 | ERROR | module:func:12 - " (loguru), tab- or
     # bar-separated time / level columns (Cloud Logging, Grafana, Kaggle's "6.2s  14  " time and line columns)
-    re.compile(
+    LazyRe(
         r"^\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d|\s*UTC)?"
         r"(?:\s*[|\u2502\t]\s*|\s{2,})"
         r"(?:(?:INFO|WARN(?:ING)?|ERROR|DEBUG|CRITICAL|FATAL|TRACE|NOTICE|DEFAULT|stdout|stderr)\s*(?:[|\u2502\t]\s*|\s{2,}|\s+-\s+)"
         r"(?:[\w.<>-]+:[\w<>]+:\d+\s+-\s+)?)?"
     ),
-    re.compile(r"^\s*\d+(?:\.\d+)?s\s+\d+\s+(?=\S)"),
+    LazyRe(r"^\s*\d+(?:\.\d+)?s\s+\d+\s+(?=\S)"),
     # line-numbered viewers: "  123 | text", "123 \u2502 text", `cat -n`'s "   123<TAB>text"
-    re.compile(r"^\s*\d{1,6}(?:\s*[|\u2502]\s|\t)"),
+    LazyRe(r"^\s*\d{1,6}(?:\s*[|\u2502]\s|\t)"),
     # docker compose "vllm-1  | " / "web_1     | " and Ray's "(RayWorkerWrapper pid=2345) ", "(raylet) "
-    re.compile(r"^[A-Za-z][\w.-]*[-_]\d+\s+\|\s?"),
-    re.compile(r"^\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)\s+|^\(raylet(?:,\s*ip=[\d.]+)?\)\s+"),
+    LazyRe(r"^[A-Za-z][\w.-]*[-_]\d+\s+\|\s?"),
+    LazyRe(r"^\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)\s+|^\(raylet(?:,\s*ip=[\d.]+)?\)\s+"),
 ]
 _DMESG, _SYSLOG, _WEBUI, _KAGGLE, _LINENO, _COMPOSE, _RAY = _VIEWERS
 # what a collector's or viewer's prefix leaves of an empty log line once the paste lost its trailing space
 # ("[pod/trainer-0/main]", "2024-05-01T12:00:00.1Z", "  12 |", "     12" from `cat -n`, "6.2s  14", "(raylet)"), and
 # a Markdown fence around the paste ("```", "```text"): no content of the log, so never its last line
-_BARE_PREFIX = re.compile(
+_BARE_PREFIX = LazyRe(
     r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
     r"|\[(?:\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\]:?"
     r"|\s*\d{1,6}\s*[|\u2502]|\s{2,}\d{1,6}|\d+(?:\.\d+)?s\s+\d+|[A-Za-z][\w.-]*[-_]\d+\s+\|"
     r"|\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)|\(raylet(?:,\s*ip=[\d.]+)?\)|\s*(?:`{3,}|~{3,})[\w+.-]*)\s*$"
 )
-_BS = re.compile("\x08+")
+_BS = LazyRe("\x08+")
 
 
 def _strip_viewer_prefix(line: str) -> str:
@@ -178,7 +196,7 @@ def strip_noise_prefix(line: str) -> str:
     return line
 
 
-_QUOTE = re.compile(r"^> ?")
+_QUOTE = LazyRe(r"^> ?")
 
 
 def _unblock(raws: List[str]) -> List[str]:
@@ -207,10 +225,13 @@ def _unblock(raws: List[str]) -> List[str]:
     return raws
 
 
+_BARE_START = frozenset("0123456789[( \t`~")  # how every _BARE_PREFIX form without a "|" starts
+
+
 def last_line(lines: List[str]) -> str:
     """The last line with content: not blank, not a bare collector prefix, not a Markdown fence (_BARE_PREFIX)."""
     for ln in reversed(lines):
-        if ln.strip() and not (len(ln) < 80 and _BARE_PREFIX.match(ln)):
+        if ln.strip() and not (len(ln) < 80 and (ln[0] in _BARE_START or "|" in ln) and _BARE_PREFIX.match(ln)):
             return ln
     return ""
 
