@@ -130,12 +130,19 @@ class Facts:
     def aliases(self) -> Dict[str, Any]:
         """Handy names for explanations: {{tf_version}}, {{cudnn_version}}, {{expected_cudnn}} ..."""
         pk = self.snapshot.get("packages") or {}
+        # what the paste itself shows (an environment report in it, versions it states) when no snapshot says
+        rep = self.text.get("report")
+        shown = ((rep.get("packages") if isinstance(rep, _Mapping) else None), self.text.get("versions"))
         out: Dict[str, Any] = {}
         for name, key in PACKAGE_ALIASES:
             if pk.get(key):
                 out[name] = pk[key]
         if "tf_version" not in out and pk.get("tensorflow-cpu"):
             out["tf_version"] = pk["tensorflow-cpu"]
+        for name, key in PACKAGE_ALIASES:
+            for got in shown:
+                if name not in out and isinstance(got, _Mapping) and got.get(key):
+                    out[name] = got[key]
         for name, path in PATH_ALIASES:
             v = self.get(path)
             if v is not None:

@@ -67,6 +67,27 @@ def test_fixes_quote_captured_facts(kb):
     assert fixes[0]["language"] == "bash" and "nvidia-cudnn-cu12==8.1.0.*" in fixes[0]["code"]
 
 
+def test_fixes_quote_the_versions_the_paste_shows_when_no_snapshot_says():
+    """Without a probe or --env, a version the paste's own package list shows fills {{tf_version}} (not the
+    template's example value); a snapshot, when there is one, still speaks first."""
+    from dnnfix.knowledge.load import load_kb
+
+    kb = load_kb([])
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/user/env/lib/python3.11/site-packages/tcn/tcn.py", line 6, in <module>\n'
+        "    from keras.src.saving import register_keras_serializable\n"
+        "ModuleNotFoundError: No module named 'keras.src'\n\n"
+        "tensorflow                2.12.0          mkl_py311h34a0fa1_0\n"
+    )
+    top = diagnose_text(text, kb=kb).matches[0]
+    assert top.cause == "keras.tf-version-mismatch"
+    assert "TensorFlow here: 2.12.0" in fixes_for(top, kb)[0]["code"]
+    snap = {"packages": {"tensorflow": "2.13.1", "keras": "3.0.0"}}
+    top = diagnose_text(text, kb=kb, env=snap).matches[0]
+    assert "TensorFlow here: 2.13.1" in fixes_for(top, kb)[0]["code"]
+
+
 def test_nothing_fits_is_an_honest_answer(kb):
     d = diagnose_text(
         'Traceback (most recent call last):\n  File "a.py", line 1\nFileNotFoundError: data/train.csv', kb=kb
