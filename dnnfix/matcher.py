@@ -18,6 +18,7 @@ from . import rx
 from .facts import Facts, test_fact
 from .knowledge.load import KnowledgeBase
 from .model import Evidence, Incident, Match  # noqa: F401  (Match and Evidence are re-exported)
+from .localised import english_lines
 from .normalize import words_in_order
 from .knowledge.signature import Clause, Signature
 
@@ -179,21 +180,14 @@ class _Corpus:
                     lines.append(" ".join([run[0]] + [r.lstrip() for r in run[1:]])[:_MAX_JOINED])
                     linenos.append(i + 1)
                 i = j
-        self.lines = lines
-        self.linenos = linenos
-        self.lower = [ln.lower() for ln in lines]
-        # a deterministic work budget (characters scanned), proportional to the input's size
-        total = sum(len(ln) for ln in lines)
-        self.avg_len = total / len(lines) if lines else 0.0
-        self.work = 0.0
-        self.budget = WORK_BASE + WORK_PER_CHAR * total
-        # the input's words in order of first appearance, from one pass over the whole text; the lines that hold
-        # a word are looked up only for the words a clause asks about (_lines_with)
-        self.total = total
-        self._lower_text, self._lower_starts = rx.join_lines(self.lower)
-        self.words: Dict[str, None] = words_in_order(self._lower_text)
-        # ASCII text: a clause's literal runs (Clause.needles) can be looked for in the lowercase text as they are
-        self.ascii_lower = self._lower_text.isascii()
+        self._index(lines, linenos)
+        # operating-system texts in the user's language (dlerror, strerror, signals, Windows errors): each such
+        # line again, read in English, for signatures written against the English texts (localised.py)
+        english = english_lines(inc.lines, "" if self.ascii_lower else "\n".join(inc.lines), self.words)
+        first = len(lines)
+        self.english = range(first, first + len(english))  # the lines read in English (indexes in self.lines)
+        if english:
+            self._index(lines + [en for _i, en in english], linenos + [i + 1 for i, _en in english])
         self.present: Dict[str, bool] = {}  # literal run -> whether the lowercase text holds it
         self._word_blob: Optional[str] = None
         self._text: Optional[str] = None
@@ -214,8 +208,31 @@ class _Corpus:
         for e in inc.exceptions:
             if e.lineno_in_text:
                 msg_lines.add(e.lineno_in_text - 1)
+        log_lines = {lg.lineno_in_text - 1 for lg in inc.logs}
+        for k, (i, _en) in enumerate(english):  # a line read in English is a message or log line as its source is
+            if i in msg_lines:
+                msg_lines.add(first + k)
+            if i in log_lines:
+                log_lines.add(first + k)
         self.message_lines = msg_lines
-        self.log_lines = {lg.lineno_in_text - 1 for lg in inc.logs}
+        self.log_lines = log_lines
+
+    def _index(self, lines: List[str], linenos: List[int]) -> None:
+        self.lines = lines
+        self.linenos = linenos
+        self.lower = [ln.lower() for ln in lines]
+        # a deterministic work budget (characters scanned), proportional to the input's size
+        total = sum(len(ln) for ln in lines)
+        self.avg_len = total / len(lines) if lines else 0.0
+        self.work = 0.0
+        self.budget = WORK_BASE + WORK_PER_CHAR * total
+        # the input's words in order of first appearance, from one pass over the whole text; the lines that hold
+        # a word are looked up only for the words a clause asks about (_lines_with)
+        self.total = total
+        self._lower_text, self._lower_starts = rx.join_lines(self.lower)
+        self.words: Dict[str, None] = words_in_order(self._lower_text)
+        # ASCII text: a clause's literal runs (Clause.needles) can be looked for in the lowercase text as they are
+        self.ascii_lower = self._lower_text.isascii()
 
     def text(self) -> Tuple[str, List[int]]:
         """All lines joined by newlines, and where each line starts in it."""
@@ -489,6 +506,8 @@ def score_signature(
         ev = _eval(cl, corpus, inc, facts, captures)
         if ev is not None:
             fired[ci] = ev
+    if corpus.english and len(fired) > 1:
+        _drop_doubles(sig, fired, corpus)
     evidence = [fired[ci] for ci in sorted(fired)]
     miss = 1.0
     for ci in fired:
@@ -518,6 +537,22 @@ def score_signature(
         facts=captures,
         status=sig.status,
     )
+
+
+def _drop_doubles(sig: Signature, fired: Dict[int, Evidence], corpus: _Corpus) -> None:
+    """A line read in English (localised.py) is the same line again: a regex clause that fired only on the English
+    reading of a line where another clause of the signature fired as pasted (a clause written for the localised
+    form) counts once, as pasted."""
+    where: Dict[int, Tuple[bool, Optional[int]]] = {}
+    for ci in fired:
+        cl = sig.match[ci]
+        hit = corpus.memo.get((cl.pattern, cl.keys, cl.where)) if cl.kind == "regex" else None
+        if hit:
+            where[ci] = (hit[0] in corpus.english, corpus.linenos[hit[0]])
+    pasted = {line for translated, line in where.values() if not translated}
+    for ci, (translated, line) in where.items():
+        if translated and line in pasted:
+            del fired[ci]
 
 
 def _fact_key(cond: Dict[str, Any]) -> Tuple[str, str]:

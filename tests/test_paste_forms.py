@@ -1,6 +1,7 @@
 """The same failure, pasted in the forms real threads show it (issue 10, family 4): every line behind a log
 collector's or viewer's prefix (Kubernetes, torchrun, Ray, docker compose, CI timestamps, web-UI log tables,
-line-numbered viewers, `cat -n`, Kaggle's columns), a reply that quotes it, a Markdown fence or a block indented by
+line-numbered viewers, `cat -n`, Kaggle's columns), the operating system's own texts in German or Chinese
+(dlerror, strerror, the shell's signal reports, Windows' errors), a reply that quotes it, a Markdown fence or a block indented by
 four spaces, CRLF, colour codes, non-breaking spaces, blank lines between lines, progress bars around it, a terminal
 that cut every line at 80 or 120 columns. dnnfix must give the same first cause, with the same confidence, as for
 the plain paste.
@@ -13,6 +14,7 @@ inside the very words a signature needs).
 
 import hashlib
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,45 @@ def _cut(width):
     return lambda t: "\n".join(
         ln[i : i + width] for ln in t.split("\n") for i in (range(0, len(ln), width) if ln else [0])
     )
+
+
+# what the operating system prints in German and in Chinese for the texts a paste may carry from it (glibc's
+# dlerror/strerror, the shell's signal reports, Windows' system errors); the framework's own words stay English
+_OS_TEXT = {
+    "de": [
+        ("cannot open shared object file", "kann die gemeinsame Objektdatei nicht öffnen"),
+        ("No such file or directory", "Datei oder Verzeichnis nicht gefunden"),
+        ("No space left on device", "Auf dem Gerät ist kein Speicherplatz mehr verfügbar"),
+        ("Segmentation fault", "Speicherzugriffsfehler"),
+        ("Illegal instruction", "Ungültiger Maschinenbefehl"),
+        ("(core dumped)", "(Speicherabzug geschrieben)"),
+        ("The specified module could not be found", "Das angegebene Modul wurde nicht gefunden"),
+        (
+            "The paging file is too small for this operation to complete",
+            "Die Auslagerungsdatei ist zu klein, um diesen Vorgang durchzuführen",
+        ),
+    ],
+    "zh": [
+        ("cannot open shared object file", "无法打开共享对象文件"),
+        ("No such file or directory", "没有那个文件或目录"),
+        ("No space left on device", "设备上没有空间"),
+        ("Segmentation fault", "段错误"),
+        ("Illegal instruction", "非法指令"),
+        ("(core dumped)", "(核心已转储)"),
+        ("The specified module could not be found", "找不到指定的模块"),
+        ("The paging file is too small for this operation to complete", "页面文件太小，无法完成操作"),
+    ],
+}
+_KILLED = {"de": "Getötet", "zh": "已杀死"}
+
+
+def _localised(lang):
+    def wrap(text):
+        for en, there in _OS_TEXT[lang]:
+            text = text.replace(en, there)
+        return re.sub(r"(?m)(^|\s)Killed(\s*)$", lambda m: m.group(1) + _KILLED[lang] + m.group(2), text)
+
+    return wrap
 
 
 FORMS = {
@@ -52,6 +93,8 @@ FORMS = {
         "".join(f"Epoch {k}/10\n 50/100 [==============>...............] - ETA: 3s - loss: 0.69{k}\n" for k in range(3))
         + t
     ),
+    "OS texts in German": _localised("de"),
+    "OS texts in Chinese": _localised("zh"),
     "terminal cut at 80": _cut(80),
     "terminal cut at 120": _cut(120),
 }
@@ -119,7 +162,10 @@ def test_same_answer_in_every_form(sample, form):
 
 
 def test_forms_really_change_the_text(sample):
-    """Each form rewrites the paste (a form that left it as it is would test nothing)."""
+    """Each form rewrites pastes of the sample (a form that left them as they are would test nothing)."""
     _, pos, _ = sample
     text = max((c["text"] for c in pos), key=len)
-    assert all(FORMS[f](text) != text for f in FORMS)
+    assert all(FORMS[f](text) != text for f in FORMS if not f.startswith("OS texts"))
+    for f in FORMS:
+        if f.startswith("OS texts"):
+            assert sum(FORMS[f](c["text"]) != c["text"] for c in pos) >= 15, f
