@@ -117,7 +117,7 @@ _BARE_PREFIX = LazyRe(
     r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
     r"|\[(?:\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\]:?"
     r"|\s*\d{1,6}\s*[|\u2502]|\s{2,}\d{1,6}|\d+(?:\.\d+)?s\s+\d+|[A-Za-z][\w.-]*[-_]\d+\s+\|"
-    r"|\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)|\(raylet(?:,\s*ip=[\d.]+)?\)|\s*(?:`{3,}|~{3,})[\w+.-]*)\s*$"
+    r"|\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)|\(raylet(?:,\s*ip=[\d.]+)?\)|\s*(?:`{3,}|~{3,})[\w+.-]*|\s*</?(?:details|pre|code|summary)>(?:.*</summary>)?)\s*$"
 )
 _BS = LazyRe("\x08+")
 
@@ -225,7 +225,24 @@ def _unblock(raws: List[str]) -> List[str]:
     return raws
 
 
-_BARE_START = frozenset("0123456789[( \t`~")  # how every _BARE_PREFIX form without a "|" starts
+_BARE_START = frozenset("0123456789[( \t`~<")  # how every _BARE_PREFIX form without a "|" starts
+
+
+def _unmark(raw: str) -> str:
+    """Markdown from an issue's raw text around a line: bold ("**Killed**", "**RuntimeError**: ..."), one inline code
+    span around the whole line, a trailing <br>."""
+    t = raw.strip()
+    if t.endswith(("<br>", "<br/>", "<br />")):
+        t = t[: t.rindex("<br")].rstrip()
+        raw = t
+    if t.startswith("**"):
+        k = 3 if t.startswith("***") else 2
+        j = t.find("*" * k, k)
+        if j > k:
+            return t[k:j] + t[j + k :]
+    elif len(t) > 2 and t[0] == "`" and t[-1] == "`" and "`" not in t[1:-1]:
+        return t[1:-1]
+    return raw
 
 
 def last_line(lines: List[str]) -> str:
@@ -251,7 +268,10 @@ def clean_lines(text: str) -> List[str]:
     head = text.lstrip("\n")[:1]
     if head in (">", " ", "\t"):
         raws = _unblock(raws)
+    marks = "**" in text or "`" in text or "<br" in text
     for raw in raws:
+        if marks and ("*" in raw or "`" in raw or "<br" in raw):
+            raw = _unmark(raw)
         if "\r" in raw:
             # Progress bars redraw with carriage returns: the last non-empty segment is what stayed on screen.
             parts = [p for p in raw.split("\r") if p.strip()]

@@ -198,3 +198,21 @@ def test_last_line_skips_what_a_prefix_leaves_of_an_empty_line():
     # REPL output is content
     for value in ("0", "[0]", "False", "[]"):
         assert last_line(["x", value]) == value
+
+
+def test_markdown_around_a_line_comes_off():
+    assert clean_lines("**Killed**") == ["Killed"]
+    assert clean_lines("**RuntimeError**: CUDA error: out of memory") == ["RuntimeError: CUDA error: out of memory"]
+    assert clean_lines("***Illegal instruction (core dumped)***") == ["Illegal instruction (core dumped)"]
+    assert clean_lines("`mat1 and mat2 must have the same dtype`") == ["mat1 and mat2 must have the same dtype"]
+    assert clean_lines("ValueError: bad<br>") == ["ValueError: bad"]
+    # code keeps its own stars and backticks
+    assert clean_lines("x.py\n    return f(*args, **kwargs)")[1] == "    return f(*args, **kwargs)"
+    assert clean_lines("use `torch.load` with `weights_only`") == ["use `torch.load` with `weights_only`"]
+
+
+def test_html_block_tags_are_never_a_logs_last_line():
+    from dnnfix.normalize import last_line
+
+    for tag in ("</details>", "<details>", "<summary>Full log</summary>", "</pre>"):
+        assert last_line(["x", "Killed", tag, ""]) == "Killed", tag

@@ -1,10 +1,10 @@
-"""The same failure, pasted in the forms real threads show it (issue 10, family 4): every line behind a log
-collector's or viewer's prefix (Kubernetes, torchrun, Ray, docker compose, CI timestamps, web-UI log tables,
+"""The same failure, pasted in the forms real threads show it (issue 10, families 1 and 4): every line behind a
+log collector's or viewer's prefix (Kubernetes, torchrun, Ray, docker compose, CI timestamps, web-UI log tables,
 line-numbered viewers, `cat -n`, Kaggle's columns), the operating system's own texts in German or Chinese
-(dlerror, strerror, the shell's signal reports, Windows' errors), a reply that quotes it, a Markdown fence or a block indented by
-four spaces, CRLF, colour codes, non-breaking spaces, blank lines between lines, progress bars around it, a terminal
-that cut every line at 80 or 120 columns. dnnfix must give the same first cause, with the same confidence, as for
-the plain paste.
+(dlerror, strerror, the shell's signal reports, Windows' errors), a reply that quotes it, a Markdown fence, a
+GitHub <details> block, bold error lines, a block indented by four spaces, CRLF, colour codes, non-breaking
+spaces, blank lines between lines, progress bars around it, a terminal that cut every line at 80 or 120 columns.
+dnnfix must give the same first cause, with the same confidence, as for the plain paste.
 
 The cases are a fixed half of the development set's dev part (never the sealed quarter): the positives that
 dnnfix answers right and confidently as pasted, and the hard negatives (no confident claim in any form). A form
@@ -85,6 +85,12 @@ FORMS = {
     "quoted reply": _per_line(lambda i, ln: "> " + ln),
     "indented code block": _per_line(lambda i, ln: "    " + ln),
     "Markdown fence": lambda t: "```text\n" + t.rstrip("\n") + "\n```\n",
+    "GitHub <details> block": lambda t: (
+        "<details>\n<summary>Full log</summary>\n\n```\n" + t.rstrip("\n") + "\n```\n</details>\n"
+    ),
+    "bold error lines": _per_line(
+        lambda i, ln: f"**{ln}**" if ln.strip() and not ln.startswith(" ") and ("Error" in ln or "Killed" in ln) else ln
+    ),
     "CRLF": lambda t: t.replace("\n", "\r\n"),
     "colour codes": _per_line(lambda i, ln: ("\x1b[0;31m" + ln + "\x1b[0m") if i % 2 else ln),
     "non-breaking spaces": lambda t: t.replace(" ", "\u00a0"),
