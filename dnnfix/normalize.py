@@ -228,6 +228,9 @@ def _unblock(raws: List[str]) -> List[str]:
 _BARE_START = frozenset("0123456789[( \t`~<")  # how every _BARE_PREFIX form without a "|" starts
 
 
+_ENTITIES = ("&lt;", "&gt;", "&quot;", "&amp;", "&#")
+
+
 def _unmark(raw: str) -> str:
     """Markdown from an issue's raw text around a line: bold ("**Killed**", "**RuntimeError**: ..."), one inline code
     span around the whole line, a trailing <br>."""
@@ -259,6 +262,10 @@ def clean_lines(text: str) -> List[str]:
         text = _ANSI.sub("", text)
     if "m" in text and "[" in text:
         text = _ANSI_NO_ESC.sub("", text)  # colour codes whose ESC byte was lost in the paste
+    if "&" in text and any(e in text for e in _ENTITIES):
+        import html
+
+        text = html.unescape(text)  # a paste taken from a page's HTML or an API's escaped body (&lt;module&gt;)
     text = text.translate(_TRANSLATE)
     if "](" in text:
         text = _MD_LINK.sub(r"\1", text)

@@ -216,3 +216,13 @@ def test_html_block_tags_are_never_a_logs_last_line():
 
     for tag in ("</details>", "<details>", "<summary>Full log</summary>", "</pre>"):
         assert last_line(["x", "Killed", tag, ""]) == "Killed", tag
+
+
+def test_html_entities_from_a_scraped_page_are_read_as_text():
+    assert clean_lines("  File &quot;&lt;stdin&gt;&quot;, line 1, in &lt;module&gt;") == [
+        '  File "<stdin>", line 1, in <module>'
+    ]
+    assert clean_lines("OSError: libcudart.so.11.0: cannot open shared object file &amp; more &#39;x&#39;") == [
+        "OSError: libcudart.so.11.0: cannot open shared object file & more 'x'"
+    ]
+    assert clean_lines("R&D team: a & b") == ["R&D team: a & b"]

@@ -2,8 +2,9 @@
 log collector's or viewer's prefix (Kubernetes, torchrun, Ray, docker compose, CI timestamps, web-UI log tables,
 line-numbered viewers, `cat -n`, Kaggle's columns), the operating system's own texts in German or Chinese
 (dlerror, strerror, the shell's signal reports, Windows' errors), a reply that quotes it, a Markdown fence, a
-GitHub <details> block, bold error lines, a block indented by four spaces, CRLF, colour codes, non-breaking
-spaces, blank lines between lines, progress bars around it, a terminal that cut every line at 80 or 120 columns.
+GitHub <details> block, bold error lines, a block indented by four spaces, HTML entities (a page's or an API's
+escaped text), CRLF, colour codes, non-breaking spaces, blank lines between lines, progress bars around it, a
+terminal that cut every line at 80 or 120 columns.
 dnnfix must give the same first cause, with the same confidence, as for the plain paste.
 
 The cases are a fixed half of the development set's dev part (never the sealed quarter): the positives that
@@ -90,6 +91,9 @@ FORMS = {
     ),
     "bold error lines": _per_line(
         lambda i, ln: f"**{ln}**" if ln.strip() and not ln.startswith(" ") and ("Error" in ln or "Killed" in ln) else ln
+    ),
+    "HTML entities": lambda t: (
+        t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&quot;")
     ),
     "CRLF": lambda t: t.replace("\n", "\r\n"),
     "colour codes": _per_line(lambda i, ln: ("\x1b[0;31m" + ln + "\x1b[0m") if i % 2 else ln),
