@@ -228,6 +228,20 @@ def _unblock(raws: List[str]) -> List[str]:
 _BARE_START = frozenset("0123456789[( \t`~<")  # how every _BARE_PREFIX form without a "|" starts
 
 
+_ESCAPED_NL = LazyRe(r"(?<!\\)(?:\\r)?\\n")
+
+
+def _escaped_newlines(text: str) -> bool:
+    """Whether the text's lines were joined with escaped newlines ("\\n" as two characters): at least two of those
+    in a text of one line (or one that ends it), at least three in a text of at most three lines (a Windows path's
+    "\\n" in a paste with real lines is left alone)."""
+    real = text.count("\n", 0, len(text.rstrip()))
+    escaped = text.count("\\n")
+    if real == 0:  # one line: two escaped newlines, or one that ends it
+        return escaped >= 2 or text.rstrip().endswith("\\n")
+    return real <= 2 and escaped >= 3
+
+
 _ENTITIES = ("&lt;", "&gt;", "&quot;", "&amp;", "&#")
 
 
@@ -270,6 +284,11 @@ def clean_lines(text: str) -> List[str]:
     if "](" in text:
         text = _MD_LINK.sub(r"\1", text)
     text = text.replace("\r\n", "\n")
+    if "\\n" in text and _escaped_newlines(text):
+        # newlines escaped twice (a JSON or repr() of the output): "Traceback ...:\n  File ..."
+        # (an escaped tab is left alone: a Windows path's "\\torch" is no tab)
+        # (nor a JSON-escaped path's "\\\\nvidia": only a "\\n" after no other backslash is a newline)
+        text = _ESCAPED_NL.sub("\n", text)
     out: List[str] = []
     raws = text.split("\n")
     head = text.lstrip("\n")[:1]

@@ -226,3 +226,14 @@ def test_html_entities_from_a_scraped_page_are_read_as_text():
         "OSError: libcudart.so.11.0: cannot open shared object file & more 'x'"
     ]
     assert clean_lines("R&D team: a & b") == ["R&D team: a & b"]
+
+
+def test_newlines_escaped_twice_are_newlines_again():
+    pasted = 'Traceback (most recent call last):\\n  File "x.py", line 1, in <module>\\nRuntimeError: boom\\n'
+    assert clean_lines(pasted)[:3] == [
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "RuntimeError: boom",
+    ]
+    # a Windows path's "\\n" in a paste with real lines stays as it is
+    assert clean_lines("a\nb\nC:\\new\\nets\\nine\\next\nc")[2] == "C:\\new\\nets\\nine\\next"

@@ -3,7 +3,7 @@ log collector's or viewer's prefix (Kubernetes, torchrun, Ray, docker compose, C
 line-numbered viewers, `cat -n`, Kaggle's columns), the operating system's own texts in German or Chinese
 (dlerror, strerror, the shell's signal reports, Windows' errors), a reply that quotes it, a Markdown fence, a
 GitHub <details> block, bold error lines, a block indented by four spaces, HTML entities (a page's or an API's
-escaped text), CRLF, colour codes, non-breaking spaces, blank lines between lines, progress bars around it, a
+escaped text), newlines escaped as in JSON, CRLF, colour codes, non-breaking spaces, blank lines between lines, progress bars around it, a
 terminal that cut every line at 80 or 120 columns.
 dnnfix must give the same first cause, with the same confidence, as for the plain paste.
 
@@ -95,6 +95,7 @@ FORMS = {
     "HTML entities": lambda t: (
         t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&quot;")
     ),
+    "newlines escaped (JSON)": lambda t: t.replace("\n", "\\n"),
     "CRLF": lambda t: t.replace("\n", "\r\n"),
     "colour codes": _per_line(lambda i, ln: ("\x1b[0;31m" + ln + "\x1b[0m") if i % 2 else ln),
     "non-breaking spaces": lambda t: t.replace(" ", "\u00a0"),
