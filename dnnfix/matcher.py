@@ -153,6 +153,10 @@ class _Corpus:
             # (a cut just after a space leaves the line one shorter: the paste lost its trailing space)
             longest = max(widths)
             wrap |= {w for w in _TERM_WIDTHS if (w in widths or w - 1 in widths) and w >= longest}
+            # text re-wrapped at word boundaries (mail, forums): no line longer than a page's width, several lines
+            # within a word's length of the longest; a line ending there continues on the next
+            if longest <= 100 and sum(k for w, k in widths.items() if w >= longest - 12) >= 2:
+                wrap |= set(range(longest - 15, longest + 1))
         if wrap:
             added = 0
             src = inc.lines
@@ -175,10 +179,17 @@ class _Corpus:
                     added += 1
                 if j - i > 1:  # a record cut more than once: the whole of it
                     run = src[i : j + 1]
-                    lines.append("".join(run)[:_MAX_JOINED])
-                    linenos.append(i + 1)
-                    lines.append(" ".join([run[0]] + [r.lstrip() for r in run[1:]])[:_MAX_JOINED])
-                    linenos.append(i + 1)
+                    whole = ["".join(run), " ".join([run[0]] + [r.lstrip() for r in run[1:]])]
+                    # cuts of both kinds in one record: at the full width inside a word, shorter after a space
+                    full = max(len(r) for r in run[:-1])
+                    mixed = run[0] + "".join(
+                        (r if len(run[k]) == full else " " + r.lstrip()) for k, r in enumerate(run[1:])
+                    )
+                    if mixed not in whole:
+                        whole.append(mixed)
+                    for joined in whole:
+                        lines.append(joined[:_MAX_JOINED])
+                        linenos.append(i + 1)
                 i = j
         self._index(lines, linenos)
         # operating-system texts in the user's language (dlerror, strerror, signals, Windows errors): each such

@@ -149,6 +149,24 @@ def test_one_line_cut_at_a_usual_terminal_width_is_rejoined():
     assert_matches(cut_at_space, "host.disk.full")
 
 
+def test_text_rewrapped_at_word_boundaries_is_rejoined():
+    """Mail and forums re-wrap at word boundaries: lines of different lengths near the page's width (no usual
+    terminal width, no width shared by three lines). Each such line is tried joined with the next."""
+    import textwrap
+
+    from dnnfix.testing import assert_matches
+
+    line = (
+        "2024-01-01 10:00:00.000000: E external/local_xla/xla/stream_executor/cuda/cuda_dnn.cc:535] Loaded runtime "
+        "CuDNN library: 8.1.0 but source was compiled with: 8.9.4.  CuDNN library needs to have matching major "
+        "version and equal or higher minor version. If using a binary install, upgrade your CuDNN library."
+    )
+    for width in (64, 72):
+        wrapped = textwrap.wrap(line, width, break_on_hyphens=False)
+        assert len({len(w) for w in wrapped}) == len(wrapped) and max(map(len, wrapped)) < 80
+        assert_matches("\n".join(wrapped), "tf.cudnn.version-mismatch")
+
+
 def test_a_short_line_is_no_piece_of_a_phrase():
     """A fuzzy phrase is looked for in lines long enough to hold it: a line that is one of its words ("Version",
     left alone by a cut) is no match for a long phrase."""
