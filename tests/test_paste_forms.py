@@ -120,19 +120,10 @@ FORMS = {
 KNOWN = {
     ("terminal cut at 80", "hf.hub.unreachable/gh-hvpnet-25-proxy-timeout.yaml"),
     ("terminal cut at 80", "jax.cuda.version-mismatch/gh-jax-8289-cusolver10-vs-11.yaml"),
-    ("terminal cut at 80", "triton.unavailable-or-mismatch/gh-coreweave-containers-64-triton-key.yaml"),
     ("terminal cut at 120", "vllm.kv-cache.insufficient/gh-vllm-14452-rtx5090-max-model-len-60000.yaml"),
     # re-wrapped at word boundaries: a long word moved whole to the next line leaves a short line that no width
     # rule can tell from a line of its own
-    ("re-wrapped at 80 at word boundaries", "jax.cuda.plugin-missing/gh-gpax-63-cpu-jaxlib.yaml"),
-    ("re-wrapped at 80 at word boundaries", "jax.cuda.version-mismatch/gh-colabfold-532-colab-cuda12-jax03.yaml"),
-    ("re-wrapped at 80 at word boundaries", "py.multiprocessing.spawn-guard/gh-mmdeploy-13-target-wrapper.yaml"),
-    (
-        "re-wrapped at 80 at word boundaries",
-        "py.package.no-matching-wheel/gh-aiengfromscratch-pr340-cu124-index-macos.yaml",
-    ),
     ("re-wrapped at 80 at word boundaries", "torch.checkpoint.mismatch/gh-transformers-24921-position-ids.yaml"),
-    ("re-wrapped at 80 at word boundaries", "torch.dataloader.shm-exhausted/gh-simplerecon-3-bus-error.yaml"),
     # a printed symbolic tensor cut out of a long ValueError line starts a line of its own, as a REPL prints one
     ("re-wrapped at 80 at word boundaries", "negatives/a-gh-iternet-5-concatenate.yaml"),
 }
