@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
+from .normalize import LazyRe
+
 # English original -> its translations (de, fr, es, it, pt_BR, ru, zh_CN, zh_TW, ja, ko, where known)
 _OS_TEXTS: Dict[str, Tuple[str, ...]] = {
     # glibc dlerror()
@@ -270,13 +272,13 @@ _ROWS: List[Tuple[str, str, str, bool]] = [
 ]
 # a text with none of these characters holds no non-ASCII translation
 _FIRSTS: FrozenSet[str] = frozenset(next(ch for ch in f if not ch.isascii()) for f, _e, k, _s in _ROWS if not k)
-_PID_BEFORE = re.compile(r"(?:^|\s)\d+\s+$")
+_PID_BEFORE = LazyRe(r"(?:^|\s)\d+\s+$")
 _BY_KEY: Dict[str, List[Tuple[str, str, str, bool]]] = {}
 for _row in _ROWS:
     if _row[2]:
         _BY_KEY.setdefault(_row[2], []).append(_row)
 _KEYS = tuple(_BY_KEY)
-_CORE_RX = re.compile(r"\s*(?:" + "|".join(re.escape(c) for c in _CORE) + r")?\s*$")
+_CORE_RX = LazyRe(r"\s*(?:" + "|".join(re.escape(c) for c in _CORE) + r")?\s*$")
 
 
 def _candidates(text: str, words: Dict[str, None]) -> List[Tuple[str, str, str, bool]]:
