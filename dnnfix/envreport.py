@@ -139,24 +139,6 @@ _LOG_END = _lazy_re(
     r"|core dumped",
     re.I,
 )
-# how the shell's signal reports in languages written in ASCII letters start (localised.py reads them in English)
-_SIGNAL_WORDS_ASCII = (
-    "Processus",
-    "Terminado",
-    "Ucciso",
-    "Morto",
-    "Abgebrochen",
-    "Abandon",
-    "Abort",
-    "Bus-",
-    "Erreur",
-    "Error",
-    "Errore",
-    "Erro ",
-    "Speicher",
-    "Instru",
-    "Istruzione",
-)
 _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
 # (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
@@ -203,7 +185,7 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
                     shown = lines[j].strip() if not same and j < n else line.split(")")[-1].strip()
                     out["no_gpu"] = f"{line.strip()[:150]} -> {shown}"
     last = last_line(lines)[:400]
-    if last and (not last.isascii() or any(w in last for w in _SIGNAL_WORDS_ASCII)):
+    if last:
         from .localised import english_line
 
         last = english_line(last) or last  # the shell reports a signal in the user's language

@@ -135,14 +135,11 @@ class Facts:
         shown = ((rep.get("packages") if isinstance(rep, _Mapping) else None), self.text.get("versions"))
         out: Dict[str, Any] = {}
         for name, key in PACKAGE_ALIASES:
-            if pk.get(key):
-                out[name] = pk[key]
-        if "tf_version" not in out and pk.get("tensorflow-cpu"):
-            out["tf_version"] = pk["tensorflow-cpu"]
-        for name, key in PACKAGE_ALIASES:
-            for got in shown:
-                if name not in out and isinstance(got, _Mapping) and got.get(key):
-                    out[name] = got[key]
+            said = [pk.get(key), pk.get("tensorflow-cpu") if key == "tensorflow" else None]
+            said += [got.get(key) for got in shown if isinstance(got, _Mapping)]
+            value = next((v for v in said if v), None)
+            if value:
+                out[name] = value
         for name, path in PATH_ALIASES:
             v = self.get(path)
             if v is not None:

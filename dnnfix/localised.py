@@ -14,7 +14,7 @@ languages seen in public threads; a text missing here only means that line is re
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .normalize import LazyRe
 
@@ -262,39 +262,35 @@ def _key(s: str) -> str:
     return max(rare or words, key=len) if words else ""
 
 
-# (localised text, English, ASCII key word or "" for a text with a non-ASCII character, whether it is a signal
-# report, which counts only at a line's end)
-_ROWS: List[Tuple[str, str, str, bool]] = [
-    (f, en, _key(f) if f.isascii() else "", sig)
-    for table, sig in ((_OS_TEXTS, False), (_SIGNALS, True))
-    for en, forms in table.items()
-    for f in forms
-]
-# a text with none of these characters holds no non-ASCII translation
-_FIRSTS: FrozenSet[str] = frozenset(next(ch for ch in f if not ch.isascii()) for f, _e, k, _s in _ROWS if not k)
+# (localised text, English, whether it is a signal report, which counts only at a line's end), looked up by the
+# ASCII word that an ASCII text is found by, or by the first non-ASCII character of any other text
+_Row = Tuple[str, str, bool]
+_BY_KEY: Dict[str, List[_Row]] = {}
+_BY_CHAR: Dict[str, List[_Row]] = {}
+for _table, _signal in ((_OS_TEXTS, False), (_SIGNALS, True)):
+    for _en, _forms in _table.items():
+        for _f in _forms:
+            if _f.isascii():
+                _BY_KEY.setdefault(_key(_f), []).append((_f, _en, _signal))
+            else:
+                _BY_CHAR.setdefault(next(ch for ch in _f if not ch.isascii()), []).append((_f, _en, _signal))
 _PID_BEFORE = LazyRe(r"(?:^|\s)\d+\s+$")
-_BY_KEY: Dict[str, List[Tuple[str, str, str, bool]]] = {}
-for _row in _ROWS:
-    if _row[2]:
-        _BY_KEY.setdefault(_row[2], []).append(_row)
-_KEYS = tuple(_BY_KEY)
 _CORE_RX = LazyRe(r"\s*(?:" + "|".join(re.escape(c) for c in _CORE) + r")?\s*$")
 
 
-def _candidates(text: str, words: Dict[str, None]) -> List[Tuple[str, str, str, bool]]:
+def _candidates(text: str, words: Dict[str, None]) -> List[_Row]:
     """The translations that may be in the text: an ASCII one whose key word it holds, a non-ASCII one whose first
     non-ASCII character it holds (looked for only in a text that is not ASCII)."""
-    rows = [r for key in _KEYS if key in words for r in _BY_KEY[key]]
+    rows = [r for key, found in _BY_KEY.items() if key in words for r in found]
     if not text.isascii():
-        chars = set(text) & _FIRSTS
-        if chars:
-            rows += [r for r in _ROWS if not r[2] and next(ch for ch in r[0] if not ch.isascii()) in chars]
+        chars = set(text)
+        rows += [r for ch, found in _BY_CHAR.items() if ch in chars for r in found]  # in the tables' order
     return rows
 
 
-def _read(line: str, rows: List[Tuple[str, str, str, bool]]) -> Optional[str]:
+def _read(line: str, rows: List[_Row]) -> Optional[str]:
     out = line
-    for form, en, _key_word, signal in rows:
+    for form, en, signal in rows:
         i = out.find(form)
         if i < 0:
             continue

@@ -143,7 +143,6 @@ class _Corpus:
             if len(ln) >= 60:
                 widths[len(ln)] = widths.get(len(ln), 0) + 1
         wrap: Set[int] = set()
-        loose: Set[int] = set()
         if widths:
             width, count = max(widths.items(), key=lambda kv: (kv[1], kv[0]))
             longer = sum(k for w, k in widths.items() if w > width)
@@ -153,23 +152,20 @@ class _Corpus:
             # shared width); a line longer than the width shows that the paste was not cut at it
             # (a cut just after a space leaves the line one shorter: the paste lost its trailing space)
             longest = max(widths)
-            loose = {w for w in _TERM_WIDTHS if (w in widths or w - 1 in widths) and w >= longest}
+            wrap |= {w for w in _TERM_WIDTHS if (w in widths or w - 1 in widths) and w >= longest}
             # text re-wrapped at word boundaries (mail, forums): no line longer than a page's width; a line within
             # a word's length of the longest continues on the next
             if longest <= 100:
-                loose |= set(range(longest - 15, longest + 1))
-            loose -= wrap
-        # a line that starts as a line of the paste starts where nothing was cut before it ("[rank0]", "Epoch ",
-        # a timestamp) is the next record of a log, not the rest of a cut line
-        fresh: Set[str] = set()
-        if wrap or loose:
-            cut = wrap | loose | {w - 1 for w in wrap | loose}
+                wrap |= set(range(longest - 15, longest + 1))
+        if wrap:
+            # a line that starts as a line of the paste starts where nothing was cut before it ("[rank0]", "Epoch ",
+            # a timestamp) is the next record of a log, not the rest of a cut line
+            fresh: Set[str] = set()
             prev = 0
             for ln in inc.lines:
-                if prev not in cut:
+                if prev not in wrap and prev + 1 not in wrap:
                     fresh.add(ln[:6])
                 prev = len(ln)
-        if wrap or loose:
             added = 0
             src = inc.lines
             i = 0
@@ -178,10 +174,7 @@ class _Corpus:
                 # starts) are not wrapped text
                 j = i
                 while (
-                    j < n_real - 1
-                    and j - i < 64
-                    and src[j + 1][:6] not in fresh
-                    and (_wrapped(src[j], src[j + 1], wrap) or _wrapped(src[j], src[j + 1], loose))
+                    j < n_real - 1 and j - i < 64 and src[j + 1][:6] not in fresh and _wrapped(src[j], src[j + 1], wrap)
                 ):
                     j += 1
                 if j == i:

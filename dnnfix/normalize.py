@@ -110,15 +110,10 @@ _VIEWERS = [
     LazyRe(r"^\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)\s+|^\(raylet(?:,\s*ip=[\d.]+)?\)\s+"),
 ]
 _DMESG, _SYSLOG, _WEBUI, _KAGGLE, _LINENO, _COMPOSE, _RAY = _VIEWERS
-# what a collector's or viewer's prefix leaves of an empty log line once the paste lost its trailing space
-# ("[pod/trainer-0/main]", "2024-05-01T12:00:00.1Z", "  12 |", "     12" from `cat -n`, "6.2s  14", "(raylet)"), and
-# a Markdown fence around the paste ("```", "```text"): no content of the log, so never its last line
-_BARE_PREFIX = LazyRe(
-    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-    r"|\[(?:\d\d:\d\d:\d\d(?:\.\d+)?|[A-Za-z][\w.@/-]{0,60}\d|rank\d+|pod/[\w.-]+/[\w.-]+)\]:?"
-    r"|\s*\d{1,6}\s*[|\u2502]|\s{2,}\d{1,6}|\d+(?:\.\d+)?s\s+\d+|[A-Za-z][\w.-]*[-_]\d+\s+\|"
-    r"|\((?:[\w.-]+\s+)?pid=\d+(?:,\s*ip=[\d.]+)?\)|\(raylet(?:,\s*ip=[\d.]+)?\)|\s*(?:`{3,}|~{3,})[\w+.-]*|\s*</?(?:details|pre|code|summary)>(?:.*</summary>)?)\s*$"
-)
+# a Markdown fence ("```", "```text") or a block tag of an issue's raw text around the paste: no line of the log
+_MARKUP = LazyRe(r"\s*(?:(?:`{3,}|~{3,})[\w+.-]*|</?(?:details|pre|code|summary)>(?:.*</summary>)?)\s*")
+# a number or a bracketed number alone is a value a REPL printed ("0", "[0]"), not a line-number or rank prefix
+_VALUE = LazyRe(r"\[?\d+\]?")
 _BS = LazyRe("\x08+")
 
 
@@ -225,7 +220,24 @@ def _unblock(raws: List[str]) -> List[str]:
     return raws
 
 
-_BARE_START = frozenset("0123456789[( \t`~<")  # how every _BARE_PREFIX form without a "|" starts
+_BARE_START = frozenset("0123456789[( \t`~<")  # how a bare prefix, a fence or a block tag starts (or it holds "|")
+
+
+def _bare(ln: str) -> bool:
+    """What a collector's or viewer's prefix leaves of an empty line once the paste lost its trailing tab or space
+    ("[pod/trainer-0/main]", "2024-05-01T12:00:00.1Z", "  12 |", "     12" from `cat -n`, "6.2s  14", "(raylet)"): the
+    prefix rules themselves strip it whole when the separator is put back. Or a Markdown fence or block tag."""
+    if _MARKUP.fullmatch(ln):
+        return True
+    return not _VALUE.fullmatch(ln) and strip_noise_prefix(ln.rstrip() + "\tx") == "x"
+
+
+def last_line(lines: List[str]) -> str:
+    """The last line with content: not blank, not a bare collector prefix, not a Markdown fence or block tag."""
+    for ln in reversed(lines):
+        if ln.strip() and not (len(ln) < 80 and (ln[0] in _BARE_START or "|" in ln) and _bare(ln)):
+            return ln
+    return ""
 
 
 _ESCAPED_NL = LazyRe(r"(?<!\\)(?:\\r)?\\n")
@@ -260,14 +272,6 @@ def _unmark(raw: str) -> str:
     elif len(t) > 2 and t[0] == "`" and t[-1] == "`" and "`" not in t[1:-1]:
         return t[1:-1]
     return raw
-
-
-def last_line(lines: List[str]) -> str:
-    """The last line with content: not blank, not a bare collector prefix, not a Markdown fence (_BARE_PREFIX)."""
-    for ln in reversed(lines):
-        if ln.strip() and not (len(ln) < 80 and (ln[0] in _BARE_START or "|" in ln) and _BARE_PREFIX.match(ln)):
-            return ln
-    return ""
 
 
 def clean_lines(text: str) -> List[str]:
