@@ -256,6 +256,63 @@ def _escaped_newlines(text: str) -> bool:
 
 _ENTITIES = ("&lt;", "&gt;", "&quot;", "&amp;", "&#")
 
+# Where a line began in a paste that lost every newline (a one-line form field, a page's text without its <br>s),
+# joined by spaces or by nothing: a traceback's header, chain notes and frames, the code line after a frame, the
+# exception line, a timestamped or glog log record, pip's lines, and the shell's report that ends a killed run.
+_FLAT_START = LazyRe(
+    r"(?=Traceback \(most recent call last\))"
+    r"|(?=During handling of the above exception, another exception occurred)"
+    r"|(?=The above exception was the direct cause of the following exception)"
+    r'|\s*(?=File "[^"\n]+", line \d+)'
+    r'|(?<=", line )(?P<frame>\d+, in [\w<>.]+)\s*(?=\S)'
+    r"|(?<![\w.])(?=(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault): )"
+    r"|(?<=\s)(?=\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)"
+    r"|(?<=\s)(?=[IWEF]\d{4} \d\d:\d\d:\d\d\.\d)"
+    r"|(?<=\s)(?=(?:ERROR|WARNING): )"
+    r"|(?<=\s)(?=[A-Za-z][\w.-]* \d[\w.]* requires \S+, but you have )"
+    r"|(?<=\s)(?=\[\d+\] +\d+ (?:killed|segmentation fault|abort|bus error) )"
+)
+# a place that begins a line in any paste (one of them is enough to show that the newlines were lost)
+_FLAT_STRONG = LazyRe(
+    r"Traceback \(most|During handling of the above|The above exception was the direct|\d{4}-\d\d-\d\d[ T]\d"
+    r"|\[\d+\] +\d+ [a-z]|[A-Za-z][\w.-]* \d[\w.]* requires \S+, but you have "
+)
+_FLAT_END = LazyRe(
+    r"(?<![A-Z])\s*(?:Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?)\s*$"
+)
+
+
+def _unflatten(text: str) -> str:
+    """A long paste of one line whose records show where its lines began (two such places after its start, or one
+    that begins a line in any paste, or the shell's report of a killed run at its end): its lines again. Any other
+    text is left alone."""
+    body = text.strip()
+    if "\n" in body:
+        return text
+    cuts = [m for m in _FLAT_START.finditer(body) if m.start() > 0 or m.group("frame")] if len(body) >= 150 else []
+    end = _FLAT_END.search(body)
+    if len(cuts) < 2 and not end and not any(_FLAT_STRONG.match(body, m.end()) for m in cuts):
+        return text
+    out, prev = [], 0
+    for m in cuts:
+        if m.start() == prev and m.end() == prev and prev:
+            continue  # the empty match just after the whitespace a cut took
+        if m.group("frame"):  # "File "x.py", line 3, in <module>" then the frame's code line, indented as Python does
+            out.append(body[prev : m.start("frame") + len(m.group("frame"))])
+            out.append("\n    ")
+        else:
+            out.append(body[prev : m.start()])
+            out.append("\n")
+        prev = m.end()
+    tail = body[prev:]
+    if end:
+        cut = end.start() - prev
+        if cut > 0:
+            tail = tail[:cut] + "\n" + tail[cut:].strip()
+    out.append(tail)
+    lines = "".join(out).split("\n")
+    return "\n".join(ln if ln.startswith("    ") else ln.strip() for ln in lines)
+
 
 def _unmark(raw: str) -> str:
     """Markdown from an issue's raw text around a line: bold ("**Killed**", "**RuntimeError**: ..."), one inline code
@@ -293,6 +350,9 @@ def clean_lines(text: str) -> List[str]:
         # (an escaped tab is left alone: a Windows path's "\\torch" is no tab)
         # (nor a JSON-escaped path's "\\\\nvidia": only a "\\n" after no other backslash is a newline)
         text = _ESCAPED_NL.sub("\n", text)
+    nl = text.find("\n")
+    if len(text) >= 20 and (nl < 0 or (len(text) - nl < 64 and not text[nl:].strip())):
+        text = _unflatten(text)  # one line: a paste that may have lost its newlines
     out: List[str] = []
     raws = text.split("\n")
     head = text.lstrip("\n")[:1]

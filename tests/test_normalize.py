@@ -237,3 +237,43 @@ def test_newlines_escaped_twice_are_newlines_again():
     ]
     # a Windows path's "\\n" in a paste with real lines stays as it is
     assert clean_lines("a\nb\nC:\\new\\nets\\nine\\next\nc")[2] == "C:\\new\\nets\\nine\\next"
+
+
+def test_a_paste_that_lost_every_newline_gets_its_lines_back():
+    plain = (
+        "Epoch 1/3\n"
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 9, in <module>\n'
+        "    model.fit(x, y)\n"
+        '  File "/usr/lib/python3/site-packages/keras/engine.py", line 1, in fit\n'
+        "    return f()\n"
+        "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error: DNN library is not found.\n"
+        "2024-01-01 10:00:01.123456: I tensorflow/core/x.cc:1] hello\n"
+        "Killed"
+    )
+    flat = " ".join(plain.split("\n"))
+    got = [ln for ln in clean_lines(flat) if ln.strip()]
+    assert got == [ln.strip() if not ln.startswith("    ") else ln for ln in plain.split("\n")]
+    # the same paste diagnosed: its exception and its frames, as from the lines
+    from dnnfix.parse import parse_text
+
+    inc = parse_text(flat)
+    assert [e.type for e in inc.exceptions] == ["tensorflow.python.framework.errors_impl.UnimplementedError"]
+    assert [f.function for f in inc.frames] == ["<module>", "fit"]
+    # joined by nothing: the exception and the shell's report are still found where they begin
+    glued = clean_lines("".join(plain.split("\n")))
+    assert glued[-1] == "Killed"
+    # a short run that ends killed
+    assert clean_lines("$ python train.py Killed") == ["$ python train.py", "Killed"]
+
+
+def test_an_ordinary_line_is_not_cut():
+    one = (
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device CUDA kernel errors might "
+        "be asynchronously reported at some other API call, so the stacktrace below might be incorrect."
+    )
+    assert clean_lines(one) == [one]
+    # OOMKilled is a word of its own, not a killed run
+    assert clean_lines("pod status: OOMKilled") == ["pod status: OOMKilled"]
+    # a text with lines keeps them as they are
+    assert clean_lines("a Killed\nb") == ["a Killed", "b"]
