@@ -282,15 +282,23 @@ _FLAT_END = LazyRe(
 )
 
 
+# a pasted report, not a log: a longer line is left as it is (the search tries every place of it)
+_FLAT_MAX = 64 * 1024
+# one of these is in every text where _FLAT_START can cut (a cheap test before the search)
+_FLAT_CUES = ("Traceback (", 'File "', ": ", "-", " requires ", "During handling", "The above exception")
+
+
 def _unflatten(text: str) -> str:
     """A long paste of one line whose records show where its lines began (two such places after its start, or one
     that begins a line in any paste, or the shell's report of a killed run at its end): its lines again. Any other
     text is left alone."""
     body = text.strip()
-    if "\n" in body:
+    if "\n" in body or len(body) > _FLAT_MAX:
         return text
-    cuts = [m for m in _FLAT_START.finditer(body) if m.start() > 0 or m.group("frame")] if len(body) >= 150 else []
-    end = _FLAT_END.search(body)
+    cuts = []
+    if len(body) >= 150 and any(c in body for c in _FLAT_CUES):
+        cuts = [m for m in _FLAT_START.finditer(body) if m.start() > 0 or m.group("frame")]
+    end = _FLAT_END.search(body, max(0, len(body) - 48))
     if len(cuts) < 2 and not end and not any(_FLAT_STRONG.match(body, m.end()) for m in cuts):
         return text
     out, prev = [], 0
