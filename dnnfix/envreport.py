@@ -139,6 +139,12 @@ _LOG_END = _lazy_re(
     r"|core dumped",
     re.I,
 )
+# the shell's report glued to the end of a progress bar that redrew itself with carriage returns and never ended
+# its line ("... ETA: 2621sKilled"): the report alone is the log's end
+_BAR = _lazy_re(r"ETA|\d\s*it/s|s/it|%\||task/s|/step|\[[=>#.\s-]{5,}\]")
+_LOG_END_GLUED = _lazy_re(
+    r"(?:\d|[\d.]s|\]|\|)\s*(?P<report>(?:Killed|Segmentation fault|Bus error|Illegal instruction)(?: \(core dumped\))?)\s*$"
+)
 _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
 # (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
@@ -190,8 +196,12 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
 
         last = english_line(last) or last  # the shell reports a signal in the user's language
     low = last.lower()
-    if last and any(w in low for w in _LOG_END_WORDS) and _LOG_END.search(last):
-        out["log_end"] = last.strip()[:200]
+    if last and any(w in low for w in _LOG_END_WORDS):
+        glued = _LOG_END_GLUED.search(last)
+        if glued and _BAR.search(last, 0, glued.start()):
+            out["log_end"] = glued.group("report")
+        elif _LOG_END.search(last):
+            out["log_end"] = last.strip()[:200]
     return out
 
 

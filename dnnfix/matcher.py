@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import rx
 from .facts import Facts, test_fact
-from .knowledge.load import KnowledgeBase
+from .knowledge.load import SYMPTOM_KEY, KnowledgeBase
 from .model import Evidence, Incident, Match  # noqa: F401  (Match and Evidence are re-exported)
 from .localised import english_lines
 from .normalize import words_in_order
@@ -631,6 +631,13 @@ def match_incident(
     todo: Dict[int, Optional[Set[int]]] = {}
     for w in corpus.words:
         for si, ci in kb.index.get(w, ()):
+            opened = todo.get(si, _NEW)
+            if opened is _NEW:
+                todo[si] = {ci}
+            elif opened is not None:
+                opened.add(ci)
+    for kind in inc.facts.get("symptom") or ():
+        for si, ci in kb.index.get(SYMPTOM_KEY + kind, ()):
             opened = todo.get(si, _NEW)
             if opened is _NEW:
                 todo[si] = {ci}

@@ -188,3 +188,18 @@ def test_sources_in_evidence_and_snapshot_wins():
     assert f.get("gpus.0.compute_capability") == "7.5"  # from the GPU table by card name
     probed = make_facts(inc, snap, probed=True)  # a paste with its own report: this machine's probe stays out
     assert probed.get("driver.version") == "535.104.05" and probed.source_of("driver.version") == "paste"
+
+
+def test_the_shells_report_glued_to_a_progress_bar_is_the_logs_end():
+    from dnnfix.envreport import symptoms
+
+    bar = "[>>>>>>>>>>>>        ] 2210/5000, 3.1 task/s, elapsed: 713s, ETA:   900s"
+    assert symptoms(["loading...", bar + "Killed"]).get("log_end") == "Killed"
+    assert symptoms(["x", " 45%|####5     | 450/1000 [01:02<01:16,  7.19it/s]Segmentation fault (core dumped)"])[
+        "log_end"
+    ] == "Segmentation fault (core dumped)"
+    # in the user's language (bash's zh_CN catalog), with no space before it
+    assert symptoms(["loading...", bar + "已杀死"]).get("log_end") == "Killed"
+    # a sentence that ends in the word is no report, nor a line without a bar
+    assert "log_end" not in symptoms(["note: the worker was Killed"])
+    assert "log_end" not in symptoms(["step 12 done, 900sKilled"])

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 19  # 17: Clause.needles (the substring prefilter: alternatives of literal runs)
+FORMAT_VERSION = 20  # 17: Clause.needles (the substring prefilter: alternatives of literal runs); 20: symptom keys
 
 
 def builtin_dir() -> Path:
@@ -300,6 +300,10 @@ def _rarest_per_alternative(cl, freq: Dict[str, int]) -> Tuple[str, ...]:
     )
 
 
+# index key of a fact anchor on a text symptom: the fact's path (no word of an input has a dot)
+SYMPTOM_KEY = "text.symptom."
+
+
 def index_kb(kb: KnowledgeBase) -> None:
     kb.index.clear()
     kb.unkeyed.clear()
@@ -315,6 +319,12 @@ def index_kb(kb: KnowledgeBase) -> None:
         if sig.env_only:
             kb.env_only.append(si)
         for ci, cl in enumerate(sig.match):
+            path = (cl.fact or {}).get("path") if cl.anchor and cl.kind == "fact" else None
+            if isinstance(path, str) and path.startswith(SYMPTOM_KEY):
+                # an anchor on a symptom read from the text (the log's end, a printed empty device list): opened
+                # when the input shows that symptom, whatever its words (matcher.match_incident)
+                kb.index.setdefault(path, []).append((si, ci))
+                continue
             if not cl.anchor or cl.kind not in ("regex", "phrase", "exception"):
                 continue
             keys = cl.keys
