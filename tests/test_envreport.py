@@ -195,9 +195,10 @@ def test_the_shells_report_glued_to_a_progress_bar_is_the_logs_end():
 
     bar = "[>>>>>>>>>>>>        ] 2210/5000, 3.1 task/s, elapsed: 713s, ETA:   900s"
     assert symptoms(["loading...", bar + "Killed"]).get("log_end") == "Killed"
-    assert symptoms(["x", " 45%|####5     | 450/1000 [01:02<01:16,  7.19it/s]Segmentation fault (core dumped)"])[
-        "log_end"
-    ] == "Segmentation fault (core dumped)"
+    assert (
+        symptoms(["x", " 45%|####5     | 450/1000 [01:02<01:16,  7.19it/s]Segmentation fault (core dumped)"])["log_end"]
+        == "Segmentation fault (core dumped)"
+    )
     # in the user's language (bash's zh_CN catalog), with no space before it
     assert symptoms(["loading...", bar + "已杀死"]).get("log_end") == "Killed"
     # a sentence that ends in the word is no report, nor a line without a bar

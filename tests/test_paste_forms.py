@@ -8,9 +8,9 @@ terminal that cut every line at 80 or 120 columns, a paste that lost every newli
 dnnfix must give the same first cause, with the same confidence, as for the plain paste.
 
 The cases are a fixed half of the development set's dev part (never the sealed quarter): the positives that
-dnnfix answers right and confidently as pasted, and the hard negatives (no confident claim in any form). A form
-that changes an answer fails the test, except the ones listed in KNOWN below. Text re-wrapped at word boundaries
-(mail, forums) is there too.
+dnnfix answers right and confidently as pasted, and the hard negatives it does not claim as pasted (no confident
+claim in any form). A form that changes an answer fails the test, except the ones listed in KNOWN below. Text
+re-wrapped at word boundaries (mail, forums) is there too.
 """
 
 import hashlib
@@ -160,7 +160,8 @@ def sample():
     pos, neg = [], []
     for c in cases:
         if c["expected"] is None:
-            neg.append(c)
+            if not first(c["text"])[1]:  # claimed as pasted is a miss of its own (tests/test_devset.py), not a form's
+                neg.append(c)
         elif first(c["text"]) == (c["expected"], True):
             pos.append(c)
     return first, pos, neg
@@ -211,7 +212,8 @@ def _changed():
         if not _in_sample(c["path"]):
             continue
         if c["expected"] is None:
-            out += [(f, c["path"]) for f, wrap in FORMS.items() if first(wrap(c["text"]))[1]]
+            if not first(c["text"])[1]:
+                out += [(f, c["path"]) for f, wrap in FORMS.items() if first(wrap(c["text"]))[1]]
         elif first(c["text"]) == (c["expected"], True):
             out += [(f, c["path"]) for f, wrap in FORMS.items() if first(wrap(c["text"])) != (c["expected"], True)]
     return sorted(out)
