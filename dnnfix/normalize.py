@@ -285,7 +285,7 @@ _FLAT_END = LazyRe(
 # a pasted report, not a log: a longer line is left as it is (the search tries every place of it)
 _FLAT_MAX = 64 * 1024
 # one of these is in every text where _FLAT_START can cut (a cheap test before the search)
-_FLAT_CUES = ("Traceback (", 'File "', ": ", "-", " requires ", "During handling", "The above exception")
+_FLAT_CUES = ("Traceback (", 'File "', ":", "-", " requires ", "During handling", "The above exception")
 
 
 def _unflatten(text: str) -> str:
