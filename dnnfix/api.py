@@ -105,6 +105,10 @@ def from_this_machine(inc: Incident, snap: Mapping[str, Any]) -> bool:
     return True
 
 
+def _line_one(_n: int) -> int:
+    return 1
+
+
 def _finish(
     name: str,
     inc: Incident,
@@ -123,6 +127,8 @@ def _finish(
         from .matcher import hold_back_experimental
 
         hold_back_experimental(matches)
+    if line_map is None and inc.one_line:  # a paste that lost its newlines (or had them escaped): its only line
+        line_map = _line_one
     if line_map is not None:  # a reduced huge log: evidence names the line of the real file
         import dataclasses
 

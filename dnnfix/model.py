@@ -61,6 +61,7 @@ class Incident:
     graph: GraphError = field(default_factory=GraphError)
     facts: Dict[str, Any] = field(default_factory=dict)  # text facts: os, python, colab, packages
     truncated: bool = False  # the reader dropped part of a huge input
+    one_line: bool = False  # the input was one line whose lines were found again (normalize): all are its line 1
     source: str = "text"  # "text" | "exception"
 
     @property

@@ -127,6 +127,9 @@ def _is_structural(line: str) -> bool:
 def parse_text(text: str, *, truncated: bool = False) -> Incident:
     lines = clean_lines(text)
     inc = Incident(lines=lines, truncated=truncated)
+    if len(lines) > 1:
+        nl = text.find("\n")
+        inc.one_line = nl < 0 or (len(text) - nl < 64 and not text[nl:].strip())
     frames_pending: List[Frame] = []
     link = ""
     graph = inc.graph

@@ -287,3 +287,20 @@ def test_a_huge_single_line_is_not_searched_for_lost_newlines():
     assert _unflatten(huge) == huge  # left as it is: a log line, not a paste that lost its newlines
     # within the bound it is cut
     assert _unflatten(huge[: _FLAT_MAX // 2]).count("\n") > 100
+
+
+def test_evidence_in_a_paste_that_lost_its_newlines_names_its_only_line():
+    from dnnfix.api import diagnose_text
+
+    flat = (
+        'Traceback (most recent call last):   File "train.py", line 9, in <module>     model.fit(x, y) '
+        "tensorflow.python.framework.errors_impl.UnimplementedError: Graph execution error: DNN library is not found."
+    )
+    d = diagnose_text(flat, name="-")
+    assert d.incident.one_line and len(d.incident.lines) > 1
+    lines = {e.line for m in d.matches for e in m.evidence if e.line}
+    assert lines == {1}
+    # a paste with its lines keeps their numbers
+    d = diagnose_text(flat.replace("   File", "\n  File").replace(" tensorflow.", "\ntensorflow."), name="-")
+    assert not d.incident.one_line
+    assert max(e.line for m in d.matches for e in m.evidence if e.line) > 1
