@@ -27,113 +27,111 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from .normalize import LazyRe, last_line
+from .normalize import SIGNAL_REPORT, LazyRe, last_line
 
-
-_lazy_re = LazyRe
 
 # ---------------------------------------------------------------- symptoms
 _SYMPTOMS: List[Tuple[str, str, Any]] = [
     # (kind, cheap substring, pattern)
-    ("no_gpu", "GPU/TPU found", _lazy_re(r"No GPU/TPU found, falling back to CPU")),
-    ("no_gpu", "CUDA-enabled jaxlib", _lazy_re(r"a CUDA-enabled jaxlib is not installed")),
-    ("no_gpu", "CUDA-capable device", _lazy_re(r"no CUDA-capable device is detected", re.I)),
-    ("no_gpu", "No CUDA GPUs", _lazy_re(r"No CUDA GPUs are available")),
+    ("no_gpu", "GPU/TPU found", LazyRe(r"No GPU/TPU found, falling back to CPU")),
+    ("no_gpu", "CUDA-enabled jaxlib", LazyRe(r"a CUDA-enabled jaxlib is not installed")),
+    ("no_gpu", "CUDA-capable device", LazyRe(r"no CUDA-capable device is detected", re.I)),
+    ("no_gpu", "No CUDA GPUs", LazyRe(r"No CUDA GPUs are available")),
     (
         "no_gpu",
         "NVIDIA driver",
-        _lazy_re(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old"),
+        LazyRe(r"Found no NVIDIA driver on your system|The NVIDIA driver on your system is too old"),
     ),
     (
         "no_gpu",
         "driver version is insufficient",
-        _lazy_re(r"CUDA driver version is insufficient for CUDA runtime version"),
+        LazyRe(r"CUDA driver version is insufficient for CUDA runtime version"),
     ),
     (
         "no_gpu",
         "NVIDIA-SMI has failed",
-        _lazy_re(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"),
+        LazyRe(r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"),
     ),
-    ("no_gpu", "CUDA_ERROR_NO_DEVICE", _lazy_re(r"CUDA_ERROR_NO_DEVICE")),
-    ("no_gpu", "not compiled with CUDA", _lazy_re(r"Torch not compiled with CUDA enabled")),
-    ("no_gpu", "No devices were found", _lazy_re(r"^\s*No devices were found\s*$")),
-    ("no_gpu", "Num GPUs", _lazy_re(r"Num GPUs Available:?\s*0\s*$", re.I)),
+    ("no_gpu", "CUDA_ERROR_NO_DEVICE", LazyRe(r"CUDA_ERROR_NO_DEVICE")),
+    ("no_gpu", "not compiled with CUDA", LazyRe(r"Torch not compiled with CUDA enabled")),
+    ("no_gpu", "No devices were found", LazyRe(r"^\s*No devices were found\s*$")),
+    ("no_gpu", "Num GPUs", LazyRe(r"Num GPUs Available:?\s*0\s*$", re.I)),
     (
         "no_gpu",
         "available",
-        _lazy_re(
+        LazyRe(
             r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*(?:[:=]\s*)?False\b", re.I
         ),
     ),
-    ("no_gpu", "device_count", _lazy_re(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
-    ("no_gpu", "Skipping registering GPU", _lazy_re(r"Skipping registering GPU devices")),
-    ("backend_init", "initialize backend", _lazy_re(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
-    ("backend_init", "backend failed to initialize", _lazy_re(r"(?:CUDA|GPU) backend failed to initialize")),
+    ("no_gpu", "device_count", LazyRe(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
+    ("no_gpu", "Skipping registering GPU", LazyRe(r"Skipping registering GPU devices")),
+    ("backend_init", "initialize backend", LazyRe(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
+    ("backend_init", "backend failed to initialize", LazyRe(r"(?:CUDA|GPU) backend failed to initialize")),
     (
         "backend_init",
         "cuInit",
-        _lazy_re(
+        LazyRe(
             r"failed call to cuInit|cuInit\(0\) failed|CUDA_ERROR_(?:UNKNOWN|NOT_INITIALIZED|SYSTEM_DRIVER_MISMATCH|COMPAT_NOT_SUPPORTED)"
         ),
     ),
-    ("backend_init", "CUDA initialization", _lazy_re(r"CUDA initialization: ")),
-    ("backend_init", "Unable to load cuDNN", _lazy_re(r"Unable to load cuDNN")),
+    ("backend_init", "CUDA initialization", LazyRe(r"CUDA initialization: ")),
+    ("backend_init", "Unable to load cuDNN", LazyRe(r"Unable to load cuDNN")),
     (
         "cuda_libs",
         "dynamic library",
-        _lazy_re(
+        LazyRe(
             r"Could not load dynamic library '?lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|cusolver|cusparse|nvinfer|cuda)\b"
         ),
     ),
-    ("cuda_libs", "dlopen some GPU libraries", _lazy_re(r"Cannot dlopen some GPU libraries")),
+    ("cuda_libs", "dlopen some GPU libraries", LazyRe(r"Cannot dlopen some GPU libraries")),
     (
         "cuda_libs",
         "cannot open shared object",
-        _lazy_re(
+        LazyRe(
             r"lib(?:cudart|cublas|cublasLt|cudnn\w*|cufft|curand|cusolver|cusparse|nvrtc|cuda)\.so[\d.]*: cannot open shared object file"
         ),
     ),
-    ("cuda_libs", "Could not find cuda drivers", _lazy_re(r"Could not find cuda drivers on your machine")),
-    ("cuda_libs", "Could not load library", _lazy_re(r"Could not load library lib?cudnn")),
+    ("cuda_libs", "Could not find cuda drivers", LazyRe(r"Could not find cuda drivers on your machine")),
+    ("cuda_libs", "Could not load library", LazyRe(r"Could not load library lib?cudnn")),
     (
         "dnn_status",
         "STATUS_",
-        _lazy_re(
+        LazyRe(
             r"CUDNN_STATUS_(?:NOT_INITIALIZED|INTERNAL_ERROR|ARCH_MISMATCH|VERSION_MISMATCH)|CUBLAS_STATUS_(?:NOT_INITIALIZED|ARCH_MISMATCH)"
         ),
     ),
-    ("dnn_status", "DNN library", _lazy_re(r"DNN library (?:is not found|initialization failed)")),
+    ("dnn_status", "DNN library", LazyRe(r"DNN library (?:is not found|initialization failed)")),
     (
         "dnn_status",
         "Loaded runtime CuDNN",
-        _lazy_re(r"Loaded runtime CuDNN library: \S+ but source was compiled with"),
+        LazyRe(r"Loaded runtime CuDNN library: \S+ but source was compiled with"),
     ),
-    ("arch", "no kernel image", _lazy_re(r"no kernel image is available for execution on the device")),
+    ("arch", "no kernel image", LazyRe(r"no kernel image is available for execution on the device")),
     (
         "arch",
         "not compatible with the current PyTorch",
-        _lazy_re(r"is not compatible with the current PyTorch installation"),
+        LazyRe(r"is not compatible with the current PyTorch installation"),
     ),
     (
         "arch",
         "ARCH_MISMATCH",
-        _lazy_re(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice"),
+        LazyRe(r"CUBLAS_STATUS_ARCH_MISMATCH|CUDNN_STATUS_ARCH_MISMATCH|cudaErrorNoKernelImageForDevice"),
     ),
     (
         "arch",
         "Cuda capability",
-        _lazy_re(
+        LazyRe(
             r"Ignoring visible gpu device .* The minimum required Cuda capability is|"
             r"minimum required Cuda capability is \d"
         ),
     ),
-    ("arch", "unsupported toolchain", _lazy_re(r"PTX was compiled with an unsupported toolchain")),
-    ("native_import", "native TensorFlow runtime", _lazy_re(r"Failed to load the native TensorFlow runtime")),
-    ("native_import", "DLL load failed", _lazy_re(r"DLL load failed")),
-    ("native_import", "undefined symbol", _lazy_re(r"ImportError: .*undefined symbol")),
-    ("native_import", "WinError 126", _lazy_re(r"\[WinError 126\]|Error loading \S+\.dll")),
+    ("arch", "unsupported toolchain", LazyRe(r"PTX was compiled with an unsupported toolchain")),
+    ("native_import", "native TensorFlow runtime", LazyRe(r"Failed to load the native TensorFlow runtime")),
+    ("native_import", "DLL load failed", LazyRe(r"DLL load failed")),
+    ("native_import", "undefined symbol", LazyRe(r"ImportError: .*undefined symbol")),
+    ("native_import", "WinError 126", LazyRe(r"\[WinError 126\]|Error loading \S+\.dll")),
 ]
-_LOG_END = _lazy_re(
+_LOG_END = LazyRe(
     r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
     r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
     r"|core dumped",
@@ -141,20 +139,18 @@ _LOG_END = _lazy_re(
 )
 # the shell's report glued to the end of a progress bar that redrew itself with carriage returns and never ended
 # its line ("... ETA: 2621sKilled"): the report alone is the log's end
-_BAR = _lazy_re(r"ETA|\d\s*it/s|s/it|%\||task/s|/step|\[[=>#.\s-]{5,}\]")
-_LOG_END_GLUED = _lazy_re(
-    r"(?:\d|[\d.]s|\]|\|)\s*(?P<report>(?:Killed|Segmentation fault|Bus error|Illegal instruction)(?: \(core dumped\))?)\s*$"
-)
+_BAR = LazyRe(r"ETA|\d\s*it/s|s/it|%\||task/s|/step|\[[=>#.\s-]{5,}\]")
+_LOG_END_GLUED = LazyRe(r"(?:\d|[\d.]s|\]|\|)\s*(?P<report>" + SIGNAL_REPORT + r")\s*$")
 _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
 # (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
 # \s* would make every start position scan a run of spaces)
-_REPL_CALL = _lazy_re(
+_REPL_CALL = LazyRe(
     r"(?:torch\.cuda\.is_available|torch\.cuda\.device_count|"
     r"tf\.config\.(?:experimental\.)?list_physical_devices|tf\.test\.is_gpu_available|"
     r"tf\.test\.is_built_with_cuda|jax\.devices|jax\.default_backend)\("
 )
-_REPL_NOGPU = _lazy_re(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
+_REPL_NOGPU = LazyRe(r"^\s*(?:Out\[\d+\]:\s*)?(?:False|0|\[\]|\[CpuDevice\(id=0\)\]|'cpu'|cpu)\s*$")
 
 
 _REPL_WORDS = (
@@ -206,23 +202,21 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
 
 
 # ---------------------------------------------------------------- reports
-_NVSMI_DRIVER = _lazy_re(r"Driver Version:\s*([\d.]+)")
-_NVSMI_CUDA = _lazy_re(r"CUDA Version:\s*([\d.]+)")
-_NVSMI_GPU = _lazy_re(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off)\s+\|")
-_KV = _lazy_re(r"^\s*([A-Za-z][A-Za-z0-9 ./()_-]{1,60}?)\s*:\s*(.*?)\s*$")
-_PIP_FREEZE = _lazy_re(r"^\s*(?:\[(?:pip3?|conda)\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][\w.+!-]*)\s*$")
-_PIP_LIST = _lazy_re(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)(?:\s+\S.*)?$")
-_CONDA_LINE = _lazy_re(r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$")
-_NVCC = _lazy_re(r"Cuda compilation tools, release ([\d.]+)")
-_BUILD_INFO = _lazy_re(
+_NVSMI_DRIVER = LazyRe(r"Driver Version:\s*([\d.]+)")
+_NVSMI_CUDA = LazyRe(r"CUDA Version:\s*([\d.]+)")
+_NVSMI_GPU = LazyRe(r"^\|\s*(\d+)\s+(.+?)\s+(?:On|Off)\s+\|")
+_KV = LazyRe(r"^\s*([A-Za-z][A-Za-z0-9 ./()_-]{1,60}?)\s*:\s*(.*?)\s*$")
+_PIP_FREEZE = LazyRe(r"^\s*(?:\[(?:pip3?|conda)\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][\w.+!-]*)\s*$")
+_PIP_LIST = LazyRe(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)(?:\s+\S.*)?$")
+_CONDA_LINE = LazyRe(r"^\s*(?:\[conda\]\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)\s+([0-9][\w.+!-]*)\s+(\S+)(?:\s+(\S+))?\s*$")
+_NVCC = LazyRe(r"Cuda compilation tools, release ([\d.]+)")
+_BUILD_INFO = LazyRe(
     r"""['"](cuda_version|cudnn_version|is_cuda_build|is_rocm_build|cuda_compute_capabilities)['"]\s*[,:]\s*(\[[^\]]*\]|'[^']*'|"[^"]*"|\w+)"""
 )
-_TORCH_PRINT = _lazy_re(
-    r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\d+\.\d+|None)(?:\s+(True|False))?\s*$"
-)
-_REPL_VALUE = _lazy_re(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
-_CUDNN_FILE = _lazy_re(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
-_PYVERSION = _lazy_re(r"^(3\.\d+\.\d+)")
+_TORCH_PRINT = LazyRe(r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\d+\.\d+|None)(?:\s+(True|False))?\s*$")
+_REPL_VALUE = LazyRe(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
+_CUDNN_FILE = LazyRe(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
+_PYVERSION = LazyRe(r"^(3\.\d+\.\d+)")
 
 # words that only environment reports print; a text with none of them (and no `name==version` line) has no report
 _REPORT_WORDS = (
@@ -241,9 +235,9 @@ _REPORT_WORDS = (
     "No devices were found",
     "CUDA used to build",
 )
-_PIP_HEADER = _lazy_re(r"(?m)^Package\s+Version\b")
-_EQ_DIGIT = _lazy_re(r"==[0-9]")  # every _FREEZE_ANY match holds this (a literal start: a fast scan)
-_FREEZE_ANY = _lazy_re(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
+_PIP_HEADER = LazyRe(r"(?m)^Package\s+Version\b")
+_EQ_DIGIT = LazyRe(r"==[0-9]")  # every _FREEZE_ANY match holds this (a literal start: a fast scan)
+_FREEZE_ANY = LazyRe(r"(?m)^[ \t]*[A-Za-z0-9][A-Za-z0-9._-]*==[0-9]")
 
 # package names as pip spells them; conda's pytorch is pip's torch
 _CONDA_NAMES = {"pytorch": "torch", "pytorch-cuda": "pytorch-cuda", "cudatoolkit": "cudatoolkit", "cudnn": "cudnn"}

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -629,15 +630,10 @@ def match_incident(
     corpus.whole_ok, corpus.required, corpus.fact_keys, corpus.splits = _plan(kb)
     # signature -> the indexed anchors whose key word the input holds (None: try every anchor)
     todo: Dict[int, Optional[Set[int]]] = {}
-    for w in corpus.words:
+    # the input's words, and the symptoms it shows (keyed by their fact path: no word holds a dot)
+    symptoms = [SYMPTOM_KEY + kind for kind in inc.facts.get("symptom") or ()]
+    for w in itertools.chain(corpus.words, symptoms):
         for si, ci in kb.index.get(w, ()):
-            opened = todo.get(si, _NEW)
-            if opened is _NEW:
-                todo[si] = {ci}
-            elif opened is not None:
-                opened.add(ci)
-    for kind in inc.facts.get("symptom") or ():
-        for si, ci in kb.index.get(SYMPTOM_KEY + kind, ()):
             opened = todo.get(si, _NEW)
             if opened is _NEW:
                 todo[si] = {ci}

@@ -277,15 +277,21 @@ _FLAT_STRONG = LazyRe(
     r"Traceback \(most|During handling of the above|The above exception was the direct|\d{4}-\d\d-\d\d[ T]\d"
     r"|\[\d+\] +\d+ [a-z]|[A-Za-z][\w.-]* \d[\w.]* requires \S+, but you have "
 )
-_FLAT_END = LazyRe(
-    r"(?<![A-Z])\s*(?:Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?)\s*$"
-)
+# the shell's report of a run a signal ended, as it ends a log (also envreport's log end glued to a progress bar)
+SIGNAL_REPORT = r"Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?"
+_FLAT_END = LazyRe(r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")\s*$")
 
 
 # a pasted report, not a log: a longer line is left as it is (the search tries every place of it)
 _FLAT_MAX = 64 * 1024
 # one of these is in every text where _FLAT_START can cut (a cheap test before the search)
 _FLAT_CUES = ("Traceback (", 'File "', ":", "-", " requires ", "During handling", "The above exception")
+
+
+def one_line(text: str) -> bool:
+    """Whether the text is one line (a trailing newline and blanks aside), without copying a long text."""
+    nl = text.find("\n")
+    return nl < 0 or (len(text) - nl < 64 and not text[nl:].strip())
 
 
 def _unflatten(text: str) -> str:
@@ -358,9 +364,8 @@ def clean_lines(text: str) -> List[str]:
         # (an escaped tab is left alone: a Windows path's "\\torch" is no tab)
         # (nor a JSON-escaped path's "\\\\nvidia": only a "\\n" after no other backslash is a newline)
         text = _ESCAPED_NL.sub("\n", text)
-    nl = text.find("\n")
-    if len(text) >= 20 and (nl < 0 or (len(text) - nl < 64 and not text[nl:].strip())):
-        text = _unflatten(text)  # one line: a paste that may have lost its newlines
+    if len(text) >= 20 and one_line(text):
+        text = _unflatten(text)  # a paste that may have lost its newlines
     out: List[str] = []
     raws = text.split("\n")
     head = text.lstrip("\n")[:1]

@@ -11,7 +11,7 @@ import re
 from typing import List, Optional
 
 from .model import ExceptionInfo, Frame, GraphError, Incident, LogLine
-from .normalize import clean_lines
+from .normalize import clean_lines, one_line
 
 _TB_START = re.compile(r"Traceback \(most recent call last\)")
 _CHAIN_CONTEXT = re.compile(r"During handling of the above exception, another exception occurred")
@@ -127,9 +127,7 @@ def _is_structural(line: str) -> bool:
 def parse_text(text: str, *, truncated: bool = False) -> Incident:
     lines = clean_lines(text)
     inc = Incident(lines=lines, truncated=truncated)
-    if len(lines) > 1:
-        nl = text.find("\n")
-        inc.one_line = nl < 0 or (len(text) - nl < 64 and not text[nl:].strip())
+    inc.one_line = len(lines) > 1 and one_line(text)  # its lines found again: lost or escaped newlines
     frames_pending: List[Frame] = []
     link = ""
     graph = inc.graph
