@@ -118,11 +118,17 @@ def _finish(
     top: Optional[int],
     line_map: Optional[Callable[[int], Optional[int]]] = None,
     experimental_confident: bool = True,
+    similar: bool = True,
+    exclude_similar: Sequence[str] = (),
 ) -> Diagnosis:
     from .normalize import fingerprint, last_line
 
     stats: Dict[str, Any] = {}
     matches = match_incident(inc, kb, facts, stats=stats)
+    if similar:  # weak hints from known failures that look alike, after every signature match (resemble.py)
+        from .resemble import hints
+
+        matches.extend(hints(inc, matches, kb, exclude_similar))
     if not experimental_confident:
         from .matcher import hold_back_experimental
 
@@ -244,9 +250,13 @@ def diagnose_text(
     env_is_probe: bool = False,
     line_map: Optional[Callable[[int], Optional[int]]] = None,
     experimental_confident: bool = True,
+    similar: bool = True,
+    exclude_similar: Sequence[str] = (),
 ) -> Diagnosis:
     """Diagnose a pasted text. experimental_confident=False: matches of `status: experimental` signatures are
-    never confident (matcher.hold_back_experimental)."""
+    never confident (matcher.hold_back_experimental). similar=False: no hints from known failures that look
+    alike (resemble.py); exclude_similar: known failures (exemplar ids) that may not be named as alike (an
+    evaluation leaves out the case itself)."""
     from .knowledge.load import load_kb
     from .parse import parse_text
 
@@ -256,7 +266,18 @@ def diagnose_text(
     probed = env_is_probe
     if env is None and probe:
         env, probed = probe_snapshot(), True
-    return _finish(name, inc, make_facts(inc, env, probed, kb), kb, t0, top, line_map, experimental_confident)
+    return _finish(
+        name,
+        inc,
+        make_facts(inc, env, probed, kb),
+        kb,
+        t0,
+        top,
+        line_map,
+        experimental_confident,
+        similar=similar,
+        exclude_similar=exclude_similar,
+    )
 
 
 def diagnose_exception(
@@ -270,9 +291,11 @@ def diagnose_exception(
     top: Optional[int] = None,
     env_is_probe: bool = False,
     experimental_confident: bool = True,
+    similar: bool = True,
 ) -> Diagnosis:
     """Diagnose a live exception. The notebook hook passes experimental_confident=False: matches of
-    `status: experimental` signatures are then never confident (matcher.hold_back_experimental)."""
+    `status: experimental` signatures are then never confident (matcher.hold_back_experimental); and
+    similar=False: no hints from known failures that look alike (resemble.py) under a user's traceback."""
     from .knowledge.load import load_kb
     from .parse import parse_exception
 
@@ -283,7 +306,14 @@ def diagnose_exception(
     if env is None and probe:
         env, probed = probe_snapshot(), True
     return _finish(
-        "<exception>", inc, make_facts(inc, env, probed, kb), kb, t0, top, experimental_confident=experimental_confident
+        "<exception>",
+        inc,
+        make_facts(inc, env, probed, kb),
+        kb,
+        t0,
+        top,
+        experimental_confident=experimental_confident,
+        similar=similar,
     )
 
 

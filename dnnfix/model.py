@@ -113,6 +113,7 @@ class Match:
     evidence: List[Evidence]
     facts: Dict[str, Any] = field(default_factory=dict)
     status: str = "stable"
+    hint: bool = False  # resemble.py: a known failure looks like this input; no signature fired for the cause
 
     @property
     def lines(self) -> List[int]:

@@ -141,6 +141,7 @@ def build(
         kb=kb,
         env_is_probe=bool(probe),
         experimental_confident=experimental_confident,
+        similar=False,  # a user's traceback gets causes with evidence, not look-alikes (resemble.py)
     )
     p = Panel(exc_id=id(exc), diagnosis=d, kb=kb, log_text=log_text, top=top)
     p.total_ms = (time.perf_counter() - t0) * 1000

@@ -78,7 +78,7 @@ def diagnose(exc: BaseException, *, probe: bool = False) -> Optional[Dict[str, A
     from .report import is_harmless_log
 
     kb = load_kb()
-    d = diagnose_exception(exc, probe=probe, kb=kb)
+    d = diagnose_exception(exc, probe=probe, kb=kb, similar=False)
     confident = [m for m in d.confident if not is_harmless_log(m.cause)]
     if not confident:
         return None

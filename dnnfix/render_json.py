@@ -33,6 +33,7 @@ def report_dict(r: Report, kb) -> Dict[str, Any]:
                 "lines": m.lines,
                 "facts": {k: v for k, v in m.facts.items() if isinstance(v, (str, int, float, bool))},
                 "noise": m.cause in noise or (is_harmless_log(m.cause) and not m.confident),
+                "hint": m.hint,
             }
             for m in d.matches
         ],

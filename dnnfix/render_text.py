@@ -93,6 +93,12 @@ def lines(r: Report, *, header: bool = True, show_fix: bool = True) -> List[Line
                 ],
             )
         )
+    if r.similar:
+        add(Line(0, [_r("Similar known failures (they look alike; no signature fired for them):", "grey")]))
+        for m in r.similar:
+            add(Line(2, [_r(m.cause, "cyan"), _r(f"  {m.score:.2f}  "), _r(m.title, "grey")], hang=2))
+            for ev in m.evidence:
+                add(Line(4, [_r(ev.format(), "grey")], hang=2))
     if not r.confident:
         add(Line(2, [_r(f"fingerprint {r.fingerprint}", "grey")]))
         add(Line(2, [_r(f"teach dnnfix this one: {r.scaffold}", "grey")]))

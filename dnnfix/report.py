@@ -16,8 +16,9 @@ from typing import Any, Dict, List, Optional
 from .model import Diagnosis, Evidence, Match
 
 # The version of the JSON object `dnnfix match --json` writes (../shared/CONTRACT.md's keys plus ours).
-# 1: the object of CONTRACT.md; 2: schema_version, noise per match, causes (grouped), numbered_fixes.
-SCHEMA_VERSION = 2
+# 1: the object of CONTRACT.md; 2: schema_version, noise per match, causes (grouped), numbered_fixes;
+# 3: hint per match (known failures that look alike, after the signatures: resemble.py).
+SCHEMA_VERSION = 3
 MAX_EVIDENCE = 6  # evidence lines a report shows per cause
 ALSO_MIN_SCORE = 0.3  # another signature of the same cause is named under it when it scores at least this
 EXPLAINED = ("What happened", "Why", "How to check", "Fix safety", "References")
@@ -94,6 +95,7 @@ class Report:
     fingerprint: str = ""
     exception: Optional[Dict[str, str]] = None  # {"type", "message"} of the final exception
     scaffold: str = ""  # the command that drafts a signature from this input (when nothing is confident)
+    similar: List[Match] = field(default_factory=list)  # hints: known failures that look alike (resemble.py)
 
     @property
     def confident(self) -> bool:
@@ -175,6 +177,8 @@ def build(
     groups: List[List[Match]] = []
     index: Dict[str, int] = {}
     for m in d.matches:
+        if m.hint:  # a look-alike, not a signature that fired: listed apart (Report.similar)
+            continue
         if m.cause in index:
             groups[index[m.cause]].append(m)
         else:
@@ -225,6 +229,7 @@ def build(
         family=d.family,
         fingerprint=d.fingerprint,
         exception={"type": final.type, "message": final.message} if final is not None else None,
+        similar=[m for m in d.matches if m.hint],
     )
     if not r.confident:
         r.scaffold = f"dnnfix kb new {name if name not in ('-', '<exception>') else '-'} --cause CAUSE-ID"

@@ -136,8 +136,9 @@ def diagnose_bytes(data: bytes, name: str, kb, env=None, top: Optional[int] = No
 
 
 def _real_matches(obj: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The matches that name a failure: those the report marks as harmless log noise are left out."""
-    return [m for m in obj.get("matches") or [] if not m.get("noise")]
+    """The matches that name a failure: those the report marks as harmless log noise, and hints (known failures
+    that only look alike, resemble.py), are left out."""
+    return [m for m in obj.get("matches") or [] if not m.get("noise") and not m.get("hint")]
 
 
 def status_of(obj: Dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ def diagnose(text: str, env: Optional[Mapping[str, Any]] = None, kb_paths: Seque
     """Ranked matches for `text` (no facts about this machine unless `env` is given)."""
     from .api import diagnose_text
 
-    return diagnose_text(text, env=env, probe=False, kb_paths=kb_paths).matches
+    return diagnose_text(text, env=env, probe=False, kb_paths=kb_paths, similar=False).matches
 
 
 def ranked_causes(text: str, env: Optional[Mapping[str, Any]] = None, kb_paths: Sequence[str] = ()) -> List[str]:

@@ -2,7 +2,7 @@
 the top 3, how often it is first *and confident*, how often dnnfix makes a confident claim on ordinary failures
 (negatives), and a reliability table (confident claims binned by score: how many were right).
 
-    python scripts/heldout_eval.py [--json] [--root DIR | --dir DIR] [--user-kb] [--part dev|sealed|all]
+    python scripts/heldout_eval.py [--json] [--root DIR | --dir DIR] [--user-kb] [--part dev|sealed|all] [--no-similar]
                                    [--baseline FILE | --write-baseline FILE]
 
 <DIR>/<cause-id>/*.txt    one paste per file, expected cause = the folder name
@@ -144,7 +144,7 @@ def ranked(matches) -> List[Dict[str, Any]]:
     return out
 
 
-def evaluate(cases: List[Dict[str, Any]], kb=None) -> Dict[str, Any]:
+def evaluate(cases: List[Dict[str, Any]], kb=None, similar: bool = True) -> Dict[str, Any]:
     """Run dnnfix on every case and aggregate top-1/top-3 per cause and confident claims on negatives."""
     from dnnfix.api import diagnose_text
     from dnnfix.knowledge.load import load_kb
@@ -157,7 +157,9 @@ def evaluate(cases: List[Dict[str, Any]], kb=None) -> Dict[str, Any]:
     n_neg = 0
     confident_wrong = 0
     for c in cases:
-        d = diagnose_text(c["text"], probe=False, kb=kb, name=c["path"])
+        # a development-set case is one of the known failures that resemble.py compares with: never itself
+        own = ["devset:" + c["path"]] if c["meta"].get("source") else []
+        d = diagnose_text(c["text"], probe=False, kb=kb, name=c["path"], similar=similar, exclude_similar=own)
         top = ranked(d.matches)
         top3 = top[:3]
         row = {"path": c["path"], "expected": c["expected"], "top3": top3}
@@ -273,6 +275,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--user-kb", action="store_true", help="also load the user KB and DNNFIX_KB_PATH")
     ap.add_argument("--cases", action="store_true", help="with --json, include every case's top 3")
     ap.add_argument(
+        "--no-similar", action="store_true", help="signatures only: no hints from known failures that look alike"
+    )
+    ap.add_argument(
         "--part",
         choices=["all", "dev", "sealed"],
         default="all",
@@ -283,7 +288,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     if not args.user_kb:
         _isolate()
-    res = evaluate(load_cases(Path(args.root), args.part))
+    res = evaluate(load_cases(Path(args.root), args.part), similar=not args.no_similar)
     if args.write_baseline:
         write_baseline(Path(args.write_baseline), res)
     if args.json:

@@ -29,6 +29,7 @@ def test_records_are_well_formed():
     """Every case names its thread, how the label was settled and the resolution; labels are known causes."""
     known = yaml.safe_load((REPO / "kb" / "causes.yaml").read_text(encoding="utf-8"))["causes"]
     n = 0
+    threads: dict = {}
     for f in sorted(DEVSET.glob("*/*.yaml")):
         folder = f.parent.name
         assert folder == "negatives" or folder in known, f"unknown cause folder {folder}"
@@ -39,6 +40,10 @@ def test_records_are_well_formed():
         assert rec.get("label_from") in LABEL_FROM, where
         assert isinstance(rec.get("resolution"), str) and len(rec["resolution"]) > 15, where
         assert rec.get("platform") in PLATFORMS, where
+        # one thread, one case: a second copy would count the same paste twice (and could straddle the seal)
+        thread = re.sub(r"[#?].*", "", str(rec["source"])).rstrip("/")  # a comment anchor is the same thread
+        assert thread not in threads, f"{where}: the thread of {threads.get(thread)} again"
+        threads[thread] = where
         n += 1
     assert n >= 500
 

@@ -95,7 +95,7 @@ def cause_case_problems(case: Case, ms) -> List[str]:
 def run_case(case: Case, kb, sigs: Dict[str, Any], allow: List[Dict[str, str]]) -> Outcome:
     from ..api import diagnose_text
 
-    d = diagnose_text(case.text, env=case.env, probe=False, kb=kb)
+    d = diagnose_text(case.text, env=case.env, probe=False, kb=kb, similar=False)  # cases test signatures
     ms = d.matches
     if case.kind == "cause":
         errs = cause_case_problems(case, ms)

@@ -1,0 +1,201 @@
+"""Known failures that look like this one: weak hints after the signatures (issue 10).
+
+The signatures name a cause from the lines that fired. When they name fewer than three causes, the input is
+compared with every known failure kept in kb/similar/exemplars.json (the knowledge base's own cases and
+negatives, and the real pastes of the development set's dev part, each with its cause or with none for an
+ordinary failure) by the rare words they share: a cosine over word sets, each word weighted by how rare it is
+among the known failures (inverse document frequency). Causes of the nearest known failures that no signature
+named are appended as hints:
+
+- never confident, scored at most 0.2 x the similarity and never above a signature's match (the list stays
+  sorted by score, signature matches first);
+- only when the similarity is at least MIN_SIMILARITY and higher than that of the nearest known ordinary failure
+  (a paste closer to a known plain error than to any cause gets no hint);
+- marked `hint` (Match.hint), with the known case, its thread and the shared words as evidence, and the input line
+  that holds most of them.
+
+Hints are not evidence that the cause is present: the text report lists them apart ("Similar known failures"),
+the notebook hook does not compute them, and `dnnfix scan` does not count them as a diagnosis. They exist so that
+a paste in wording no signature knows yet still gets the likely causes to read about. Deterministic: the same
+input and exemplar file give the same hints (ties broken by the case id).
+
+scripts/build_exemplars.py writes the exemplar file; a test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .model import Evidence, Incident, Match
+
+FORMAT = 1
+MIN_SIMILARITY = 0.2  # below this, two texts share too little to suggest anything
+MIN_IDF = 1.0  # words in more than about a third of the known failures say nothing about which one this is
+MAX_QUERY_WORDS = 8  # the rarest words say which known failure it is; the cost stays small on any input
+SCORE_PER_SIMILARITY = 0.2  # a hint's score: at most 0.2 (identical word sets)
+HINT_SIGNATURE = "similar-known-failure"
+MAX_CAUSES = 3  # hints fill the causes up to this many
+
+
+def words_of(text: str) -> List[str]:
+    """The words two failures are compared by: runs of [a-z0-9_] of the lowercase text (normalize.words_in_order),
+    starting with a letter, at least three characters long."""
+    from .normalize import words_in_order
+
+    return sorted(w for w in words_in_order(text.lower()) if len(w) > 2 and "a" <= w[0] <= "z")
+
+
+def exemplar_path(kb_dir: Optional[Path] = None) -> Path:
+    if kb_dir is None:
+        from .knowledge.load import builtin_dir
+
+        kb_dir = builtin_dir()
+    return kb_dir / "similar" / "exemplars.json"
+
+
+class Memory:
+    """The known failures as weighted word vectors, with an inverted index (word -> exemplars holding it)."""
+
+    def __init__(self, doc: Dict[str, Any]) -> None:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValueError("not an exemplar file of this version")
+        vocab: List[str] = doc["words"]
+        rows: List[list] = doc["exemplars"]
+        n = len(rows)
+        df = [0] * len(vocab)
+        for row in rows:
+            for w in row[3]:
+                df[w] += 1
+        # a word's weight: how rare it is among the known failures; common words are dropped
+        self.idf: Dict[str, float] = {}
+        for w, word in enumerate(vocab):
+            idf = math.log(n / (1 + df[w])) if df[w] else 0.0
+            if idf > MIN_IDF:
+                self.idf[word] = idf
+        # the weighted words, rarest first (ties by the word): an input's rarest are found by one set intersection
+        order = sorted(self.idf, key=lambda w: (-self.idf[w], w))
+        self.rank: Dict[str, int] = {w: k for k, w in enumerate(order)}
+        self.known = frozenset(order)
+        self.cause: List[Optional[str]] = []
+        self.case: List[str] = []
+        self.source: List[str] = []
+        self.inv_norm: List[float] = []
+        self.words: List[frozenset] = []  # each exemplar's weighted words
+        self.post: Dict[str, List[int]] = {}
+        for i, (cause, case, source, ids) in enumerate(rows):
+            self.cause.append(cause)
+            self.case.append(case)
+            self.source.append(source)
+            sq = 0.0
+            for w in ids:
+                word = vocab[w]
+                x = self.idf.get(word)
+                if x is not None:
+                    sq += x * x
+                    self.post.setdefault(word, []).append(i)
+            self.inv_norm.append(1.0 / (math.sqrt(sq) or 1.0))
+            self.words.append(frozenset(vocab[w] for w in ids if vocab[w] in self.idf))
+
+    def nearest(
+        self, words: Iterable[str], exclude: Sequence[str] = (), floor: float = 0.0
+    ) -> List[Tuple[float, int]]:
+        """(similarity, exemplar) for the exemplars at least `floor` alike that share a weighted word with the
+        input (its MAX_QUERY_WORDS rarest), best first."""
+        idf = self.idf
+        q = sorted(self.known.intersection(words), key=self.rank.__getitem__)[:MAX_QUERY_WORDS]
+        if not q:
+            return []
+        qnorm = math.sqrt(sum(idf[w] ** 2 for w in q))
+        dot: Dict[int, float] = {}
+        get = dot.get
+        post = self.post
+        for w in q:
+            x = idf[w] * idf[w]
+            for i in post.get(w, ()):
+                dot[i] = get(i, 0.0) + x
+        inv = self.inv_norm
+        least = floor * qnorm  # s / (qnorm * norm) >= floor  <=>  s * inv_norm >= floor * qnorm
+        out = [(s * inv[i] / qnorm, i) for i, s in dot.items() if s * inv[i] >= least]
+        if exclude:
+            skip = set(exclude)
+            out = [t for t in out if self.case[t[1]] not in skip]
+        out.sort(key=lambda t: (-t[0], self.case[t[1]]))
+        return out
+
+
+_MEMORY: Dict[Optional[str], Any] = {}
+
+
+def memory(kb_dir: Optional[Path] = None) -> Optional[Memory]:
+    """The exemplar memory, loaded once per process; None when the file is missing or unreadable (no hints)."""
+    key = None if kb_dir is None else str(kb_dir)
+    if key not in _MEMORY:
+        p = exemplar_path(kb_dir)
+        try:
+            with open(p, encoding="utf-8") as fh:
+                _MEMORY[key] = Memory(json.load(fh))
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            _MEMORY[key] = None
+    return _MEMORY[key]
+
+
+def hints(
+    inc: Incident, matches: List[Match], kb, exclude: Sequence[str] = (), mem: Optional[Memory] = None
+) -> List[Match]:
+    """Hint matches for the causes of the nearest known failures that `matches` does not name (see the module
+    doc). `exclude`: exemplar ids to leave out (an evaluation never lets a case resemble itself)."""
+    named = list(dict.fromkeys(m.cause for m in matches))
+    room = MAX_CAUSES - len(named)
+    if room <= 0 or not inc.lines:
+        return []
+    mem = mem or memory()
+    if mem is None:
+        return []
+    from .normalize import words_in_order
+
+    words = words_in_order("\n".join(inc.lines).lower())
+    near = mem.nearest(words, exclude, floor=MIN_SIMILARITY)
+    if not near:
+        return []
+    ordinary = next((s for s, i in near if mem.cause[i] is None), 0.0)
+    causes = getattr(kb, "causes", None) or {}
+    ceiling = min((m.score for m in matches), default=1.0)
+    out: List[Match] = []
+    seen = set(named)
+    for sim, i in near:
+        if sim < MIN_SIMILARITY or sim <= ordinary or len(out) >= room:
+            break
+        cause = mem.cause[i]
+        if cause is None or cause in seen or (causes and cause not in causes):
+            continue
+        seen.add(cause)
+        out.append(_hint(inc, mem, i, sim, cause, causes, ceiling, words.keys()))
+    return out
+
+
+def _hint(inc: Incident, mem: Memory, i: int, sim: float, cause: str, causes, ceiling: float, words) -> Match:
+    shared = sorted(mem.words[i] & words, key=lambda w: (-mem.idf[w], w))
+    top = shared[:6]
+    line = None
+    best = 0
+    for n, ln in enumerate(inc.lines, 1):
+        low = ln.lower()
+        k = sum(1 for w in top if w in low)
+        if k > best:
+            best, line = k, n
+    where = f" ({mem.source[i]})" if mem.source[i] else ""
+    text = f"resembles the known failure {mem.case[i]}{where}: shared words {', '.join(top)}; similarity {sim:.2f}"
+    meta = causes.get(cause) if isinstance(causes, dict) else None
+    title = (meta.get("summary") if isinstance(meta, dict) else None) or cause
+    return Match(
+        cause=cause,
+        signature=HINT_SIGNATURE,
+        title=f"Similar to a known failure: {title}",
+        score=round(min(SCORE_PER_SIMILARITY * sim, ceiling), 4),
+        confident=False,
+        evidence=[Evidence("similar", text, line, 0.0)],
+        hint=True,
+    )
