@@ -167,3 +167,16 @@ def test_the_notebook_panel_never_computes_hints(monkeypatch):
     d = diagnose_text("KeyError: 'no label column'", probe=False, kb=KB)
     assert called  # the same text through diagnose_text does ask for hints
     assert not [m for m in d.matches if m.hint]
+
+
+def test_the_tui_lists_hints_after_the_signatures(known_unmatched):
+    from dnnfix.tui.present import listed
+
+    d = diagnose_text("CUDA out of memory. Tried to allocate 2.00 GiB\n" + known_unmatched["text"], probe=False, kb=KB)
+    rows = listed(d, KB)
+    kinds = [m.hint for m in rows]
+    assert rows and kinds == sorted(kinds)  # signatures first, then hints
+    if any(kinds):
+        assert all(m.title.startswith("Similar to a known failure") for m in rows if m.hint)
+    d = diagnose_text(known_unmatched["text"], probe=False, kb=KB)
+    assert [m.cause for m in listed(d, KB)] == [m.cause for m in d.matches] and d.matches[0].hint

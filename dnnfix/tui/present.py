@@ -99,11 +99,12 @@ def bar(score: float, width: int = 10) -> str:
 
 def listed(d, kb) -> List[Any]:
     """The cause list of the app, as a function of the Report: each cause at its best rank, followed by the other
-    signatures of the same cause (the app lets you inspect every signature that fired); nothing hidden."""
+    signatures of the same cause (the app lets you inspect every signature that fired); nothing hidden. The
+    hints (known failures that look alike, resemble.py) come last, their titles saying what they are."""
     from ..report import build
 
     r = build(d, kb, top=max(1, len(d.matches)), show_all=True, explain=False)
-    return [m for e in r.entries for m in e.group]
+    return [m for e in r.entries for m in e.group] + list(r.similar)
 
 
 def explanation_markdown(match, kb, facts: Optional[Mapping[str, Any]] = None) -> str:
