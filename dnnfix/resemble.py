@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .model import Evidence, Incident, Match
 
-FORMAT = 1
+FORMAT = 2  # 2: the inverted index itself (index())
 MIN_SIMILARITY = 0.2  # below this, two texts share too little to suggest anything
 MIN_IDF = 1.0  # words in more than about a third of the known failures say nothing about which one this is
 MAX_QUERY_WORDS = 8  # the rarest words say which known failure it is; the cost stays small on any input
@@ -56,48 +56,63 @@ def exemplar_path(kb_dir: Optional[Path] = None) -> Path:
     return kb_dir / "similar" / "exemplars.json"
 
 
+def index(rows: Sequence[Tuple[Optional[str], str, str, Sequence[str]]]) -> Dict[str, Any]:
+    """The exemplar file's content for [(cause or None, id, thread address, words)]: each word in more than
+    about a third of the known failures dropped (MIN_IDF), an inverted index of the others (word -> the
+    exemplars holding it, ascending), and each exemplar's inverse vector length, so that loading is cheap."""
+    n = len(rows)
+    holders: Dict[str, List[int]] = {}
+    for i, row in enumerate(rows):
+        for w in set(row[3]):
+            holders.setdefault(w, []).append(i)
+    post = {w: ids for w, ids in sorted(holders.items()) if math.log(n / (1 + len(ids))) > MIN_IDF}
+    sq = [0.0] * n
+    for w, ids in post.items():
+        x = math.log(n / (1 + len(ids))) ** 2
+        for i in ids:
+            sq[i] += x
+    return {
+        "format": FORMAT,
+        "min_idf": MIN_IDF,
+        "exemplars": [[c, i, s] for c, i, s, _w in rows],
+        "inv_norms": [1.0 / (math.sqrt(x) or 1.0) for x in sq],
+        "postings": post,
+    }
+
+
 class Memory:
-    """The known failures as weighted word vectors, with an inverted index (word -> exemplars holding it)."""
+    """The known failures as weighted word vectors: the inverted index of the exemplar file (index())."""
 
     def __init__(self, doc: Dict[str, Any]) -> None:
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("min_idf") != MIN_IDF:
             raise ValueError("not an exemplar file of this version")
-        vocab: List[str] = doc["words"]
         rows: List[list] = doc["exemplars"]
         n = len(rows)
-        df = [0] * len(vocab)
-        for row in rows:
-            for w in row[3]:
-                df[w] += 1
-        # a word's weight: how rare it is among the known failures; common words are dropped
-        self.idf: Dict[str, float] = {}
-        for w, word in enumerate(vocab):
-            idf = math.log(n / (1 + df[w])) if df[w] else 0.0
-            if idf > MIN_IDF:
-                self.idf[word] = idf
+        self.cause: List[Optional[str]] = [r[0] for r in rows]
+        self.case: List[str] = [r[1] for r in rows]
+        self.source: List[str] = [r[2] for r in rows]
+        self.inv_norm: List[float] = doc["inv_norms"]
+        self.post: Dict[str, List[int]] = doc["postings"]
+        if len(self.inv_norm) != n:
+            raise ValueError("exemplar file: one inverse norm per exemplar")
+        # a word's weight: how rare it is among the known failures
+        self.idf: Dict[str, float] = {w: math.log(n / (1 + len(ids))) for w, ids in self.post.items()}
         # the weighted words, rarest first (ties by the word): an input's rarest are found by one set intersection
         order = sorted(self.idf, key=lambda w: (-self.idf[w], w))
         self.rank: Dict[str, int] = {w: k for k, w in enumerate(order)}
         self.known = frozenset(order)
-        self.cause: List[Optional[str]] = []
-        self.case: List[str] = []
-        self.source: List[str] = []
-        self.inv_norm: List[float] = []
-        self.words: List[frozenset] = []  # each exemplar's weighted words
-        self.post: Dict[str, List[int]] = {}
-        for i, (cause, case, source, ids) in enumerate(rows):
-            self.cause.append(cause)
-            self.case.append(case)
-            self.source.append(source)
-            sq = 0.0
-            for w in ids:
-                word = vocab[w]
-                x = self.idf.get(word)
-                if x is not None:
-                    sq += x * x
-                    self.post.setdefault(word, []).append(i)
-            self.inv_norm.append(1.0 / (math.sqrt(sq) or 1.0))
-            self.words.append(frozenset(vocab[w] for w in ids if vocab[w] in self.idf))
+
+    def shared(self, i: int, words: Iterable[str]) -> List[str]:
+        """The weighted words of exemplar i among `words`, rarest first."""
+        from bisect import bisect_left
+
+        out = []
+        for w in self.known.intersection(words):
+            ids = self.post[w]
+            k = bisect_left(ids, i)
+            if k < len(ids) and ids[k] == i:
+                out.append(w)
+        return sorted(out, key=self.rank.__getitem__)
 
     def nearest(
         self, words: Iterable[str], exclude: Sequence[str] = (), floor: float = 0.0
@@ -137,7 +152,7 @@ def memory(kb_dir: Optional[Path] = None) -> Optional[Memory]:
         try:
             with open(p, encoding="utf-8") as fh:
                 _MEMORY[key] = Memory(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):  # no usable file: no hints
             _MEMORY[key] = None
     return _MEMORY[key]
 
@@ -177,8 +192,7 @@ def hints(
 
 
 def _hint(inc: Incident, mem: Memory, i: int, sim: float, cause: str, causes, ceiling: float, words) -> Match:
-    shared = sorted(mem.words[i] & words, key=lambda w: (-mem.idf[w], w))
-    top = shared[:6]
+    top = mem.shared(i, words)[:6]
     line = None
     best = 0
     for n, ln in enumerate(inc.lines, 1):

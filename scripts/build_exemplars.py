@@ -56,20 +56,17 @@ def exemplars():
 
 
 def render(rows) -> str:
-    from dnnfix.resemble import FORMAT
+    """The file: resemble.index(rows) as JSON, an exemplar or a word per line (readable diffs)."""
+    from dnnfix.resemble import index
 
-    vocab = sorted({w for r in rows for w in r[3]})
-    ids = {w: i for i, w in enumerate(vocab)}
-    lines = [
-        "{",
-        f'"format": {FORMAT},',
-        '"about": "written by scripts/build_exemplars.py: known failures as word lists (dnnfix.resemble)",',
-        '"words": ' + json.dumps(vocab, ensure_ascii=False) + ",",
-        '"exemplars": [',
-    ]
-    body = [json.dumps([c, i, s, [ids[w] for w in ws]], ensure_ascii=False) for c, i, s, ws in rows]
-    lines.append(",\n".join(body))
-    lines.append("]}")
+    doc = index(rows)
+    dump = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731
+    lines = ["{", f'"format": {doc["format"]},', f'"min_idf": {dump(doc["min_idf"])},']
+    lines.append('"about": "written by scripts/build_exemplars.py: known failures and their rare words (dnnfix.resemble)",')
+    lines.append('"exemplars": [\n' + ",\n".join(dump(r) for r in doc["exemplars"]) + "],")
+    lines.append('"inv_norms": ' + dump(doc["inv_norms"]) + ",")
+    lines.append('"postings": {\n' + ",\n".join(f"{dump(w)}: {dump(ids)}" for w, ids in doc["postings"].items()) + "}")
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 

@@ -18,10 +18,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 
 def memory_of(rows):
-    """A Memory from [(cause or None, id, words)] (the file's layout, built here)."""
-    vocab = sorted({w for _c, _i, ws in rows for w in ws})
-    ids = {w: k for k, w in enumerate(vocab)}
-    doc = {"format": resemble.FORMAT, "words": vocab, "exemplars": [[c, i, "", [ids[w] for w in ws]] for c, i, ws in rows]}
+    """A Memory from [(cause or None, id, words)], through the exemplar file's JSON."""
+    doc = json.loads(json.dumps(resemble.index([(c, i, "", ws) for c, i, ws in rows])))
     return resemble.Memory(doc)
 
 
@@ -89,6 +87,10 @@ def test_missing_or_broken_exemplar_file_means_no_hints(tmp_path):
     assert resemble.memory(tmp_path) is None  # no file
     (tmp_path / "similar").mkdir()
     (tmp_path / "similar" / "exemplars.json").write_text('{"format": 999}')
+    resemble._MEMORY.pop(str(tmp_path), None)
+    assert resemble.memory(tmp_path) is None
+    good = resemble.index([("torch.cuda.oom", "a", "", ["allocator"])])
+    (tmp_path / "similar" / "exemplars.json").write_text(json.dumps(dict(good, inv_norms=[])))  # one short
     resemble._MEMORY.pop(str(tmp_path), None)
     assert resemble.memory(tmp_path) is None
     (tmp_path / "similar" / "exemplars.json").write_text("not json")
