@@ -45,7 +45,7 @@ def main() -> int:
         per[cause][c.expect] += 1
         if c.expect != "match":
             continue
-        d = diagnose_text(c.text, env=c.env, kb=kb)
+        d = diagnose_text(c.text, env=c.env, kb=kb, similar=False)
         rc = ranked_causes(d.matches)
         per[cause]["top1"] += bool(rc[:1] == [cause])
         per[cause]["top3"] += cause in rc[:3]
@@ -59,14 +59,14 @@ def main() -> int:
             if d.is_dir() and d.name != "negatives":
                 texts += [(d.name, f.read_text(encoding="utf-8"), None) for f in sorted(d.glob("*.txt"))]
     for cause, text, env in texts:
-        d = diagnose_text(text, env=env, kb=kb)
+        d = diagnose_text(text, env=env, kb=kb, similar=False)
         if d.matches:
             b = min(int(d.matches[0].score * 5), 4)
             bins[b][0] += 1
             bins[b][1] += d.matches[0].cause == cause
     neg_alarms = []
     for c in res.negatives:
-        d = diagnose_text(c.text, env=c.env, kb=kb)
+        d = diagnose_text(c.text, env=c.env, kb=kb, similar=False)
         conf = [m for m in d.matches if m.confident]
         if conf:
             neg_alarms.append((c.name, conf[0].signature))
@@ -81,7 +81,7 @@ def main() -> int:
         for cz, case in match_cases:
             if cz != cause:
                 continue
-            d = diagnose_text(case.text, env=case.env, kb=reduced)
+            d = diagnose_text(case.text, env=case.env, kb=reduced, similar=False)
             loo_total += 1
             conf = [m for m in d.matches if m.confident]
             if conf:

@@ -43,10 +43,10 @@ def record(res):
     cur = [None]
     orig_score, orig_eval = matcher.score_signature, matcher._eval
 
-    def score(sig, corpus, inc, facts, *more):
+    def score(sig, corpus, inc, facts, *more, **kw):
         cur[0] = sig
         fired[sig.id] = {"m": set(), "a": set()}
-        out = orig_score(sig, corpus, inc, facts, *more)
+        out = orig_score(sig, corpus, inc, facts, *more, **kw)
         if out is None:
             fired.pop(sig.id, None)
         cur[0] = None
@@ -67,7 +67,7 @@ def record(res):
     try:
         for case in res.cases + res.negatives:
             fired.clear()
-            diagnose_text(case.text, env=case.env, probe=False, kb=res.kb)
+            diagnose_text(case.text, env=case.env, probe=False, kb=res.kb, similar=False)
             rows.append((case, {k: (sorted(v["m"]), sorted(v["a"])) for k, v in fired.items()}))
     finally:
         matcher.score_signature, matcher._eval = orig_score, orig_eval

@@ -1,0 +1,42 @@
+"""The knowledge-base tools in scripts/ keep working as the matcher changes: kb_fit's recorder wraps the
+matcher's own functions (a changed signature there must not break it), kb_eval and promote_signatures run."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_kb_fit_records_the_clauses_that_fired():
+    from dnnfix import matcher
+    from dnnfix.knowledge.load import load_kb
+
+    kb_fit = _load("kb_fit")
+    case = SimpleNamespace(
+        text="RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)",
+        env=None,
+    )
+    before = (matcher.score_signature, matcher._eval)
+    rows = kb_fit.record(SimpleNamespace(cases=[case], negatives=[], kb=load_kb()))
+    assert (matcher.score_signature, matcher._eval) == before  # put back
+    (got, fired), = rows
+    assert got is case and any(m for m, _a in fired.values()), fired
+    sig = next(iter(fired))
+    assert load_kb().by_id(sig).cause == "torch.cuda.oom"
+
+
+def test_kb_eval_and_promote_signatures_run():
+    for cmd in (["scripts/kb_eval.py"], ["scripts/promote_signatures"]):
+        p = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, (cmd, p.stderr[-2000:])
+        assert p.stdout.strip()
