@@ -129,6 +129,7 @@ KNOWN = {
     # and the version the notebook then printed, are told apart only by the lines
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-6072-numpy-center.yaml"),
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colabtools-327-pandas-upgrade-still-old.yaml"),
+    ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-260-scipy-upgrade-old-version.yaml"),
 }
 
 
