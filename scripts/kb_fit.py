@@ -188,7 +188,7 @@ def repair(rows, ids, t: List[float], sig_cause, rounds: int = 3) -> List[float]
     and breaks none (greedy, a few rounds)."""
     from dnnfix.knowledge.signature import LEVELS
 
-    lv = sorted(to_t(w) for w in LEVELS.values())
+    lv = sorted(to_t(w) for w in LEVELS.values() if w > 0)  # capture is no strength
     t = list(t)
     where: Dict[int, List[int]] = defaultdict(list)
     for r, (case, fired) in enumerate(rows):
@@ -241,7 +241,7 @@ def repair(rows, ids, t: List[float], sig_cause, rounds: int = 3) -> List[float]
 def snap(t: List[float]) -> List[float]:
     from dnnfix.knowledge.signature import LEVELS
 
-    lv = sorted((to_t(w), w) for w in LEVELS.values())
+    lv = sorted((to_t(w), w) for w in LEVELS.values() if w > 0)
     return [to_t(min(lv, key=lambda p: abs(p[0] - x))[1]) for x in t]
 
 

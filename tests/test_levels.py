@@ -23,6 +23,7 @@ def test_levels_mean_what_contributing_says():
     assert _or(L["moderate"], L["hint"]) >= CONFIDENT  # moderate + hint is enough
     assert _or(L["hint"], L["hint"]) < CONFIDENT  # two hints are not
     assert L["moderate"] < CONFIDENT and L["trace"] < L["hint"]
+    assert L["capture"] == 0.0  # captures a value, adds nothing
     assert L["decisive"] * (1 - L["moderate"]) >= CONFIDENT - 0.1  # a decisive message survives a moderate against
     assert L["solid"] * (1 - L["hint"]) < CONFIDENT  # a solid one does not survive any against
     assert L["strong"] * (1 - L["strong"]) < CONFIDENT

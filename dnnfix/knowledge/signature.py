@@ -82,10 +82,11 @@ kwargs return site packages dist local lib usr home content nvidia memory data
 # score is the noisy-OR of the fired match clauses, times (1 - w) for each fired against clause, so:
 #   decisive, strong, solid: each alone makes its cause confident (a framework's decisive message: decisive);
 #   moderate + hint together are confident (0.615); two hints are not (0.51);
-#   trace: never decides anything, only orders otherwise equal candidates.
+#   trace: never decides anything, only orders otherwise equal candidates;
+#   capture: no weight at all, for a supporting clause that only captures a value a fact clause compares.
 # For `against`: decisive all but removes the cause, strong takes a confident 0.95 under 0.6, moderate halves it.
 # `dnnfix kb fit` (scripts/kb_fit.py) fits them from the cases and negatives and reports calibration.
-LEVELS = {"decisive": 0.95, "strong": 0.85, "solid": 0.7, "moderate": 0.45, "hint": 0.3, "trace": 0.1}
+LEVELS = {"decisive": 0.95, "strong": 0.85, "solid": 0.7, "moderate": 0.45, "hint": 0.3, "trace": 0.1, "capture": 0.0}
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CAUSE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*){1,3}$")
 MIN_KEY = 4
