@@ -96,6 +96,7 @@ class Report:
     exception: Optional[Dict[str, str]] = None  # {"type", "message"} of the final exception
     scaffold: str = ""  # the command that drafts a signature from this input (when nothing is confident)
     similar: List[Match] = field(default_factory=list)  # hints: known failures that look alike (resemble.py)
+    show_all: bool = False  # built with show_all (nothing hidden): the text report lists hints beside a confident cause
 
     @property
     def confident(self) -> bool:
@@ -230,6 +231,7 @@ def build(
         fingerprint=d.fingerprint,
         exception={"type": final.type, "message": final.message} if final is not None else None,
         similar=[m for m in d.matches if m.hint],
+        show_all=show_all,
     )
     if not r.confident:
         r.scaffold = f"dnnfix kb new {name if name not in ('-', '<exception>') else '-'} --cause CAUSE-ID"

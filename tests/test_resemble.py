@@ -182,3 +182,17 @@ def test_the_tui_lists_hints_after_the_signatures(known_unmatched):
         assert all(m.title.startswith("Similar to a known failure") for m in rows if m.hint)
     d = diagnose_text(known_unmatched["text"], probe=False, kb=KB)
     assert [m.cause for m in listed(d, KB)] == [m.cause for m in d.matches] and d.matches[0].hint
+
+
+def test_the_text_report_lists_hints_beside_a_confident_cause_only_with_all(known_unmatched, tmp_path):
+    from dnnfix.render_text import lines, plain
+    from dnnfix.report import build
+
+    text = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n" + known_unmatched["text"]
+    d = diagnose_text(text, probe=False, kb=KB)
+    assert d.confident and any(m.hint for m in d.matches), [(m.cause, m.hint) for m in d.matches]
+    from dnnfix.term import Style
+
+    quiet = plain(lines(build(d, KB)), Style(False))
+    loud = plain(lines(build(d, KB, show_all=True)), Style(False))
+    assert "Similar known failures" not in quiet and "Similar known failures" in loud
