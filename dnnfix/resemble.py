@@ -114,9 +114,7 @@ class Memory:
                 out.append(w)
         return sorted(out, key=self.rank.__getitem__)
 
-    def nearest(
-        self, words: Iterable[str], exclude: Sequence[str] = (), floor: float = 0.0
-    ) -> List[Tuple[float, int]]:
+    def nearest(self, words: Iterable[str], exclude: Sequence[str] = (), floor: float = 0.0) -> List[Tuple[float, int]]:
         """(similarity, exemplar) for the exemplars at least `floor` alike that share a weighted word with the
         input (its MAX_QUERY_WORDS rarest), best first."""
         idf = self.idf

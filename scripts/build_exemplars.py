@@ -62,7 +62,9 @@ def render(rows) -> str:
     doc = index(rows)
     dump = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731
     lines = ["{", f'"format": {doc["format"]},', f'"min_idf": {dump(doc["min_idf"])},']
-    lines.append('"about": "written by scripts/build_exemplars.py: known failures and their rare words (dnnfix.resemble)",')
+    lines.append(
+        '"about": "written by scripts/build_exemplars.py: known failures and their rare words (dnnfix.resemble)",'
+    )
     lines.append('"exemplars": [\n' + ",\n".join(dump(r) for r in doc["exemplars"]) + "],")
     lines.append('"inv_norms": ' + dump(doc["inv_norms"]) + ",")
     lines.append('"postings": {\n' + ",\n".join(f"{dump(w)}: {dump(ids)}" for w, ids in doc["postings"].items()) + "}")

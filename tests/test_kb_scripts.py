@@ -29,7 +29,7 @@ def test_kb_fit_records_the_clauses_that_fired():
     before = (matcher.score_signature, matcher._eval)
     rows = kb_fit.record(SimpleNamespace(cases=[case], negatives=[], kb=load_kb()))
     assert (matcher.score_signature, matcher._eval) == before  # put back
-    (got, fired), = rows
+    ((got, fired),) = rows
     assert got is case and any(m for m, _a in fired.values()), fired
     sig = next(iter(fired))
     assert load_kb().by_id(sig).cause == "torch.cuda.oom"

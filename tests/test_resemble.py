@@ -68,7 +68,9 @@ def test_no_hint_when_a_known_ordinary_failure_is_as_close_or_the_signatures_nam
     assert resemble.hints(inc("allocator fragmented reserved"), three, KB, mem=mem2) == []
     # a cause a signature already named is not repeated as a hint
     assert resemble.hints(inc("allocator fragmented reserved"), [sig_match("torch.cuda.oom", 0.4)], KB, mem=mem2) == []
-    assert [h.cause for h in resemble.hints(inc("allocator fragmented reserved"), [], KB, mem=mem2)] == ["torch.cuda.oom"]
+    assert [h.cause for h in resemble.hints(inc("allocator fragmented reserved"), [], KB, mem=mem2)] == [
+        "torch.cuda.oom"
+    ]
 
 
 def test_exclusion_and_threshold_and_unknown_causes():
@@ -78,9 +80,15 @@ def test_exclusion_and_threshold_and_unknown_causes():
     )
     text = "allocator fragmented reserved"
     assert resemble.hints(inc(text), [], KB, exclude=["self"], mem=mem) == []  # the other names no known cause
-    assert resemble.hints(inc("allocator plus many unrelated words here " * 3), [], KB, mem=mem_for(
-        ("torch.cuda.oom", "a", ["allocator"] + [f"w{k}xx" for k in range(60)])
-    )) == []  # one shared word among many: below MIN_SIMILARITY
+    assert (
+        resemble.hints(
+            inc("allocator plus many unrelated words here " * 3),
+            [],
+            KB,
+            mem=mem_for(("torch.cuda.oom", "a", ["allocator"] + [f"w{k}xx" for k in range(60)])),
+        )
+        == []
+    )  # one shared word among many: below MIN_SIMILARITY
 
 
 def test_missing_or_broken_exemplar_file_means_no_hints(tmp_path):
