@@ -172,6 +172,8 @@ def test_stop_restores_fd2_and_ends_the_tee(tmp_path):
 
 def test_ctrl_c_to_the_process_group_does_not_kill_the_tee(tmp_path):
     """SIGINT to the whole group (Ctrl-C in a terminal): the tee survives, the traceback still gets out."""
+    import signal
+
     p = _run(
         tmp_path,
         """
@@ -181,6 +183,9 @@ def test_ctrl_c_to_the_process_group_does_not_kill_the_tee(tmp_path):
         time.sleep(5)
     """,
         start_new_session=True,
+        # a terminal's program starts with SIGINT at its default; a test runner started in the background by a
+        # non-interactive shell (CI) passes SIGINT on as ignored, and Python would then never see it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert p.returncode != 0
     assert p.stderr.decode().rstrip().endswith("KeyboardInterrupt")
