@@ -93,9 +93,8 @@ def lines(r: Report, *, header: bool = True, show_fix: bool = True) -> List[Line
                 ],
             )
         )
-    if r.similar and (
-        not r.confident or r.show_all
-    ):  # beside a confident cause they are mostly noise (--all shows them)
+    # hints: beside a confident cause they are mostly noise (--all shows them)
+    if r.similar and (not r.confident or r.show_all):
         add(Line(0, [_r("Similar known failures (they look alike; no signature fired for them):", "grey")]))
         for m in r.similar:
             add(Line(2, [_r(m.cause, "cyan"), _r(f"  {m.score:.2f}  "), _r(m.title, "grey")], hang=2))

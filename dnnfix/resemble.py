@@ -48,6 +48,11 @@ def words_of(text: str) -> List[str]:
     return sorted(w for w in words_in_order(text.lower()) if len(w) > 2 and "a" <= w[0] <= "z")
 
 
+def devset_id(path: str) -> str:
+    """The exemplar id of the development-set case "<folder>/<file>" (tests/devset)."""
+    return "devset:" + path
+
+
 def exemplar_path(kb_dir: Optional[Path] = None) -> Path:
     if kb_dir is None:
         from .knowledge.load import builtin_dir
@@ -179,7 +184,7 @@ def hints(
     out: List[Match] = []
     seen = set(named)
     for sim, i in near:
-        if sim < MIN_SIMILARITY or sim <= ordinary or len(out) >= room:
+        if sim <= ordinary or len(out) >= room:  # (nearest() kept only those at least MIN_SIMILARITY alike)
             break
         cause = mem.cause[i]
         if cause is None or cause in seen or (causes and cause not in causes):
@@ -190,12 +195,14 @@ def hints(
 
 
 def _hint(inc: Incident, mem: Memory, i: int, sim: float, cause: str, causes, ceiling: float, words) -> Match:
+    from .normalize import words_in_order
+
     top = mem.shared(i, words)[:6]
+    wanted = set(top)
     line = None
     best = 0
-    for n, ln in enumerate(inc.lines, 1):
-        low = ln.lower()
-        k = sum(1 for w in top if w in low)
+    for n, ln in enumerate(inc.lines, 1):  # the input line holding most of them, as whole words
+        k = len(wanted.intersection(words_in_order(ln.lower())))
         if k > best:
             best, line = k, n
     where = f" ({mem.source[i]})" if mem.source[i] else ""

@@ -29,7 +29,7 @@ def exemplars():
     from dnnfix.knowledge.check import check
     from dnnfix.knowledge.load import load_kb
     from dnnfix.parse import parse_text
-    from dnnfix.resemble import words_of
+    from dnnfix.resemble import devset_id, words_of
 
     def words(text: str):
         return words_of("\n".join(parse_text(text).lines))
@@ -50,7 +50,7 @@ def exemplars():
         if c.text.strip():
             out.append((None, f"kb-negative:{c.name}", "", words(c.text)))
     for c in heldout_eval.load_cases(REPO / "tests" / "devset", "dev"):
-        out.append((c["expected"], f"devset:{c['path']}", str(c["meta"].get("source") or ""), words(c["text"])))
+        out.append((c["expected"], devset_id(c["path"]), str(c["meta"].get("source") or ""), words(c["text"])))
     out.sort(key=lambda r: r[1])
     return out
 

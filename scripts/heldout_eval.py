@@ -148,6 +148,7 @@ def evaluate(cases: List[Dict[str, Any]], kb=None, similar: bool = True) -> Dict
     """Run dnnfix on every case and aggregate top-1/top-3 per cause and confident claims on negatives."""
     from dnnfix.api import diagnose_text
     from dnnfix.knowledge.load import load_kb
+    from dnnfix.resemble import devset_id
 
     kb = kb or load_kb()
     per: Dict[str, Dict[str, int]] = defaultdict(lambda: {"n": 0, "top1": 0, "top3": 0})
@@ -158,7 +159,7 @@ def evaluate(cases: List[Dict[str, Any]], kb=None, similar: bool = True) -> Dict
     confident_wrong = 0
     for c in cases:
         # a development-set case is one of the known failures that resemble.py compares with: never itself
-        own = ["devset:" + c["path"]] if c["meta"].get("source") else []
+        own = [devset_id(c["path"])] if c["meta"].get("source") else []
         d = diagnose_text(c["text"], probe=False, kb=kb, name=c["path"], similar=similar, exclude_similar=own)
         top = ranked(d.matches)
         top3 = top[:3]

@@ -140,7 +140,7 @@ def test_a_known_real_failure_no_signature_knows_gets_its_cause_as_a_hint(known_
     assert d.matches and d.matches[0].hint and d.matches[0].cause == c["expected"]
     assert not any(m.confident for m in d.matches)
     # an evaluation leaves the case itself out
-    own = diagnose_text(c["text"], probe=False, kb=KB, exclude_similar=["devset:" + c["path"]])
+    own = diagnose_text(c["text"], probe=False, kb=KB, exclude_similar=[resemble.devset_id(c["path"])])
     assert all(c["path"] not in m.evidence[0].text for m in own.matches)
     p = tmp_path / "paste.txt"
     p.write_text(c["text"], encoding="utf-8")
@@ -150,7 +150,7 @@ def test_a_known_real_failure_no_signature_knows_gets_its_cause_as_a_hint(known_
     assert obj["schema_version"] == 3
     first = obj["matches"][0]
     assert first["hint"] is True and first["cause"] == c["expected"] and first["confident"] is False
-    assert first["signature"] == "similar-known-failure" and "devset:" + c["path"] in first["evidence"][0]
+    assert first["signature"] == "similar-known-failure" and resemble.devset_id(c["path"]) in first["evidence"][0]
     assert obj["causes"] == []  # the report's causes are signatures that fired
     rc, text, _ = dnnfix("match", "--no-probe", str(p))
     assert rc == 0 and "No known cause fits with confidence." in text
