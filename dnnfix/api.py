@@ -128,7 +128,7 @@ def _finish(
     if similar:  # weak hints from known failures that look alike, after every signature match (resemble.py)
         from .resemble import hints
 
-        matches.extend(hints(inc, matches, kb, exclude_similar))
+        matches.extend(hints(inc, matches, kb, exclude_similar, words=stats.get("words")))
     if not experimental_confident:
         from .matcher import hold_back_experimental
 

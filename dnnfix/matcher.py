@@ -112,6 +112,9 @@ def _shape(s: str) -> str:
     return _DIGITS.sub("0", s)
 
 
+# literal run -> whether it is word characters only (_Corpus.holds); the runs are the knowledge base's, so few
+_WORDY_RUN: Dict[str, bool] = {}
+
 _TERM_WIDTHS = frozenset((80, 100, 120, 132, 140, 150, 160, 180, 200, 220, 240))
 
 
@@ -129,10 +132,16 @@ class _Corpus:
         linenos = list(range(1, len(lines) + 1))
         # exception messages joined into one line each, so that hard-wrapped messages still match
         self.message_idx: List[int] = []
+        # whether self.words are exactly the words of the input's own lines (no word made by a rejoined cut, a cap
+        # or a reading in English): then resemble.hints takes them instead of finding them again
+        self.plain_words = True
         for e in inc.exceptions:
             if "\n" in e.message:
                 # capped like any input line (normalize.py): a huge message must not cost more than its start
-                lines.append(" ".join(x.strip() for x in e.message.split("\n"))[:_MAX_JOINED])
+                joined = " ".join(x.strip() for x in e.message.split("\n"))
+                if len(joined) > _MAX_JOINED:
+                    self.plain_words = False
+                lines.append(joined[:_MAX_JOINED])
                 linenos.append(e.lineno_in_text or 0)
                 self.message_idx.append(len(lines) - 1)
         # hard-wrapped pastes (terminal or mail width): many lines share one exact length; rejoin each such
@@ -202,6 +211,8 @@ class _Corpus:
                         lines.append(joined[:_MAX_JOINED])
                         linenos.append(i + 1)
                 i = j
+            if added:
+                self.plain_words = False
         self._index(lines, linenos)
         # operating-system texts in the user's language (dlerror, strerror, signals, Windows errors): each such
         # line again, read in English, for signatures written against the English texts (localised.py)
@@ -209,6 +220,7 @@ class _Corpus:
         first = len(lines)
         self.english = range(first, first + len(english))  # the lines read in English (indexes in self.lines)
         if english:
+            self.plain_words = False
             self._index(lines + [en for _i, en in english], linenos + [i + 1 for i, _en in english])
         self.present: Dict[str, bool] = {}  # literal run -> whether the lowercase text holds it
         self._word_blob: Optional[str] = None
@@ -280,7 +292,10 @@ class _Corpus:
     def holds(self, run: str) -> bool:
         """Whether the lowercase text holds `run`. A run of word characters only can lie only inside one of the
         text's words, so the words joined by spaces (each once: a fraction of the text) are searched instead."""
-        if run.isalnum() or run.replace("_", "").isalnum():
+        wordy = _WORDY_RUN.get(run)
+        if wordy is None:
+            wordy = _WORDY_RUN[run] = run.isalnum() or run.replace("_", "").isalnum()
+        if wordy:
             if self._word_blob is None:
                 self._word_blob = " ".join(self.words)
             return run in self._word_blob
@@ -656,5 +671,7 @@ def match_incident(
             out.append(m)
     if stats is not None:
         stats["candidates"], stats["skipped"] = len(order), len(order) - done
+        if corpus.plain_words:
+            stats["words"] = corpus.words
     out.sort(key=lambda m: (-m.score, -sum(1 for e in m.evidence if not e.against), m.signature))
     return out

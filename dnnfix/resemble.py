@@ -161,10 +161,16 @@ def memory(kb_dir: Optional[Path] = None) -> Optional[Memory]:
 
 
 def hints(
-    inc: Incident, matches: List[Match], kb, exclude: Sequence[str] = (), mem: Optional[Memory] = None
+    inc: Incident,
+    matches: List[Match],
+    kb,
+    exclude: Sequence[str] = (),
+    mem: Optional[Memory] = None,
+    words: Optional[Dict[str, None]] = None,
 ) -> List[Match]:
     """Hint matches for the causes of the nearest known failures that `matches` does not name (see the module
-    doc). `exclude`: exemplar ids to leave out (an evaluation never lets a case resemble itself)."""
+    doc). `exclude`: exemplar ids to leave out (an evaluation never lets a case resemble itself). `words`: the
+    input's words when the caller has them already (the matcher's, match_incident's stats), else found here."""
     named = list(dict.fromkeys(m.cause for m in matches))
     room = MAX_CAUSES - len(named)
     if room <= 0 or not inc.lines:
@@ -174,7 +180,8 @@ def hints(
         return []
     from .normalize import words_in_order
 
-    words = words_in_order("\n".join(inc.lines).lower())
+    if words is None:
+        words = words_in_order("\n".join(inc.lines).lower())
     near = mem.nearest(words, exclude, floor=MIN_SIMILARITY)
     if not near:
         return []
@@ -194,17 +201,32 @@ def hints(
     return out
 
 
-def _hint(inc: Incident, mem: Memory, i: int, sim: float, cause: str, causes, ceiling: float, words) -> Match:
-    from .normalize import words_in_order
+def _line_holding(lines: List[str], wanted: List[str]) -> Optional[int]:
+    """The (1-based) line holding most of the `wanted` words as whole words (runs of [a-z0-9_], as
+    normalize.words_in_order splits them), the first such line on a tie; None when none does. One search over the
+    lowercase text finds every place a wanted word stands alone."""
+    if not wanted or not lines:
+        return None
+    import bisect
+    import re
 
+    from . import rx
+
+    text, starts = rx.join_lines([ln.lower() for ln in lines])
+    alts = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+    found: Dict[int, set] = {}
+    for m in re.finditer(r"(?<![a-z0-9_])(?:" + alts + r")(?![a-z0-9_])", text):
+        found.setdefault(bisect.bisect_right(starts, m.start()) - 1, set()).add(m.group())
+    best, line = 0, None
+    for k in sorted(found):
+        if len(found[k]) > best:
+            best, line = len(found[k]), k + 1
+    return line
+
+
+def _hint(inc: Incident, mem: Memory, i: int, sim: float, cause: str, causes, ceiling: float, words) -> Match:
     top = mem.shared(i, words)[:6]
-    wanted = set(top)
-    line = None
-    best = 0
-    for n, ln in enumerate(inc.lines, 1):  # the input line holding most of them, as whole words
-        k = len(wanted.intersection(words_in_order(ln.lower())))
-        if k > best:
-            best, line = k, n
+    line = _line_holding(inc.lines, top)
     where = f" ({mem.source[i]})" if mem.source[i] else ""
     text = f"resembles the known failure {mem.case[i]}{where}: shared words {', '.join(top)}; similarity {sim:.2f}"
     meta = causes.get(cause) if isinstance(causes, dict) else None
