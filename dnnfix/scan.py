@@ -181,13 +181,13 @@ def flat(obj: Dict[str, Any]) -> Dict[str, Any]:
 _W: Dict[str, Any] = {}
 
 
-def _init(kb_paths: Sequence[str], env, top) -> None:
+def _init(kb_paths: Sequence[str], env, top, lines: bool = True) -> None:
     import gc
 
     from .knowledge.load import load_kb
 
     _W["kb"] = load_kb(list(kb_paths))
-    _W["env"], _W["top"] = env, top
+    _W["env"], _W["top"], _W["lines"] = env, top, lines
     gc.freeze()  # the knowledge base lives as long as the worker: keep it out of every collection
 
 
@@ -195,7 +195,8 @@ def _work(item: Tuple[str, bool]) -> Tuple[str, Dict[str, Any], Optional[Tuple[i
     path, listed = item
     st = _stat(path)
     obj = diagnose_file(path, _W["kb"], _W["env"], _W["top"], listed)
-    return json.dumps(obj, ensure_ascii=False), flat(obj), st
+    # the JSON line only where someone reads it (JSON Lines output, the state file): a summary needs the row
+    return (json.dumps(obj, ensure_ascii=False) if _W["lines"] else ""), flat(obj), st
 
 
 def _stat(path: str) -> Optional[Tuple[int, int]]:
@@ -214,9 +215,12 @@ def run_scan(
     env=None,
     top: Optional[int] = None,
     state: Optional["State"] = None,
+    lines: bool = True,
 ) -> Iterator[Tuple[str, Dict[str, Any], bool]]:
-    """(JSON line, flat row, reused from state) per path, in input order. jobs 0 = all cores."""
+    """(JSON line, flat row, reused from state) per path, in input order. jobs 0 = all cores. lines=False: the
+    caller writes no JSON Lines, so a scanned path's line is "" (a state file still gets its lines)."""
     jobs = jobs or (os.cpu_count() or 1)
+    lines = lines or state is not None
     todo: List[Tuple[str, bool]] = []  # (path, it existed when the scan began)
     reused: Dict[str, str] = {}
     for p in paths:
@@ -230,7 +234,7 @@ def run_scan(
         if not todo:
             return
         if jobs <= 1 or len(todo) < 2:
-            _init(kb_paths, env, top)
+            _init(kb_paths, env, top, lines)
             for p in todo:
                 yield _work(p)
             return
@@ -238,7 +242,7 @@ def run_scan(
 
         n = min(jobs, len(todo))
         chunk = max(1, min(64, len(todo) // (n * 8)))
-        with cf.ProcessPoolExecutor(max_workers=n, initializer=_init, initargs=(list(kb_paths), env, top)) as ex:
+        with cf.ProcessPoolExecutor(max_workers=n, initializer=_init, initargs=(list(kb_paths), env, top, lines)) as ex:
             yield from ex.map(_work, todo, chunksize=chunk)
 
     it = fresh()

@@ -119,6 +119,31 @@ def test_state_skips_unchanged_logs_and_rescans_changed_ones(fleet, tmp_path):
     assert row["matches"][0]["cause"] == "torch.cuda.oom"
 
 
+def test_a_summary_only_scan_skips_the_json_lines_but_still_fills_the_state(fleet, tmp_path):
+    from dnnfix.scan import State, expand, run_scan, state_key
+    from dnnfix.knowledge.load import load_kb
+
+    d, files = fleet
+    paths = expand([str(d)])
+    want = [line for line, _, _ in run_scan(paths, jobs=1)]
+    assert all(json.loads(line)["path"] for line in want)
+    rows = [(line, row) for line, row, _ in run_scan(paths, jobs=1, lines=False)]
+    assert [line for line, _ in rows] == [""] * len(paths)
+
+    def same(row):
+        return {k: v for k, v in row.items() if k != "elapsed_ms"}
+
+    assert [same(row) for _, row in rows] == [same(row) for _, row, _ in run_scan(paths, jobs=1)]
+    kb = load_kb()
+    state = State(str(tmp_path / "state.json"), state_key(kb, None, None))
+    got = [line for line, _, _ in run_scan(paths, jobs=1, state=state, lines=False)]
+    # a state file needs the lines: they are made whatever the caller writes
+    assert [same(json.loads(line)) for line in got] == [same(json.loads(line)) for line in want]
+    state.save()
+    rc, out, err = dnnfix("scan", "--json", "--summary-only", "--state", str(tmp_path / "state.json"), str(d))
+    assert rc == 0 and json.loads(out)["unchanged"] == len(paths)
+
+
 def test_a_log_that_vanishes_mid_scan_is_reported_not_fatal(fleet):
     from dnnfix.scan import Summary, expand, run_scan
 

@@ -139,7 +139,9 @@ def run(args) -> int:
     bar = _Progress(len(paths), not args.quiet and sys.stderr.isatty())
     t0 = time.perf_counter()
     try:
-        for line, row, reused in run_scan(paths, jobs=jobs, kb_paths=kb_paths, env=env, top=args.top, state=state):
+        for line, row, reused in run_scan(
+            paths, jobs=jobs, kb_paths=kb_paths, env=env, top=args.top, state=state, lines=out is not None
+        ):
             summary.add(row, reused)
             if out is not None:
                 out.write(line + "\n")
