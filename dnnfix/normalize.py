@@ -232,11 +232,24 @@ def _bare(ln: str) -> bool:
     return not _VALUE.fullmatch(ln) and strip_noise_prefix(ln.rstrip() + "\tx") == "x"
 
 
+# a shell's prompt with nothing typed after it, pasted below the output it ended: bash/zsh "user@host:~/dir$ ",
+# "root@host:/# ", Red Hat's "[user@host dir]$ " (with a conda/venv "(env) " before it), PowerShell "PS C:\dir> ", cmd "C:\dir>", a bare "$", "#",
+# ">>>" (Python's REPL)
+_BARE_PROMPT = LazyRe(
+    r"(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::[^\s$#]*|\s+[^\s$#]+)?\s?[$#%]|\[[\w.-]+@[\w.-]+(?:\s[^\]]*)?\][$#]"
+    r"|(?:PS\s+)?[A-Za-z]:\\[^<>|]*>|[$#%]|>>>)"
+)
+
+
 def last_line(lines: List[str]) -> str:
-    """The last line with content: not blank, not a bare collector prefix, not a Markdown fence or block tag."""
+    """The last line with content: not blank, not a bare collector prefix, not a Markdown fence or block tag, not a
+    shell prompt left empty below the output."""
     for ln in reversed(lines):
-        if ln.strip() and not (len(ln) < 80 and (ln[0] in _BARE_START or "|" in ln) and _bare(ln)):
-            return ln
+        if not ln.strip() or (len(ln) < 80 and (ln[0] in _BARE_START or "|" in ln) and _bare(ln)):
+            continue
+        if len(ln) < 160 and ln.rstrip()[-1] in "$#%>" and _BARE_PROMPT.fullmatch(ln.strip()):
+            continue
+        return ln
     return ""
 
 

@@ -200,6 +200,26 @@ def test_last_line_skips_what_a_prefix_leaves_of_an_empty_line():
         assert last_line(["x", value]) == value
 
 
+def test_last_line_skips_an_empty_shell_prompt_below_the_output():
+    from dnnfix.normalize import last_line
+
+    for prompt in (
+        "root@tegra-ubuntu:/# ",
+        "user@host:~/work/run$ ",
+        "(base) user@host:~$",
+        "[user@node01 job]$ ",
+        "(venv) [user@node01 ~]$",
+        "PS C:\\Users\\user\\proj> ",
+        "C:\\Users\\user>",
+        "$",
+        ">>> ",
+    ):
+        assert last_line(["x", "Killed", prompt, ""]) == "Killed", prompt
+    # a prompt with a command typed after it, and lines that only end like one, are content
+    for line in ("user@host:~$ python train.py", "echo $", "loss # ", "x > y", "cost in $"):
+        assert last_line(["Killed", line]) == line, line
+
+
 def test_markdown_around_a_line_comes_off():
     assert clean_lines("**Killed**") == ["Killed"]
     assert clean_lines("**RuntimeError**: CUDA error: out of memory") == ["RuntimeError: CUDA error: out of memory"]
