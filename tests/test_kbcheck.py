@@ -93,6 +93,19 @@ def bad_kb(tmp_path):
         """,
     )
     _write(
+        root,
+        "signatures/a/split-key.yaml",
+        """
+        id: split-key
+        cause: my.own.cause
+        title: t
+        status: stable
+        match:
+          - regex: 'train this model on a down-stream task'
+            keys: [down-stream]
+        """,
+    )
+    _write(
         root, "signatures/a/syntax.yaml", "id: syntax\ncause: my.own.cause\nmatch:\n  - regex: 'x'\n   weight: [1, 2\n"
     )
     _write(
@@ -130,6 +143,7 @@ def test_every_planted_problem_is_reported_at_its_place(bad_kb):
     assert ("weak.yaml", 7, 12, "DNX130") in got  # unanchored
     assert ("redos.yaml", 6, 12, "DNX119") in got
     assert ("syntax.yaml", 5, 4, "DNX001") in got
+    assert ("split-key.yaml", 7, 11, "DNX115") in got  # a key the word index splits in two can never be found
     assert ("typo-key.cases.yaml", 4, 13, "DNX208") in got
     assert ("my.own.cause.md", 1, 1, "DNX150") in got
     assert ("my.own.cause.md", 6, 1, "DNX154") in got or ("my.own.cause.md", 7, 1, "DNX154") in got

@@ -408,6 +408,8 @@ def _literal_runs(seq) -> List[str]:
     return runs
 
 
+# a `keys:` entry is one word as the prefilter index splits the input (normalize.words_in_order)
+_KEY_WORD = re.compile(r"[a-z0-9_]+")
 _NEEDLE_ALTS = 32  # the most alternatives a clause's needles may have (more: no substring prefilter)
 _NEEDLE_RUNS = 3  # the longest runs of each alternative that are looked for
 
@@ -615,6 +617,15 @@ def _clauses(
         if keys is not None:
             if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
                 err("DNX115", "keys must be a list of words", *p, "keys")
+            elif any(not _KEY_WORD.fullmatch(k.lower()) for k in keys):
+                bad = next(k for k in keys if not _KEY_WORD.fullmatch(k.lower()))
+                err(
+                    "DNX115",
+                    f"key {bad!r} is not one word: the index splits the input at every character other than "
+                    "letters, digits and _, so the key can never be found (use one of its parts)",
+                    *p,
+                    "keys",
+                )
             else:
                 c.keys = tuple(k.lower() for k in keys)
                 c.keys_given = True
