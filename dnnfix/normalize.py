@@ -292,7 +292,10 @@ _FLAT_STRONG = LazyRe(
 )
 # the shell's report of a run a signal ended, as it ends a log (also envreport's log end glued to a progress bar)
 SIGNAL_REPORT = r"Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?"
-_FLAT_END = LazyRe(r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")\s*$")
+# (an empty shell prompt may follow it: the paste went on to the prompt the shell printed next)
+_FLAT_END = LazyRe(
+    r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")(?P<prompt>\s+(?:\([\w.-]+\)\s*)?[\w.-]+@[\w.-]+:[^\s$#]*\s?[$#%])?\s*$"
+)
 
 
 # a pasted report, not a log: a longer line is left as it is (the search tries every place of it)
@@ -317,7 +320,7 @@ def _unflatten(text: str) -> str:
     cuts = []
     if len(body) >= 150 and any(c in body for c in _FLAT_CUES):
         cuts = [m for m in _FLAT_START.finditer(body) if m.start() > 0 or m.group("frame")]
-    end = _FLAT_END.search(body, max(0, len(body) - 48))
+    end = _FLAT_END.search(body, max(0, len(body) - 160))
     if len(cuts) < 2 and not end and not any(_FLAT_STRONG.match(body, m.end()) for m in cuts):
         return text
     out, prev = [], 0
@@ -334,6 +337,10 @@ def _unflatten(text: str) -> str:
     tail = body[prev:]
     if end:
         cut = end.start() - prev
+        if end.group("prompt"):  # the prompt after the report is a line of its own
+            k = end.start("prompt") - prev
+            if k > 0:
+                tail = tail[:k] + "\n" + tail[k:].strip()
         if cut > 0:
             tail = tail[:cut] + "\n" + tail[cut:].strip()
     out.append(tail)

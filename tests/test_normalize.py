@@ -1,6 +1,6 @@
 """The shared normaliser: cleaning pastes, canonical forms and fingerprints."""
 
-from dnnfix.normalize import canonical, clean_lines, fingerprint
+from dnnfix.normalize import canonical, clean_lines, fingerprint, last_line
 
 
 def test_ansi_codes_are_removed():
@@ -281,6 +281,10 @@ def test_a_paste_that_lost_every_newline_gets_its_lines_back():
     assert glued[-1] == "Killed"
     # a short run that ends killed
     assert clean_lines("$ python train.py Killed") == ["$ python train.py", "Killed"]
+    # ... and the empty prompt the shell printed after it, pasted along
+    got = clean_lines("root@board:/# python3 bench.py -- loading ./params Killed root@board:/# ")
+    assert got == ["root@board:/# python3 bench.py -- loading ./params", "Killed", "root@board:/#"]
+    assert last_line(got) == "Killed"
 
 
 def test_an_ordinary_line_is_not_cut():
