@@ -130,6 +130,9 @@ KNOWN = {
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-6072-numpy-center.yaml"),
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colabtools-327-pandas-upgrade-still-old.yaml"),
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-260-scipy-upgrade-old-version.yaml"),
+    # a two-line paste (a sudo command, then the exception) on one short line: too short to be cut back into lines
+    # (dnnfix cuts only a long line), so no exception is read and the sudo reading does not hold
+    ("every newline lost (one line)", "py.install.wrong-interpreter/gh-btcdet-6-sudo-python3-setup.yaml"),
 }
 
 
