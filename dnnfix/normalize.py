@@ -233,12 +233,13 @@ def _bare(ln: str) -> bool:
 
 
 # a shell's prompt with nothing typed after it, pasted below the output it ended: bash/zsh "user@host:~/dir$ ",
-# "root@host:/# ", Red Hat's "[user@host dir]$ " (with a conda/venv "(env) " before it), PowerShell "PS C:\dir> ", cmd "C:\dir>", a bare "$", "#",
-# ">>>" (Python's REPL)
-_BARE_PROMPT = LazyRe(
+# "root@host:/# ", Red Hat's "[user@host dir]$ " (each maybe after a conda/venv "(env) "), PowerShell "PS C:\dir> ",
+# cmd "C:\dir>", a bare "$", "#", ">>>" (Python's REPL); also what follows a killed run's report in a flat paste
+_PROMPT = (
     r"(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::[^\s$#]*|\s+[^\s$#]+)?\s?[$#%]|\[[\w.-]+@[\w.-]+(?:\s[^\]]*)?\][$#]"
     r"|(?:PS\s+)?[A-Za-z]:\\[^<>|]*>|[$#%]|>>>)"
 )
+_BARE_PROMPT = LazyRe(_PROMPT)
 
 
 def last_line(lines: List[str]) -> str:
@@ -293,9 +294,7 @@ _FLAT_STRONG = LazyRe(
 # the shell's report of a run a signal ended, as it ends a log (also envreport's log end glued to a progress bar)
 SIGNAL_REPORT = r"Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?"
 # (an empty shell prompt may follow it: the paste went on to the prompt the shell printed next)
-_FLAT_END = LazyRe(
-    r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")(?P<prompt>\s+(?:\([\w.-]+\)\s*)?[\w.-]+@[\w.-]+:[^\s$#]*\s?[$#%])?\s*$"
-)
+_FLAT_END = LazyRe(r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")(?P<prompt>\s+" + _PROMPT + r")?\s*$")
 
 
 # a pasted report, not a log: a longer line is left as it is (the search tries every place of it)

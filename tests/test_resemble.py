@@ -204,3 +204,23 @@ def test_the_text_report_lists_hints_beside_a_confident_cause_only_with_all(know
     quiet = plain(lines(build(d, KB)), Style(False))
     loud = plain(lines(build(d, KB, show_all=True)), Style(False))
     assert "Similar known failures" not in quiet and "Similar known failures" in loud
+
+
+def test_the_matchers_words_are_handed_on_only_when_they_are_the_inputs_own():
+    """match_incident passes its words to the hints only when they are exactly the words of the input's lines; then
+    the hints are those found from the lines themselves."""
+    from dnnfix.matcher import match_incident
+    from dnnfix.normalize import words_in_order
+    from dnnfix.parse import parse_text
+
+    plain = 'Traceback (most recent call last):\n  File "a.py", line 1, in <module>\nValueError: allocator\nfragmented'
+    wrapped = "\n".join(["x" * 79 + "ab", "cd" + "y" * 79, "z" * 79 + "ef", "gh tail"])  # a terminal's 81-column cut
+    for text, handed in ((plain, True), (wrapped, False)):
+        p = parse_text(text)
+        stats: dict = {}
+        match_incident(p, KB, stats=stats)
+        assert ("words" in stats) == handed, text
+        if handed:
+            assert set(stats["words"]) == set(words_in_order("\n".join(p.lines).lower()))
+            mem = mem_for(("torch.cuda.oom", "near", ["allocator", "fragmented"]))
+            assert resemble.hints(p, [], KB, mem=mem, words=stats["words"]) == resemble.hints(p, [], KB, mem=mem)
