@@ -80,6 +80,34 @@ def test_typing_is_debounced_into_one_diagnosis():
     run(go())
 
 
+def test_wait_idle_covers_the_explanation_markdown_still_parsing(monkeypatch):
+    """Textual parses a Markdown update in a thread and mounts it later: on a loaded machine the diagnosis can be
+    done while the explanation still shows the old text. wait_idle (which the snapshot tests rely on) waits for
+    it too."""
+    import time
+
+    from markdown_it import MarkdownIt
+
+    real = MarkdownIt.parse
+
+    def slow(self, src, env=None):
+        time.sleep(0.3)
+        return real(self, src, env)
+
+    monkeypatch.setattr(MarkdownIt, "parse", slow)
+
+    async def go():
+        app = mini_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            pilot.app.post_message(events.Paste(UNKNOWN))
+            await pilot.pause()
+            await app.wait_idle()
+            shown = " ".join(str(b._content) if hasattr(b, "_content") else "" for b in app.main.query("MarkdownBlock"))
+            assert "Fingerprint" in shown, shown
+
+    run(go())
+
+
 def test_selecting_a_cause_updates_details_and_highlights():
     async def go():
         app = mini_app()

@@ -61,10 +61,14 @@ class DnnfixApp(App):
             hook(d)
 
     async def wait_idle(self, timeout: float = 20.0) -> None:
-        """Until no diagnosis is pending (tests and the bench)."""
+        """Until no diagnosis is pending and its explanation is on screen (tests and the bench)."""
         end = time.perf_counter() + timeout
         while time.perf_counter() < end:
-            busy = self.main.busy or any(w.group in ("diagnose", "kb") and not w.is_finished for w in self.workers)
+            busy = (
+                self.main.busy
+                or any(w.group in ("diagnose", "kb") and not w.is_finished for w in self.workers)
+                or self.main.details.updating
+            )
             if not busy:
                 return
             await asyncio.sleep(0.01)

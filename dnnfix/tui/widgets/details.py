@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Markdown, OptionList, TabbedContent, TabPane
@@ -42,6 +43,16 @@ class Details(Vertical):
         super().__init__(**kwargs)
         self.fixes: List[Dict[str, str]] = []
         self.fix_index = 0
+        self._updates: List[AwaitComplete] = []  # Markdown parses in a thread and mounts later
+
+    @property
+    def updating(self) -> bool:
+        """A Markdown update is still parsing or mounting (the app's wait_idle waits for it)."""
+        self._updates = [u for u in self._updates if not u.is_done]
+        return bool(self._updates)
+
+    def _markdown(self, widget_id: str, text: str) -> None:
+        self._updates.append(self.query_one(widget_id, Markdown).update(text))
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-explain", id="detail-tabs"):
@@ -72,7 +83,7 @@ class Details(Vertical):
     def show_match(self, match, kb, fixes: List[Dict[str, str]]) -> None:
         self.fixes = fixes
         self.fix_index = 0
-        self.query_one("#explain", Markdown).update(explanation_markdown(match, kb))
+        self._markdown("#explain", explanation_markdown(match, kb))
         self.query_one("#evidence", EvidenceList).show(match)
         self.get_tab("tab-fixes").label = f"Fixes ({len(fixes)})"
         self.get_tab("tab-evidence").label = f"Evidence ({len(match.evidence)})"
@@ -82,9 +93,9 @@ class Details(Vertical):
         """No cause selected: a message in the explanation tab, the others empty."""
         self.fixes = []
         self.fix_index = 0
-        self.query_one("#explain", Markdown).update(markdown)
+        self._markdown("#explain", markdown)
         self.query_one("#evidence", EvidenceList).show(None)
-        self.query_one("#fix", Markdown).update("")
+        self._markdown("#fix", "")
         self.get_tab("tab-fixes").label = "Fixes"
         self.get_tab("tab-evidence").label = "Evidence"
 
@@ -98,16 +109,16 @@ class Details(Vertical):
         return self.fixes[self.fix_index] if self.fixes else None
 
     def _show_fix(self, cause: str) -> None:
-        md = self.query_one("#fix", Markdown)
         if not self.fixes:
-            md.update(f"No fix snippet for `{cause}` yet.")
+            self._markdown("#fix", f"No fix snippet for `{cause}` yet.")
             return
         f = self.fixes[self.fix_index]
         n = len(self.fixes)
         more = " · **]** / **[** next / previous fix" if n > 1 else ""
         note = f"\n\n{f['note']}" if f.get("note") else ""
         fence = "````" if "```" in f["code"] else "```"
-        md.update(
+        self._markdown(
+            "#fix",
             f"**Fix {self.fix_index + 1} of {n}: {f['title']}**{note}\n\n{fence}{f['language']}\n{f['code']}\n{fence}\n\n"
-            f"**c** copy · **s** save as a script{more}"
+            f"**c** copy · **s** save as a script{more}",
         )
