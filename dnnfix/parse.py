@@ -19,9 +19,11 @@ _CHAIN_CAUSE = re.compile(r"The above exception was the direct cause of the foll
 _FRAME_PY = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?')
 # IPython 8: "File /usr/lib/python3.10/site-packages/keras/x.py:65, in fn(*args)"
 _FRAME_IPY8 = re.compile(r"^\s*File (?P<file>[^\s\"].*?):(?P<line>\d+)(?:, in (?P<func>.+))?$")
-# IPython 7 / old Colab: "/usr/local/lib/python3.7/dist-packages/keras/engine/training.py in fit(self, x)"
+# IPython 7 / old Colab: "/usr/local/lib/python3.7/dist-packages/keras/engine/training.py in fit(self, x)", a module's
+# top level "... keras/preprocessing/__init__.py in <module>", a cell "<ipython-input-2-cf96> in <cell line: 2>()"
 _FRAME_IPY7 = re.compile(
-    r"^\s*(?P<file>(?:/|[A-Za-z]:\\|~/|<ipython-input-|<string>|<stdin>)[^\n]*?(?:\.py|>)) in (?P<func>[\w<>.]+)\("
+    r"^\s*(?P<file>(?:/|[A-Za-z]:\\|~/|<ipython-input-|<string>|<stdin>)[^\n]*?(?:\.py|>)) in "
+    r"(?P<func><[^>\n]*>|[\w.]+)(?:\(|\s*$)"
 )
 # pytest's short frames: "src/train.py:42: in fit" / "../site-packages/torch/nn/x.py:1501: in _call_impl"
 _FRAME_PYTEST = re.compile(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): in (?P<func>\S+)")
@@ -155,7 +157,7 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
         m = None
         if "File" in line:
             m = _FRAME_PY.match(line) or _FRAME_IPY8.match(line)
-        if m is None and " in " in line and "(" in line:
+        if m is None and " in " in line:
             m = _FRAME_IPY7.match(line)
         if m is None and ": in " in line:
             m = _FRAME_PYTEST.match(line)
