@@ -67,6 +67,25 @@ RuntimeError: CUDA error: device-side assert triggered
     assert inc.facts["colab"] is True
 
 
+def test_ipython7_frames_of_a_module_top_level_and_a_cell_without_a_call():
+    """Newer Colab prints "in <module>" (no parentheses) for an import-time frame and "in <cell line: 2>()" for the
+    cell: both are frames, so a frame clause on the library's path can fire."""
+    text = """---------------------------------------------------------------------------
+ModuleNotFoundError                       Traceback (most recent call last)
+[<ipython-input-2-cf96>](https://localhost:8080/#) in <cell line: 2>()
+----> 2 from keras.models import Model
+
+6 frames
+[/usr/local/lib/python3.10/dist-packages/keras/preprocessing/__init__.py](https://localhost:8080/#) in <module>
+---> 19 import keras_preprocessing
+
+ModuleNotFoundError: No module named 'keras_preprocessing'
+/home/user/notes.py in general is a sentence, not a frame
+"""
+    inc = parse_text(text)
+    assert [(f.package, f.function, f.line) for f in inc.frames] == [("user", "<cell line: 2>", 2), ("keras", "<module>", 19)]
+
+
 def test_ipython8_frames():
     text = (
         "File /opt/conda/lib/python3.10/site-packages/jax/_src/api.py:42, in jit(fun)\nXlaRuntimeError: INTERNAL: boom"
