@@ -83,7 +83,10 @@ ModuleNotFoundError: No module named 'keras_preprocessing'
 /home/user/notes.py in general is a sentence, not a frame
 """
     inc = parse_text(text)
-    assert [(f.package, f.function, f.line) for f in inc.frames] == [("user", "<cell line: 2>", 2), ("keras", "<module>", 19)]
+    assert [(f.package, f.function, f.line) for f in inc.frames] == [
+        ("user", "<cell line: 2>", 2),
+        ("keras", "<module>", 19),
+    ]
 
 
 def test_ipython8_frames():
