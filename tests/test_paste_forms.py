@@ -126,6 +126,9 @@ KNOWN = {
     # the module's dotted name moved whole to the next line: "cannot import name 'X' from" no longer names where X
     # lived, so the removed-name table cannot say which release dropped it (still first, not confident)
     ("re-wrapped at 80 at word boundaries", "py.package.api-mismatch/gh-deepseek-ocr-302-llamaflashattention2.yaml"),
+    # NCCL's segment path (/dev/shm/nccl-...) moved whole to the next line: the shared-memory line no longer says
+    # whose segment it was
+    ("re-wrapped at 80 at word boundaries", "torch.nccl.failure/gh-easyr1-228-nccl-shm-segment.yaml"),
     # a printed symbolic tensor cut out of a long ValueError line starts a line of its own, as a REPL prints one
     ("re-wrapped at 80 at word boundaries", "negatives/a-gh-iternet-5-concatenate.yaml"),
     # pip's output on one line: which package a "Successfully installed" or "Found existing installation" names,
