@@ -129,6 +129,9 @@ KNOWN = {
     # NCCL's segment path (/dev/shm/nccl-...) moved whole to the next line: the shared-memory line no longer says
     # whose segment it was
     ("re-wrapped at 80 at word boundaries", "torch.nccl.failure/gh-easyr1-228-nccl-shm-segment.yaml"),
+    # jax's "Unable to initialize backend 'cuda': module 'jaxlib.xla_extension' has no attribute ..." split after
+    # the backend's name: the CPU-only jaxlib reading loses the line that made it confident (still first)
+    ("re-wrapped at 80 at word boundaries", "jax.cuda.plugin-missing/gh-maxim-32-gpuallocatorconfig-cpu-jaxlib.yaml"),
     # a printed symbolic tensor cut out of a long ValueError line starts a line of its own, as a REPL prints one
     ("re-wrapped at 80 at word boundaries", "negatives/a-gh-iternet-5-concatenate.yaml"),
     # pip's output on one line: which package a "Successfully installed" or "Found existing installation" names,
