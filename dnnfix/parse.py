@@ -47,6 +47,13 @@ _ROOT = re.compile(r"^\s*\((?P<i>\d+)\) (?P<code>[A-Z][A-Z_]{3,}):\s*(?P<msg>.*)
 _PKG = re.compile(r"(?:site|dist)-packages[\\/](?P<pkg>[A-Za-z_][\w.-]*)")
 _STDLIB = re.compile(r"[\\/]lib[\\/]python3?\.?\d*[\\/](?P<mod>\w+)")
 _PYVER = re.compile(r"python(?P<v>3\.\d{1,2})\b|python3(?P<w>\d{1,2})[\\/]", re.I)
+# the interpreters a paste shows: a REPL's banner ("Python 3.5.3 (default, ...", also where a paste lost its newlines)
+# and an interpreter's path printed alone on its line (sys.executable, `which python`:
+# "'C:\\...\\envs\\py36\\python.exe'", "/opt/conda/bin/python3")
+_INTERPRETER = re.compile(
+    r"""(?:(?:^|[ \t])Python[ \t]+(?P<ver>[23]\.\d{1,2})\.\d+\S*[ \t]+\((?:default|main|tags/|v\d|heads/|Anaconda|conda)|^[ \t]*['"]?(?P<exe>(?:[A-Za-z]:)?[\\/~][^\s'"]*?[\\/]+python(?:[23](?:\.\d{1,2})?)?(?:\.exe)?)['"]?[ \t]*$)""",
+    re.M | re.I,
+)
 
 # "tensorflow==2.15.0", "TensorFlow 2.15", "torch 2.1.0+cu121", "keras version: 3.3.3"
 _VERSION_SAID = re.compile(
@@ -303,6 +310,17 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
         m = _PYVER.search(blob_paths) or _PYVER.search(sample)
         if m:
             facts["python"] = m.group("v") or f"3.{m.group('w')}"
+    if "ython" in sample and ("Python " in sample or "bin" in sample or ".exe" in sample):
+        vers, exes = set(), set()
+        for m in _INTERPRETER.finditer(sample):
+            if m.group("ver"):
+                vers.add(m.group("ver"))
+            else:
+                exes.add(m.group("exe").replace("\\\\", "\\").lower())
+        # two REPL banners of different releases, or two different interpreter paths, in one paste: the interpreter
+        # pip (or the terminal) used and the one that runs the code may differ
+        if len(vers) > 1 or len(exes) > 1:
+            facts["interpreters"] = sorted(vers if len(vers) > 1 else exes)
     pk = [p for p in inc.packages if p not in ("user", "stdlib")]
     if pk:
         facts["packages"] = pk

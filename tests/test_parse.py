@@ -170,3 +170,16 @@ def test_pytest_short_frames():
 def test_versions_stated_in_the_paste_become_text_facts():
     inc = parse_text(">>> tf.__version__\n'1.15.5'\npip install torch==2.1.0+cu121 and Keras version: 3.3.3\n")
     assert inc.facts["versions"] == {"tensorflow": "1.15.5", "torch": "2.1.0+cu121", "keras": "3.3.3"}
+
+
+def test_two_interpreters_in_one_paste_become_a_text_fact():
+    """Two REPL banners of different releases, or two different interpreter paths printed alone on their lines
+    (sys.executable, `which python`), are text.interpreters; one interpreter, or a path inside a traceback, is not."""
+    two_paths = "ModuleNotFoundError: No module named 'x'\n'C:\\\\envs\\\\py36\\\\python.exe'\n'C:\\\\anaconda3\\\\python.exe'\n"
+    assert parse_text(two_paths).facts["interpreters"] == ["c:\\anaconda3\\python.exe", "c:\\envs\\py36\\python.exe"]
+    banners = "Python 3.5.3 (default, Dec  7 2017)\nImportError: No module named 'tensorflow'\nPython 2.7.5 (default, Aug  4 2017)\n"
+    assert parse_text(banners).facts["interpreters"] == ["2.7", "3.5"]
+    same = "Python 3.10.12 (main, Jun 11 2023)\n/usr/bin/python3\nModuleNotFoundError: No module named 'x'\n"
+    assert "interpreters" not in parse_text(same).facts
+    frames = 'File "/usr/lib/python3.10/site-packages/a.py", line 1\n/opt/conda/bin/python\n'
+    assert "interpreters" not in parse_text(frames).facts

@@ -142,6 +142,9 @@ KNOWN = {
     # a two-line paste (a sudo command, then the exception) on one short line: too short to be cut back into lines
     # (dnnfix cuts only a long line), so no exception is read and the sudo reading does not hold
     ("every newline lost (one line)", "py.install.wrong-interpreter/gh-btcdet-6-sudo-python3-setup.yaml"),
+    # a REPL session on one line: the exception runs on into the next banner ("... No module named 'tensorflow'
+    # Python 2.7.5 (default, ..."), so no exception is read and nothing is seen to fail
+    ("every newline lost (one line)", "py.install.wrong-interpreter/gh-tf-5478-installed-in-py27-default-py35.yaml"),
 }
 
 
