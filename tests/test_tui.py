@@ -108,6 +108,26 @@ def test_wait_idle_covers_the_explanation_markdown_still_parsing(monkeypatch):
     run(go())
 
 
+def test_a_steady_cursor_looks_the_same_at_any_moment():
+    """cursor_blink=False (the screenshots use it) draws the same screen, cursor included, whenever it is taken: with
+    blinking, two screenshots half a second apart differ by the cursor's phase, which made a CI snapshot flaky."""
+
+    async def shots(blink):
+        app = make_app(UNKNOWN, kb_dirs=[str(MINI)], show_timings=False, cursor_blink=blink)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.wait_idle()
+            await pilot.pause()  # the explanation's blocks, mounted, are laid out on the next refresh
+            first = app.export_screenshot()
+            await asyncio.sleep(0.55)  # past one blink interval (0.5 s)
+            await pilot.pause()
+            return first, app.export_screenshot()
+
+    a, b = run(shots(False))
+    assert a == b
+    assert 'fill="#e0e0e0"' in a  # the cursor's cell is drawn (the dark theme's cursor colour)
+
+
 def test_selecting_a_cause_updates_details_and_highlights():
     async def go():
         app = mini_app()

@@ -20,12 +20,13 @@ SIZE = (80, 24)
 
 
 def app_with(text="", theme=None):
-    return make_app(text, kb_dirs=[str(MINI)], show_timings=False, theme=theme)
+    # no blinking: Textual caches a rendered line by whether the cursor is in its "on" phase, so a cursor made steady
+    # during its "off" phase stays undrawn, and which phase a loaded machine reaches first is timing
+    return make_app(text, kb_dirs=[str(MINI)], show_timings=False, theme=theme, cursor_blink=False)
 
 
 async def settle(pilot):
     await pilot.pause()
-    pilot.app.main.paste.cursor_blink = False
     await pilot.app.wait_idle()
     await pilot.pause()
 

@@ -24,12 +24,19 @@ class DnnfixApp(App):
     ]
 
     def __init__(
-        self, session: Session, text: str = "", *, show_timings: bool = True, theme: Optional[str] = None
+        self,
+        session: Session,
+        text: str = "",
+        *,
+        show_timings: bool = True,
+        theme: Optional[str] = None,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
         self.initial_text = text
         self.show_timings = show_timings
+        self.cursor_blink = cursor_blink
         self.started = time.perf_counter()
         if theme:
             self.theme = theme
@@ -95,8 +102,10 @@ def make_app(
     show_timings: bool = True,
     theme: Optional[str] = None,
     kb=None,
+    cursor_blink: bool = True,
 ) -> DnnfixApp:
     """The app. kb_dirs: exactly these knowledge-base folders (no built-in one: tests); env: a snapshot dict
-    (from `dnnfix env --json`) used instead of the probe; show_timings=False keeps screenshots deterministic."""
+    (from `dnnfix env --json`) used instead of the probe; show_timings=False and cursor_blink=False keep screenshots
+    deterministic (a blinking cursor's phase at the moment of the screenshot is a matter of timing)."""
     session = Session(kb_paths, kb_dirs, probe=probe and env is None, snapshot=env, snapshot_name=env_name, kb=kb)
-    return DnnfixApp(session, text, show_timings=show_timings, theme=theme)
+    return DnnfixApp(session, text, show_timings=show_timings, theme=theme, cursor_blink=cursor_blink)

@@ -89,7 +89,9 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            yield PasteArea(id="paste")
+            paste = PasteArea(id="paste")
+            paste.cursor_blink = self.app.cursor_blink
+            yield paste
             with ResultsPane(id="results"):
                 yield Static(id="verdict", markup=True)
                 yield CauseList(id="causes")
