@@ -310,7 +310,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
         m = _PYVER.search(blob_paths) or _PYVER.search(sample)
         if m:
             facts["python"] = m.group("v") or f"3.{m.group('w')}"
-    if "ython" in sample and ("Python " in sample or "bin" in sample or ".exe" in sample):
+    if "ython" in sample:  # a banner ("Python 3.") or an interpreter's path (".../python3")
         vers, exes = set(), set()
         for m in _INTERPRETER.finditer(sample):
             if m.group("ver"):

@@ -136,8 +136,7 @@ def test_a_summary_only_scan_skips_the_json_lines_but_still_fills_the_state(flee
     assert [same(row) for _, row in rows] == [same(row) for _, row, _ in run_scan(paths, jobs=1)]
     # without JSON lines the "similar known failures" hints are not worked out: they are in no row (a hint is never a
     # row's cause), so the rows above are the same; the JSON lines of the full scan do carry them
-    hinted = [json.loads(line) for line in want if any(m.get("hint") for m in json.loads(line)["matches"])]
-    assert hinted and all(row["cause"] is None or row["signature"] != "similar-known-failure" for _, row in rows)
+    assert any(any(m.get("hint") for m in json.loads(line)["matches"]) for line in want)
     kb = load_kb()
     state = State(str(tmp_path / "state.json"), state_key(kb, None, None))
     got = [line for line, _, _ in run_scan(paths, jobs=1, state=state, lines=False)]
