@@ -141,3 +141,35 @@ class KBCaseItem(pytest.Item):
 
     def reportinfo(self):
         return Path(self.case.path), self.case.line - 1, f"{Path(self.case.path).name}#{self.case.name}"
+
+
+def _part_of(nodeid: str, n: int) -> int:
+    """Which of n parts a test belongs to (1..n): by its file, and for the knowledge base's cases by their case file,
+    so that a module's fixtures are set up in one part only. Stable across runs and machines."""
+    import zlib
+
+    bits = nodeid.split("::")
+    key = "::".join(bits[:2]) if bits[0].endswith(KB_CASES) else bits[0]
+    return zlib.crc32(key.encode("utf-8")) % n + 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """DNNFIX_TEST_PART="k/n" (or "j,k/n") keeps only those parts of the collected tests: .ci/run spreads one
+    Python's core suite over both cores that way. Unset: every test."""
+    spec = os.environ.get("DNNFIX_TEST_PART", "").strip()
+    if not spec:
+        return
+    try:
+        which, n_text = spec.split("/")
+        n = int(n_text)
+        wanted = {int(w) for w in which.split(",")}
+        if n < 1 or not wanted or not wanted <= set(range(1, n + 1)):
+            raise ValueError(spec)
+    except ValueError:
+        raise pytest.UsageError(f'DNNFIX_TEST_PART must look like "1/2" or "1,3/4", not {spec!r}') from None
+    keep, drop = [], []
+    for item in items:
+        (keep if _part_of(item.nodeid, n) in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
