@@ -284,7 +284,37 @@ def _module_of(cap: Mapping[str, Any]) -> str:
     return ""
 
 
+def _no_replacement(use: str) -> Optional[str]:
+    """None when a row names a replacement; else the row's reason in parentheses (" (downloads always resume)"),
+    or "" for a bare "none"."""
+    if use != "none" and not use.startswith("none ("):
+        return None
+    return use[4:].rstrip() if use != "none" else ""
+
+
+_REQUIRED = re.compile(r"[A-Za-z0-9][\w.-]*")
+
+
+def _version_check_facts(requirement: str, found: str) -> Dict[str, Any]:
+    """drift.* facts for a library's own version check ("huggingface-hub>=0.34.0,<1.0 is required ..., but found
+    huggingface-hub==1.0.1"): nothing was renamed, the installed release is outside the range the check names."""
+    m = _REQUIRED.match(requirement)
+    pk = m.group(0) if m else requirement
+    inst = found.split("==", 1)[1].rstrip(".") if "==" in found else found
+    return {
+        "drift.package": pk,
+        "drift.installed": inst,
+        "drift.side": f"installed {pk} {inst} is outside the range {requirement} that the library checks for",
+        "drift.pin": requirement,
+        "drift.pin_exact": requirement,
+        "drift.summary": f"{pk} {inst} is installed, but the library's own version check needs {requirement}",
+        "drift.code_line": "in the code: nothing to change; install the release range the check names",
+    }
+
+
 def _derive(cap: Mapping[str, Any], facts: Any, tables: Optional[Mapping[str, Any]], text: str) -> Dict[str, Any]:
+    if cap.get("drift_requirement") and cap.get("drift_found"):
+        return _version_check_facts(str(cap["drift_requirement"]), str(cap["drift_found"]))
     out: Dict[str, Any] = {}
     module = _module_of(cap)
     top = module.split(".")[0]
@@ -388,6 +418,7 @@ def _added_facts(out: Dict[str, Any], row: Mapping[str, Any], facts: Any, text: 
     out["drift.pin"] = out["drift.pin_exact"] = f"{pk}>={added}"
     out["drift.replacement"] = f"what the installed {pk} offers instead (or upgrade to {pk}>={added})"
     out["drift.old"] = new
+    out["drift.code_line"] = f"in the code: use {out['drift.replacement']} instead of {new}"
     out["drift.summary"] = (
         f"`{new}` first appeared in {pk} {added} (the last release without it: {row['last_without']})"
         + (f"; the installed {inst} is too old for this code" if inst else "")
@@ -433,10 +464,16 @@ def _row_facts(
         out["drift.pin"] = f"{pk}<{removed}" if pk != "python" else f"Python {row['last_with']}"
         out["drift.pin_exact"] = f"{pk}=={row['last_with']}" if pk != "python" else f"Python {row['last_with']}"
         use = out["drift.replacement"]
+        gone = _no_replacement(use)
         out["drift.summary"] = (
             f"{what} was removed in {pk} {removed} (last release with it: {row['last_with']})"
             + (f"; the installed {inst} is too new for this code" if inst else "")
-            + (f". Pin {out['drift.pin']} or use {use}" if use != "none" else f". Pin {out['drift.pin']}")
+            + (f". Pin {out['drift.pin']} or use {use}" if gone is None else f". Pin {out['drift.pin']}{gone}")
+        )
+        out["drift.code_line"] = (
+            f"in the code: use {use} instead of {old}"
+            if gone is None
+            else f"in the code: {old} has no replacement{gone}: pin the release below"
         )
     else:
         since = str(row["since"])
