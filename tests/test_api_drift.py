@@ -264,3 +264,29 @@ def test_a_name_newer_than_the_install_is_the_too_old_side():
     assert got["drift.pin"] == "trl>=0.14.0" and got["drift.installed"] == "0.13.0"
     got = drift.derive_facts(cap, Facts(), tables, "trl==0.15.2\n")
     assert "drift.added_in" not in got and "already exports" in got["drift.side"]
+
+
+def test_a_librarys_own_version_check_pins_the_range_it_names():
+    text = (
+        "ImportError: huggingface-hub>=0.34.0,<1.0 is required for a normal functioning of this module, "
+        "but found huggingface-hub==1.0.1.\n"
+    )
+    d = diagnose_text(text, probe=False, similar=False)
+    top = d.matches[0]
+    assert (top.cause, top.signature) == ("py.package.api-mismatch", "hf-dependency-version-check-failed")
+    assert top.facts["drift.pin"] == "huggingface-hub>=0.34.0,<1.0"
+    assert top.facts["drift.installed"] == "1.0.1"
+    assert "nothing to change" in top.facts["drift.code_line"]
+
+
+def test_a_removed_name_without_replacement_is_not_told_to_use_none():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/a.py", line 1, in <module>\n'
+        "    from huggingface_hub import KerasModelHubMixin\n"
+        "ImportError: cannot import name 'KerasModelHubMixin' from 'huggingface_hub' "
+        "(/home/u/venv/lib/python3.12/site-packages/huggingface_hub/__init__.py)\n"
+    )
+    facts = diagnose_text(text, probe=False, similar=False).matches[0].facts
+    assert "use none" not in facts["drift.summary"] + facts["drift.code_line"]
+    assert facts["drift.code_line"].startswith("in the code: huggingface_hub.KerasModelHubMixin has no replacement")
