@@ -217,11 +217,19 @@ _TORCH_PRINT = LazyRe(r"^\s*(\d+\.\d+\.\d+(?:[.a-z0-9]*)?(?:\+[a-z0-9.]+)?)\s+(\
 _REPL_VALUE = LazyRe(r"^\s*(?:Out\[\d+\]:\s*)?'?([^'\s]+)'?\s*$")
 _CUDNN_FILE = LazyRe(r"libcudnn(?:_\w+)?\.so\.(\d+\.\d+\.\d+)")
 _PYVERSION = LazyRe(r"^(3\.\d+\.\d+)")
+# "GPU: <name>" written by hand in a report (the keys people use), when the value names an NVIDIA board
+_GPU_KEYS = ("gpu", "gpus", "gpu model", "gpu name", "gpu type", "graphics card", "video card")
+_GPU_NAME = LazyRe(
+    r"^(?:NVIDIA\s+)?(?:GeForce|Tesla|Quadro|TITAN|RTX\s|A\d{2,3}\b|H\d{3}\b|L\d{1,2}S?\b|T4\b|V100|P100|P40\b|K80\b)"
+)
 
 # words that only environment reports print; a text with none of them (and no `name==version` line) has no report
 _REPORT_WORDS = (
     "Driver Version",
     "PyTorch version",
+    "PyTorch Version",
+    "Torch version",
+    "torch version",
     "cuda_version",
     "is_cuda_build",
     "packages in environment",
@@ -443,8 +451,11 @@ def _collect_env(
     """One line of `python -m torch.utils.collect_env` (or a similar Key: value report)."""
     k = key.lower()
     unknown = val in ("", "N/A", "Could not collect", "No CUDA")
-    if k == "pytorch version" and not unknown:
+    if k in ("pytorch version", "torch version") and not unknown:
         pk.setdefault("torch", val.split()[0])
+    elif k in _GPU_KEYS and not gpus and _GPU_NAME.match(val):
+        # a report written by hand beside the others ("GPU: NVIDIA GeForce RTX 5090 (32GB GDDR7)"): one GPU
+        gpus.append({"index": 0, "name": re.sub(r"\s*[(,].*$", "", val).strip()})
     elif k == "cuda used to build pytorch":
         t = fw.setdefault("torch", {})
         if val == "None":

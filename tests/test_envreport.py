@@ -204,3 +204,17 @@ def test_the_shells_report_glued_to_a_progress_bar_is_the_logs_end():
     # a sentence that ends in the word is no report, nor a line without a bar
     assert "log_end" not in symptoms(["note: the worker was Killed"])
     assert "log_end" not in symptoms(["step 12 done, 900sKilled"])
+
+
+def test_a_report_written_by_hand_names_the_torch_release_and_the_gpu():
+    rep = report(
+        [
+            "PyTorch Version: 2.2.0+cu121",
+            "GPU: NVIDIA GeForce RTX 5090 (32GB GDDR7)",
+            "CUDA Version: 12.8 (Driver 570.181)",
+        ]
+    )
+    assert rep["packages"]["torch"] == "2.2.0+cu121"
+    assert rep["gpus"] == [{"index": 0, "name": "NVIDIA GeForce RTX 5090"}]
+    # a "GPU:" line of a training log is not a report of the machine's GPU
+    assert "gpus" not in report(["PyTorch Version: 2.2.0", "GPU: 0", "GPU: cuda:0 used for training"])
