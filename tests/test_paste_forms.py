@@ -145,6 +145,10 @@ KNOWN = {
     # a REPL session on one line: the exception runs on into the next banner ("... No module named 'tensorflow'
     # Python 2.7.5 (default, ..."), so no exception is read and nothing is seen to fail
     ("every newline lost (one line)", "py.install.wrong-interpreter/gh-tf-5478-installed-in-py27-default-py35.yaml"),
+    # a hand-written "Key: value" report on one line ("PyTorch Version: 2.2.0+cu121 GPU: NVIDIA GeForce RTX 5090
+    # (32GB GDDR7) CUDA Version: ..."): where one value ends and the next key begins is not told, so neither the
+    # release nor the GPU is read and the wheel-architecture table has nothing to compare
+    ("every newline lost (one line)", "gpu.arch.unsupported/gh-pytorch-160804-rtx5090-cu121.yaml"),
 }
 
 
