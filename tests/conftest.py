@@ -153,10 +153,16 @@ def _part_of(nodeid: str, n: int) -> int:
     return zlib.crc32(key.encode("utf-8")) % n + 1
 
 
+def pytest_configure(config):
+    # read once and taken out of the environment: a pytest that a test starts in a subprocess (the KB cases'
+    # collection test, the plugin tests) must collect everything it asks for, not this run's part
+    config._dnnfix_test_part = os.environ.pop("DNNFIX_TEST_PART", "").strip()
+
+
 def pytest_collection_modifyitems(config, items):
     """DNNFIX_TEST_PART="k/n" (or "j,k/n") keeps only those parts of the collected tests: .ci/run spreads one
     Python's core suite over both cores that way. Unset: every test."""
-    spec = os.environ.get("DNNFIX_TEST_PART", "").strip()
+    spec = getattr(config, "_dnnfix_test_part", "")
     if not spec:
         return
     try:
