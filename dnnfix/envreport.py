@@ -226,10 +226,8 @@ _GPU_NAME = LazyRe(
 # words that only environment reports print; a text with none of them (and no `name==version` line) has no report
 _REPORT_WORDS = (
     "Driver Version",
-    "PyTorch version",
-    "PyTorch Version",
-    "Torch version",
-    "torch version",
+    "orch version",  # "PyTorch version" (collect_env), "Torch version", "torch version" written by hand
+    "orch Version",  # "PyTorch Version"
     "cuda_version",
     "is_cuda_build",
     "packages in environment",
