@@ -152,6 +152,27 @@ def test_every_planted_problem_is_reported_at_its_place(bad_kb):
     assert "did you mean 'tf.cudnn.version-mismatch'?" in msgs["DNX105"]
 
 
+def test_a_misspelt_or_wrong_cause_origin_is_reported(tmp_path):
+    root = tmp_path / "kb"
+    _write(
+        root,
+        "causes.yaml",
+        """
+        causes:
+          my.own.cause: {category: code-error, summary: x, orgin: project}
+          my.other.cause:
+            category: code-error
+            summary: y
+            origin: shared
+          my.third.cause: {category: code-error, summary: z, origin: project}
+        """,
+    )
+    got = _codes(check([str(root)]), root)
+    assert ("causes.yaml", 2, 59, "DNX142") in got  # the value of the misspelt "orgin"
+    assert ("causes.yaml", 6, 13, "DNX142") in got  # origin other than 'project'
+    assert not [g for g in got if g[0] == "causes.yaml" and g[1] == 7]  # a well-formed project cause
+
+
 def test_cli_check_exits_nonzero_and_prints_path_line_col(bad_kb):
     p = subprocess.run(
         [sys.executable, "-m", "dnnfix", "kb", "check", "--kb", str(bad_kb)], capture_output=True, text=True, timeout=60

@@ -174,8 +174,26 @@ def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict
             )
             continue
         for cid, meta in entries.items():
-            causes[str(cid)] = dict(meta or {})
+            meta = meta if isinstance(meta, dict) else {}
+            for key, val in meta.items():
+                # `origin: project` marks the project's own causes (outside evaluations score only the canonical ids);
+                # a misspelt key would pass silently and lose that mark
+                if key not in _CAUSE_KEYS or (key == "origin" and val != "project"):
+                    line, col = loc.where("causes", cid, key)
+                    diags.append(
+                        Diagnostic(
+                            str(p),
+                            line,
+                            col,
+                            "DNX142",
+                            f"cause {cid}: {key}: {val!r} is not one of category, summary, origin: project",
+                        )
+                    )
+            causes[str(cid)] = dict(meta)
     return causes
+
+
+_CAUSE_KEYS = frozenset(("category", "summary", "origin"))
 
 
 def load_families(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, str]:
