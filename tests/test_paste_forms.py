@@ -138,6 +138,9 @@ KNOWN = {
     # and the version the notebook then printed, are told apart only by the lines
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-6072-numpy-center.yaml"),
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colabtools-327-pandas-upgrade-still-old.yaml"),
+    # jax's "UserWarning: No GPU/TPU found" at the start of a line of its own reads as an exception, which speaks against
+    # the old fallback warning being the failure; on one line with the timings around it, only its words are left
+    ("every newline lost (one line)", "negatives/w33n-gh-jax-1797-gpu-timing-first-epoch-compile.yaml"),
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-260-scipy-upgrade-old-version.yaml"),
     # a two-line paste (a sudo command, then the exception) on one short line: too short to be cut back into lines
     # (dnnfix cuts only a long line), so no exception is read and the sudo reading does not hold
