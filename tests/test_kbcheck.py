@@ -227,3 +227,21 @@ def test_kb_test_runs_cases_and_reports_failures(tmp_path):
     assert p.returncode == 1
     assert "libfoo-exploded#wrongly-expected: signature did not fire" in p.stdout
     assert "2 passed, 1 failed" in p.stdout and "1 todo" in p.stdout
+
+
+def test_loading_to_match_vets_every_pattern_but_the_shipped_ones(bad_kb):
+    """load_kb skips the costly per-pattern checks (it compiles; it cannot backtrack) for the shipped signatures
+    only, which `kb check` vets in CI: a user folder's bad and backtracking patterns are still refused when loaded,
+    and the shipped knowledge base compiles to the same signatures either way."""
+    from dnnfix.knowledge.load import build_kb, kb_dirs, load_kb
+
+    kb = load_kb([str(bad_kb)], use_cache=False)
+    loaded = {s.id for s in kb.signatures}
+    assert "redos" not in loaded and "bad-regex" not in loaded
+    assert any(s.origin == str(bad_kb) for s in kb.signatures)  # the folder itself was read
+
+    def shape(kb):
+        return sorted((s.id, tuple((c.pattern, c.keys, c.needles) for c in s.match + s.against)) for s in kb.signatures)
+
+    shipped = kb_dirs([])
+    assert shape(build_kb(shipped, vet_builtin=False)) == shape(build_kb(shipped))

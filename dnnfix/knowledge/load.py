@@ -137,7 +137,7 @@ def load_kb(extra: Sequence[str] = (), *, use_cache: bool = True) -> KnowledgeBa
 
     kb: Optional[KnowledgeBase] = cache.read(h) if use_cache else None
     if kb is None:
-        kb = build_kb(dirs)
+        kb = build_kb(dirs, vet_builtin=False)  # kb check vets the shipped patterns; a cold first diagnosis need not
         if use_cache:
             cache.write(kb, h)
     kb._key = h  # type: ignore[attr-defined]
@@ -221,7 +221,9 @@ def signature_files(dirs: Sequence[Path]) -> List[Tuple[Path, str]]:
     return out
 
 
-def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
+def build_kb(dirs: Sequence[Path], *, vet_builtin: bool = True) -> KnowledgeBase:
+    """The knowledge base of these folders. vet_builtin=False: the shipped signatures' patterns are not vetted
+    again (compile_signature's vet; `dnnfix kb check` vets them); a user folder's always are."""
     from .explain import load_explanations
     from .signature import compile_signature
 
@@ -232,7 +234,7 @@ def build_kb(dirs: Sequence[Path]) -> KnowledgeBase:
         loc = read_yaml(p, diags)
         if loc is None:
             continue
-        sig = compile_signature(loc, str(p), causes, diags, origin)
+        sig = compile_signature(loc, str(p), causes, diags, origin, vet=vet_builtin or origin != "builtin")
         if sig is None:
             continue
         prev = by_id.get(sig.id)
