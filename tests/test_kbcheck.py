@@ -165,9 +165,13 @@ def test_a_misspelt_or_wrong_cause_origin_is_reported(tmp_path):
             summary: y
             origin: shared
           my.third.cause: {category: code-error, summary: z, origin: project}
+          my.bare.cause: just a summary
+          my.half.cause: {category: code-error}
         """,
     )
     got = _codes(check([str(root)]), root)
+    assert ("causes.yaml", 8, 18, "DNX142") in got  # not a mapping (at its value)
+    assert ("causes.yaml", 9, 18, "DNX142") in got  # no summary
     assert ("causes.yaml", 2, 59, "DNX142") in got  # the value of the misspelt "orgin"
     assert ("causes.yaml", 6, 13, "DNX142") in got  # origin other than 'project'
     assert not [g for g in got if g[0] == "causes.yaml" and g[1] == 7]  # a well-formed project cause

@@ -49,7 +49,7 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX131": ("anchor", "weak anchor: its fixed words are too short or too generic"),
     "DNX140": ("causes", "causes.yaml has no `causes:` mapping"),
     "DNX141": ("signature", "duplicate signature id"),
-    "DNX142": ("causes", "a cause has a key other than category, summary and origin: project"),
+    "DNX142": ("causes", "a cause is not a mapping of category and summary (optionally origin: project)"),
     "DNX150": ("explanation", "missing section(s)"),
     "DNX151": ("explanation", "sections out of order"),
     "DNX152": ("explanation", "unknown section (warning)"),

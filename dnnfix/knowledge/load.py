@@ -174,6 +174,18 @@ def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict
             )
             continue
         for cid, meta in entries.items():
+            if not isinstance(meta, dict) or not all(isinstance(meta.get(k), str) for k in ("category", "summary")):
+                # an entry that is not a mapping, or lacks its category or summary, would be kept empty: say so
+                line, col = loc.where("causes", cid)
+                diags.append(
+                    Diagnostic(
+                        str(p),
+                        line,
+                        col,
+                        "DNX142",
+                        f"cause {cid}: needs a mapping with a category and a summary (text each), got {meta!r}",
+                    )
+                )
             meta = meta if isinstance(meta, dict) else {}
             for key, val in meta.items():
                 # `origin: project` marks the project's own causes (outside evaluations score only the canonical ids);

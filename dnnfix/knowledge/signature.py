@@ -653,18 +653,18 @@ def _clauses(
             if not isinstance(pat, str) or not pat:
                 err("DNX117", "regex must be a non-empty string", *p, "regex")
                 continue
-            try:
-                if vet:
+            if vet:
+                try:
                     re.compile(pat, re.I)
-            except re.error as e:
-                err(
-                    "DNX118",
-                    f"invalid regex: {e.msg} at position {e.pos}",
-                    *p,
-                    "regex",
-                    hint="YAML single quotes keep backslashes as written: regex: '\\d+'",
-                )
-                continue
+                except re.error as e:
+                    err(
+                        "DNX118",
+                        f"invalid regex: {e.msg} at position {e.pos}",
+                        *p,
+                        "regex",
+                        hint="YAML single quotes keep backslashes as written: regex: '\\d+'",
+                    )
+                    continue
             why = backtracking_risk(pat) if vet else ""
             if why:
                 err(
