@@ -60,7 +60,10 @@ def load_cases(root: Path = DEFAULT_ROOT, part: str = "all") -> List[Dict[str, A
                 raw = fh.read()
             meta: Dict[str, Any] = {}
             if f.suffix == ".yaml":
-                meta = yaml.safe_load(raw) or {}
+                try:
+                    meta = yaml.safe_load(raw) or {}
+                except yaml.YAMLError as e:
+                    raise SystemExit(f"{f}: not valid YAML: {e}") from None
                 if not isinstance(meta, dict) or not isinstance(meta.get("text"), str):
                     raise ValueError(f"{f}: a case record needs a `text:` string")
                 raw = meta.pop("text")
