@@ -176,36 +176,31 @@ def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict
         for cid, meta in entries.items():
             if not isinstance(meta, dict) or not all(isinstance(meta.get(k), str) for k in ("category", "summary")):
                 # an entry that is not a mapping, or lacks its category or summary, would be kept empty: say so
-                line, col = loc.where("causes", cid)
-                diags.append(
-                    Diagnostic(
-                        str(p),
-                        line,
-                        col,
-                        "DNX142",
-                        f"cause {cid}: needs a mapping with a category and a summary (text each), got {meta!r}",
-                    )
+                _bad_cause(
+                    diags,
+                    p,
+                    loc.where("causes", cid),
+                    f"needs a mapping with a category and a summary (text each), got {meta!r}",
+                    cid,
                 )
             meta = meta if isinstance(meta, dict) else {}
             for key, val in meta.items():
                 # `origin: project` marks the project's own causes (outside evaluations score only the canonical ids);
                 # a misspelt key would pass silently and lose that mark
                 if key not in _CAUSE_KEYS or (key == "origin" and val != "project"):
-                    line, col = loc.where("causes", cid, key)
-                    diags.append(
-                        Diagnostic(
-                            str(p),
-                            line,
-                            col,
-                            "DNX142",
-                            f"cause {cid}: {key}: {val!r} is not one of category, summary, origin: project",
-                        )
-                    )
+                    where = loc.where("causes", cid, key)
+                    _bad_cause(diags, p, where, f"{key}: {val!r} is not one of category, summary, origin: project", cid)
             causes[str(cid)] = dict(meta)
     return causes
 
 
 _CAUSE_KEYS = frozenset(("category", "summary", "origin"))
+
+
+def _bad_cause(diags: List[Diagnostic], path: Path, where: Tuple[int, int], msg: str, cid: Any) -> None:
+    """A DNX142 diagnostic at a cause entry (or one of its keys) of causes.yaml."""
+    line, col = where
+    diags.append(Diagnostic(str(path), line, col, "DNX142", f"cause {cid}: {msg}"))
 
 
 def load_families(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, str]:
