@@ -47,6 +47,7 @@ _DIST = {
     "mmengine": "mmengine",
     "mmdet": "mmdet",
     "flash_attn": "flash-attn",
+    "llama_index": "llama-index",
 }
 # distributions whose version may be reported under another name
 _ALIASES = {
