@@ -340,10 +340,7 @@ def diagnose_env(
 
 
 def fixes_for(match: Match, kb) -> List[Dict[str, str]]:
-    """The cause's fixes with this match's facts filled in."""
-    from .knowledge.explain import fill
+    """The cause's fixes with this match's facts filled in (the deciding signature's `fix_first` leads)."""
+    from .report import fixes_of
 
-    ex = kb.explanations.get(match.cause)
-    if ex is None:
-        return []
-    return [{"title": f["title"], "language": f["language"], "code": fill(f["code"], match.facts)} for f in ex.fixes]
+    return fixes_of(match, kb)

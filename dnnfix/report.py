@@ -129,14 +129,20 @@ def dedup_evidence(evidence: List[Evidence]) -> List[Evidence]:
 
 
 def fixes_of(match: Match, kb) -> List[Dict[str, str]]:
-    """The cause's fixes with this match's facts filled in."""
+    """The cause's fixes with this match's facts filled in, in the explanation's order, except that the fix the
+    deciding signature names in `fix_first` leads."""
     from .knowledge.explain import fill
 
     ex = kb.explanations.get(match.cause) if kb is not None else None
     if ex is None:
         return []
+    fixes = list(ex.fixes)
+    sig = kb.by_id(match.signature) if match.signature and hasattr(kb, "by_id") else None
+    first = getattr(sig, "fix_first", "") if sig is not None else ""
+    if first:
+        fixes.sort(key=lambda f: f["title"] != first)  # stable: the others keep their order
     return [
-        {"title": f["title"], "language": f.get("language", ""), "code": fill(f["code"], match.facts)} for f in ex.fixes
+        {"title": f["title"], "language": f.get("language", ""), "code": fill(f["code"], match.facts)} for f in fixes
     ]
 
 

@@ -249,3 +249,93 @@ def test_loading_to_match_vets_every_pattern_but_the_shipped_ones(bad_kb):
 
     shipped = kb_dirs([])
     assert shape(build_kb(shipped, vet_builtin=False)) == shape(build_kb(shipped))
+
+
+def _fix_first_kb(tmp_path):
+    root = tmp_path / "kb"
+    _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
+    _write(
+        root,
+        "causes/my.own.cause.md",
+        """
+        # libfoo broke
+
+        ## What happened
+        libfoo stopped.
+
+        ## Why
+        Two builds of libfoo print the same refusal.
+
+        ## Fix
+        ### Restart the service
+        ```bash
+        systemctl restart foo
+        ```
+
+        ### Reinstall libfoo-extra
+        ```bash
+        pip install --force-reinstall libfoo-extra
+        ```
+
+        ### Pin libfoo
+        ```bash
+        pip install 'libfoo<2'
+        ```
+
+        ## How to check
+        ```bash
+        foo --version
+        ```
+
+        ## Fix safety
+        Safe.
+
+        ## References
+        - none
+        """,
+    )
+    sig = "id: {id}\ncause: my.own.cause\ntitle: t\nstatus: stable\n{extra}match:\n  - regex: '{regex}'\n"
+    _write(root, "signatures/a/plain.yaml", sig.format(id="libfoo-plain", extra="", regex="libfoo_core refused"))
+    _write(
+        root,
+        "signatures/a/extra.yaml",
+        sig.format(id="libfoo-extra", extra="fix_first: Reinstall libfoo-extra\n", regex="libfoo_extra refused"),
+    )
+    _write(
+        root,
+        "signatures/a/typo.yaml",
+        sig.format(id="libfoo-typo", extra="fix_first: Reinstal libfoo-extra\n", regex="libfoo_typo refused"),
+    )
+    _write(root, "signatures/a/nonstr.yaml", sig.format(id="libfoo-nonstr", extra="fix_first: 3\n", regex="libfoo_x"))
+    return root
+
+
+def test_fix_first_must_name_one_of_the_causes_fixes(tmp_path):
+    root = _fix_first_kb(tmp_path)
+    res = check([str(root)])
+    got = _codes(res, root)
+    assert ("typo.yaml", 1, 1, "DNX242") in got
+    assert ("nonstr.yaml", 5, 12, "DNX129") in got
+    assert not [g for g in got if g[0] in ("extra.yaml", "plain.yaml")]
+    msg = next(d.format() for d in res.diagnostics if d.code == "DNX242")
+    assert "did you mean 'Reinstall libfoo-extra'?" in msg
+
+
+def test_the_deciding_signatures_fix_first_leads_and_the_rest_keep_their_order(tmp_path):
+    from dnnfix.api import diagnose_text, fixes_for
+    from dnnfix.knowledge.load import load_kb
+    from dnnfix.render_json import to_dict
+    from dnnfix.report import build
+
+    kb = load_kb([str(_fix_first_kb(tmp_path))])
+    order = {}
+    for word, sid in (("core", "libfoo-plain"), ("extra", "libfoo-extra")):
+        d = diagnose_text(f"RuntimeError: libfoo_{word} refused to start\n", env={}, kb=kb)
+        m = d.matches[0]
+        assert m.signature == sid
+        titles = [f["title"] for f in fixes_for(m, kb)]
+        assert [f.title for f in build(d, kb).entries[0].fixes] == titles
+        assert [f["title"] for f in to_dict(d, kb)["matches"][0]["fixes"]] == titles
+        order[word] = titles
+    assert order["core"] == ["Restart the service", "Reinstall libfoo-extra", "Pin libfoo"]
+    assert order["extra"] == ["Reinstall libfoo-extra", "Restart the service", "Pin libfoo"]

@@ -27,7 +27,7 @@ class CacheError(ValueError):
     """The cache file is not a knowledge base this version wrote."""
 
 
-FORMAT = "dnnfix-kb-3"  # 3: Signature.severity
+FORMAT = "dnnfix-kb-4"  # 3: Signature.severity; 4: Signature.fix_first
 
 
 def _row(obj: Any) -> tuple:

@@ -408,6 +408,27 @@ def _group_names(pattern: str) -> List[str]:
         return []  # an invalid pattern is DNX118's business
 
 
+def check_fix_first(kb, diags: List[Diagnostic]) -> None:
+    """DNX242: a signature's fix_first must name one of its cause's fixes (a typo would silently keep the order)."""
+    for sig in kb.signatures:
+        if not sig.fix_first or sig.disabled:
+            continue
+        ex = kb.explanations.get(sig.cause)
+        titles = [f["title"] for f in ex.fixes] if ex is not None else []
+        if sig.fix_first in titles:
+            continue
+        diags.append(
+            Diagnostic(
+                sig.path,
+                sig.line,
+                1,
+                "DNX242",
+                f"fix_first {sig.fix_first!r} of signature '{sig.id}' names no fix of causes/{sig.cause}.md",
+                _did_you_mean(sig.fix_first, titles) or (f"its fixes: {'; '.join(titles)}" if titles else ""),
+            )
+        )
+
+
 def check_placeholders(kb, diags: List[Diagnostic]) -> None:
     """Every {{name}} / {{name|fallback}} in an explanation names something a match of that cause can carry:
     a named group of one of the cause's signatures, a fact alias (Facts.aliases), or, when a signature of the
@@ -525,6 +546,7 @@ def check(extra: Sequence[str] = ()) -> CheckResult:
                     severity="warning",
                 )
             )
+    check_fix_first(kb, res.diagnostics)
     check_placeholders(kb, res.diagnostics)
     res.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
     return res

@@ -40,6 +40,7 @@ TOP_KEYS = (
     "author",
     "specificity",
     "severity",
+    "fix_first",
 )
 SEVERITIES = ("error", "warning", "info")  # how `dnnfix doctor` reports an env_only signature
 CLAUSE_KINDS = ("regex", "phrase", "exception", "frames", "fact")
@@ -158,6 +159,9 @@ class Signature:
     path: str = ""
     line: int = 1
     origin: str = "builtin"  # builtin | user folder path
+    # the title of the cause's fix to show first when this signature decides (the explanation's order otherwise):
+    # a signature that reads another library's wording for the same cause leads with that library's fix
+    fix_first: str = ""
 
 
 def _did_you_mean(word: object, options) -> str:
@@ -550,6 +554,10 @@ def compile_signature(
     if severity not in SEVERITIES:
         err("DNX128", f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}", "severity")
         return None
+    fix_first = data.get("fix_first", "")
+    if not isinstance(fix_first, str) or ("fix_first" in data and not fix_first.strip()):
+        err("DNX129", "fix_first must be the title of one of the cause's fixes (a non-empty string)", "fix_first")
+        return None
     return Signature(
         id=sid,
         cause=cause or "",
@@ -564,6 +572,7 @@ def compile_signature(
         path=path,
         line=line,
         origin=origin,
+        fix_first=fix_first.strip(),
     )
 
 
