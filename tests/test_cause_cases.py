@@ -180,6 +180,7 @@ def test_placeholders_are_checked_against_captures_and_aliases(tmp_path):
     assert [d.line for d in diags] == [3]
 
 
+@pytest.mark.shipped_data
 def test_pytest_collects_every_case_by_file_and_name(tmp_path):
     """One item per case, named by its file and case; todo cases become strict xfails; the KB loads once."""
     out = subprocess.run(

@@ -15,6 +15,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 DEVSET = REPO / "tests" / "devset"
 LABEL_FROM = {"maintainer answer", "accepted answer", "reporter confirmed", "fix merged"}
+# the set is data: checked once, in the whole suite (scripts/test_pythons leaves shipped_data out)
+pytestmark = pytest.mark.shipped_data
+
 PLATFORMS = {"linux", "windows", "wsl2", "macos", "colab", "kaggle", "docker", "cluster", "unknown"}
 
 

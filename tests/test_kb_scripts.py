@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -35,6 +37,7 @@ def test_kb_fit_records_the_clauses_that_fired():
     assert load_kb().by_id(sig).cause == "torch.cuda.oom"
 
 
+@pytest.mark.shipped_data
 def test_kb_eval_and_promote_signatures_run():
     for cmd in (["scripts/kb_eval.py"], ["scripts/promote_signatures"]):
         p = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -208,6 +208,7 @@ def _shipped_case_texts(step: int):
     return res.kb, [(noise * (i % 3)) + t for i, t in enumerate(texts[::step])]
 
 
+@pytest.mark.shipped_data
 def test_shared_work_per_input_gives_the_answers_of_each_signature_alone():
     """The matcher shares work between signatures on one input (the whole-text searches, fact conditions tested once,
     the plan kept on the knowledge base, stopping an all-conditions signature at its first miss). Scoring each

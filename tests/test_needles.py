@@ -51,6 +51,7 @@ def _check_pattern(pattern: str, data) -> None:
         assert _passes(needles, text.lower()), (pattern, text)
 
 
+@pytest.mark.shipped_data
 @pytest.mark.parametrize("which", ["kb", "fuzz"])
 def test_texts_the_pattern_matches_hold_its_needles(which):
     kb, fuzz = _patterns()
@@ -67,6 +68,7 @@ def test_texts_the_pattern_matches_hold_its_needles(which):
     prop()
 
 
+@pytest.mark.shipped_data
 def test_shipped_cases_never_lose_a_match_to_the_prefilter():
     """Every KB regex against every shipped case text (ASCII): where a line matches, the needles pass."""
     from dnnfix import rx

@@ -116,6 +116,7 @@ def test_positions_and_groups_are_those_of_the_line(engine, monkeypatch):
     assert lines[2][m.start : m.end] == "Loaded runtime CuDNN library: 8.6.0"
 
 
+@pytest.mark.shipped_data
 def test_both_engines_agree_on_the_held_out_sets():
     """The whole held-out corpus gives the same ranking with RE2 and with Python's re."""
     code = textwrap.dedent("""

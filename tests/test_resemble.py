@@ -106,6 +106,7 @@ def test_missing_or_broken_exemplar_file_means_no_hints(tmp_path):
     assert resemble.memory(tmp_path) is None
 
 
+@pytest.mark.shipped_data
 def test_shipped_exemplar_file_is_current_and_holds_no_sealed_case():
     import build_exemplars
     from heldout_eval import sealed
