@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping as _Mapping  # isinstance through typing.Mapping costs a Python call each time
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 _MISSING = object()
 
@@ -250,11 +250,48 @@ def _cc_covered(cc: Any, archs: Any) -> Optional[bool]:
     return False
 
 
+_SIMPLE_SPEC = re.compile(r"\s*(==|!=|>=|<=|~=|>|<)\s*(\d+(?:\.\d+)*)(\.\*)?\s*")
+
+
+def simple_satisfies(k: Tuple[int, ...], spec: str) -> Optional[bool]:
+    """A PEP 440 specifier test without packaging, for the forms the tables and signatures use (">=2.14,<2.16",
+    "==2.15.*", "~=1.13") on a release-only version `k`, whose comparisons are those of zero-padded release tuples.
+    None for any other form (packaging decides those). Importing packaging.specifiers costs the hook's first
+    diagnosis ~5 ms."""
+    result = True
+    for part in spec.split(","):
+        m = _SIMPLE_SPEC.fullmatch(part)
+        if m is None:
+            return None
+        op, text, star = m.groups()
+        want = tuple(int(x) for x in text.split("."))
+        if star:
+            if op not in ("==", "!="):
+                return None
+            head = (k + (0,) * len(want))[: len(want)]
+            ok = (head == want) == (op == "==")
+        else:
+            n = max(len(k), len(want))
+            a, b = k + (0,) * (n - len(k)), want + (0,) * (n - len(want))
+            if op == "~=":
+                if len(want) < 2:
+                    return None
+                pre = len(want) - 1
+                ok = a >= b and (k + (0,) * pre)[:pre] == want[:pre]
+            else:
+                ok = {"==": a == b, "!=": a != b, ">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op]
+        result = result and ok
+    return result
+
+
 def _satisfies(value: Any, spec: Any) -> Optional[bool]:
     """PEP 440 test on the release part of `value` (local tags, cuDNN ints and junk handled by release())."""
     r = release(value)
     if r is None or spec is None:
         return None
+    quick = simple_satisfies(r, str(spec))
+    if quick is not None:
+        return quick
     try:
         from packaging.specifiers import SpecifierSet
         from packaging.version import Version

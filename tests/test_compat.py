@@ -6,8 +6,12 @@ import re
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 
+from dnnfix import facts
+from dnnfix.facts import simple_satisfies
 from dnnfix.knowledge import compat
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -292,3 +296,36 @@ def test_tf1_gpu_build_was_the_tensorflow_gpu_package():
     assert expected({"os": {"system": "Linux"}, "packages": {"tensorflow": "1.15.5"}})["tf"]["gpu_build"] is False
     tf = expected({"os": {"system": "Linux"}, "packages": {"tensorflow-gpu": "1.15.5"}})["tf"]
     assert tf["gpu_build"] is True and tf["cuda"] == "10.0" and tf["cudnn"] == "7.4"
+
+
+_REL = st.lists(st.integers(0, 12), min_size=1, max_size=4).map(tuple)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    version=_REL,
+    clauses=st.lists(
+        st.tuples(st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~=", "==*", "!=*"]), _REL), min_size=1, max_size=3
+    ),
+)
+def test_the_quick_specifier_test_agrees_with_packaging(version, clauses):
+    """compat.satisfies and the fact clauses answer simple specifiers without importing packaging: the same answers."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    parts = []
+    for op, rel in clauses:
+        text = ".".join(map(str, rel))
+        parts.append(f"{op[:2]}{text}.*" if op.endswith("*") else f"{op}{text}")
+    spec = ",".join(parts)
+    quick = simple_satisfies(version, spec)
+    try:
+        want = SpecifierSet(spec).contains(Version(".".join(map(str, version))), prereleases=True)
+    except ValueError:  # a form packaging refuses ("~=3"): the quick test must not answer it either
+        assert quick is None
+        return
+    assert quick is None or quick == want, (spec, version)
+    assert compat.satisfies(".".join(map(str, version)), spec) == want
+    assert facts._satisfies(".".join(map(str, version)), spec) == want  # the fact clauses' spec test
+    if not any(op == "~=" and len(rel) < 2 for op, rel in clauses):
+        assert quick is not None  # every simple form is answered without packaging

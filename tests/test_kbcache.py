@@ -41,6 +41,27 @@ def test_round_trip_is_the_same_knowledge_base(cache_dir):
     assert again.explanations == kb.explanations and again.index == kb.index and again.compat == kb.compat
 
 
+def test_the_api_drift_tables_stay_encoded_until_asked_for(cache_dir):
+    from dnnfix.knowledge.compat import kb_tables
+    from dnnfix.knowledge.drift import derive_facts
+
+    kb = _fresh_load()
+    again = kbcache.read(kb._key)
+    tables = again.compat[0]
+    assert isinstance(tables, kbcache.LazyTables)
+    assert all(type(dict.__getitem__(tables, k)) is bytes for k in kbcache.LAZY_TABLES)
+    assert type(dict.__getitem__(tables, "tensorflow")) is dict  # the small tables are plain from the start
+    # every way of reading them sees the decoded tables, and drift answers as from the YAML-built KB
+    assert kb_tables(again)["api-drift"] == kb.compat[0]["api-drift"]
+    cap = {"drift_import": "cached_download", "drift_from": "huggingface_hub"}
+    assert derive_facts(cap, None, again.compat[0])["drift.removed_in"] == "0.26.0"
+    assert type(dict.__getitem__(tables, "api-drift")) is dict  # decoded once, kept
+    # a table that does not decode is an empty table, never an error
+    broken = kbcache.LazyTables({"api-added": b"\x00garbage", "api-drift": marshal.dumps([1, 2])})
+    assert broken.get("api-added") == {} and broken["api-drift"] == {}
+    assert derive_facts(cap, None, broken).get("drift.removed_in") is None
+
+
 class _Boom:
     def __reduce__(self):
         return (os.system, ("touch PWNED",))

@@ -18,7 +18,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 
@@ -27,7 +27,57 @@ class CacheError(ValueError):
     """The cache file is not a knowledge base this version wrote."""
 
 
-FORMAT = "dnnfix-kb-4"  # 3: Signature.severity; 4: Signature.fix_first
+FORMAT = "dnnfix-kb-5"  # 3: Signature.severity; 4: Signature.fix_first; 5: API-drift tables encoded apart
+
+
+# the compatibility tables kept encoded in the cache until first asked for: the API-drift tables are a third of the
+# file and are read only when an API-mismatch signature fires (decoding them cost every first diagnosis ~2 ms)
+LAZY_TABLES = ("api-added", "api-drift")
+
+
+class LazyTables(dict):
+    """kb.compat[0] read from the cache: LAZY_TABLES stay marshal bytes until looked up (then decoded once; a table
+    that does not decode is empty, never an error). Every read path (item, get, items, values, copy, dict(...),
+    ==) sees decoded tables."""
+
+    def _decoded(self, key: Any, value: Any) -> Any:
+        if type(value) is bytes:
+            import marshal
+
+            try:
+                value = marshal.loads(value)
+            except (ValueError, EOFError, TypeError):
+                value = {}
+            if type(value) is not dict:
+                value = {}
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._decoded(key, dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def __iter__(self):  # overridden so that dict(self) goes through __getitem__, not the raw entries
+        return dict.__iter__(self)
+
+    def items(self):
+        return [(k, self[k]) for k in dict.keys(self)]
+
+    def values(self):
+        return [self[k] for k in dict.keys(self)]
+
+    def copy(self) -> dict:
+        return dict(self.items())
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self.items()) == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
 
 
 def _row(obj: Any) -> tuple:
@@ -53,7 +103,7 @@ def dumps(kb: Any, key: str) -> bytes:
     cache (ValueError), not an unsafe one."""
     import marshal
 
-    doc = {
+    doc: Dict[str, Any] = {
         "format": FORMAT,
         "key": key,
         "signatures": [
@@ -72,6 +122,12 @@ def dumps(kb: Any, key: str) -> bytes:
             if not k.startswith("_") and k not in {f.name for f in dataclasses.fields(kb)}
         },
     }
+    if kb.compat:
+        tables, rules = kb.compat
+        doc["plain"]["compat"] = (
+            {k: marshal.dumps(dict(v)) if k in LAZY_TABLES and type(v) is dict else v for k, v in dict(tables).items()},
+            rules,
+        )
     return marshal.dumps(doc)
 
 
@@ -100,6 +156,11 @@ def loads(data: bytes, key: str) -> Any:
         if type(plain) is not dict:
             raise CacheError("bad plain part")
         kb = KnowledgeBase(signatures=sigs, explanations=explanations, diagnostics=diagnostics, **plain)
+        if kb.compat:
+            tables, rules = kb.compat
+            if type(tables) is not dict:
+                raise CacheError("bad compat tables")
+            kb.compat = (LazyTables(tables), rules)
     except (TypeError, ValueError, KeyError) as e:
         raise CacheError(f"bad structure: {e}") from None
     _check_types(kb)

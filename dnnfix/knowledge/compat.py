@@ -115,6 +115,11 @@ def satisfies(version: Any, spec: str) -> Optional[bool]:
     k = vkey(version)
     if not k:
         return None
+    from ..facts import simple_satisfies
+
+    quick = simple_satisfies(k, str(spec))
+    if quick is not None:
+        return quick
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import Version
 
