@@ -48,6 +48,7 @@ _DIST = {
     "mmdet": "mmdet",
     "flash_attn": "flash-attn",
     "llama_index": "llama-index",
+    "pkg_resources": "setuptools",
 }
 # distributions whose version may be reported under another name
 _ALIASES = {
