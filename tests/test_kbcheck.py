@@ -17,10 +17,16 @@ def _write(root: Path, rel: str, text: str) -> Path:
     return p
 
 
-@pytest.fixture
-def bad_kb(tmp_path):
+def _own_cause_kb(tmp_path: Path) -> Path:
+    """A knowledge-base folder with one cause of its own (my.own.cause)."""
     root = tmp_path / "kb"
     _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
+    return root
+
+
+@pytest.fixture
+def bad_kb(tmp_path):
+    root = _own_cause_kb(tmp_path)
     _write(
         root,
         "signatures/a/typo.yaml",
@@ -187,8 +193,7 @@ def test_cli_check_exits_nonzero_and_prints_path_line_col(bad_kb):
 
 
 def test_kb_test_runs_cases_and_reports_failures(tmp_path):
-    root = tmp_path / "kb"
-    _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
+    root = _own_cause_kb(tmp_path)
     _write(
         root,
         "signatures/a/libfoo-exploded.yaml",
@@ -252,8 +257,7 @@ def test_loading_to_match_vets_every_pattern_but_the_shipped_ones(bad_kb):
 
 
 def _fix_first_kb(tmp_path):
-    root = tmp_path / "kb"
-    _write(root, "causes.yaml", "causes:\n  my.own.cause: {category: code-error, summary: x}\n")
+    root = _own_cause_kb(tmp_path)
     _write(
         root,
         "causes/my.own.cause.md",
