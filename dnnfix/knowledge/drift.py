@@ -49,6 +49,7 @@ _DIST = {
     "flash_attn": "flash-attn",
     "llama_index": "llama-index",
     "pkg_resources": "setuptools",
+    "orbax.checkpoint": "orbax-checkpoint",
 }
 # distributions whose version may be reported under another name
 _ALIASES = {
