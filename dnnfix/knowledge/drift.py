@@ -50,6 +50,7 @@ _DIST = {
     "llama_index": "llama-index",
     "pkg_resources": "setuptools",
     "orbax.checkpoint": "orbax-checkpoint",
+    "mpl_toolkits": "matplotlib",
 }
 # distributions whose version may be reported under another name
 _ALIASES = {
