@@ -189,6 +189,7 @@ class _Index:
         self.by_name: Dict[str, List[Tuple[str, Dict[str, Any]]]] = {}
         self.by_path: Dict[str, List[Dict[str, Any]]] = {}
         self.added: Dict[str, List[Dict[str, Any]]] = {}
+        self.added_by_path: Dict[str, List[Dict[str, Any]]] = {}  # "torch.nn.attention": a submodule added in a release
         for r in self.rows:
             self.by_name.setdefault(str(r.get("old", "")), []).append(("old", r))
             if r.get("since"):
@@ -198,6 +199,8 @@ class _Index:
                 self.by_path.setdefault(f"{r.get('module')}.{r.get('old')}", []).append(r)
         for r in _rows(tables, "api-added"):
             self.added.setdefault(str(r.get("name", "")), []).append(r)
+            if r.get("kind") == "import":
+                self.added_by_path.setdefault(f"{r.get('module')}.{r.get('name')}", []).append(r)
         self.tops = {str(r.get("module", "")).split(".")[0] for r in self.rows}
         self.packages = {str(r.get("package")) for r in self.rows}
 
@@ -234,6 +237,10 @@ def _candidates(cap: Mapping[str, Any], idx: _Index, text: str) -> List[Tuple[in
         for i in range(2, len(parts) + 1):  # the removed submodule itself, or a parent of the path imported
             for r in idx.by_path.get(".".join(parts[:i]), ()):
                 out.append((4, "old", r))
+        for i in range(2, len(parts) + 1):  # or one that a later release added (code newer than the install)
+            for r in idx.added_by_path.get(".".join(parts[:i]), ()):
+                out.append((3, "added", r))
+        out.sort(key=lambda t: -t[0])
         return out
     for side, r in idx.by_name.get(name, ()):
         rmod, rkind = str(r.get("module", "")), r.get("kind")
