@@ -160,8 +160,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """DNNFIX_TEST_PART="k/n" (or "j,k/n") keeps only those parts of the collected tests, to spread one suite over
-    cores or machines (.ci/run did so until the whole suite became its longest part). Unset: every test."""
+    """DNNFIX_TEST_PART="k/n" (or "j,k/n") keeps only those parts of the collected tests: .ci/run spreads one
+    Python's core suite over both cores that way. Unset: every test."""
     spec = getattr(config, "_dnnfix_test_part", "")
     if not spec:
         return

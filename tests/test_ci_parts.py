@@ -1,5 +1,5 @@
-"""DNNFIX_TEST_PART (tests/conftest.py) spreads one suite over cores or machines, so the parts must hold every test
-exactly once."""
+"""DNNFIX_TEST_PART (tests/conftest.py): .ci/run spreads one Python's core suite over two cores with it, so the
+parts must hold every test exactly once."""
 
 import os
 import subprocess
