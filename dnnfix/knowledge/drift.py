@@ -234,12 +234,12 @@ def _candidates(cap: Mapping[str, Any], idx: _Index, text: str) -> List[Tuple[in
         return out
     if kind == "module":
         parts = full.split(".")
-        for i in range(2, len(parts) + 1):  # the removed submodule itself, or a parent of the path imported
-            for r in idx.by_path.get(".".join(parts[:i]), ()):
-                out.append((4, "old", r))
-        for i in range(2, len(parts) + 1):  # or one that a later release added (code newer than the install)
-            for r in idx.added_by_path.get(".".join(parts[:i]), ()):
-                out.append((3, "added", r))
+        for i in range(2, len(parts) + 1):
+            path = ".".join(parts[:i])
+            # the removed submodule itself or a parent of the path imported; or one a later release added (code newer
+            # than the install), which ranks after any removal
+            out.extend((4, "old", r) for r in idx.by_path.get(path, ()))
+            out.extend((3, "added", r) for r in idx.added_by_path.get(path, ()))
         out.sort(key=lambda t: -t[0])
         return out
     for side, r in idx.by_name.get(name, ()):
