@@ -13,6 +13,8 @@ import pytest
 from dnnfix.knowledge import cache as kbcache
 from dnnfix.knowledge.load import load_kb
 
+pytestmark = pytest.mark.cold_kb_cache
+
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
@@ -60,6 +62,38 @@ def test_the_api_drift_tables_stay_encoded_until_asked_for(cache_dir):
     broken = kbcache.LazyTables({"api-added": b"\x00garbage", "api-drift": marshal.dumps([1, 2])})
     assert broken.get("api-added") == {} and broken["api-drift"] == {}
     assert derive_facts(cap, None, broken).get("drift.removed_in") is None
+
+
+def test_signatures_are_built_only_when_used(cache_dir):
+    """A KB read from the cache builds a signature when the matcher (or anyone) first uses it; the result is the
+    same as with every signature built."""
+    from dnnfix.api import diagnose_text
+
+    kb = _fresh_load()
+    again = kbcache.read(kb._key)
+    sigs = again.signatures
+    assert isinstance(sigs, kbcache.LazySignatures) and len(sigs) == len(kb.signatures)
+    built = lambda: sum(type(list.__getitem__(sigs, i)) is not bytes for i in range(len(sigs)))  # noqa: E731
+    assert built() == 0
+    # by_id knows the ids without building the signatures before it
+    last = kb.signatures[-1]
+    assert again.by_id(last.id).match == last.match and built() == 1
+    assert again.by_id("no-such-signature") is None
+    text = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)"
+    first = diagnose_text(text, env={}, kb=again)
+    assert 0 < built() < len(sigs) // 4  # the prefilter opened a few
+    assert [(m.signature, m.score) for m in first.matches] == [
+        (m.signature, m.score) for m in diagnose_text(text, env={}, kb=kb).matches
+    ]
+    # every read path sees built signatures
+    assert sigs == kb.signatures and sigs[:2] == kb.signatures[:2] and sigs[-1].id == last.id
+    assert [s.id for s in sigs] == [s.id for s in kb.signatures] and built() == len(sigs)
+    assert pickle.loads(pickle.dumps(sigs)) == kb.signatures
+
+
+def test_a_signature_row_that_does_not_decode_never_fires(cache_dir):
+    sigs = kbcache.LazySignatures(["a", "b"], [b"\x00garbage", marshal.dumps(("x", "y"))])
+    assert [s.id for s in sigs] == ["a", "b"] and all(s.match == [] and s.cause == "" for s in sigs)
 
 
 class _Boom:

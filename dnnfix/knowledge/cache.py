@@ -27,7 +27,8 @@ class CacheError(ValueError):
     """The cache file is not a knowledge base this version wrote."""
 
 
-FORMAT = "dnnfix-kb-5"  # 3: Signature.severity; 4: Signature.fix_first; 5: API-drift tables encoded apart
+FORMAT = "dnnfix-kb-6"  # 3: Signature.severity; 4: Signature.fix_first; 5: API-drift tables encoded apart;
+# 6: each signature encoded apart (LazySignatures)
 
 
 # the compatibility tables kept encoded in the cache until first asked for: the API-drift tables are a third of the
@@ -80,6 +81,85 @@ class LazyTables(dict):
     __hash__ = None
 
 
+class LazySignatures(list):
+    """kb.signatures read from the cache: each signature stays marshal bytes until it is first used (then it is
+    built once, its types checked, and kept in its place). A diagnosis uses the few signatures the prefilter opens,
+    so a first diagnosis no longer builds all of them (~3,600 clause objects). Every read path (index, slice, loop,
+    ==, +, copy, `in`) sees built signatures; ids are known without building anything (by_id). A row that does not
+    decode becomes a signature that never fires, never an error."""
+
+    def __init__(self, ids: List[str], rows: List[bytes]) -> None:
+        super().__init__(rows)
+        self.ids = ids
+
+    def _built(self, i: int) -> Any:
+        v = list.__getitem__(self, i)
+        if type(v) is bytes:
+            v = _signature_from(v, self.ids[i])
+            list.__setitem__(self, i, v)
+        return v
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._built(j) for j in range(*i.indices(len(self)))]
+        return self._built(i if i >= 0 else len(self) + i)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self._built(i)
+
+    def __reversed__(self):
+        for i in reversed(range(len(self))):
+            yield self._built(i)
+
+    def __contains__(self, x: object) -> bool:
+        return any(s == x for s in self)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, list) else other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+    def __add__(self, other: Any) -> list:
+        return list(self) + list(other)
+
+    def copy(self) -> list:
+        return list(self)
+
+    def index(self, x: Any, *args: Any) -> int:
+        return list(self).index(x, *args)
+
+    def count(self, x: Any) -> int:
+        return list(self).count(x)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self):  # a copy (pickle, deepcopy) is a plain list of built signatures
+        return (list, (list(self),))
+
+
+def _signature_from(blob: bytes, sid: str) -> Any:
+    import marshal
+
+    from .signature import Clause, Signature
+
+    try:
+        head, match, against, tail = marshal.loads(blob)
+        sig = _build(
+            Signature, (*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail)
+        )
+        _check_signature(sig)
+        if sig.id != sid:
+            raise CacheError("signature id")
+        return sig
+    except (ValueError, EOFError, TypeError, KeyError, RecursionError):  # CacheError is a ValueError
+        return Signature(id=sid, cause="", title="(not readable from the KB cache)", status="test", match=[])
+
+
 def _row(obj: Any) -> tuple:
     return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
 
@@ -106,8 +186,10 @@ def dumps(kb: Any, key: str) -> bytes:
     doc: Dict[str, Any] = {
         "format": FORMAT,
         "key": key,
+        "signature_ids": [s.id for s in kb.signatures],
         "signatures": [
-            (_row(s)[:4], [_row(c) for c in s.match], [_row(c) for c in s.against], _row(s)[6:]) for s in kb.signatures
+            marshal.dumps((_row(s)[:4], [_row(c) for c in s.match], [_row(c) for c in s.against], _row(s)[6:]))
+            for s in kb.signatures
         ],
         "explanations": {k: _row(e) for k, e in kb.explanations.items()},
         "diagnostics": [_row(d) for d in kb.diagnostics],
@@ -135,7 +217,7 @@ def loads(data: bytes, key: str) -> Any:
     import marshal
 
     from .load import Explanation, KnowledgeBase
-    from .signature import Clause, Diagnostic, Signature
+    from .signature import Diagnostic
 
     try:
         doc = marshal.loads(data)
@@ -144,12 +226,12 @@ def loads(data: bytes, key: str) -> Any:
     if type(doc) is not dict or doc.get("format") != FORMAT or doc.get("key") != key:
         raise CacheError("not this knowledge base")
     try:
-        sigs = []
-        for head, match, against, tail in doc["signatures"]:
-            sig = _build(
-                Signature, (*head, [_build(Clause, c) for c in match], [_build(Clause, c) for c in against], *tail)
-            )
-            sigs.append(sig)
+        ids, rows = doc["signature_ids"], doc["signatures"]
+        if type(ids) is not list or type(rows) is not list or len(ids) != len(rows):
+            raise CacheError("bad signatures")
+        if not all(type(i) is str for i in ids) or not all(type(r) is bytes for r in rows):
+            raise CacheError("bad signatures")
+        sigs = LazySignatures(ids, rows)
         explanations = {k: _build(Explanation, v) for k, v in doc["explanations"].items()}
         diagnostics = [_build(Diagnostic, d) for d in doc["diagnostics"]]
         plain = doc["plain"]
@@ -172,19 +254,20 @@ def loads(data: bytes, key: str) -> Any:
     return kb
 
 
-def _check_types(kb: Any) -> None:
-    from .signature import Clause, Signature
+def _check_signature(s: Any) -> None:
+    from .signature import Clause
 
-    if not all(isinstance(s, Signature) for s in kb.signatures):
-        raise CacheError("signatures")
-    for s in kb.signatures:
-        if not isinstance(s.id, str) or not isinstance(s.cause, str) or not isinstance(s.match, list):
-            raise CacheError("signature fields")
-        for cl in s.match + s.against:
-            if not isinstance(cl, Clause) or not isinstance(cl.kind, str) or not isinstance(cl.weight, float):
-                raise CacheError("clause fields")
-            if not isinstance(cl.pattern, str) or not isinstance(cl.keys, tuple):
-                raise CacheError("clause fields")
+    if not isinstance(s.id, str) or not isinstance(s.cause, str) or not isinstance(s.match, list):
+        raise CacheError("signature fields")
+    for cl in s.match + s.against:
+        if not isinstance(cl, Clause) or not isinstance(cl.kind, str) or not isinstance(cl.weight, float):
+            raise CacheError("clause fields")
+        if not isinstance(cl.pattern, str) or not isinstance(cl.keys, tuple):
+            raise CacheError("clause fields")
+
+
+def _check_types(kb: Any) -> None:
+    """The plain parts; each signature is checked when it is built (LazySignatures)."""
     for name in ("causes", "explanations", "families", "index"):
         if not isinstance(getattr(kb, name), dict):
             raise CacheError(name)

@@ -93,10 +93,22 @@ class KnowledgeBase:
     compat: Optional[Tuple[Dict[str, Any], List[Dict[str, Any]]]] = None  # parsed kb/compat tables
 
     def by_id(self, sid: str) -> Optional[Signature]:
-        for s in self.signatures:
-            if s.id == sid:
-                return s
-        return None
+        """The (first) signature with this id, or None. The id -> position
+        map is kept while the list is the same object of the same length; a KB read from the cache knows its
+        ids without building its signatures."""
+        sigs = self.signatures
+        memo = self.__dict__.get("_by_id")
+        if memo is None or memo[0] is not sigs or memo[1] != len(sigs):
+            ids = getattr(sigs, "ids", None) or [s.id for s in sigs]
+            first: Dict[str, int] = {}
+            for i, k in enumerate(ids):
+                first.setdefault(k, i)
+            memo = self.__dict__["_by_id"] = (sigs, len(sigs), first)
+        at = memo[2].get(sid)
+        if at is None:
+            return None
+        s = sigs[at]
+        return s if s.id == sid else next((x for x in sigs if x.id == sid), None)
 
 
 def _files(dirs: Sequence[Path]) -> List[Tuple[str, int, int]]:
