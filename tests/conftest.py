@@ -1,4 +1,5 @@
-"""Shared test set-up: every test runs with an empty user KB, no KB cache and no colour.
+"""Shared test set-up: every test runs with an empty user KB, its own KB cache folder (holding the built-in KB's
+compiled cache, unless marked cold_kb_cache) and no colour.
 
 Also collects every case of the knowledge base as its own test item (from tests/kb_cases.yaml): a failure names
 the case file and the case, e.g. `tests/kb_cases.yaml::kb/cases/tf-gpu.cases.yaml::loaded-older-beats-handle-failure`.
@@ -11,10 +12,51 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(scope="session")
+def _kb_cache_seed(tmp_path_factory):
+    """The built-in KB compiled into its cache file once per session. Each test's own cache folder starts with a
+    hard link to it, so a process a test starts (the CLI, a hooked script) reads it as an installed dnnfix does
+    after its first run, instead of compiling the KB from YAML again (over a second on these machines). Tests of
+    the cold path (`@pytest.mark.cold_kb_cache`) get an empty folder. A test that wrote into the linked file in
+    place would change every later test's cache: the session ends with an error if the file changed."""
+    import hashlib
+
+    from dnnfix.knowledge import cache as kbcache
+    from dnnfix.knowledge.load import load_kb
+
+    d = tmp_path_factory.mktemp("kb-cache-seed")
+    os.chmod(d, 0o700)
+    saved = os.environ.get("DNNFIX_CACHE_DIR")
+    os.environ["DNNFIX_CACHE_DIR"] = str(d)
+    try:
+        with _only_builtin_kb(d / "no-user-kb"):
+            kb = load_kb()
+            path = kbcache.write(kb, kb._key)
+    finally:
+        if saved is None:
+            os.environ.pop("DNNFIX_CACHE_DIR", None)
+        else:
+            os.environ["DNNFIX_CACHE_DIR"] = saved
+    if path is None:  # no safe folder: every test starts cold, as before
+        yield None
+        return
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha1(path.read_bytes()).hexdigest() == digest, f"a test wrote into the shared KB cache {path}"
+
+
 @pytest.fixture(autouse=True)
-def _isolated_dnnfix(tmp_path, monkeypatch):
+def _isolated_dnnfix(tmp_path, monkeypatch, request):
     monkeypatch.setenv("DNNFIX_USER_KB", str(tmp_path / "no-user-kb"))
     monkeypatch.setenv("DNNFIX_CACHE_DIR", str(tmp_path / "cache"))
+    if request.node.get_closest_marker("cold_kb_cache") is None:
+        seed = request.getfixturevalue("_kb_cache_seed")
+        if seed is not None:
+            (tmp_path / "cache").mkdir(mode=0o700)
+            try:
+                os.link(seed, tmp_path / "cache" / seed.name)
+            except OSError:  # another file system: the test starts cold
+                pass
     monkeypatch.delenv("DNNFIX_KB_PATH", raising=False)
     monkeypatch.delenv("DNNFIX_DISABLE", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")

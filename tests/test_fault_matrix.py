@@ -18,7 +18,8 @@ PRELUDE = "import os, sys\nif os.environ.get('HOOK') == '1':\n    import dnnfix;
 
 
 def _env(tmp_path, **extra):
-    # every row starts with a cold KB cache (a fresh folder): the KB is compiled from YAML inside the hook, which
+    # each row's KB cache folder starts with the built-in KB's compiled cache (tests/conftest.py), the rows about
+    # the cache itself with an empty one (cold_kb_cache): then the KB is compiled from YAML inside the hook, which
     # on a loaded 2-core machine can pass the hook's default 2 s; these rows test the output's shape, not time
     env = dict(
         os.environ,
@@ -141,6 +142,7 @@ def test_exception_in_a_thread(tmp_path):
     assert extra.count(HEADER) == 1
 
 
+@pytest.mark.cold_kb_cache
 def test_unwritable_kb_cache(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -149,6 +151,7 @@ def test_unwritable_kb_cache(tmp_path):
     assert "torch.cuda.oom" in extra
 
 
+@pytest.mark.cold_kb_cache
 def test_corrupted_kb_cache(tmp_path):
     (_, _), (first, _) = _pair(tmp_path, f"raise RuntimeError({OOM!r})\n")  # fills the cache
     files = [os.path.join(d, f) for d, _, fs in os.walk(tmp_path / "cache") for f in fs]
@@ -196,6 +199,7 @@ def test_user_kb_with_a_pathological_regex(tmp_path):
     assert secs < 30
 
 
+@pytest.mark.cold_kb_cache
 def test_home_unset(tmp_path):
     (plain, _), (hooked, _) = _pair(
         tmp_path, f"raise RuntimeError({OOM!r})\n", HOME=None, DNNFIX_CACHE_DIR=None, DNNFIX_USER_KB=None
@@ -321,6 +325,7 @@ def test_cli_permission_denied(tmp_path):
     _no_crash(p)
 
 
+@pytest.mark.cold_kb_cache
 def test_cli_eight_processes_racing_on_a_cold_cache(tmp_path):
     f = tmp_path / "oom.log"
     f.write_text(f"RuntimeError: {OOM}\n")
