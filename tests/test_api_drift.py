@@ -29,6 +29,7 @@ def rows(data):
     return [r for t in data.values() for r in t["rows"]]
 
 
+@pytest.mark.shipped_data
 def test_every_table_is_titled_dated_and_cited(data):
     for name, table in data.items():
         assert table.get("title"), name
@@ -37,6 +38,7 @@ def test_every_table_is_titled_dated_and_cited(data):
         assert table.get("rows"), name
 
 
+@pytest.mark.shipped_data
 def test_rows_have_the_schema(rows):
     """Every row has the required keys and no others, a known kind, and names that look like Python names."""
     assert len(rows) >= 300
@@ -48,11 +50,13 @@ def test_rows_have_the_schema(rows):
         assert str(r["replacement"]).strip(), r
 
 
+@pytest.mark.shipped_data
 def test_every_row_cites_a_source(rows):
     for r in rows:
         assert re.match(r"https://\S+", str(r["source"])), r
 
 
+@pytest.mark.shipped_data
 def test_versions_parse_and_are_ordered(rows):
     """removed_in, last_with and since are PEP 440 versions; the last release with a name precedes its removal."""
     for r in rows:
@@ -62,17 +66,20 @@ def test_versions_parse_and_are_ordered(rows):
             assert Version(str(r["since"])) <= removed, r
 
 
+@pytest.mark.shipped_data
 def test_no_duplicate_rows(rows):
     keys = [(r["package"], r["kind"], r["module"], r["old"]) for r in rows]
     dupes = {k for k in keys if keys.count(k) > 1}
     assert not dupes
 
 
+@pytest.mark.shipped_data
 def test_packages_owned_by_wave1_causes_are_not_in_the_table(rows):
     """NumPy aliases and TensorFlow/Keras names have their own causes; the table must not claim them."""
     assert not {r["package"] for r in rows} & {"numpy", "tensorflow", "keras", "tf-keras"}  # drift._OTHER_CAUSES
 
 
+@pytest.mark.shipped_data
 def test_table_covers_many_libraries(rows):
     packages = {r["package"] for r in rows}
     assert {
@@ -237,6 +244,7 @@ def _added_rows():
     return [r for t in data.values() for r in t["rows"]]
 
 
+@pytest.mark.shipped_data
 def test_additions_table_schema_sources_versions_and_no_duplicates():
     rows = _added_rows()
     assert len(rows) >= 100

@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# the development set's pastes in other forms: data, checked once in the whole suite (scripts/test_pythons leaves
+# shipped_data out)
+pytestmark = pytest.mark.shipped_data
 DEVSET = REPO / "tests" / "devset"
 
 
