@@ -1,5 +1,5 @@
-"""DNNFIX_TEST_PART (tests/conftest.py): .ci/run spreads one Python's core suite over two cores with it, so the
-parts must hold every test exactly once."""
+"""DNNFIX_TEST_PART (tests/conftest.py) spreads one suite over several cores (`DNNFIX_TEST_PART=1/2
+scripts/test_pythons` beside `DNNFIX_TEST_PART=2/2 ...`), so the parts must hold every test exactly once."""
 
 import os
 import subprocess

@@ -4,6 +4,11 @@ import json
 from pathlib import Path
 
 from _cli import LOADED_CUDNN, dnnfix
+import pytest
+
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "kb-mini"

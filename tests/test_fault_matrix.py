@@ -11,6 +11,10 @@ import time
 
 import pytest
 
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
+
 OOM = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity; 13.1 GiB already allocated)"
 TB = "Traceback (most recent call last)"
 HEADER = "dnnfix: what most likely caused this error"

@@ -9,6 +9,10 @@ import pytest
 
 from dnnfix.knowledge.check import check
 
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
+
 
 def _write(root: Path, rel: str, text: str) -> Path:
     p = root / rel

@@ -10,6 +10,11 @@ import yaml
 
 from dnnfix.parse import parse_text
 from dnnfix.knowledge.scaffold import draft, dump_yaml, literal_block, specific_line
+import pytest
+
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
 
 COLAB = Path(__file__).parent / "fixtures" / "kbnew" / "colab-graph-execution.txt"
 

@@ -15,6 +15,10 @@ from textual.widgets import Input, Select, TextArea  # noqa: E402
 
 from dnnfix.tui.app import make_app  # noqa: E402
 
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
+
 MINI = Path(__file__).parent / "fixtures" / "kb-mini"
 LOADED = (
     "2023-01-01 10:00:00.000000: E tensorflow/stream_executor/cuda/cuda_dnn.cc:361] Loaded runtime CuDNN "

@@ -10,6 +10,10 @@ import time
 
 import pytest
 
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
+
 pytest.importorskip("textual")
 pytest.importorskip("textual_serve")
 aiohttp = pytest.importorskip("aiohttp")

@@ -16,6 +16,10 @@ from dnnfix.tui.app import make_app  # noqa: E402
 
 from test_tui import LOADED, MINI, ONLY_MESSAGE, UNKNOWN  # noqa: E402
 
+# whole CLI / TUI / hook runs in many processes: the whole suite and the newest Python run them, the oldest
+# Python's core suite in CI leaves them out (scripts/test_pythons, DNNFIX_CORE_LIGHT)
+pytestmark = pytest.mark.subprocess_heavy
+
 SIZE = (80, 24)
 
 

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("textual")
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"),
+    pytest.mark.subprocess_heavy,
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "colab-dnn-library-not-found.txt"
