@@ -91,6 +91,23 @@ def test_signatures_are_built_only_when_used(cache_dir):
     assert pickle.loads(pickle.dumps(sigs)) == kb.signatures
 
 
+def test_changing_the_signature_list_in_place_keeps_every_id_right(cache_dir):
+    """A KB read from the cache whose list is changed in place (a tool adding or reordering signatures) builds it
+    all first: no signature is ever built under another one's id, and by_id finds the new ones."""
+    kb = _fresh_load()
+    again = kbcache.read(kb._key)
+    sigs = again.signatures
+    extra = kb.signatures[0]
+    sigs.insert(0, kb.signatures[-1])
+    sigs.append(extra)
+    assert [s.id for s in sigs[1:-1]] == [s.id for s in kb.signatures]
+    assert all(s.match == k.match for s, k in zip(sigs[1:-1], kb.signatures))
+    assert again.by_id(kb.signatures[-1].id) is sigs[0]
+    sigs.pop(0)
+    assert again.by_id(kb.signatures[-1].id).id == kb.signatures[-1].id
+    assert len(sigs) == len(kb.signatures) + 1
+
+
 def test_a_signature_row_that_does_not_decode_never_fires(cache_dir):
     sigs = kbcache.LazySignatures(["a", "b"], [b"\x00garbage", marshal.dumps(("x", "y"))])
     assert [s.id for s in sigs] == ["a", "b"] and all(s.match == [] and s.cause == "" for s in sigs)

@@ -90,11 +90,19 @@ class LazySignatures(list):
 
     def __init__(self, ids: List[str], rows: List[bytes]) -> None:
         super().__init__(rows)
-        self.ids = ids
+        self.ids: Optional[List[str]] = ids  # position -> id while nothing has moved; None once the list changed
+
+    def _settle(self) -> None:
+        """Build every signature and forget the ids by position: after an insert, removal or reordering the list is
+        a plain list of signatures (by_id then reads the ids from them)."""
+        if self.ids is not None:
+            for i in range(len(self)):
+                self._built(i)
+            self.ids = None
 
     def _built(self, i: int) -> Any:
         v = list.__getitem__(self, i)
-        if type(v) is bytes:
+        if type(v) is bytes and self.ids is not None:
             v = _signature_from(v, self.ids[i])
             list.__setitem__(self, i, v)
         return v
@@ -140,6 +148,35 @@ class LazySignatures(list):
 
     def __reduce__(self):  # a copy (pickle, deepcopy) is a plain list of built signatures
         return (list, (list(self),))
+
+
+def _settling(name: str) -> Any:
+    base = getattr(list, name)
+
+    def method(self: LazySignatures, *args: Any, **kwargs: Any) -> Any:
+        self._settle()
+        return base(self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+# every way of changing the list in place first builds it all (the ids by position would no longer hold)
+for _name in (
+    "__setitem__",
+    "__delitem__",
+    "__iadd__",
+    "__imul__",
+    "append",
+    "extend",
+    "insert",
+    "pop",
+    "remove",
+    "clear",
+    "sort",
+    "reverse",
+):
+    setattr(LazySignatures, _name, _settling(_name))
 
 
 def _signature_from(blob: bytes, sid: str) -> Any:

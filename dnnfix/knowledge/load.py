@@ -99,7 +99,7 @@ class KnowledgeBase:
         sigs = self.signatures
         memo = self.__dict__.get("_by_id")
         if memo is None or memo[0] is not sigs or memo[1] != len(sigs):
-            ids = getattr(sigs, "ids", None) or [s.id for s in sigs]
+            ids = getattr(sigs, "ids", None) or [s.id for s in sigs]  # LazySignatures knows them unbuilt
             first: Dict[str, int] = {}
             for i, k in enumerate(ids):
                 first.setdefault(k, i)
