@@ -63,7 +63,8 @@ _SYMPTOMS: List[Tuple[str, str, Any]] = [
             r"(?:Is CUDA available|CUDA available|cuda\.is_available\(\)|GPU available)\s*(?:[:=]\s*)?False\b", re.I
         ),
     ),
-    ("no_gpu", "device_count", LazyRe(r"device_count\(\)\)?\s*(?:[:=]\s*)?0\s*$")),
+    # a printed device count of 0: "torch.cuda.device_count()) 0", "device_count(): 0", a script's "xpu device_count 0"
+    ("no_gpu", "device_count", LazyRe(r"device_count(?:\(\))?\)?\s*(?:[:=]\s*)?0\s*$")),
     ("no_gpu", "Skipping registering GPU", LazyRe(r"Skipping registering GPU devices")),
     ("backend_init", "initialize backend", LazyRe(r"Unable to initialize backend '(?:cuda|gpu|rocm)'")),
     ("backend_init", "backend failed to initialize", LazyRe(r"(?:CUDA|GPU) backend failed to initialize")),

@@ -118,6 +118,8 @@ def test_symptoms():
     assert symptoms(lines(">>> torch.cuda.is_available()\nFalse"))["no_gpu"] == ">>> torch.cuda.is_available() -> False"
     assert "no_gpu" in symptoms(lines("In [3]: tf.config.list_physical_devices('GPU')\nOut[3]: []"))
     assert "no_gpu" in symptoms(lines("print(torch.cuda.device_count())\n0"))
+    assert "no_gpu" in symptoms(lines("IPEX version 2.1.30+xpu\nxpu device_count 0"))  # a script's own print
+    assert "no_gpu" not in symptoms(lines("xpu device_count 2\ndevice_count 10"))
     assert "no_gpu" in symptoms(lines(">>> jax.devices()\n[CpuDevice(id=0)]"))
     assert "no_gpu" not in symptoms(lines(">>> torch.cuda.is_available()\nTrue"))
     assert "backend_init" in symptoms(
