@@ -28,6 +28,7 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from .normalize import SIGNAL_REPORT, LazyRe, last_line
+from .rx import LiteralSet
 
 
 # ---------------------------------------------------------------- symptoms
@@ -165,12 +166,16 @@ _REPL_WORDS = (
 )
 
 
+_SYMPTOM_LITERALS = LiteralSet([cheap for _kind, cheap, _pat in _SYMPTOMS] + list(_REPL_WORDS))
+
+
 def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
     out: Dict[str, str] = {}
     blob = "\n".join(lines) if blob is None else blob
-    # one substring test per pattern over the whole text first: most pastes hold none of them
-    todo = [(kind, cheap, pat) for kind, cheap, pat in _SYMPTOMS if cheap in blob]
-    repl = any(w in blob for w in _REPL_WORDS)
+    # each pattern's substring looked for over the whole text first, all in one pass: most pastes hold none of them
+    hits = _SYMPTOM_LITERALS.found(blob)
+    todo = [_SYMPTOMS[i] for i in hits if i < len(_SYMPTOMS)]
+    repl = bool(hits) and hits[-1] >= len(_SYMPTOMS)  # a REPL word (they follow the symptoms' substrings)
     if todo or repl:
         n = len(lines)
         for i, line in enumerate(lines):
@@ -284,6 +289,9 @@ def _os_from(text: str) -> Optional[str]:
     return None
 
 
+_REPORT_LITERALS = LiteralSet(_REPORT_WORDS)
+
+
 def report(lines: List[str]) -> Dict[str, Any]:
     """A snapshot-shaped dict of what the paste's environment reports say (empty when it has none)."""
     snap: Dict[str, Any] = {}
@@ -292,7 +300,7 @@ def report(lines: List[str]) -> Dict[str, Any]:
     fw: Dict[str, Dict[str, Any]] = {}
     blob = "\n".join(lines[:4000])
     if not (
-        any(w in blob for w in _REPORT_WORDS)
+        _REPORT_LITERALS.found(blob)
         or (_EQ_DIGIT.search(blob) and _FREEZE_ANY.search(blob))
         or ("Package" in blob and _PIP_HEADER.search(blob))
     ):

@@ -12,6 +12,7 @@ from typing import List, Optional
 
 from .model import ExceptionInfo, Frame, GraphError, Incident, LogLine
 from .normalize import clean_lines, one_line
+from .rx import LiteralSet
 
 _TB_START = re.compile(r"Traceback \(most recent call last\)")
 _CHAIN_CONTEXT = re.compile(r"During handling of the above exception, another exception occurred")
@@ -67,6 +68,16 @@ _REPL_VERSION = re.compile(
     re.M,
 )
 _SAID_NAMES = ("tensorflow", "torch", "pytorch", "keras", "jaxlib", "jax", "numpy")
+_SAID_NAME_SET = LiteralSet(_SAID_NAMES)
+# the substrings _text_facts needs before its searches, in the order it tests them: in `hay` (paths and text), the
+# Windows ones (0-2), the macOS ones (3-6), the Linux ones (7-12); in `sample` (the text), Colab's (0-2), Kaggle's (3),
+# "ython" (4), "__version__" (5)
+_HAY_WORDS = LiteralSet(
+    (":\\", "\\site-packages\\", ".dll")
+    + ("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib")
+    + ("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so")
+)
+_SAMPLE_WORDS = LiteralSet(("/content/", "google.colab", "/google/colab", "/kaggle/", "ython", "__version__"))
 _PKG_ALIAS = {
     "tf": "tensorflow",
     "tensorflow-gpu": "tensorflow",
@@ -265,7 +276,8 @@ def _said_versions(sample: str):
         return
     low = sample.lower()
     starts = set()
-    for name in _SAID_NAMES:
+    for k in _SAID_NAME_SET.found(low):  # only the names the text holds
+        name = _SAID_NAMES[k]
         i = low.find(name)
         while i >= 0:
             starts.add(i)
@@ -286,31 +298,31 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     blob_paths = " ".join(paths)
     sample = "\n".join(inc.lines[:400] + inc.lines[-400:]) if len(inc.lines) > 800 else "\n".join(inc.lines)
     hay = blob_paths + sample
-    # each search runs only where a substring that every one of its matches holds is present (most texts: none)
-    if (":\\" in hay or "\\site-packages\\" in hay or ".dll" in hay) and re.search(
-        r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay
-    ):
+    # each search runs only where a substring that every one of its matches holds is present (most texts: none); the
+    # substrings are looked for in one pass each over `hay` and `sample`
+    in_hay = _HAY_WORDS.found(hay)
+    in_sample = _SAMPLE_WORDS.found(sample)
+    if in_hay and in_hay[0] <= 2 and re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
         facts["os"] = "Windows"
-    elif any(w in hay for w in ("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib")) and re.search(
+    elif any(3 <= k <= 6 for k in in_hay) and re.search(
         r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay
     ):
         facts["os"] = "Darwin"
-    elif any(w in hay for w in ("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so")) and re.search(
-        r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay
-    ):
+    elif in_hay and in_hay[-1] >= 7 and re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay):
         facts["os"] = "Linux"
     if raw_colab or (
-        ("/content/" in sample or "google.colab" in sample or "/google/colab" in sample)
+        in_sample
+        and in_sample[0] <= 2
         and re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)
     ):
         facts["colab"] = True
-    if "/kaggle/" in sample:
+    if 3 in in_sample:
         facts["kaggle"] = True
     if "python" in hay.lower():
         m = _PYVER.search(blob_paths) or _PYVER.search(sample)
         if m:
             facts["python"] = m.group("v") or f"3.{m.group('w')}"
-    if "ython" in sample:  # a banner ("Python 3.") or an interpreter's path (".../python3")
+    if 4 in in_sample:  # "ython": a banner ("Python 3.") or an interpreter's path (".../python3")
         vers, exes = set(), set()
         for m in _INTERPRETER.finditer(sample):
             if m.group("ver"):
@@ -328,7 +340,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     for m in _said_versions(sample):
         name = _PKG_ALIAS.get(m.group("pkg").lower(), m.group("pkg").lower())
         versions.setdefault(name, m.group("ver"))
-    if "__version__" in sample:
+    if 5 in in_sample:  # "__version__"
         for m in _REPL_VERSION.finditer(sample):
             name = _PKG_ALIAS.get(m.group("mod").lower(), m.group("mod").lower())
             versions.setdefault(name, m.group("ver"))

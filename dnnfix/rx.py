@@ -331,3 +331,39 @@ def compiled(pattern: str) -> Pattern:
     if p is None:
         p = _CACHE[pattern] = Pattern(pattern)
     return p
+
+
+class LiteralSet:
+    """Which of a fixed list of literal strings occur in a text: one pass of RE2's multi-pattern Set where google-re2
+    is installed, a substring test per literal otherwise (the same answer either way: a literal's UTF-8 bytes occur in
+    the text's bytes exactly where the literal occurs in the text). Built on first use."""
+
+    __slots__ = ("literals", "_set", "_ready")
+
+    def __init__(self, literals: Sequence[str]) -> None:
+        self.literals = tuple(literals)
+        self._set: Any = None
+        self._ready = False
+
+    def _build(self) -> None:
+        self._ready = True
+        mod = re2_module()  # None where google-re2 is missing or DNNFIX_REGEX_ENGINE=re forces Python's re
+        if mod is None or not self.literals:
+            return
+        try:
+            s = mod.Set.SearchSet(mod.Options())
+            for lit in self.literals:
+                s.Add(mod.escape(lit).encode("utf-8"))
+            s.Compile()
+        except Exception:  # noqa: BLE001 - a third-party extension: any failure means the substring tests
+            return
+        self._set = s
+
+    def found(self, text: str) -> List[int]:
+        """The indexes (ascending) of the literals that occur in `text`."""
+        if not self._ready:
+            self._build()
+        if self._set is not None:
+            hits = self._set.Match(text.encode("utf-8", "surrogatepass"))
+            return sorted(hits) if hits else []
+        return [i for i, lit in enumerate(self.literals) if lit in text]

@@ -137,6 +137,9 @@ KNOWN = {
     ("re-wrapped at 80 at word boundaries", "jax.cuda.plugin-missing/gh-maxim-32-gpuallocatorconfig-cpu-jaxlib.yaml"),
     # a printed symbolic tensor cut out of a long ValueError line starts a line of its own, as a REPL prints one
     ("re-wrapped at 80 at word boundaries", "negatives/a-gh-iternet-5-concatenate.yaml"),
+    # a JSON body's long last token moved whole to the next line cuts "CUDA error: out of / memory" after 33 characters,
+    # far short of the width, so no rejoin is tried: the out-of-memory reading stays first, not confident
+    ("re-wrapped at 80 at word boundaries", "torch.cuda.oom/gh-koboldai-henk717-381-507-insufficient-storage-oom.yaml"),
     # pip's output on one line: which package a "Successfully installed" or "Found existing installation" names,
     # and the version the notebook then printed, are told apart only by the lines
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-6072-numpy-center.yaml"),

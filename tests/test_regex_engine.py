@@ -116,6 +116,26 @@ def test_positions_and_groups_are_those_of_the_line(engine, monkeypatch):
     assert lines[2][m.start : m.end] == "Loaded runtime CuDNN library: 8.6.0"
 
 
+@pytest.mark.parametrize("engine", ["default", "re"])
+def test_a_literal_set_finds_what_substring_tests_find(engine, monkeypatch):
+    """rx.LiteralSet (RE2's multi-pattern Set, or one `in` per literal) answers like `lit in text`, for regex
+    metacharacters, non-ASCII text and a lone surrogate too."""
+    import random
+
+    monkeypatch.setattr(rx, "_re2_tried", engine == "re")
+    monkeypatch.setattr(rx, "_re2_mod", None if engine == "re" else rx._re2_mod)
+    if engine == "default":
+        monkeypatch.setattr(rx, "_re2_tried", False)
+    lits = ["GPU/TPU found", "[pip", "a.b", "(x)", "Ü", "ü", "déjà", "\\d", "", "no such"]
+    s = rx.LiteralSet(lits)
+    rnd = random.Random(7)
+    pieces = lits[:-1] + ["x", "y", "ä", " ", "\n", "GPU/TPU", "[", "a_b", "\udcff", "é"]
+    for _ in range(300):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        assert s.found(text) == [i for i, lit in enumerate(lits) if lit in text], text
+    assert rx.LiteralSet([]).found("anything") == []
+
+
 @pytest.mark.shipped_data
 def test_both_engines_agree_on_the_held_out_sets():
     """The whole held-out corpus gives the same ranking with RE2 and with Python's re."""
