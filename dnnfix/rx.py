@@ -350,12 +350,13 @@ class LiteralSet:
         mod = re2_module()  # None where google-re2 is missing or DNNFIX_REGEX_ENGINE=re forces Python's re
         if mod is None or not self.literals:
             return
+        refused = getattr(mod, "error", ValueError)  # google-re2's error: a pattern or the compiled set refused
         try:
             s = mod.Set.SearchSet(mod.Options())
             for lit in self.literals:
                 s.Add(mod.escape(lit).encode("utf-8"))
             s.Compile()
-        except Exception:  # noqa: BLE001 - a third-party extension: any failure means the substring tests
+        except (AttributeError, TypeError, ValueError, refused):  # an older google-re2 without Set: substring tests
             return
         self._set = s
 
