@@ -571,9 +571,23 @@ def score_signature(
         score=score,
         confident=score >= CONFIDENT,
         evidence=evidence,
-        facts=captures,
+        facts=_importable(captures),
         status=sig.status,
+        fix_first=next((sig.match[ci].fix for ci in sorted(fired) if sig.match[ci].fix), sig.fix_first),
     )
+
+
+# a framework's display name captured as `module` ("TFBertModel requires the PyTorch library", RLlib's "PyTorch was
+# specified as the framework"): the fixes fill {{module}} into `pip install` and `import`, which need the package's name
+# ("pip install PyTorch" installs a stub that refuses; "import PyTorch" fails)
+_IMPORT_NAMES = {"PyTorch": "torch", "TensorFlow": "tensorflow", "Flax": "flax", "JAX": "jax", "Keras": "keras"}
+
+
+def _importable(captures: Dict[str, Any]) -> Dict[str, Any]:
+    name = captures.get("module")
+    if name in _IMPORT_NAMES:
+        captures["module"] = _IMPORT_NAMES[name]
+    return captures
 
 
 def _drop_doubles(sig: Signature, fired: Dict[int, Evidence], corpus: _Corpus) -> None:

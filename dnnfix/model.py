@@ -114,6 +114,7 @@ class Match:
     facts: Dict[str, Any] = field(default_factory=dict)
     status: str = "stable"
     hint: bool = False  # resemble.py: a known failure looks like this input; no signature fired for the cause
+    fix_first: str = ""  # the fix that leads: the first fired clause's `fix`, else the signature's fix_first
 
     @property
     def lines(self) -> List[int]:

@@ -129,8 +129,8 @@ def dedup_evidence(evidence: List[Evidence]) -> List[Evidence]:
 
 
 def fixes_of(match: Match, kb) -> List[Dict[str, str]]:
-    """The cause's fixes with this match's facts filled in, in the explanation's order, except that the fix the
-    deciding signature names in `fix_first` leads."""
+    """The cause's fixes with this match's facts filled in, in the explanation's order, except that one leads: the
+    `fix` of the first clause that fired, else the deciding signature's `fix_first`."""
     from .knowledge.explain import fill
 
     ex = kb.explanations.get(match.cause) if kb is not None else None
@@ -138,7 +138,9 @@ def fixes_of(match: Match, kb) -> List[Dict[str, str]]:
         return []
     fixes = list(ex.fixes)
     sig = kb.by_id(match.signature) if match.signature and hasattr(kb, "by_id") else None
-    first = getattr(sig, "fix_first", "") if sig is not None else ""
+    # the match's own lead (its fired clause's `fix`, else the signature's fix_first), or the signature's for a match
+    # built elsewhere
+    first = getattr(match, "fix_first", "") or (getattr(sig, "fix_first", "") if sig is not None else "")
     if first:
         fixes.sort(key=lambda f: f["title"] != first)  # stable: the others keep their order
     return [

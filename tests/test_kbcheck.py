@@ -347,3 +347,30 @@ def test_the_deciding_signatures_fix_first_leads_and_the_rest_keep_their_order(t
         order[word] = titles
     assert order["core"] == ["Restart the service", "Reinstall libfoo-extra", "Pin libfoo"]
     assert order["extra"] == ["Reinstall libfoo-extra", "Restart the service", "Pin libfoo"]
+
+
+def test_the_fired_clauses_fix_leads_over_the_signatures_fix_first(tmp_path):
+    """A signature that reads two libraries' wording names each one's fix on its clause: the first clause that fired
+    decides which fix leads; without one, the signature's fix_first; a clause's fix that names no fix is DNX242."""
+    from dnnfix.api import diagnose_text, fixes_for
+    from dnnfix.knowledge.load import load_kb
+
+    root = _fix_first_kb(tmp_path)
+    _write(
+        root,
+        "signatures/a/two.yaml",
+        "id: libfoo-two\ncause: my.own.cause\ntitle: t\nstatus: stable\nfix_first: Restart the service\nmatch:\n"
+        "  - regex: 'libfoo_pin refused'\n    fix: Pin libfoo\n"
+        "  - regex: 'libfoo_more refused'\n"
+        "  - regex: 'libfoo_bad refused'\n    fix: Pin libfo\n",
+    )
+    got = _codes(check([str(root)]), root)
+    assert ("two.yaml", 10, 1, "DNX242") in got  # the misspelt title, at its clause's line
+    kb = load_kb([str(root)])
+    lead = {}
+    for word in ("pin", "more"):
+        d = diagnose_text(f"RuntimeError: libfoo_{word} refused to start\n", env={}, kb=kb)
+        assert d.matches[0].signature == "libfoo-two"
+        lead[word] = [f["title"] for f in fixes_for(d.matches[0], kb)]
+    assert lead["pin"] == ["Pin libfoo", "Restart the service", "Reinstall libfoo-extra"]
+    assert lead["more"] == ["Restart the service", "Reinstall libfoo-extra", "Pin libfoo"]

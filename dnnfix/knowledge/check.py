@@ -409,24 +409,30 @@ def _group_names(pattern: str) -> List[str]:
 
 
 def check_fix_first(kb, diags: List[Diagnostic]) -> None:
-    """DNX242: a signature's fix_first must name one of its cause's fixes (a typo would silently keep the order)."""
+    """DNX242: a signature's fix_first, and a clause's fix, must name one of its cause's fixes (a typo would silently
+    keep the order)."""
     for sig in kb.signatures:
-        if not sig.fix_first or sig.disabled:
+        if sig.disabled:
+            continue
+        named = [(sig.fix_first, "fix_first", sig.line)] if sig.fix_first else []
+        named += [(cl.fix, "fix of a clause", cl.line or sig.line) for cl in sig.match if cl.fix]
+        if not named:
             continue
         ex = kb.explanations.get(sig.cause)
         titles = [f["title"] for f in ex.fixes] if ex is not None else []
-        if sig.fix_first in titles:
-            continue
-        diags.append(
-            Diagnostic(
-                sig.path,
-                sig.line,
-                1,
-                "DNX242",
-                f"fix_first {sig.fix_first!r} of signature '{sig.id}' names no fix of causes/{sig.cause}.md",
-                _did_you_mean(sig.fix_first, titles) or (f"its fixes: {'; '.join(titles)}" if titles else ""),
+        for title, what, line in named:
+            if title in titles:
+                continue
+            diags.append(
+                Diagnostic(
+                    sig.path,
+                    line,
+                    1,
+                    "DNX242",
+                    f"{what} {title!r} of signature '{sig.id}' names no fix of causes/{sig.cause}.md",
+                    _did_you_mean(title, titles) or (f"its fixes: {'; '.join(titles)}" if titles else ""),
+                )
             )
-        )
 
 
 def check_placeholders(kb, diags: List[Diagnostic]) -> None:

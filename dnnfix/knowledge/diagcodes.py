@@ -45,7 +45,7 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX126": ("fact", "a fact condition needs exactly one test besides path"),
     "DNX127": ("fact", "invalid PEP 440 version specifier"),
     "DNX128": ("fact", "unknown severity"),
-    "DNX129": ("signature", "fix_first is not a non-empty string"),
+    "DNX129": ("signature", "fix_first (or a clause's fix) is not a non-empty string"),
     "DNX130": ("anchor", "weak anchor: the pattern can match without any fixed word"),
     "DNX131": ("anchor", "weak anchor: its fixed words are too short or too generic"),
     "DNX140": ("causes", "causes.yaml has no `causes:` mapping"),
@@ -85,7 +85,7 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX253": ("cause-cases", "a cause-level case expects nothing, or contradicts itself"),
     "DNX240": ("coverage", "a signature has no cases file (warning)"),
     "DNX241": ("coverage", "a cause has signatures but no explanation (warning)"),
-    "DNX242": ("coverage", "fix_first names no fix of the cause's explanation"),
+    "DNX242": ("coverage", "fix_first (or a clause's fix) names no fix of the cause's explanation"),
 }
 
 

@@ -20,7 +20,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 20  # 17: Clause.needles (the substring prefilter: alternatives of literal runs); 20: symptom keys
+FORMAT_VERSION = 21  # 17: Clause.needles (the substring prefilter: alternatives of literal runs); 20: symptom keys;
+# 21: Clause.fix
 
 
 def builtin_dir() -> Path:

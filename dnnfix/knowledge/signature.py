@@ -45,11 +45,11 @@ TOP_KEYS = (
 SEVERITIES = ("error", "warning", "info")  # how `dnnfix doctor` reports an env_only signature
 CLAUSE_KINDS = ("regex", "phrase", "exception", "frames", "fact")
 CLAUSE_KEYS = {
-    "regex": ("regex", "weight", "anchor", "keys", "in", "note"),
-    "phrase": ("phrase", "weight", "anchor", "keys", "min_ratio", "in", "note"),
-    "exception": ("exception", "weight", "anchor", "last", "note"),
-    "frames": ("frames", "weight", "anchor", "note"),
-    "fact": ("fact", "weight", "anchor", "note"),
+    "regex": ("regex", "weight", "anchor", "keys", "in", "note", "fix"),
+    "phrase": ("phrase", "weight", "anchor", "keys", "min_ratio", "in", "note", "fix"),
+    "exception": ("exception", "weight", "anchor", "last", "note", "fix"),
+    "frames": ("frames", "weight", "anchor", "note", "fix"),
+    "fact": ("fact", "weight", "anchor", "note", "fix"),
 }
 FACT_TESTS = (
     "present",
@@ -131,6 +131,9 @@ class Clause:
     # regex: alternatives of runs of literal characters (lowercase), each alternative's runs all in every match that
     # takes it: in ASCII text where no alternative has all its runs, the clause cannot fire (literal_needles)
     needles: Tuple[Tuple[str, ...], ...] = ()
+    # the title of the cause's fix that leads when this clause fired (a signature that reads several libraries'
+    # wording: each names its own library's fix); the first fired clause with one wins over the signature's fix_first
+    fix: str = ""
 
     def describe(self) -> str:
         if self.kind == "regex":
@@ -603,7 +606,7 @@ def _clauses(
             continue
         kinds = [k for k in item if k in CLAUSE_KINDS]
         if len(kinds) != 1:
-            bad = [k for k in item if k not in ("weight", "anchor", "keys", "in", "min_ratio", "last", "note")]
+            bad = [k for k in item if k not in ("weight", "anchor", "keys", "in", "min_ratio", "last", "note", "fix")]
             hint = _did_you_mean(bad[0], CLAUSE_KINDS) if bad else ""
             err("DNX112", "a clause needs exactly one of: " + ", ".join(CLAUSE_KINDS), *p, hint=hint)
             continue
@@ -637,6 +640,13 @@ def _clauses(
         anchor = bool(item.get("anchor", default_anchor)) and not is_against
         line = loc.where(*p)[0]
         c = Clause(kind=kind, weight=float(weight), anchor=anchor, line=line)
+        fix = item.get("fix", "")
+        if not isinstance(fix, str) or ("fix" in item and not fix.strip()):
+            err(
+                "DNX129", "a clause's fix must be the title of one of the cause's fixes (a non-empty string)", *p, "fix"
+            )
+        else:
+            c.fix = fix.strip()
         keys = item.get("keys")
         if keys is not None:
             if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
