@@ -220,3 +220,13 @@ def test_a_report_written_by_hand_names_the_torch_release_and_the_gpu():
     assert rep["gpus"] == [{"index": 0, "name": "NVIDIA GeForce RTX 5090"}]
     # a "GPU:" line of a training log is not a report of the machine's GPU
     assert "gpus" not in report(["PyTorch Version: 2.2.0", "GPU: 0", "GPU: cuda:0 used for training"])
+
+
+def test_the_torch_release_alias_drops_the_local_tag():
+    """Index URLs add their own +cuXXX tag: {{torch_release}} is the release alone, {{torch_version}} as reported."""
+    from dnnfix.facts import ALIAS_NAMES, Facts
+
+    al = Facts(snapshot={"packages": {"torch": "2.4.0+cu121"}}).aliases()
+    assert (al["torch_version"], al["torch_release"]) == ("2.4.0+cu121", "2.4.0")
+    assert "torch_release" not in Facts(snapshot={"packages": {}}).aliases()
+    assert "torch_release" in ALIAS_NAMES  # kb check accepts it in explanations
