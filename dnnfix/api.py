@@ -340,7 +340,8 @@ def diagnose_env(
 
 
 def fixes_for(match: Match, kb) -> List[Dict[str, str]]:
-    """The cause's fixes with this match's facts filled in (the deciding signature's `fix_first` leads)."""
+    """The cause's fixes with this match's facts filled in (the fix the match names leads: its fired clause's `fix`,
+    else the signature's `fix_first`)."""
     from .report import fixes_of
 
     return fixes_of(match, kb)

@@ -174,8 +174,8 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
     blob = "\n".join(lines) if blob is None else blob
     # each pattern's substring looked for over the whole text first, all in one pass: most pastes hold none of them
     hits = _SYMPTOM_LITERALS.found(blob)
-    todo = [_SYMPTOMS[i] for i in hits if i < len(_SYMPTOMS)]
-    repl = bool(hits) and hits[-1] >= len(_SYMPTOMS)  # a REPL word (they follow the symptoms' substrings)
+    todo = [entry for entry in _SYMPTOMS if entry[1] in hits] if hits else []
+    repl = bool(hits) and any(w in hits for w in _REPL_WORDS)
     if todo or repl:
         n = len(lines)
         for i, line in enumerate(lines):

@@ -69,15 +69,13 @@ _REPL_VERSION = re.compile(
 )
 _SAID_NAMES = ("tensorflow", "torch", "pytorch", "keras", "jaxlib", "jax", "numpy")
 _SAID_NAME_SET = LiteralSet(_SAID_NAMES)
-# the substrings _text_facts needs before its searches, in the order it tests them: in `hay` (paths and text), the
-# Windows ones (0-2), the macOS ones (3-6), the Linux ones (7-12); in `sample` (the text), Colab's (0-2), Kaggle's (3),
-# "ython" (4), "__version__" (5)
-_HAY_WORDS = LiteralSet(
-    (":\\", "\\site-packages\\", ".dll")
-    + ("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib")
-    + ("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so")
-)
-_SAMPLE_WORDS = LiteralSet(("/content/", "google.colab", "/google/colab", "/kaggle/", "ython", "__version__"))
+# substrings that every match of _text_facts's searches holds, each looked for once (one pass over the text)
+_WINDOWS_WORDS = frozenset((":\\", "\\site-packages\\", ".dll"))
+_MACOS_WORDS = frozenset(("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib"))
+_LINUX_WORDS = frozenset(("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so"))
+_COLAB_WORDS = frozenset(("/content/", "google.colab", "/google/colab"))
+_HAY_WORDS = LiteralSet(sorted(_WINDOWS_WORDS | _MACOS_WORDS | _LINUX_WORDS))  # in the paths and the text
+_SAMPLE_WORDS = LiteralSet(sorted(_COLAB_WORDS | {"/kaggle/", "ython", "__version__"}))  # in the text
 _PKG_ALIAS = {
     "tf": "tensorflow",
     "tensorflow-gpu": "tensorflow",
@@ -276,8 +274,10 @@ def _said_versions(sample: str):
         return
     low = sample.lower()
     starts = set()
-    for k in _SAID_NAME_SET.found(low):  # only the names the text holds
-        name = _SAID_NAMES[k]
+    held = _SAID_NAME_SET.found(low)
+    for name in _SAID_NAMES:
+        if name not in held:  # (the text does not hold this name: no scan for it)
+            continue
         i = low.find(name)
         while i >= 0:
             starts.add(i)
@@ -302,27 +302,24 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     # substrings are looked for in one pass each over `hay` and `sample`
     in_hay = _HAY_WORDS.found(hay)
     in_sample = _SAMPLE_WORDS.found(sample)
-    if in_hay and in_hay[0] <= 2 and re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
+    if in_hay & _WINDOWS_WORDS and re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
         facts["os"] = "Windows"
-    elif any(3 <= k <= 6 for k in in_hay) and re.search(
-        r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay
-    ):
+    elif in_hay & _MACOS_WORDS and re.search(r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay):
         facts["os"] = "Darwin"
-    elif in_hay and in_hay[-1] >= 7 and re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay):
+    elif in_hay & _LINUX_WORDS and re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay):
         facts["os"] = "Linux"
     if raw_colab or (
-        in_sample
-        and in_sample[0] <= 2
+        in_sample & _COLAB_WORDS
         and re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)
     ):
         facts["colab"] = True
-    if 3 in in_sample:
+    if "/kaggle/" in in_sample:
         facts["kaggle"] = True
     if "python" in hay.lower():
         m = _PYVER.search(blob_paths) or _PYVER.search(sample)
         if m:
             facts["python"] = m.group("v") or f"3.{m.group('w')}"
-    if 4 in in_sample:  # "ython": a banner ("Python 3.") or an interpreter's path (".../python3")
+    if "ython" in in_sample:  # a banner ("Python 3.") or an interpreter's path (".../python3")
         vers, exes = set(), set()
         for m in _INTERPRETER.finditer(sample):
             if m.group("ver"):
@@ -340,7 +337,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     for m in _said_versions(sample):
         name = _PKG_ALIAS.get(m.group("pkg").lower(), m.group("pkg").lower())
         versions.setdefault(name, m.group("ver"))
-    if 5 in in_sample:  # "__version__"
+    if "__version__" in in_sample:
         for m in _REPL_VERSION.finditer(sample):
             name = _PKG_ALIAS.get(m.group("mod").lower(), m.group("mod").lower())
             versions.setdefault(name, m.group("ver"))

@@ -137,10 +137,7 @@ def fixes_of(match: Match, kb) -> List[Dict[str, str]]:
     if ex is None:
         return []
     fixes = list(ex.fixes)
-    sig = kb.by_id(match.signature) if match.signature and hasattr(kb, "by_id") else None
-    # the match's own lead (its fired clause's `fix`, else the signature's fix_first), or the signature's for a match
-    # built elsewhere
-    first = getattr(match, "fix_first", "") or (getattr(sig, "fix_first", "") if sig is not None else "")
+    first = match.fix_first  # the matcher's choice: the first fired clause's `fix`, else the signature's fix_first
     if first:
         fixes.sort(key=lambda f: f["title"] != first)  # stable: the others keep their order
     return [

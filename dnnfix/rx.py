@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 # the longest line handed to Python's re engine (a backtracking engine); RE2 takes lines whole
 RE_LINE_CAP = 2000
@@ -360,11 +360,11 @@ class LiteralSet:
             return
         self._set = s
 
-    def found(self, text: str) -> List[int]:
-        """The indexes (ascending) of the literals that occur in `text`."""
+    def found(self, text: str) -> FrozenSet[str]:
+        """The literals that occur in `text`."""
         if not self._ready:
             self._build()
         if self._set is not None:
             hits = self._set.Match(text.encode("utf-8", "surrogatepass"))
-            return sorted(hits) if hits else []
-        return [i for i, lit in enumerate(self.literals) if lit in text]
+            return frozenset(self.literals[i] for i in hits) if hits else frozenset()
+        return frozenset(lit for lit in self.literals if lit in text)
