@@ -143,6 +143,8 @@ KNOWN = {
     # pip's output on one line: which package a "Successfully installed" or "Found existing installation" names,
     # and the version the notebook then printed, are told apart only by the lines
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colab-6072-numpy-center.yaml"),
+    # a notebook command's output that stops at a "^C" line: on one line there is no last line to end with it
+    ("every newline lost (one line)", "host.ram.exhausted/gh-fast-stable-diffusion-994-colab-7gb-ckpt.yaml"),
     ("every newline lost (one line)", "colab.runtime.restart-needed/gh-colabtools-327-pandas-upgrade-still-old.yaml"),
     # jax's "UserWarning: No GPU/TPU found" at the start of a line of its own reads as an exception, which speaks against
     # the old fallback warning being the failure; on one line with the timings around it, only its words are left
