@@ -178,6 +178,7 @@ def symptom_text(inc: Incident, facts: Optional[Facts]) -> str:
         "arch": "a GPU the installed build has no code for",
         "native_import": "a framework's native part failing to import",
         "log_end": "a log that ends abruptly (the process was killed or crashed)",
+        "cut_short": "a command whose output stops at ^C (it was interrupted)",
     }
     kind, line = next(iter(sym.items()))
     out = f'The output shows {words.get(kind, kind)}: "{line}". '

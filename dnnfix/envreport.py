@@ -16,8 +16,8 @@ as the probe's, so the environment-only signatures and the compatibility tables 
   dnn_status    cuDNN / cuBLAS status errors at start (CUDNN_STATUS_NOT_INITIALIZED, "DNN library is not found")
   arch          a GPU the build has no code for ("no kernel image is available", "sm_120 is not compatible ...")
   native_import a framework's native part failing to import ("DLL load failed", "undefined symbol")
-  log_end       a log that ends abruptly: its last line is `Killed`, exit code 137, a segmentation fault, or a
-                notebook command's `^C`
+  log_end       a log that ends abruptly: its last line is `Killed`, exit code 137, a segmentation fault
+  cut_short     a notebook command's output that stops at a `^C` line (the command was interrupted)
 
 Every pattern is anchored on wording the tools print (never translated); the scan is line by line with
 a cheap substring test before any regex, so a long log costs little. Nothing here raises on odd input.
@@ -137,27 +137,17 @@ _SYMPTOMS: List[Tuple[str, str, Any]] = [
 _LOG_END = LazyRe(
     r"^(?:\S+: line \d+: +\d+ )?(?:Killed|Segmentation fault|Bus error|Illegal instruction)\b"
     r"|exit(?:ed)? (?:with )?(?:code|status) (?:137|139|-9|-11)\b|signal 9 \(SIGKILL\)|SIGKILL|OOMKilled"
-    r"|core dumped"
-    # a notebook's `!command` cut short: Colab (and Jupyter) print the interrupt the process got as "^C" alone
-    r"|^\s*\^C\s*$",
+    r"|core dumped",
     re.I,
 )
+# a notebook's `!command` cut short: Colab (and Jupyter) print the interrupt the process got as "^C" alone (a person's
+# stop button or the VM ending it); not a crash, so a symptom of its own
+_CUT_SHORT = LazyRe(r"^\s*\^C\s*$")
 # the shell's report glued to the end of a progress bar that redrew itself with carriage returns and never ended
 # its line ("... ETA: 2621sKilled"): the report alone is the log's end
 _BAR = LazyRe(r"ETA|\d\s*it/s|s/it|%\||task/s|/step|\[[=>#.\s-]{5,}\]")
 _LOG_END_GLUED = LazyRe(r"(?:\d|[\d.]s|\]|\|)\s*(?P<report>" + SIGNAL_REPORT + r")\s*$")
-# (the last: a notebook command cut short)
-_LOG_END_WORDS = (
-    "killed",
-    "fault",
-    "bus error",
-    "illegal instruction",
-    "exit",
-    "sigkill",
-    "signal 9",
-    "core dumped",
-    "^c",
-)
+_LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next
 # (the call's name is enough: a prompt or print( before it changes nothing, and a leading optional part followed by
 # \s* would make every start position scan a run of spaces)
@@ -218,6 +208,8 @@ def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
             out["log_end"] = glued.group("report")
         elif _LOG_END.search(last):
             out["log_end"] = last.strip()[:200]
+    elif last and "^C" in last and _CUT_SHORT.match(last):
+        out["cut_short"] = "^C"
     return out
 
 

@@ -150,6 +150,10 @@ def test_symptoms():
     assert symptoms(lines("Epoch 1/10\nKilled"))["log_end"] == "Killed"
     assert "log_end" in symptoms(lines("step 10\ncommand terminated with exit code 137"))
     assert "log_end" not in symptoms(lines("Killed a process earlier\nall done"))  # only the last line counts
+    # a notebook command interrupted: its own kind, not a crash (the machine rules that read log_end as one stay quiet)
+    assert symptoms(lines("Loading weights [6569e224] from /content/m.ckpt\n^C\n")) == {"cut_short": "^C"}
+    assert "cut_short" not in symptoms(lines("^C\nstarting again\ndone"))  # only the last line counts
+    assert "cut_short" not in symptoms(lines("press ^C to stop"))
     assert symptoms(lines("Traceback (most recent call last):\nKeyError: 'x'")) == {}
 
 
