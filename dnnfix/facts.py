@@ -144,9 +144,9 @@ class Facts:
             v = self.get(path)
             if v is not None:
                 out[name] = v
-        # the release alone ("2.4.0" of "2.4.0+cu121"), for index URLs that add their own tag
-        if "torch_version" in out:
-            out["torch_release"] = str(out["torch_version"]).split("+")[0]
+        for name, of in RELEASE_ALIASES:
+            if of in out:
+                out[name] = str(out[of]).split("+")[0]
         return out
 
 
@@ -175,7 +175,9 @@ PATH_ALIASES = (
     ("expected_torch_cuda", "expected.torch.cuda"),
     ("expected_driver", "expected.driver.min"),
 )
-ALIAS_NAMES = frozenset([n for n, _ in PACKAGE_ALIASES + PATH_ALIASES] + ["torch_release"])
+# a version alias without its local tag ("2.4.0" of "2.4.0+cu121"), for index URLs that add their own
+RELEASE_ALIASES = (("torch_release", "torch_version"),)
+ALIAS_NAMES = frozenset(n for n, _ in PACKAGE_ALIASES + PATH_ALIASES + RELEASE_ALIASES)
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.

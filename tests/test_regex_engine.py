@@ -103,12 +103,15 @@ def test_a_match_never_spans_lines():
     assert (i, m.start, m.end) == (2, 0, 8)
 
 
+def _use_engine(monkeypatch, engine: str) -> None:
+    """ "re": Python's re only (google-re2 taken as missing); "default": detect google-re2 again."""
+    monkeypatch.setattr(rx, "_re2_tried", engine == "re")
+    monkeypatch.setattr(rx, "_re2_mod", None)
+
+
 @pytest.mark.parametrize("engine", ["default", "re"])
 def test_positions_and_groups_are_those_of_the_line(engine, monkeypatch):
-    monkeypatch.setattr(rx, "_re2_tried", engine == "re")
-    monkeypatch.setattr(rx, "_re2_mod", None if engine == "re" else rx._re2_mod)
-    if engine == "default":
-        monkeypatch.setattr(rx, "_re2_tried", False)
+    _use_engine(monkeypatch, engine)
     p = rx.Pattern(r"Loaded\s+runtime\s+CuDNN\s+library:\s+(?P<loaded>[\d.]+)")
     lines = ["é début", "x", "——  Loaded runtime CuDNN library: 8.6.0 but source", "y"]
     i, m = p.search_lines(lines, [0, 1, 2, 3])
@@ -122,10 +125,7 @@ def test_a_literal_set_finds_what_substring_tests_find(engine, monkeypatch):
     metacharacters, non-ASCII text and a lone surrogate too."""
     import random
 
-    monkeypatch.setattr(rx, "_re2_tried", engine == "re")
-    monkeypatch.setattr(rx, "_re2_mod", None if engine == "re" else rx._re2_mod)
-    if engine == "default":
-        monkeypatch.setattr(rx, "_re2_tried", False)
+    _use_engine(monkeypatch, engine)
     lits = ["GPU/TPU found", "[pip", "a.b", "(x)", "Ü", "ü", "déjà", "\\d", "", "no such"]
     s = rx.LiteralSet(lits)
     rnd = random.Random(7)
@@ -133,6 +133,8 @@ def test_a_literal_set_finds_what_substring_tests_find(engine, monkeypatch):
     for _ in range(300):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
         assert s.found(text) == {lit for lit in lits if lit in text}, text
+    # where google-re2 is installed the default engine really answers from RE2's Set, not from the fallback
+    assert (s._set is not None) == (engine == "default" and rx.re2_module() is not None)
     assert rx.LiteralSet([]).found("anything") == set()
 
 

@@ -51,6 +51,8 @@ CLAUSE_KEYS = {
     "frames": ("frames", "weight", "anchor", "note", "fix"),
     "fact": ("fact", "weight", "anchor", "note", "fix"),
 }
+# the keys a clause may carry besides its kind (DNX112 suggests a kind for any other key)
+CLAUSE_OPTIONS = frozenset(k for keys in CLAUSE_KEYS.values() for k in keys) - frozenset(CLAUSE_KINDS)
 FACT_TESTS = (
     "present",
     "equals",
@@ -557,8 +559,8 @@ def compile_signature(
     if severity not in SEVERITIES:
         err("DNX128", f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}", "severity")
         return None
-    fix_first = data.get("fix_first", "")
-    if not isinstance(fix_first, str) or ("fix_first" in data and not fix_first.strip()):
+    fix_first = _fix_title(data, "fix_first")
+    if fix_first is None:
         err("DNX129", "fix_first must be the title of one of the cause's fixes (a non-empty string)", "fix_first")
         return None
     return Signature(
@@ -575,8 +577,17 @@ def compile_signature(
         path=path,
         line=line,
         origin=origin,
-        fix_first=fix_first.strip(),
+        fix_first=fix_first,
     )
+
+
+def _fix_title(data: Dict[str, Any], key: str) -> Optional[str]:
+    """A fix title (a signature's fix_first, a clause's fix): "" when absent, None when present but not a non-empty
+    string (DNX129)."""
+    value = data.get(key, "")
+    if not isinstance(value, str) or (key in data and not value.strip()):
+        return None
+    return value.strip()
 
 
 def _clauses(
@@ -606,7 +617,7 @@ def _clauses(
             continue
         kinds = [k for k in item if k in CLAUSE_KINDS]
         if len(kinds) != 1:
-            bad = [k for k in item if k not in ("weight", "anchor", "keys", "in", "min_ratio", "last", "note", "fix")]
+            bad = [k for k in item if k not in CLAUSE_OPTIONS]
             hint = _did_you_mean(bad[0], CLAUSE_KINDS) if bad else ""
             err("DNX112", "a clause needs exactly one of: " + ", ".join(CLAUSE_KINDS), *p, hint=hint)
             continue
@@ -640,13 +651,13 @@ def _clauses(
         anchor = bool(item.get("anchor", default_anchor)) and not is_against
         line = loc.where(*p)[0]
         c = Clause(kind=kind, weight=float(weight), anchor=anchor, line=line)
-        fix = item.get("fix", "")
-        if not isinstance(fix, str) or ("fix" in item and not fix.strip()):
+        fix = _fix_title(item, "fix")
+        if fix is None:
             err(
                 "DNX129", "a clause's fix must be the title of one of the cause's fixes (a non-empty string)", *p, "fix"
             )
         else:
-            c.fix = fix.strip()
+            c.fix = fix
         keys = item.get("keys")
         if keys is not None:
             if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
