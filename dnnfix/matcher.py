@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import rx
 from .facts import Facts, test_fact
@@ -105,6 +105,9 @@ _DIGITS = re.compile(r"\d")
 
 _MAX_JOINED = 8000
 _NEW: Any = object()
+_NONE: FrozenSet[int] = frozenset()
+# the fewest regex clauses (supporting and against) for which a fired signature tries them all in one RE2 Set pass
+_SET_MIN = 4
 _WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -236,6 +239,7 @@ class _Corpus:
         self.required: Dict[int, Tuple[frozenset, ...]] = {}
         self.fact_keys: Dict[int, Tuple[str, str]] = {}
         self.splits: Dict[int, Any] = {}
+        self.sets: Dict[int, Any] = {}
         # results of regex clauses already evaluated on this input (signatures share patterns)
         self.memo: Dict[Tuple[Any, ...], Any] = {}
         msg_lines = set(self.message_idx)
@@ -288,6 +292,52 @@ class _Corpus:
             supports = tuple((ci, cl) for ci, cl in enumerate(sig.match) if not cl.anchor)
             got = self.splits[id(sig)] = (sig.match, anchors, supports)
         return got[1], got[2]
+
+    def unmatched(self, sig: Signature) -> FrozenSet[int]:
+        """The supporting (index in sig.match) and against (-1 - index in sig.against) regex clauses of a signature
+        that match no line: one pass of an RE2 Set over the whole text (rx.PatternSet) for all of them, where the
+        signature has enough of them to be worth it. A pattern that needs Python's re joins by its form without
+        look-arounds (a superset), which proves a miss in ASCII text only (ascii_clean)."""
+        plan = self.sets.get(id(sig))
+        if plan is None or plan[0] is not sig.match or plan[1] is not sig.against:
+            members: List[Tuple[int, bool]] = []  # (clause key, whether a miss of its form in the Set is proof alone)
+            forms: List[str] = []
+            clauses = [(ci, cl) for ci, cl in enumerate(sig.match) if not cl.anchor]
+            clauses += [(-1 - ai, cl) for ai, cl in enumerate(sig.against)]
+            for key, cl in clauses:
+                if cl.kind != "regex" or not cl.pattern:
+                    continue
+                pat = rx.compiled(cl.pattern)
+                if not pat.whole_text_safe():
+                    continue
+                if pat.engine == "re2":
+                    members.append((key, True))
+                    forms.append(cl.pattern)
+                else:
+                    relaxed = rx.without_lookarounds(cl.pattern)
+                    if relaxed is not None and rx.re2_compile(relaxed) is not None:
+                        members.append((key, False))
+                        forms.append(relaxed)
+            pset = rx.PatternSet(forms) if len(forms) >= _SET_MIN else None
+            plan = self.sets[id(sig)] = (sig.match, sig.against, tuple(members), pset)
+        pset = plan[3]
+        if pset is None:
+            return _NONE
+        hits = pset.matching(self.encoded())
+        if hits is None:
+            return _NONE
+        clean: Optional[bool] = None
+        out = []
+        for k, (key, alone) in enumerate(plan[2]):
+            if k in hits:
+                continue
+            if not alone:
+                if clean is None:
+                    clean = self.ascii_clean()
+                if not clean:
+                    continue
+            out.append(key)
+        return frozenset(out)
 
     def holds(self, run: str) -> bool:
         """Whether the lowercase text holds `run`. A run of word characters only can lie only inside one of the
@@ -535,11 +585,15 @@ def score_signature(
             return None
     if not fired:
         return None
+    # the signature fired: its other regex clauses (supports, againsts) are first tried together in one pass
+    skip = corpus.unmatched(sig)
     if any(k.startswith("drift_") for k in captures):  # a missing name: look it up in the API-drift table
         from .knowledge.drift import derive_facts
 
         captures.update(derive_facts(captures, facts, tables, "\n".join(corpus.lines)))
     for ci, cl in supports:
+        if ci in skip:
+            continue
         ev = _eval(cl, corpus, inc, facts, captures)
         if ev is not None:
             fired[ci] = ev
@@ -550,7 +604,9 @@ def score_signature(
     for ci in fired:
         miss *= 1.0 - sig.match[ci].weight
     score = 1.0 - miss
-    for cl in sig.against:
+    for ai, cl in enumerate(sig.against):
+        if -1 - ai in skip:
+            continue
         ev = _eval(cl, corpus, inc, facts, dict(captures))  # against clauses may compare with captured facts
         if ev is not None:
             ev.against = True
@@ -615,7 +671,9 @@ def _fact_key(cond: Dict[str, Any]) -> Tuple[str, str]:
 
 def _plan(
     kb: KnowledgeBase,
-) -> Tuple[Dict[int, bool], Dict[int, Tuple[frozenset, ...]], Dict[int, Tuple[str, str]], Dict[int, Any]]:
+) -> Tuple[
+    Dict[int, bool], Dict[int, Tuple[frozenset, ...]], Dict[int, Tuple[str, str]], Dict[int, Any], Dict[int, Any]
+]:
     """What the matcher works out once per clause and keeps on the knowledge base, by id(clause), filled as
     clauses are first evaluated (_eval):
     - whole: True for the regex clauses whose search over the whole text gives the same answer as over their
@@ -623,10 +681,11 @@ def _plan(
     - required: a regex clause's required words as sets, one per alternative (tested against the input's words
       in one step);
     - fact_keys: a fact clause's condition as a memo key (_fact_key);
-    - splits: by id(signature), its anchors and supporting clauses (_Corpus.split)."""
+    - splits: by id(signature), its anchors and supporting clauses (_Corpus.split);
+    - sets: by id(signature), its supporting and against regex clauses in one RE2 Set (_Corpus.unmatched)."""
     plan = kb.__dict__.get("_matcher_plan")
     if plan is None:
-        plan = kb.__dict__["_matcher_plan"] = ({}, {}, {}, {})
+        plan = kb.__dict__["_matcher_plan"] = ({}, {}, {}, {}, {})
     return plan
 
 
@@ -656,7 +715,7 @@ def match_incident(
     candidate signatures were not tried, "candidates": how many there were)."""
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)
-    corpus.whole_ok, corpus.required, corpus.fact_keys, corpus.splits = _plan(kb)
+    corpus.whole_ok, corpus.required, corpus.fact_keys, corpus.splits, corpus.sets = _plan(kb)
     # signature -> the indexed anchors whose key word the input holds (None: try every anchor)
     todo: Dict[int, Optional[Set[int]]] = {}
     # the input's words, and the symptoms it shows (keyed by their fact path: no word holds a dot)

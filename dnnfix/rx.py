@@ -368,3 +368,46 @@ class LiteralSet:
             hits = self._set.Match(text.encode("utf-8", "surrogatepass"))
             return frozenset(self.literals[i] for i in hits) if hits else frozenset()
         return frozenset(lit for lit in self.literals if lit in text)
+
+
+class PatternSet:
+    """Which of a list of RE2 patterns (case-insensitive, never crossing a newline, `^`/`$` at each line) match
+    anywhere in lines joined by newlines: one pass of RE2's multi-pattern Set instead of one search per pattern.
+    RE2's Set reports nothing when its DFA runs out of memory, which would read as "no pattern matches"; a sentinel
+    pattern that matches every text tells that case apart (matching() then answers None: search each pattern)."""
+
+    __slots__ = ("patterns", "_set", "_ready")
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._set: Any = None
+        self._ready = False
+
+    def _build(self) -> None:
+        self._ready = True
+        mod = re2_module()
+        if mod is None or not self.patterns:
+            return
+        refused = getattr(mod, "error", ValueError)
+        try:
+            s = mod.Set.SearchSet(_re2_options(mod, True))
+            for p in self.patterns:
+                s.Add(("(?m)" + p).encode("utf-8"))
+            s.Add(b"")  # the sentinel: the empty pattern matches any text, so a real answer is never empty
+            s.Compile()
+        except (AttributeError, TypeError, ValueError, refused):  # a pattern RE2 refuses, or no Set: search each
+            return
+        self._set = s
+
+    def matching(self, encoded: bytes) -> Optional[FrozenSet[int]]:
+        """The indexes of the patterns that match somewhere in `encoded` (UTF-8 lines joined by newlines), or None
+        when the Set cannot say (no google-re2, a pattern it refused, its DFA out of memory)."""
+        if not self._ready:
+            self._build()
+        if self._set is None:
+            return None
+        hits = self._set.Match(encoded)
+        sentinel = len(self.patterns)
+        if not hits or sentinel not in hits:
+            return None
+        return frozenset(i for i in hits if i != sentinel)

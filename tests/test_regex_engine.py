@@ -236,3 +236,90 @@ def test_without_lookarounds_keeps_only_safe_widenings():
     assert rx.without_lookarounds(r"a(?=b){2}") is None  # a quantified look-around: not a widening
     assert rx.without_lookarounds(r"\Ax(?!y)") is None  # \A: the text's start in the joined search
     assert rx.without_lookarounds(r"plain") is None  # nothing removed: no prefilter needed
+
+
+def test_a_pattern_set_answers_like_one_search_per_pattern():
+    """rx.PatternSet says which patterns match some line of lines joined by newlines, exactly as one search per
+    pattern does (a match never crosses a line, ^ and $ are a line's ends, (?-i:...) keeps case), for every RE2
+    pattern of the knowledge base over chunks of the shipped cases' lines; None where it cannot say."""
+    if rx.re2_module() is None:
+        pytest.skip("google-re2 is not installed: no Set")
+    from dnnfix.knowledge.check import check
+
+    res = check()
+    lines = [ln for c in list(res.cases) + list(res.negatives) for ln in c.text.splitlines() if ln.strip()]
+    lines += ["caf\u00e9 ABC", "a", "b"]
+    pats = sorted(
+        {
+            cl.pattern
+            for s in res.kb.signatures
+            for cl in list(s.match) + list(s.against)
+            if cl.kind == "regex"
+            and rx.compiled(cl.pattern).engine == "re2"
+            and rx.compiled(cl.pattern).whole_text_safe()
+        }
+    )
+    rnd = __import__("random").Random(11)
+    for _ in range(40):
+        group = rnd.sample(pats, 25)
+        s = rx.PatternSet(group)
+        for _ in range(5):
+            chunk = rnd.sample(lines, 30)
+            text, starts = rx.join_lines(chunk)
+            enc = text.encode("utf-8", "surrogatepass")
+            want = {k for k, p in enumerate(group) if rx.compiled(p).search_text(text, starts) is not None}
+            assert s.matching(enc) == want
+    small = rx.PatternSet([r"a.b", r"^b$", r"(?-i:ABC)", r"x\s+y"])
+    assert small.matching(b"a\nb\nabc\nx\ny") == {1}
+    assert small.matching(b"") == frozenset()
+
+
+def test_a_pattern_set_that_cannot_answer_says_so(monkeypatch):
+    """RE2's Set answers nothing when its DFA runs out of memory: the sentinel turns that into None (search each
+    pattern), never into "no pattern matches"; without google-re2 there is no Set at all."""
+    if rx.re2_module() is not None:
+        s = rx.PatternSet([r"foo", r"bar"])
+        assert s.matching(b"foo") == {0}
+
+        class Failing:
+            def Match(self, text):
+                return None  # what google-re2 returns when RE2::Set::Match fails
+
+        s._set = Failing()
+        assert s.matching(b"foo") is None
+    _use_engine(monkeypatch, "re")
+    assert rx.PatternSet([r"foo", r"bar"]).matching(b"foo") is None
+
+
+def test_fired_signatures_clauses_tried_in_one_set_pass_give_the_same_answer(monkeypatch):
+    """A signature that fired tries its supporting and against regex clauses in one RE2 Set pass first
+    (_Corpus.unmatched): the ranked matches and their evidence are those of trying each clause, over every shipped
+    case, and over texts where a look-around pattern's superset proves nothing (non-ASCII) or proves a miss."""
+    from dnnfix import matcher
+    from dnnfix.knowledge.check import check
+    from dnnfix.parse import parse_text
+
+    res = check()
+    kb = res.kb
+    noise = (
+        "2024-01-01 10:00:00.123456: I tensorflow/core/common_runtime/gpu/gpu_device.cc:1886] Created device "
+        "/job:localhost/replica:0/task:0/device:GPU:0 with 14000 MB memory"
+    )
+    texts = [c.text for c in list(res.cases) + list(res.negatives)] + [
+        noise + "\nW0000 INTERNAL: caf\u00e9 failed\n",
+        noise + "\nthe caller out of memory\n",
+        noise + "\nThe caller indicates that this is not a failure, out of memory\n",
+        noise + "\n\u00e9t\u00e9 out of memory\nEpoch 1/5\n",
+    ]
+
+    def run():
+        out = []
+        for t in texts:
+            ms = matcher.match_incident(parse_text(t), kb)
+            out.append([(m.signature, m.score, [(e.text, e.line, e.against) for e in m.evidence]) for m in ms])
+        return out
+
+    with_set = run()
+    assert any(e[2] for res_ in with_set[-4:] for m in res_ for e in m[2]), "an against clause must fire"
+    monkeypatch.setattr(matcher._Corpus, "unmatched", lambda self, sig: matcher._NONE)
+    assert run() == with_set
