@@ -378,8 +378,20 @@ class _Corpus:
                 k = hit[0]
                 if isinstance(cands, range) or k in cands:
                     return hit
-            elif self.ascii_clean() and not pat.may_match_lines(self.text()[0], self.encoded()):
-                return None
+            elif self.ascii_clean():
+                # the lines where the pattern's form without look-arounds matches, from one RE2 pass over the text
+                # already joined: re runs on those of them that are candidates, in line order
+                text, starts = self.text()
+                hits = pat.superset_lines(text, starts)
+                if hits is not None:
+                    within = cands if isinstance(cands, range) else set(cands)
+                    lines = self.lines
+                    for k in hits:
+                        if k in within:
+                            m = pat.search(lines[k])
+                            if m is not None:
+                                return k, m
+                    return None
         return pat.search_lines(self.lines, cands)
 
     def _lines_with(self, word: str) -> List[int]:

@@ -209,14 +209,13 @@ _ODD_ASCII = re.compile("[" + ODD_ASCII_CHARS + "]")
 class Pattern:
     """One knowledge-base regex, compiled for the engine that suits it."""
 
-    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast", "_pre", "_pre_fast")
+    __slots__ = ("pattern", "engine", "_line", "_multi", "_fast", "_pre")
 
     def __init__(self, pattern: str):
         self.pattern = pattern
         self._multi = None
         self._fast = None
         self._pre: Any = None  # engine "re": RE2 form without look-arounds (a superset), False when there is none
-        self._pre_fast: Any = None  # its direct search (_Fast), False when the low-level call is not there
         # one RE2 program serves both a line and lines joined by newlines: (?m) changes nothing in a text with no
         # newline, and never_nl keeps every match inside one line
         multi = re2_compile(pattern, multiline=True)
@@ -275,7 +274,7 @@ class Pattern:
             # the lines where the pattern without its look-arounds matches (one RE2 pass) are the only lines where
             # it can match: re runs on those alone (ASCII text, where both engines read \w \s \d alike)
             if text.isascii() and not _ODD_ASCII.search(text):
-                hits = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in self._pre.finditer(text)})
+                hits = self.superset_lines(text, starts) or ()
                 for k in hits:
                     m = self.search(lines[idx[k]])
                     if m is not None:
@@ -287,24 +286,19 @@ class Pattern:
                 return i, m
         return None
 
+    def superset_lines(self, text: str, starts: Sequence[int]) -> Optional[List[int]]:
+        """For an `re` pattern: the indexes (ascending) of the lines of `text` (lines joined by newlines, starting at
+        `starts`) where its form without look-arounds matches, the only lines where the pattern itself can match when
+        the text is ASCII with none of _ODD_ASCII; None when it has no such form."""
+        pre = self._prefilter()
+        if not pre:
+            return None
+        return sorted({bisect.bisect_right(starts, m.start()) - 1 for m in pre.finditer(text)})
+
     def whole_text_safe(self) -> bool:
         """Whether one search over lines joined by newlines tells if any line matches: no \\A, \\Z or \\z,
         which mean the whole text's ends there instead of each line's."""
         return _WHOLE_ANCHOR.search(self.pattern) is None
-
-    def may_match_lines(self, text: str, encoded: bytes) -> bool:
-        """For an `re` pattern: False only when no line of `text` (lines joined by newlines, ASCII with none of
-        _ODD_ASCII, where both engines read \\w \\s \\d alike) can match: the form without look-arounds, a
-        superset, finds nothing in one RE2 pass."""
-        pre = self._prefilter()
-        if not pre:
-            return True
-        fast = self._pre_fast
-        if fast is None:
-            fast = self._pre_fast = _fast(pre) or False
-        if fast:
-            return fast.search_encoded(text, encoded) is not None
-        return pre.search(text) is not None
 
     def _prefilter(self):
         if self._pre is None:

@@ -298,3 +298,52 @@ def test_a_removed_name_without_replacement_is_not_told_to_use_none():
     facts = diagnose_text(text, probe=False, similar=False).matches[0].facts
     assert "use none" not in facts["drift.summary"] + facts["drift.code_line"]
     assert facts["drift.code_line"].startswith("in the code: huggingface_hub.KerasModelHubMixin has no replacement")
+
+
+def test_installed_version_reads_only_the_lines_naming_the_package_with_the_same_answer():
+    """In ASCII text the version patterns run over the lines that name the package (each with the line after it, for
+    pip show's Name/Version pair), not the whole paste: the answer is that of searching the whole text, for pastes
+    that mix pip list, pip freeze, pip show, dist-info names and prose in every order and case."""
+    import random
+
+    pats = [
+        r"(?im)^[ \t]*{p}(?:[ \t]*==[ \t]*|[ \t]+)v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)[ \t]*$",
+        r"(?i)\bName:[ \t]*{p}[ \t]*\r?\n[ \t]*Version:[ \t]*(\d+\.\d+(?:\.\d+)*)",
+        r"(?i)\b{p}(?:==|[ \t]+version[ \t]*(?::[ \t]*)?|[ \t]+v|:?[ \t]+)(\d+\.\d+(?:\.\d+)*)\b",
+        r"(?i)\b{p}-(\d+\.\d+(?:\.\d+)*)(?:\.dist-info|-py\d)",
+    ]
+
+    def whole_text(dist: str, text: str):
+        for n in (dist, dist.replace("-", "_")):
+            p = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
+            for rx in pats:
+                m = re.search(rx.replace("{p}", p), text)
+                if m:
+                    return m.group(1)
+        return None
+
+    pieces = [
+        "torch 2.1.0",
+        "Name: torch",
+        "Version: 1.13.1",
+        "torch==2.0.1",
+        "TORCH version: 1.9",
+        "",
+        "x torch",
+        "torch-2.2.0.dist-info",
+        "  torchvision 0.15",
+        "noise",
+        "torch_xla 2.1",
+        "Name: Torch\nVersion: 3.1",
+        "Name: torch-xla",
+        "Version: 2.4.0",
+    ]
+    rnd = random.Random(3)
+    seen = set()
+    for _ in range(4000):
+        text = "\n".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 9)))
+        for dist in ("torch", "torch-xla"):
+            want = whole_text(dist, text)
+            assert drift.installed_version(dist, None, text) == want, (dist, text)
+            seen.add(want)
+    assert {"2.1.0", "1.13.1", "2.0.1", "2.4.0", None} <= seen
