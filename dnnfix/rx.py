@@ -327,81 +327,93 @@ def compiled(pattern: str) -> Pattern:
     return p
 
 
-class LiteralSet:
-    """Which of a fixed list of literal strings occur in a text: one pass of RE2's multi-pattern Set where google-re2
-    is installed, a substring test per literal otherwise (the same answer either way: a literal's UTF-8 bytes occur in
-    the text's bytes exactly where the literal occurs in the text). Built on first use."""
+class _SetOfPatterns:
+    """RE2's multi-pattern Set over UTF-8 bytes, built on first use: which of its patterns match somewhere in one pass.
+    RE2's Set reports nothing when its DFA runs out of memory, which would read as "no pattern matches"; a sentinel
+    pattern that matches every text tells that case apart (_hits() then answers None, as it does without google-re2
+    or for a pattern RE2 refuses: the caller tests each pattern its own way)."""
 
-    __slots__ = ("literals", "_set", "_ready")
+    __slots__ = ("_items", "_set", "_ready")
 
-    def __init__(self, literals: Sequence[str]) -> None:
-        self.literals = tuple(literals)
+    def __init__(self, items: Sequence[str]) -> None:
+        self._items = tuple(items)
         self._set: Any = None
         self._ready = False
+
+    def _options(self, mod):
+        return mod.Options()
+
+    def _form(self, mod, item: str) -> bytes:
+        """The RE2 pattern (UTF-8) that finds `item`."""
+        raise NotImplementedError
 
     def _build(self) -> None:
         self._ready = True
         mod = re2_module()  # None where google-re2 is missing or DNNFIX_REGEX_ENGINE=re forces Python's re
-        if mod is None or not self.literals:
+        if mod is None or not self._items:
             return
         refused = getattr(mod, "error", ValueError)  # google-re2's error: a pattern or the compiled set refused
         try:
-            s = mod.Set.SearchSet(mod.Options())
-            for lit in self.literals:
-                s.Add(mod.escape(lit).encode("utf-8"))
-            s.Compile()
-        except (AttributeError, TypeError, ValueError, refused):  # an older google-re2 without Set: substring tests
-            return
-        self._set = s
-
-    def found(self, text: str) -> FrozenSet[str]:
-        """The literals that occur in `text`."""
-        if not self._ready:
-            self._build()
-        if self._set is not None:
-            hits = self._set.Match(text.encode("utf-8", "surrogatepass"))
-            return frozenset(self.literals[i] for i in hits) if hits else frozenset()
-        return frozenset(lit for lit in self.literals if lit in text)
-
-
-class PatternSet:
-    """Which of a list of RE2 patterns (case-insensitive, never crossing a newline, `^`/`$` at each line) match
-    anywhere in lines joined by newlines: one pass of RE2's multi-pattern Set instead of one search per pattern.
-    RE2's Set reports nothing when its DFA runs out of memory, which would read as "no pattern matches"; a sentinel
-    pattern that matches every text tells that case apart (matching() then answers None: search each pattern)."""
-
-    __slots__ = ("patterns", "_set", "_ready")
-
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = tuple(patterns)
-        self._set: Any = None
-        self._ready = False
-
-    def _build(self) -> None:
-        self._ready = True
-        mod = re2_module()
-        if mod is None or not self.patterns:
-            return
-        refused = getattr(mod, "error", ValueError)
-        try:
-            s = mod.Set.SearchSet(_re2_options(mod, True))
-            for p in self.patterns:
-                s.Add(("(?m)" + p).encode("utf-8"))
+            s = mod.Set.SearchSet(self._options(mod))
+            for item in self._items:
+                s.Add(self._form(mod, item))
             s.Add(b"")  # the sentinel: the empty pattern matches any text, so a real answer is never empty
             s.Compile()
-        except (AttributeError, TypeError, ValueError, refused):  # a pattern RE2 refuses, or no Set: search each
+        except (AttributeError, TypeError, ValueError, refused):  # an older google-re2 without Set, a refused pattern
             return
         self._set = s
 
-    def matching(self, encoded: bytes) -> Optional[FrozenSet[int]]:
-        """The indexes of the patterns that match somewhere in `encoded` (UTF-8 lines joined by newlines), or None
-        when the Set cannot say (no google-re2, a pattern it refused, its DFA out of memory)."""
+    def _hits(self, encoded: bytes) -> Optional[FrozenSet[int]]:
         if not self._ready:
             self._build()
         if self._set is None:
             return None
         hits = self._set.Match(encoded)
-        sentinel = len(self.patterns)
+        sentinel = len(self._items)
         if not hits or sentinel not in hits:
             return None
         return frozenset(i for i in hits if i != sentinel)
+
+
+class LiteralSet(_SetOfPatterns):
+    """Which of a fixed list of literal strings occur in a text: one pass of RE2's multi-pattern Set where it can
+    answer, a substring test per literal otherwise (the same answer either way: a literal's UTF-8 bytes occur in the
+    text's bytes exactly where the literal occurs in the text)."""
+
+    __slots__ = ("literals",)
+
+    def __init__(self, literals: Sequence[str]) -> None:
+        self.literals = tuple(literals)
+        super().__init__(self.literals)
+
+    def _form(self, mod, item: str) -> bytes:
+        return mod.escape(item).encode("utf-8")
+
+    def found(self, text: str) -> FrozenSet[str]:
+        """The literals that occur in `text`."""
+        hits = self._hits(text.encode("utf-8", "surrogatepass")) if self.literals else None
+        if hits is not None:
+            return frozenset(self.literals[i] for i in hits)
+        return frozenset(lit for lit in self.literals if lit in text)
+
+
+class PatternSet(_SetOfPatterns):
+    """Which of a list of RE2 patterns (case-insensitive, never crossing a newline, `^`/`$` at each line) match
+    anywhere in lines joined by newlines: one pass of RE2's multi-pattern Set instead of one search per pattern."""
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        super().__init__(self.patterns)
+
+    def _options(self, mod):
+        return _re2_options(mod, True)
+
+    def _form(self, mod, item: str) -> bytes:
+        return ("(?m)" + item).encode("utf-8")
+
+    def matching(self, encoded: bytes) -> Optional[FrozenSet[int]]:
+        """The indexes of the patterns that match somewhere in `encoded` (UTF-8 lines joined by newlines), or None
+        when the Set cannot say (no google-re2, a pattern it refused, its DFA out of memory)."""
+        return self._hits(encoded)

@@ -276,7 +276,7 @@ def test_a_pattern_set_answers_like_one_search_per_pattern():
 
 def test_a_pattern_set_that_cannot_answer_says_so(monkeypatch):
     """RE2's Set answers nothing when its DFA runs out of memory: the sentinel turns that into None (search each
-    pattern), never into "no pattern matches"; without google-re2 there is no Set at all."""
+    pattern; a literal set tests each literal), never into "no pattern matches"; without google-re2 there is no Set."""
     if rx.re2_module() is not None:
         s = rx.PatternSet([r"foo", r"bar"])
         assert s.matching(b"foo") == {0}
@@ -287,6 +287,11 @@ def test_a_pattern_set_that_cannot_answer_says_so(monkeypatch):
 
         s._set = Failing()
         assert s.matching(b"foo") is None
+        # a literal set whose Set cannot answer falls back to one substring test per literal: the same answer
+        lits = rx.LiteralSet(["foo", "bar", "baz"])
+        assert lits.found("a foo and a baz") == {"foo", "baz"} and lits._set is not None
+        lits._set = Failing()
+        assert lits.found("a foo and a baz") == {"foo", "baz"}
     _use_engine(monkeypatch, "re")
     assert rx.PatternSet([r"foo", r"bar"]).matching(b"foo") is None
 
