@@ -147,6 +147,11 @@ def ranked(matches) -> List[Dict[str, Any]]:
     return out
 
 
+def _sealed_case(c: Dict[str, Any]) -> bool:
+    """A real paste (it names its thread) of the sealed quarter: reports give its numbers, never its name or answer."""
+    return bool(c["meta"].get("source")) and sealed(c["path"])
+
+
 def evaluate(cases: List[Dict[str, Any]], kb=None, similar: bool = True) -> Dict[str, Any]:
     """Run dnnfix on every case and aggregate top-1/top-3 per cause and confident claims on negatives."""
     from dnnfix.api import diagnose_text
@@ -173,7 +178,7 @@ def evaluate(cases: List[Dict[str, Any]], kb=None, similar: bool = True) -> Dict
             claims = [t for t in top if t["confident"]]
             row["confident_claim"] = bool(claims)
             if claims:
-                neg_claims.append({"path": c["path"], "claims": claims[:3]})
+                neg_claims.append({"path": c["path"], "claims": claims[:3], "sealed": _sealed_case(c)})
             continue
         exp = c["expected"]
         causes = [t["cause"] for t in top3]
@@ -186,7 +191,7 @@ def evaluate(cases: List[Dict[str, Any]], kb=None, similar: bool = True) -> Dict
         if top3 and top3[0]["confident"] and not hit1:
             confident_wrong += 1
         if not hit1:
-            misses.append({"path": c["path"], "expected": exp, "in_top3": hit3, "got": top3})
+            misses.append({"path": c["path"], "expected": exp, "in_top3": hit3, "got": top3, "sealed": _sealed_case(c)})
     n_pos = sum(v["n"] for v in per.values())
     top1_conf = sum(1 for r in rows if r.get("top1_confident"))
     top1 = sum(v["top1"] for v in per.values())
@@ -217,7 +222,9 @@ def _fmt_top(top3: List[Dict[str, Any]]) -> str:
     return ", ".join(f"{t['cause']} {t['score']:.2f}{'*' if t['confident'] else ''}" for t in top3)
 
 
-def report(res: Dict[str, Any], out=sys.stdout) -> None:
+def report(res: Dict[str, Any], out=sys.stdout, show_sealed: bool = False) -> None:
+    """The text report. The misses and claims of sealed cases are counted, not named (show_sealed names them): a
+    session that tunes reads this list, and the sealed quarter must stay unseen."""
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p(f"{'cause':45s} {'n':>3s} {'top1':>5s} {'top3':>5s}")
     for cause, v in res["per_cause"].items():
@@ -248,16 +255,29 @@ def report(res: Dict[str, Any], out=sys.stdout) -> None:
         by: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
         for m in res["misses"]:
             by[m["expected"]].append(m)
+        hidden = 0
         for cause in sorted(by):
+            shown = [m for m in by[cause] if show_sealed or not m.get("sealed")]
+            hidden += len(by[cause]) - len(shown)
+            if not shown:
+                continue
             p(f"  {cause}")
-            for m in by[cause]:
+            for m in shown:
                 where = "top-3" if m["in_top3"] else "MISS "
                 p(f"    [{where}] {m['path']}: {_fmt_top(m['got'])}")
+        if hidden:
+            p(f"  (and {hidden} in the sealed quarter, not named: --show-sealed names them)")
     if res["negative_claims"]:
         p("")
         p("confident claims on negatives:")
+        hidden = 0
         for n in res["negative_claims"]:
+            if n.get("sealed") and not show_sealed:
+                hidden += 1
+                continue
             p(f"    {n['path']}: {_fmt_top(n['claims'])}")
+        if hidden:
+            p(f"    (and {hidden} in the sealed quarter, not named: --show-sealed names them)")
 
 
 def _isolate() -> None:
@@ -287,6 +307,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         default="all",
         help="the development part, the sealed quarter, or both (default)",
     )
+    ap.add_argument(
+        "--show-sealed",
+        action="store_true",
+        help="name the sealed quarter's misses too (only for final checks: tuning must not see them)",
+    )
     ap.add_argument("--baseline", metavar="FILE", help="fail (exit 1) on any miss not in this stored baseline")
     ap.add_argument("--write-baseline", metavar="FILE", help="store the current misses as the baseline")
     args = ap.parse_args(argv)
@@ -301,13 +326,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         json.dump(res, sys.stdout, indent=2)
         print()
     else:
-        report(res)
+        report(res, show_sealed=args.show_sealed)
     if args.baseline:
         diff = compare_baseline(res, read_baseline(Path(args.baseline)))
+        named = lambda n: args.show_sealed or not sealed(n.split(":", 1)[0])  # noqa: E731
         for f in diff["fixed"]:
-            print(f"fixed since the baseline: {f}", file=sys.stderr)
+            print(f"fixed since the baseline: {f if named(f) else '(a sealed case)'}", file=sys.stderr)
         for n in diff["new"]:
-            print(f"NEW MISS: {n}", file=sys.stderr)
+            print(f"NEW MISS: {n if named(n) else '(a sealed case)'}", file=sys.stderr)
         return 1 if diff["new"] else 0
     return 0
 

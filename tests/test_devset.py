@@ -94,3 +94,22 @@ def test_no_new_miss(devset_result):
 def test_confident_claims_on_negatives_stay_rare(devset_result):
     _, res = devset_result
     assert res["negative_claim_rate"] <= 0.05
+
+
+def test_report_names_no_sealed_case(devset_result):
+    """The text report a tuning session reads counts the sealed quarter's misses and claims but never names them
+    (nor what dnnfix answered); --show-sealed names them for a final check."""
+    import io
+
+    ev, res = devset_result
+    sealed_paths = [m["path"] for m in res["misses"] + res["negative_claims"] if m.get("sealed")]
+    assert sealed_paths, "the sealed quarter has misses today: the test must see some to check they are hidden"
+    out = io.StringIO()
+    ev.report(res, out=out)
+    text = out.getvalue()
+    assert not any(p in text for p in sealed_paths)
+    assert "in the sealed quarter, not named" in text
+    assert any(not m.get("sealed") and m["path"] in text for m in res["misses"])  # dev misses are still listed
+    shown = io.StringIO()
+    ev.report(res, out=shown, show_sealed=True)
+    assert all(p in shown.getvalue() for p in sealed_paths)
