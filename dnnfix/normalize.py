@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 
 class LazyRe:
@@ -449,3 +449,28 @@ def words_in_order(lower_text: str) -> Dict[str, None]:
     """WORD's matches in a lowercase text, each once, in order of first appearance (dict.fromkeys of
     WORD.findall, without a regex step per character)."""
     return dict.fromkeys(lower_text.encode("utf-8", "surrogatepass").translate(_NOT_WORD).decode("ascii").split())
+
+
+def lines_holding(text: str, low: str, key: str, with_next: bool = False) -> str:
+    """The lines of `text` that hold `key` in `low` (a copy of `text` with the same offsets: lowercase ASCII, "_" as
+    "-" ...), each with the line after it when `with_next` (a pip show's "Version:" under its "Name:"), in order and
+    joined by newlines as in the text. A search bound to a line (or to a line and the next) that needs `key` finds the
+    same first match there as in the whole text, and Python's re reads a few lines instead of the whole paste."""
+    spans: List[Tuple[int, int]] = []
+    i = low.find(key)
+    while i >= 0:
+        a = low.rfind("\n", 0, i) + 1
+        end = low.find("\n", i)  # the end of this line
+        if end < 0:
+            end = len(low)
+        b = end
+        if with_next and end < len(low):
+            b = low.find("\n", end + 1)  # and of the next one
+            if b < 0:
+                b = len(low)
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(b, spans[-1][1]))
+        else:
+            spans.append((a, b))
+        i = low.find(key, end)
+    return "\n".join(text[a:b] for a, b in spans)

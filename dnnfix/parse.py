@@ -11,7 +11,7 @@ import re
 from typing import List, Optional
 
 from .model import ExceptionInfo, Frame, GraphError, Incident, LogLine
-from .normalize import clean_lines, one_line
+from .normalize import clean_lines, lines_holding, one_line
 from .rx import LiteralSet
 
 _TB_START = re.compile(r"Traceback \(most recent call last\)")
@@ -266,13 +266,15 @@ def _graph_bits(line: str, graph: GraphError) -> None:
             graph.root_errors.append(root)
 
 
-def _said_versions(sample: str):
+def _said_versions(sample: str, low: Optional[str] = None):
     """_VERSION_SAID.finditer(sample), trying the pattern only where a package name starts (an ASCII text's
-    lowercase copy has the same offsets); the same matches in the same order, without a scan at every position."""
+    lowercase copy `low` has the same offsets); the same matches in the same order, without a scan at every
+    position."""
     if not sample.isascii():
         yield from _VERSION_SAID.finditer(sample)
         return
-    low = sample.lower()
+    if low is None:
+        low = sample.lower()
     starts = set()
     held = _SAID_NAME_SET.found(low)
     for name in _SAID_NAMES:
@@ -302,6 +304,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     # substrings are looked for in one pass each over `hay` and `sample`
     in_hay = _HAY_WORDS.found(hay)
     in_sample = _SAMPLE_WORDS.found(sample)
+    low = sample.lower() if sample.isascii() else None  # same offsets as the sample (ASCII only)
     if in_hay & _WINDOWS_WORDS and re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
         facts["os"] = "Windows"
     elif in_hay & _MACOS_WORDS and re.search(r"/Users/|/opt/homebrew/|/Library/Frameworks/Python|\.dylib\b", hay):
@@ -321,7 +324,10 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
             facts["python"] = m.group("v") or f"3.{m.group('w')}"
     if "ython" in in_sample:  # a banner ("Python 3.") or an interpreter's path (".../python3")
         vers, exes = set(), set()
-        for m in _INTERPRETER.finditer(sample):
+        # every match lies within one line that holds "python" in any case: those lines alone are searched (an ASCII
+        # text's lowercase copy has the same offsets)
+        where = lines_holding(sample, low, "python") if low is not None else sample
+        for m in _INTERPRETER.finditer(where):
             if m.group("ver"):
                 vers.add(m.group("ver"))
             else:
@@ -334,7 +340,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     if pk:
         facts["packages"] = pk
     versions: "dict[str, str]" = {}
-    for m in _said_versions(sample):
+    for m in _said_versions(sample, low):
         name = _PKG_ALIAS.get(m.group("pkg").lower(), m.group("pkg").lower())
         versions.setdefault(name, m.group("ver"))
     if "__version__" in in_sample:

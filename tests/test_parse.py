@@ -183,3 +183,39 @@ def test_two_interpreters_in_one_paste_become_a_text_fact():
     assert "interpreters" not in parse_text(same).facts
     frames = 'File "/usr/lib/python3.10/site-packages/a.py", line 1\n/opt/conda/bin/python\n'
     assert "interpreters" not in parse_text(frames).facts
+
+
+def test_interpreters_read_from_the_lines_naming_python_only():
+    """The REPL banners and interpreter paths a paste shows are looked for in the lines that hold "python" (any case)
+    instead of the whole paste: the same interpreters as a search of the whole text, for pastes mixing banners,
+    paths, upper-case and unrelated lines in every order."""
+    import random
+
+    from dnnfix import parse
+    from dnnfix.normalize import lines_holding
+
+    pieces = [
+        "Python 3.8.10 (default, Nov 22 2023, 10:22:35)",
+        "PYTHON 3.11.2 (main, Mar 13 2023)",
+        "/usr/bin/python3",
+        "  'C:\\\\Users\\\\me\\\\envs\\\\py36\\\\python.exe'",
+        "~/venv/bin/python3.10",
+        "/opt/conda/bin/python",
+        "python train.py --epochs 3",
+        "Traceback (most recent call last):",
+        '  File "/usr/lib/python3.10/runpy.py", line 196, in _run_module_as_main',
+        "import torch",
+        "",
+    ]
+    rnd = random.Random(5)
+    seen = set()
+    for _ in range(3000):
+        text = "\n".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+
+        def found(t):
+            return sorted((m.group("ver") or "", m.group("exe") or "") for m in parse._INTERPRETER.finditer(t))
+
+        want = found(text)
+        assert found(lines_holding(text, text.lower(), "python")) == want, text
+        seen.update(want)
+    assert ("3.8", "") in seen and ("", "/usr/bin/python3") in seen

@@ -28,6 +28,8 @@ import re
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..normalize import lines_holding
+
 # import name -> distribution name, where they differ
 _DIST = {
     "huggingface_hub": "huggingface-hub",
@@ -165,7 +167,7 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
             key = n.lower().replace("_", "-")
             if key not in folded:
                 continue  # every pattern below needs the name (any case, - or _): an ASCII text without it has none
-            where = _name_lines(text, folded, key)
+            where = lines_holding(text, folded, key, with_next=True)
         pat = re.escape(n).replace(r"\-", "[-_]").replace("_", "[-_]")
         # line-bound ([ \t], never \s across lines) and without adjacent repeats of the same characters: these run
         # on Python's re over the whole paste, so they must stay linear on runs of blank lines or spaces
@@ -179,29 +181,6 @@ def installed_version(dist: str, facts: Any, text: str) -> Optional[str]:
             if m:
                 return m.group(1)
     return None
-
-
-def _name_lines(text: str, folded: str, key: str) -> str:
-    """The lines of an ASCII `text` that hold `key` (found in `folded`, its lowercase form with "_" as "-"), each with
-    the line after it (a pip show's "Version:" under its "Name:"), in order and joined as in the text: every pattern
-    of installed_version matches within such a line or pair, and its first match there is its first in the text.
-    Python's re then reads a few lines instead of the whole paste."""
-    spans: List[Tuple[int, int]] = []
-    i = folded.find(key)
-    while i >= 0:
-        a = folded.rfind("\n", 0, i) + 1
-        end = folded.find("\n", i)  # the end of this line
-        if end < 0:
-            end = len(folded)
-        b = folded.find("\n", end + 1)  # and of the next one
-        if b < 0:
-            b = len(folded)
-        if spans and a <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(b, spans[-1][1]))
-        else:
-            spans.append((a, b))
-        i = folded.find(key, end)
-    return "\n".join(text[a:b] for a, b in spans)
 
 
 def _last(name: str) -> str:
