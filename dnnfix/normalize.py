@@ -411,23 +411,27 @@ def clean_lines(text: str) -> List[str]:
 
 # ---------------------------------------------------------------- canonical form (fingerprints)
 _CANON = [
+    # (pattern, replacement, characters one of which every match holds: the pattern is skipped when none is there)
     # file paths (POSIX and Windows) -> their last component
     (
         re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?"),
         lambda m: "<path:" + re.sub(r"\d+", "#", re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1]) + ">",
+        ("/", "\\"),
     ),
-    (re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?"), lambda m: "<ts>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), lambda m: "<hex>"),
-    (re.compile(r"\b[0-9a-f]{12,}\b"), lambda m: "<hex>"),
-    (re.compile(r"\b\d+(?:\.\d+){1,3}(?:[-+.]?(?:post|dev|rc|cu|cpu|a|b)\w*)?\b"), lambda m: "<ver>"),
-    (re.compile(r"\b\d+\b"), lambda m: "<n>"),
-    (re.compile(r"[ \t]+"), lambda m: " "),
+    (re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?"), lambda m: "<ts>", (":",)),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), lambda m: "<hex>", ("0x",)),
+    (re.compile(r"\b[0-9a-f]{12,}\b"), lambda m: "<hex>", ()),
+    (re.compile(r"\b\d+(?:\.\d+){1,3}(?:[-+.]?(?:post|dev|rc|cu|cpu|a|b)\w*)?\b"), lambda m: "<ver>", (".",)),
+    (re.compile(r"\b\d+\b"), lambda m: "<n>", ()),
+    (re.compile(r"[ \t]+"), lambda m: " ", (" ", "\t")),
 ]
 
 
 def canonical(text: str) -> str:
     """Replace machine- and run-specific parts with placeholders. Used for fingerprints and drafts."""
-    for rx, repl in _CANON:
+    for rx, repl, needs in _CANON:
+        if needs and not any(n in text for n in needs):
+            continue
         text = rx.sub(repl, text)
     return text.strip()
 

@@ -169,6 +169,8 @@ def load_explanations(dirs: Sequence[Path], causes: Mapping[str, Any], diags: Li
 def fill(text: str, facts: Mapping[str, Any], missing: Optional[Callable[[str], str]] = None) -> str:
     """Replace {{name}} / {{name|fallback}} with facts; unknown facts take the fallback, or `missing(name)`
     (default `<name>`), so that an unfilled field stays readable."""
+    if "{{" not in text:  # most fix lines and titles hold no placeholder
+        return text
 
     def rep(m: "re.Match[str]") -> str:
         key, fallback = m.group(1), m.group(2)
