@@ -12,9 +12,19 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 _MISSING = object()
 
 
+_PARTS: Dict[str, Tuple[str, ...]] = {}  # a dotted path's parts (the paths are the knowledge base's: a bounded set)
+
+
 def dig(data: Any, path: str) -> Any:
+    if not data:  # an empty section (no snapshot, nothing derived) holds no path
+        return _MISSING
+    parts = _PARTS.get(path)
+    if parts is None:
+        parts = tuple(path.split("."))
+        if len(_PARTS) < 4096:
+            _PARTS[path] = parts
     cur = data
-    for part in path.split("."):
+    for part in parts:
         if isinstance(cur, _Mapping) and part in cur:
             cur = cur[part]
         elif isinstance(cur, (list, tuple)) and part.isdigit() and int(part) < len(cur):
