@@ -258,9 +258,9 @@ class _Corpus:
     def _index(self, lines: List[str], linenos: List[int]) -> None:
         self.lines = lines
         self.linenos = linenos
-        self.lower = [ln.lower() for ln in lines]
+        self.lower = list(map(str.lower, lines))
         # a deterministic work budget (characters scanned), proportional to the input's size
-        total = sum(len(ln) for ln in lines)
+        total = sum(map(len, lines))
         self.avg_len = total / len(lines) if lines else 0.0
         self.work = 0.0
         self.budget = WORK_BASE + WORK_PER_CHAR * total

@@ -13,6 +13,7 @@ call with `never_nl`, which keeps `\\s*` and `.` from spilling into the next lin
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import re
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -309,11 +310,8 @@ class Pattern:
 
 def join_lines(lines: Sequence[str]) -> Tuple[str, List[int]]:
     """The lines joined by newlines, and where each starts in the result (for search_text)."""
-    starts: List[int] = []
-    pos = 0
-    for ln in lines:
-        starts.append(pos)
-        pos += len(ln) + 1
+    starts = list(itertools.accumulate(map((1).__add__, map(len, lines)), initial=0))  # (C loops, no Python one)
+    starts.pop()
     return "\n".join(lines), starts
 
 
