@@ -240,6 +240,7 @@ class _Corpus:
         self.fact_keys: Dict[int, Tuple[str, str]] = {}
         self.splits: Dict[int, Any] = {}
         self.sets: Dict[int, Any] = {}
+        self.gates: Dict[int, Any] = {}
         # results of regex clauses already evaluated on this input (signatures share patterns)
         self.memo: Dict[Tuple[Any, ...], Any] = {}
         msg_lines = set(self.message_idx)
@@ -293,6 +294,24 @@ class _Corpus:
             got = self.splits[id(sig)] = (sig.match, anchors, supports)
         return got[1], got[2]
 
+    def gate(self, sig: Signature) -> Optional[Dict[int, Optional[Tuple[frozenset, ...]]]]:
+        """For a signature all of whose anchors are keyed (a regex or phrase the index opens by a word): anchor index
+        -> the word sets of a regex anchor's alternatives (one must be all in the input for the anchor to fire), or
+        None for an anchor that cannot be told before trying. None for a signature with an anchor tried whatever the
+        input's words (a fact, an exception class, an unkeyed regex) or one that needs all its anchors (env_only)."""
+        got = self.gates.get(id(sig), _NEW)
+        if got is not _NEW and got[0] is sig.match:
+            return got[1]
+        anchors, _ = self.split(sig)
+        needs: Dict[int, Optional[Tuple[frozenset, ...]]] = {}
+        for ci, cl, keyed in anchors:
+            if not keyed:
+                break
+            needs[ci] = tuple(frozenset(a) for a in cl.required) if cl.kind == "regex" and cl.required else None
+        gate = needs if len(needs) == len(anchors) and not sig.env_only else None
+        self.gates[id(sig)] = (sig.match, gate)
+        return gate
+
     def unmatched(self, sig: Signature) -> FrozenSet[int]:
         """The supporting (index in sig.match) and against (-1 - index in sig.against) regex clauses of a signature
         that match no line: one pass of an RE2 Set over the whole text (rx.PatternSet) for all of them, where the
@@ -318,7 +337,7 @@ class _Corpus:
                     if relaxed is not None and rx.re2_compile(relaxed) is not None:
                         members.append((key, False))
                         forms.append(relaxed)
-            pset = rx.PatternSet(forms) if len(forms) >= _SET_MIN else None
+            pset = rx.pattern_set(forms) if len(forms) >= _SET_MIN else None
             plan = self.sets[id(sig)] = (sig.match, sig.against, tuple(members), pset)
         pset = plan[3]
         if pset is None:
@@ -681,10 +700,20 @@ def _fact_key(cond: Dict[str, Any]) -> Tuple[str, str]:
     return ("fact", json.dumps(cond, sort_keys=True, default=str))
 
 
+def _may_fire(needs: Optional[Tuple[frozenset, ...]], words) -> bool:
+    """Whether an anchor with these word sets (None: not known before trying) may fire on an input with `words`."""
+    return needs is None or any(alt <= words for alt in needs)
+
+
 def _plan(
     kb: KnowledgeBase,
 ) -> Tuple[
-    Dict[int, bool], Dict[int, Tuple[frozenset, ...]], Dict[int, Tuple[str, str]], Dict[int, Any], Dict[int, Any]
+    Dict[int, bool],
+    Dict[int, Tuple[frozenset, ...]],
+    Dict[int, Tuple[str, str]],
+    Dict[int, Any],
+    Dict[int, Any],
+    Dict[int, Any],
 ]:
     """What the matcher works out once per clause and keeps on the knowledge base, by id(clause), filled as
     clauses are first evaluated (_eval):
@@ -694,10 +723,11 @@ def _plan(
       in one step);
     - fact_keys: a fact clause's condition as a memo key (_fact_key);
     - splits: by id(signature), its anchors and supporting clauses (_Corpus.split);
-    - sets: by id(signature), its supporting and against regex clauses in one RE2 Set (_Corpus.unmatched)."""
+    - sets: by id(signature), its supporting and against regex clauses in one RE2 Set (_Corpus.unmatched);
+    - gates: by id(signature), the words its keyed anchors need (_Corpus.gate)."""
     plan = kb.__dict__.get("_matcher_plan")
     if plan is None:
-        plan = kb.__dict__["_matcher_plan"] = ({}, {}, {}, {}, {})
+        plan = kb.__dict__["_matcher_plan"] = ({}, {}, {}, {}, {}, {})
     return plan
 
 
@@ -727,7 +757,7 @@ def match_incident(
     candidate signatures were not tried, "candidates": how many there were)."""
     facts = facts or Facts(text=inc.facts)
     corpus = _Corpus(inc)
-    corpus.whole_ok, corpus.required, corpus.fact_keys, corpus.splits, corpus.sets = _plan(kb)
+    corpus.whole_ok, corpus.required, corpus.fact_keys, corpus.splits, corpus.sets, corpus.gates = _plan(kb)
     # signature -> the indexed anchors whose key word the input holds (None: try every anchor)
     todo: Dict[int, Optional[Set[int]]] = {}
     # the input's words, and the symptoms it shows (keyed by their fact path: no word holds a dot)
@@ -747,11 +777,20 @@ def match_incident(
     out: List[Match] = []
     order = list(todo)
     done = 0
+    words = corpus.words.keys()
     for si in order:
         if corpus.work > corpus.budget:
             break  # the budget for an input this size is spent: what was found so far is the answer
-        m = score_signature(kb.signatures[si], corpus, inc, facts, kb.compat[0] if kb.compat else None, opened=todo[si])
+        sig = kb.signatures[si]
         done += 1
+        opened = todo[si]
+        if opened is not None:
+            # a signature whose anchors are all keyed cannot fire when no opened anchor has every word of some
+            # alternative it needs (the test _eval makes first): dismissed without trying it
+            gate = corpus.gate(sig)
+            if gate is not None and not any(_may_fire(gate.get(ci), words) for ci in opened):
+                continue
+        m = score_signature(sig, corpus, inc, facts, kb.compat[0] if kb.compat else None, opened=opened)
         if m is not None:
             out.append(m)
     if stats is not None:

@@ -415,3 +415,16 @@ class PatternSet(_SetOfPatterns):
         """The indexes of the patterns that match somewhere in `encoded` (UTF-8 lines joined by newlines), or None
         when the Set cannot say (no google-re2, a pattern it refused, its DFA out of memory)."""
         return self._hits(encoded)
+
+
+_SETS: Dict[Tuple[str, ...], PatternSet] = {}
+
+
+def pattern_set(patterns: Sequence[str]) -> PatternSet:
+    """The PatternSet of these patterns, built once per process for equal lists (signatures that share their clauses,
+    a knowledge base's copies of a signature), as compiled() keeps one Pattern per pattern."""
+    key = tuple(patterns)
+    got = _SETS.get(key)
+    if got is None:
+        got = _SETS[key] = PatternSet(key)
+    return got

@@ -298,8 +298,9 @@ def test_a_pattern_set_that_cannot_answer_says_so(monkeypatch):
 
 def test_fired_signatures_clauses_tried_in_one_set_pass_give_the_same_answer(monkeypatch):
     """A signature that fired tries its supporting and against regex clauses in one RE2 Set pass first
-    (_Corpus.unmatched): the ranked matches and their evidence are those of trying each clause, over every shipped
-    case, and over texts where a look-around pattern's superset proves nothing (non-ASCII) or proves a miss."""
+    (_Corpus.unmatched), and a candidate whose keyed anchors all lack a needed word is not tried (_Corpus.gate): the
+    ranked matches and their evidence are those of trying everything, over every shipped case, and over texts where a
+    look-around pattern's superset proves nothing (non-ASCII) or proves a miss."""
     from dnnfix import matcher
     from dnnfix.knowledge.check import check
     from dnnfix.parse import parse_text
@@ -327,4 +328,7 @@ def test_fired_signatures_clauses_tried_in_one_set_pass_give_the_same_answer(mon
     with_set = run()
     assert any(e[2] for res_ in with_set[-4:] for m in res_ for e in m[2]), "an against clause must fire"
     monkeypatch.setattr(matcher._Corpus, "unmatched", lambda self, sig: matcher._NONE)
+    assert run() == with_set
+    # and a candidate dismissed by the words its keyed anchors need (_Corpus.gate) is one that would not have fired
+    monkeypatch.setattr(matcher._Corpus, "gate", lambda self, sig: None)
     assert run() == with_set
