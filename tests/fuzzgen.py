@@ -111,3 +111,11 @@ def adversarial() -> List[str]:
         ">>> torch.cuda.is_available()\n" + " \n" * 20000 + "False\n",
         "x" * 50_000_0 + "\n",
     ]
+
+
+def line_mixes(pieces: List[str], count: int, most: int, seed: int):
+    """`count` texts, each up to `most` of `pieces` (lines) drawn at random and joined by newlines: the inputs that
+    compare a shortcut with the whole-text search it replaces."""
+    rnd = random.Random(seed)
+    for _ in range(count):
+        yield "\n".join(rnd.choice(pieces) for _ in range(rnd.randint(0, most)))

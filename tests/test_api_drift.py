@@ -10,6 +10,7 @@ import yaml
 from packaging.version import Version
 
 from dnnfix.knowledge import drift
+from fuzzgen import line_mixes
 from dnnfix.api import diagnose_text
 from dnnfix.facts import Facts
 
@@ -304,7 +305,6 @@ def test_installed_version_reads_only_the_lines_naming_the_package_with_the_same
     """In ASCII text the version patterns run over the lines that name the package (each with the line after it, for
     pip show's Name/Version pair), not the whole paste: the answer is that of searching the whole text, for pastes
     that mix pip list, pip freeze, pip show, dist-info names and prose in every order and case."""
-    import random
 
     pats = [
         r"(?im)^[ \t]*{p}(?:[ \t]*==[ \t]*|[ \t]+)v?(\d+\.\d+(?:\.\d+)*(?:\.post\d+)?)[ \t]*$",
@@ -338,10 +338,8 @@ def test_installed_version_reads_only_the_lines_naming_the_package_with_the_same
         "Name: torch-xla",
         "Version: 2.4.0",
     ]
-    rnd = random.Random(3)
     seen = set()
-    for _ in range(4000):
-        text = "\n".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 9)))
+    for text in line_mixes(pieces, 4000, 9, seed=3):
         for dist in ("torch", "torch-xla"):
             want = whole_text(dist, text)
             assert drift.installed_version(dist, None, text) == want, (dist, text)

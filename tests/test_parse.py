@@ -3,6 +3,7 @@
 import sys
 
 from dnnfix.parse import parse_exception, parse_text
+from fuzzgen import line_mixes
 
 PLAIN = """Traceback (most recent call last):
   File "/home/u/train.py", line 12, in <module>
@@ -189,7 +190,6 @@ def test_interpreters_read_from_the_lines_naming_python_only():
     """The REPL banners and interpreter paths a paste shows are looked for in the lines that hold "python" (any case)
     instead of the whole paste: the same interpreters as a search of the whole text, for pastes mixing banners,
     paths, upper-case and unrelated lines in every order."""
-    import random
 
     from dnnfix import parse
     from dnnfix.normalize import lines_holding
@@ -207,14 +207,12 @@ def test_interpreters_read_from_the_lines_naming_python_only():
         "import torch",
         "",
     ]
-    rnd = random.Random(5)
+
+    def found(t):
+        return sorted((m.group("ver") or "", m.group("exe") or "") for m in parse._INTERPRETER.finditer(t))
+
     seen = set()
-    for _ in range(3000):
-        text = "\n".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
-
-        def found(t):
-            return sorted((m.group("ver") or "", m.group("exe") or "") for m in parse._INTERPRETER.finditer(t))
-
+    for text in line_mixes(pieces, 3000, 8, seed=5):
         want = found(text)
         assert found(lines_holding(text, text.lower(), "python")) == want, text
         seen.update(want)
