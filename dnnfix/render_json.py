@@ -71,3 +71,34 @@ def to_dict(d, kb, *, top: int = 3) -> Dict[str, Any]:
 
 def error_dict(name: str, reason: str) -> Dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "input": name, "matches": [], "elapsed_ms": 0.0, "error": reason}
+
+
+def row_dict(d, kb, *, top: int = 3) -> Dict[str, Any]:
+    """The keys of to_dict() that a scan's summary row reads (scan.flat: each match's cause, signature, score,
+    confidence, title, evidence, noise and hint marks; the exception, fingerprint and time), without filling every
+    match's fixes: a scan that writes no JSON line builds only these."""
+    from .report import build
+
+    r = build(d, kb, top=top, explain=False, fixes=False)
+    noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
+    out: Dict[str, Any] = {
+        "input": r.input,
+        "matches": [
+            {
+                "cause": m.cause,
+                "signature": m.signature,
+                "score": m.score,
+                "confident": m.confident,
+                "title": m.title,
+                "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
+                "noise": m.cause in noise or (is_harmless_log(m.cause) and not m.confident),
+                "hint": m.hint,
+            }
+            for m in d.matches
+        ],
+        "elapsed_ms": r.elapsed_ms,
+        "fingerprint": r.fingerprint,
+    }
+    if r.exception is not None:
+        out["exception"] = {"type": r.exception["type"], "message": r.exception["message"][:2000]}
+    return out

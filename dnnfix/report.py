@@ -177,9 +177,17 @@ def _explanation(match: Match, kb):
 
 
 def build(
-    d: Diagnosis, kb, *, top: int = 3, show_all: bool = False, explain: bool = True, input_name: Optional[str] = None
+    d: Diagnosis,
+    kb,
+    *,
+    top: int = 3,
+    show_all: bool = False,
+    explain: bool = True,
+    input_name: Optional[str] = None,
+    fixes: bool = True,
 ) -> Report:
-    """The report of `d`: at most `top` causes, benign noise hidden unless `show_all`."""
+    """The report of `d`: at most `top` causes, benign noise hidden unless `show_all`. fixes=False leaves the fixes out
+    (a reader that needs only the causes: a scan's summary rows)."""
     groups: List[List[Match]] = []
     index: Dict[str, int] = {}
     for m in d.matches:
@@ -213,7 +221,7 @@ def build(
     for rank, e in enumerate(shown, 1):
         e.rank = rank
         e.strong = rank == 1 or e.confident
-        for f in fixes_of(e.match, kb):
+        for f in fixes_of(e.match, kb) if fixes else ():
             fx = Fix(n=0, rank=rank, cause=e.cause, title=f["title"], language=f["language"], code=f["code"])
             if e.strong:
                 fx.n = len(numbered) + 1

@@ -81,9 +81,9 @@ def expand(args: Sequence[str], include: Sequence[str] = ()) -> List[str]:
 
 
 # ---------------------------------------------------------------- one input
-def _to_obj(t, name: str, kb, env, top: Optional[int], similar: bool = True) -> Dict[str, Any]:
+def _to_obj(t, name: str, kb, env, top: Optional[int], similar: bool = True, full: bool = True) -> Dict[str, Any]:
     from .api import diagnose_text
-    from .render_json import to_dict
+    from .render_json import row_dict, to_dict
 
     d = diagnose_text(
         t.text,
@@ -97,16 +97,23 @@ def _to_obj(t, name: str, kb, env, top: Optional[int], similar: bool = True) -> 
     )
     if top:
         d.matches = d.matches[:top]
-    return to_dict(d, kb)
+    # the whole JSON object where a line is written; a scan that writes none needs only its row's keys (full=False)
+    return to_dict(d, kb) if full else row_dict(d, kb)
 
 
 def diagnose_file(
-    path: str, kb, env=None, top: Optional[int] = None, listed: bool = False, similar: bool = True
+    path: str,
+    kb,
+    env=None,
+    top: Optional[int] = None,
+    listed: bool = False,
+    similar: bool = True,
+    full: bool = True,
 ) -> Dict[str, Any]:
     """The `dnnfix match --json` object for one file, plus `path`; `vanished` when a `listed` file is gone.
     similar=False leaves out the "similar known failures" hints: nothing but the JSON line shows them (a row, the
     summary and the CSV/Parquet columns read the signatures' matches only), so a scan that writes no JSON lines
-    skips that work."""
+    skips that work; full=False builds only the keys that row reads (render_json.row_dict: no fixes filled)."""
     from .readinput import InputError, read_input
     from .render_json import error_dict
 
@@ -117,15 +124,15 @@ def diagnose_file(
         if listed and not os.path.lexists(path):
             obj["vanished"] = True
     else:
-        obj = _guarded(t, path, kb, env, top, similar)
+        obj = _guarded(t, path, kb, env, top, similar, full)
     obj["path"] = path
     return obj
 
 
-def _guarded(t, name: str, kb, env, top, similar: bool = True) -> Dict[str, Any]:
+def _guarded(t, name: str, kb, env, top, similar: bool = True, full: bool = True) -> Dict[str, Any]:
     """One log's result; a failure inside dnnfix on one log becomes that log's error, never the scan's end."""
     try:
-        return _to_obj(t, name, kb, env, top, similar)
+        return _to_obj(t, name, kb, env, top, similar, full)
     except Exception as e:  # a bug in dnnfix on some input
         from .render_json import error_dict
 
@@ -206,7 +213,7 @@ def _init(kb_paths: Sequence[str], env, top, lines: bool = True) -> None:
 def _work(item: Tuple[str, bool]) -> Tuple[str, Dict[str, Any], Optional[Tuple[int, int]]]:
     path, listed = item
     st = _stat(path)
-    obj = diagnose_file(path, _W["kb"], _W["env"], _W["top"], listed, similar=_W["lines"])
+    obj = diagnose_file(path, _W["kb"], _W["env"], _W["top"], listed, similar=_W["lines"], full=_W["lines"])
     # the JSON line only where someone reads it (JSON Lines output, the state file): a summary needs the row
     return (json.dumps(obj, ensure_ascii=False) if _W["lines"] else ""), flat(obj), st
 

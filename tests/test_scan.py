@@ -216,3 +216,23 @@ def test_folders_yield_regular_files_only(fleet):
     d, files = fleet
     os.mkfifo(d / "a" / "pipe.log")  # reading it would wait for a writer forever
     assert expand([str(d)]) == files and expand([str(d / "a" / "*.log")]) == [files[0]]
+
+
+def test_a_row_from_the_light_object_is_the_row_from_the_whole_object():
+    """A scan that writes no JSON lines builds only the keys its row reads (render_json.row_dict, no fixes filled):
+    for every shipped case and negative the row is the one the whole object (to_dict) gives."""
+    from dnnfix.api import diagnose_text
+    from dnnfix.knowledge.check import check
+    from dnnfix.render_json import row_dict, to_dict
+    from dnnfix.scan import flat
+
+    res = check()
+    kb = res.kb
+    n = 0
+    for c in list(res.cases) + list(res.negatives):
+        d = diagnose_text(c.text, kb=kb, similar=False)
+        whole, light = flat(to_dict(d, kb)), flat(row_dict(d, kb))
+        assert whole == light, c.text[:200]
+        n += bool(whole["cause"])
+        assert all("fixes" not in m for m in row_dict(d, kb)["matches"])
+    assert n > 1000
