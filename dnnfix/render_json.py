@@ -12,6 +12,22 @@ from typing import Any, Dict
 from .report import SCHEMA_VERSION, Report, fixes_of, is_harmless_log
 
 
+def _match_dict(m, noise, **more: Any) -> Dict[str, Any]:
+    """One match's object, its keys in the contract's order (`more`: fixes, lines and facts, after the evidence)."""
+    out: Dict[str, Any] = {
+        "cause": m.cause,
+        "signature": m.signature,
+        "score": m.score,
+        "confident": m.confident,
+        "title": m.title,
+        "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
+    }
+    out.update(more)
+    out["noise"] = m.cause in noise or (is_harmless_log(m.cause) and not m.confident)
+    out["hint"] = m.hint
+    return out
+
+
 def report_dict(r: Report, kb) -> Dict[str, Any]:
     d = r.diagnosis
     noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
@@ -22,19 +38,13 @@ def report_dict(r: Report, kb) -> Dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "input": r.input,
         "matches": [
-            {
-                "cause": m.cause,
-                "signature": m.signature,
-                "score": m.score,
-                "confident": m.confident,
-                "title": m.title,
-                "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
-                "fixes": filled[id(m)] if id(m) in filled else fixes_of(m, kb),
-                "lines": m.lines,
-                "facts": {k: v for k, v in m.facts.items() if isinstance(v, (str, int, float, bool))},
-                "noise": m.cause in noise or (is_harmless_log(m.cause) and not m.confident),
-                "hint": m.hint,
-            }
+            _match_dict(
+                m,
+                noise,
+                fixes=filled[id(m)] if id(m) in filled else fixes_of(m, kb),
+                lines=m.lines,
+                facts={k: v for k, v in m.facts.items() if isinstance(v, (str, int, float, bool))},
+            )
             for m in d.matches
         ],
         "elapsed_ms": r.elapsed_ms,
@@ -83,19 +93,7 @@ def row_dict(d, kb, *, top: int = 3) -> Dict[str, Any]:
     noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
     out: Dict[str, Any] = {
         "input": r.input,
-        "matches": [
-            {
-                "cause": m.cause,
-                "signature": m.signature,
-                "score": m.score,
-                "confident": m.confident,
-                "title": m.title,
-                "evidence": list(dict.fromkeys(e.format() for e in m.evidence)),
-                "noise": m.cause in noise or (is_harmless_log(m.cause) and not m.confident),
-                "hint": m.hint,
-            }
-            for m in d.matches
-        ],
+        "matches": [_match_dict(m, noise) for m in d.matches],
         "elapsed_ms": r.elapsed_ms,
         "fingerprint": r.fingerprint,
     }
