@@ -294,21 +294,29 @@ class _Corpus:
             got = self.splits[id(sig)] = (sig.match, anchors, supports)
         return got[1], got[2]
 
-    def gate(self, sig: Signature) -> Optional[Dict[int, Optional[Tuple[frozenset, ...]]]]:
+    def words_met(self, cl: Clause) -> bool:
+        """Whether the input holds every word of some alternative a regex clause's matches need (Clause.required;
+        True for a clause that needs none)."""
+        if not cl.required:
+            return True
+        sets = self.required.get(id(cl))
+        if sets is None:  # the first evaluation of this clause
+            sets = self.required[id(cl)] = tuple(frozenset(alt) for alt in cl.required)
+        words = self.words.keys()
+        return any(alt <= words for alt in sets)
+
+    def gate(self, sig: Signature) -> Optional[Dict[int, Clause]]:
         """For a signature all of whose anchors are keyed (a regex or phrase the index opens by a word): anchor index
-        -> the word sets of a regex anchor's alternatives (one must be all in the input for the anchor to fire), or
-        None for an anchor that cannot be told before trying. None for a signature with an anchor tried whatever the
-        input's words (a fact, an exception class, an unkeyed regex) or one that needs all its anchors (env_only)."""
+        -> its regex clause, whose needed words (words_met) must be in the input for it to fire; a phrase anchor is
+        left out (it cannot be told before trying). None for a signature with an anchor tried whatever the input's
+        words (a fact, an exception class, an unkeyed regex) or one that needs all its anchors (env_only)."""
         got = self.gates.get(id(sig), _NEW)
         if got is not _NEW and got[0] is sig.match:
             return got[1]
         anchors, _ = self.split(sig)
-        needs: Dict[int, Optional[Tuple[frozenset, ...]]] = {}
-        for ci, cl, keyed in anchors:
-            if not keyed:
-                break
-            needs[ci] = tuple(frozenset(a) for a in cl.required) if cl.kind == "regex" and cl.required else None
-        gate = needs if len(needs) == len(anchors) and not sig.env_only else None
+        gate: Optional[Dict[int, Clause]] = None
+        if not sig.env_only and all(keyed for _ci, _cl, keyed in anchors):
+            gate = {ci: cl for ci, cl, _keyed in anchors if cl.kind == "regex"}
         self.gates[id(sig)] = (sig.match, gate)
         return gate
 
@@ -479,16 +487,8 @@ def _load_fuzz():
 
 def _eval(cl: Clause, corpus: _Corpus, inc: Incident, facts: Facts, captures: Dict[str, Any]) -> Optional[Evidence]:
     if cl.kind == "regex":
-        if cl.required:
-            words = corpus.words.keys()
-            sets = corpus.required.get(id(cl))
-            if sets is None:  # the first evaluation of this clause
-                sets = corpus.required[id(cl)] = tuple(frozenset(alt) for alt in cl.required)
-            for alt in sets:
-                if alt <= words:
-                    break
-            else:
-                return None  # the key word may be there, but not all the words every match needs
+        if cl.required and not corpus.words_met(cl):
+            return None  # the key word may be there, but not all the words every match needs
         if cl.needles and corpus.ascii_lower:
             present = corpus.present
             for runs in cl.needles:
@@ -700,11 +700,6 @@ def _fact_key(cond: Dict[str, Any]) -> Tuple[str, str]:
     return ("fact", json.dumps(cond, sort_keys=True, default=str))
 
 
-def _may_fire(needs: Optional[Tuple[frozenset, ...]], words) -> bool:
-    """Whether an anchor with these word sets (None: not known before trying) may fire on an input with `words`."""
-    return needs is None or any(alt <= words for alt in needs)
-
-
 def _plan(
     kb: KnowledgeBase,
 ) -> Tuple[
@@ -777,7 +772,6 @@ def match_incident(
     out: List[Match] = []
     order = list(todo)
     done = 0
-    words = corpus.words.keys()
     for si in order:
         if corpus.work > corpus.budget:
             break  # the budget for an input this size is spent: what was found so far is the answer
@@ -788,7 +782,7 @@ def match_incident(
             # a signature whose anchors are all keyed cannot fire when no opened anchor has every word of some
             # alternative it needs (the test _eval makes first): dismissed without trying it
             gate = corpus.gate(sig)
-            if gate is not None and not any(_may_fire(gate.get(ci), words) for ci in opened):
+            if gate is not None and not any(ci not in gate or corpus.words_met(gate[ci]) for ci in opened):
                 continue
         m = score_signature(sig, corpus, inc, facts, kb.compat[0] if kb.compat else None, opened=opened)
         if m is not None:

@@ -28,9 +28,21 @@ def _match_dict(m, noise, **more: Any) -> Dict[str, Any]:
     return out
 
 
+def _noise_causes(r: Report) -> set:
+    """The causes the report marks as harmless log noise (hidden, or shown as noise)."""
+    return {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
+
+
+def _exception(r: Report) -> Dict[str, Any]:
+    """The final exception's object (empty when the input shows none); the message capped as the contract says."""
+    if r.exception is None:
+        return {}
+    return {"exception": {"type": r.exception["type"], "message": r.exception["message"][:2000]}}
+
+
 def report_dict(r: Report, kb) -> Dict[str, Any]:
     d = r.diagnosis
-    noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
+    noise = _noise_causes(r)
     filled = {
         id(e.match): [{"title": f.title, "language": f.language, "code": f.code} for f in e.fixes] for e in r.entries
     }  # the report filled these already
@@ -62,8 +74,7 @@ def report_dict(r: Report, kb) -> Dict[str, Any]:
         ],
         "numbered_fixes": [f.as_dict() for f in r.fixes],
     }
-    if r.exception is not None:
-        out["exception"] = {"type": r.exception["type"], "message": r.exception["message"][:2000]}
+    out.update(_exception(r))
     if not d.confident:
         out["unknown"] = {"explanation": r.family, "scaffold": r.scaffold}
     notes = list(r.notes) + ([r.kb_warning] if r.kb_warning else [])
@@ -90,13 +101,12 @@ def row_dict(d, kb, *, top: int = 3) -> Dict[str, Any]:
     from .report import build
 
     r = build(d, kb, top=top, explain=False, fixes=False)
-    noise = {e.cause for e in r.hidden} | {e.cause for e in r.entries if e.noise}
+    noise = _noise_causes(r)
     out: Dict[str, Any] = {
         "input": r.input,
         "matches": [_match_dict(m, noise) for m in d.matches],
         "elapsed_ms": r.elapsed_ms,
         "fingerprint": r.fingerprint,
     }
-    if r.exception is not None:
-        out["exception"] = {"type": r.exception["type"], "message": r.exception["message"][:2000]}
+    out.update(_exception(r))
     return out

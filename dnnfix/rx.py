@@ -378,11 +378,11 @@ class LiteralSet(_SetOfPatterns):
     answer, a substring test per literal otherwise (the same answer either way: a literal's UTF-8 bytes occur in the
     text's bytes exactly where the literal occurs in the text)."""
 
-    __slots__ = ("literals",)
+    __slots__ = ()
 
-    def __init__(self, literals: Sequence[str]) -> None:
-        self.literals = tuple(literals)
-        super().__init__(self.literals)
+    @property
+    def literals(self) -> Tuple[str, ...]:
+        return self._items
 
     def _form(self, mod, item: str) -> bytes:
         return mod.escape(item).encode("utf-8")
@@ -399,11 +399,11 @@ class PatternSet(_SetOfPatterns):
     """Which of a list of RE2 patterns (case-insensitive, never crossing a newline, `^`/`$` at each line) match
     anywhere in lines joined by newlines: one pass of RE2's multi-pattern Set instead of one search per pattern."""
 
-    __slots__ = ("patterns",)
+    __slots__ = ()
 
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = tuple(patterns)
-        super().__init__(self.patterns)
+    @property
+    def patterns(self) -> Tuple[str, ...]:
+        return self._items
 
     def _options(self, mod):
         return _re2_options(mod, True)

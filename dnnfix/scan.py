@@ -81,7 +81,7 @@ def expand(args: Sequence[str], include: Sequence[str] = ()) -> List[str]:
 
 
 # ---------------------------------------------------------------- one input
-def _to_obj(t, name: str, kb, env, top: Optional[int], similar: bool = True, full: bool = True) -> Dict[str, Any]:
+def _to_obj(t, name: str, kb, env, top: Optional[int], full: bool = True) -> Dict[str, Any]:
     from .api import diagnose_text
     from .render_json import row_dict, to_dict
 
@@ -93,11 +93,11 @@ def _to_obj(t, name: str, kb, env, top: Optional[int], similar: bool = True, ful
         truncated=t.truncated,
         env_is_probe=env is None,
         line_map=t.line_map,
-        similar=similar,
+        similar=full,
     )
     if top:
         d.matches = d.matches[:top]
-    # the whole JSON object where a line is written; a scan that writes none needs only its row's keys (full=False)
+    # the whole JSON object where a line is written; a scan that writes none needs only its row's keys
     return to_dict(d, kb) if full else row_dict(d, kb)
 
 
@@ -107,13 +107,12 @@ def diagnose_file(
     env=None,
     top: Optional[int] = None,
     listed: bool = False,
-    similar: bool = True,
     full: bool = True,
 ) -> Dict[str, Any]:
     """The `dnnfix match --json` object for one file, plus `path`; `vanished` when a `listed` file is gone.
-    similar=False leaves out the "similar known failures" hints: nothing but the JSON line shows them (a row, the
-    summary and the CSV/Parquet columns read the signatures' matches only), so a scan that writes no JSON lines
-    skips that work; full=False builds only the keys that row reads (render_json.row_dict: no fixes filled)."""
+    full=False: only the keys a scan's row reads (render_json.row_dict), for a scan that writes no JSON lines: no
+    "similar known failures" hints (nothing but the JSON line shows them: a row, the summary and the CSV/Parquet
+    columns read the signatures' matches only) and no fixes filled."""
     from .readinput import InputError, read_input
     from .render_json import error_dict
 
@@ -124,15 +123,15 @@ def diagnose_file(
         if listed and not os.path.lexists(path):
             obj["vanished"] = True
     else:
-        obj = _guarded(t, path, kb, env, top, similar, full)
+        obj = _guarded(t, path, kb, env, top, full)
     obj["path"] = path
     return obj
 
 
-def _guarded(t, name: str, kb, env, top, similar: bool = True, full: bool = True) -> Dict[str, Any]:
+def _guarded(t, name: str, kb, env, top, full: bool = True) -> Dict[str, Any]:
     """One log's result; a failure inside dnnfix on one log becomes that log's error, never the scan's end."""
     try:
-        return _to_obj(t, name, kb, env, top, similar, full)
+        return _to_obj(t, name, kb, env, top, full)
     except Exception as e:  # a bug in dnnfix on some input
         from .render_json import error_dict
 
@@ -213,7 +212,7 @@ def _init(kb_paths: Sequence[str], env, top, lines: bool = True) -> None:
 def _work(item: Tuple[str, bool]) -> Tuple[str, Dict[str, Any], Optional[Tuple[int, int]]]:
     path, listed = item
     st = _stat(path)
-    obj = diagnose_file(path, _W["kb"], _W["env"], _W["top"], listed, similar=_W["lines"], full=_W["lines"])
+    obj = diagnose_file(path, _W["kb"], _W["env"], _W["top"], listed, full=_W["lines"])
     # the JSON line only where someone reads it (JSON Lines output, the state file): a summary needs the row
     return (json.dumps(obj, ensure_ascii=False) if _W["lines"] else ""), flat(obj), st
 
