@@ -380,6 +380,29 @@ def _env_facts(inc: Incident) -> None:
         facts["shows_other"] = False
     elif inc.final is not None:
         facts["shows_other"] = True  # an exception that is none of the symptoms: another failure
+    shadow = _shadowing_file(inc.frames)
+    if shadow:
+        # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
+        facts["symptom"] = dict(sym, shadowed_import=shadow)
+
+
+# an import statement's first module name: "import tqdm", "from tqdm import x", "from tqdm.auto import x"
+_IMPORT_STMT = re.compile(r"^(?:from\s+(?P<a>[A-Za-z_]\w*)[\w.]*\s+import\b|import\s+(?P<b>[A-Za-z_]\w*))")
+
+
+def _shadowing_file(frames: List[Frame]) -> Optional[str]:
+    """The user's file that an installed package's import statement got instead of the module it names: a frame in
+    site-/dist-packages whose code line imports X, followed by a frame in a file X.py outside every installed
+    package and the standard library (a script or folder file named like a package). A single .py file only: a
+    folder X/__init__.py there may be an editable install of X itself."""
+    shown = [fr for fr in frames if not fr.file.startswith("<")]
+    for a, b in zip(shown, shown[1:]):
+        if b.package != "user" or a.package in ("user", "stdlib") or not a.code or not b.file.endswith(".py"):
+            continue
+        m = _IMPORT_STMT.match(a.code)
+        if m and b.file.replace("\\", "/").rsplit("/", 1)[-1] == (m.group("a") or m.group("b")) + ".py":
+            return b.file
+    return None
 
 
 def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:
