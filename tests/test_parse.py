@@ -217,3 +217,29 @@ def test_interpreters_read_from_the_lines_naming_python_only():
         assert found(lines_holding(text, text.lower(), "python")) == want, text
         seen.update(want)
     assert ("3.8", "") in seen and ("", "/usr/bin/python3") in seen
+
+
+def _frames(*pairs):
+    """A traceback of (file, code line) frames ending in a SyntaxError."""
+    body = "".join(f'  File "{f}", line 3, in <module>\n    {code}\n' for f, code in pairs)
+    return "Traceback (most recent call last):\n" + body + "SyntaxError: invalid syntax\n"
+
+
+def test_shadowed_import_read_from_frames():
+    """An installed package's `import X` that runs the user's own X.py is a fact (text.symptom.shadowed_import): the
+    user's file, whatever the final error. The user's own modules importing each other, a folder X/__init__.py (an
+    editable install of X may live there) and an import answered by the standard library are not."""
+    site = "/opt/venv/lib/python3.11/site-packages/lib_a/core.py"
+    got = parse_text(_frames((site, "from tqdm import tqdm"), ("/home/u/proj/tqdm.py", "def tqdm(it: Iter):")))
+    assert got.facts["symptom"]["shadowed_import"] == "/home/u/proj/tqdm.py"
+    win = parse_text(
+        _frames(("C:\\py\\Lib\\site-packages\\lib_a\\core.py", "import ollama"), ("C:\\u\\ollama.py", "x"))
+    )
+    assert win.facts["symptom"]["shadowed_import"] == "C:\\u\\ollama.py"
+    for pairs in (
+        (("/home/u/proj/train.py", "import utils"), ("/home/u/proj/utils.py", "x = 1")),  # user code importing its own
+        ((site, "import transformers"), ("/home/u/src/transformers/__init__.py", "x = 1")),  # an editable install
+        ((site, "import random"), ("/usr/lib/python3.11/random.py", "x = 1")),  # the standard library itself
+        ((site, "import numpy as np"), ("/home/u/proj/helpers.py", "x = 1")),  # another name
+    ):
+        assert "shadowed_import" not in (parse_text(_frames(*pairs)).facts.get("symptom") or {}), pairs
