@@ -28,7 +28,7 @@ a cheap substring test before any regex, so a long log costs little. Nothing her
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .normalize import SIGNAL_REPORT, LazyRe, last_line
 from .rx import LiteralSet
@@ -172,14 +172,16 @@ _REPL_WORDS = (
 )
 
 
-_SYMPTOM_LITERALS = LiteralSet([cheap for _kind, cheap, _pat in _SYMPTOMS] + list(_REPL_WORDS))
+_SYMPTOM_WORDS = frozenset([cheap for _kind, cheap, _pat in _SYMPTOMS] + list(_REPL_WORDS))
+_SYMPTOM_LITERALS = LiteralSet(sorted(_SYMPTOM_WORDS))
 
 
-def symptoms(lines: List[str], blob: Optional[str] = None) -> Dict[str, str]:
+def symptoms(lines: List[str], blob: Optional[str] = None, found: Optional[FrozenSet[str]] = None) -> Dict[str, str]:
+    """`found`: the literals of TEXT_WORDS that "\n".join(lines) holds, when the caller has looked already."""
     out: Dict[str, str] = {}
     blob = "\n".join(lines) if blob is None else blob
     # each pattern's substring looked for over the whole text first, all in one pass: most pastes hold none of them
-    hits = _SYMPTOM_LITERALS.found(blob)
+    hits = (found & _SYMPTOM_WORDS) if found is not None else _SYMPTOM_LITERALS.found(blob)
     todo = [entry for entry in _SYMPTOMS if entry[1] in hits] if hits else []
     repl = bool(hits) and any(w in hits for w in _REPL_WORDS)
     if todo or repl:
@@ -297,18 +299,23 @@ def _os_from(text: str) -> Optional[str]:
     return None
 
 
+_REPORT_WORD_SET = frozenset(_REPORT_WORDS)
 _REPORT_LITERALS = LiteralSet(_REPORT_WORDS)
+# every literal symptoms() and report() look for: a caller that searches the text for more literals anyway finds these
+# in the same pass and passes what it found (parse._text_facts)
+TEXT_WORDS = _SYMPTOM_WORDS | _REPORT_WORD_SET
 
 
-def report(lines: List[str]) -> Dict[str, Any]:
-    """A snapshot-shaped dict of what the paste's environment reports say (empty when it has none)."""
+def report(lines: List[str], found: Optional[FrozenSet[str]] = None) -> Dict[str, Any]:
+    """A snapshot-shaped dict of what the paste's environment reports say (empty when it has none). `found`: the
+    literals of TEXT_WORDS that "\n".join(lines) holds, when the caller has looked already."""
     snap: Dict[str, Any] = {}
     pk: Dict[str, str] = {}
     gpus: List[Dict[str, Any]] = []
     fw: Dict[str, Dict[str, Any]] = {}
     blob = "\n".join(lines[:4000])
     if not (
-        _REPORT_LITERALS.found(blob)
+        ((found & _REPORT_WORD_SET) if found is not None else _REPORT_LITERALS.found(blob))
         or (_EQ_DIGIT.search(blob) and _FREEZE_ANY.search(blob))
         or ("Package" in blob and _PIP_HEADER.search(blob))
     ):
@@ -348,10 +355,10 @@ def report(lines: List[str]) -> Dict[str, Any]:
             continue
         # tf.sysconfig.get_build_info()
         if "cuda_version" in line or "is_cuda_build" in line:
-            found = dict(_BUILD_INFO.findall(line))
-            if found:
+            info = dict(_BUILD_INFO.findall(line))
+            if info:
                 tf = fw.setdefault("tensorflow", {})
-                for k, v in found.items():
+                for k, v in info.items():
                     v = v.strip("'\"")
                     if k.startswith("is_"):
                         tf[k] = v == "True"
@@ -526,14 +533,15 @@ def _collect_env(
 _ODD_TEXT = (ValueError, TypeError, KeyError, IndexError)  # what a cut or garbled report line can raise below
 
 
-def read(lines: List[str]) -> Tuple[Dict[str, Any], Dict[str, str]]:
-    """(report, symptoms) of a paste; both empty when it holds neither. Never raises."""
+def read(lines: List[str], found: Optional[FrozenSet[str]] = None) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """(report, symptoms) of a paste; both empty when it holds neither. Never raises. `found`: the literals of
+    TEXT_WORDS that "\n".join(lines) holds, when the caller has looked already (one pass for both)."""
     try:
-        rep = report(lines)
+        rep = report(lines, found)
     except _ODD_TEXT:  # a paste is untrusted input: odd text loses facts, never the diagnosis
         rep = {}
     try:
-        sym = symptoms(lines, "\n".join(lines))
+        sym = symptoms(lines, "\n".join(lines), found)
     except _ODD_TEXT:
         sym = {}
     return rep, sym

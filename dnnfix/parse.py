@@ -8,7 +8,7 @@ to the matcher as a plain line.
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import FrozenSet, List, Optional
 
 from .model import ExceptionInfo, Frame, GraphError, Incident, LogLine
 from .normalize import clean_lines, lines_holding, one_line
@@ -74,8 +74,23 @@ _WINDOWS_WORDS = frozenset((":\\", "\\site-packages\\", ".dll"))
 _MACOS_WORDS = frozenset(("/Users/", "/opt/homebrew/", "/Library/Frameworks/Python", ".dylib"))
 _LINUX_WORDS = frozenset(("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle/", ".so"))
 _COLAB_WORDS = frozenset(("/content/", "google.colab", "/google/colab"))
-_HAY_WORDS = LiteralSet(sorted(_WINDOWS_WORDS | _MACOS_WORDS | _LINUX_WORDS))  # in the paths and the text
-_SAMPLE_WORDS = LiteralSet(sorted(_COLAB_WORDS | {"/kaggle/", "ython", "__version__"}))  # in the text
+_HAY_SET = _WINDOWS_WORDS | _MACOS_WORDS | _LINUX_WORDS
+_HAY_LONGEST = max(map(len, _HAY_SET))
+_HAY_WORDS = LiteralSet(sorted(_HAY_SET))  # in the paths and the text
+_SAMPLE_SET = _COLAB_WORDS | {"/kaggle/", "ython", "__version__"}
+_SAMPLE_WORDS = LiteralSet(sorted(_SAMPLE_SET))  # in the text
+_TEXT_LITERALS: List[LiteralSet] = []
+
+
+def _text_literals() -> LiteralSet:
+    """_HAY_SET, _SAMPLE_SET and envreport.TEXT_WORDS in one set, built on first use (envreport loads lazily)."""
+    if not _TEXT_LITERALS:
+        from .envreport import TEXT_WORDS
+
+        _TEXT_LITERALS.append(LiteralSet(sorted(_HAY_SET | _SAMPLE_SET | TEXT_WORDS)))
+    return _TEXT_LITERALS[0]
+
+
 _PKG_ALIAS = {
     "tf": "tensorflow",
     "tensorflow-gpu": "tensorflow",
@@ -302,8 +317,19 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     hay = blob_paths + sample
     # each search runs only where a substring that every one of its matches holds is present (most texts: none); the
     # substrings are looked for in one pass each over `hay` and `sample`
-    in_hay = _HAY_WORDS.found(hay)
-    in_sample = _SAMPLE_WORDS.found(sample)
+    found: Optional[FrozenSet[str]] = None
+    if len(inc.lines) <= 800:
+        # the sample is the whole text: one pass finds this function's literals and the environment reader's
+        # (envreport.TEXT_WORDS); the paths are searched apart, with the literals that straddle where they meet
+        found = _text_literals().found(sample)
+        in_sample = found & _SAMPLE_SET
+        in_hay = (found & _HAY_SET) | _HAY_WORDS.found(blob_paths)
+        if blob_paths and sample:
+            seam = blob_paths[-_HAY_LONGEST:] + sample[:_HAY_LONGEST]
+            in_hay |= {w for w in _HAY_SET if w in seam}
+    else:
+        in_hay = _HAY_WORDS.found(hay)
+        in_sample = _SAMPLE_WORDS.found(sample)
     low = sample.lower() if sample.isascii() else None  # same offsets as the sample (ASCII only)
     if in_hay & _WINDOWS_WORDS and re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
         facts["os"] = "Windows"
@@ -349,16 +375,16 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
             versions.setdefault(name, m.group("ver"))
     if versions:
         facts["versions"] = versions  # text.versions.tensorflow ...: versions the paste itself states
-    _env_facts(inc)
+    _env_facts(inc, found)
 
 
-def _env_facts(inc: Incident) -> None:
+def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
     """text.report (an environment report in the paste, snapshot-shaped), text.symptom.<kind> (what the output
     shows without an exception) and text.shows_other (the paste shows a failure that is no such symptom)."""
     from .envreport import read
 
     facts = inc.facts
-    rep, sym = read(inc.lines)
+    rep, sym = read(inc.lines, found)
     versions = facts.get("versions") or {}
     if versions and (rep or sym):  # versions the paste prints beside a report or a symptom describe that machine
         pk = rep.setdefault("packages", {})
@@ -380,7 +406,7 @@ def _env_facts(inc: Incident) -> None:
         facts["shows_other"] = False
     elif inc.final is not None:
         facts["shows_other"] = True  # an exception that is none of the symptoms: another failure
-    shadow = _shadowing_file(inc.frames)
+    shadow = _shadowing_file(inc.frames, inc.lines)
     if shadow:
         # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
         facts["symptom"] = dict(sym, shadowed_import=shadow)
@@ -390,19 +416,32 @@ def _env_facts(inc: Incident) -> None:
 _IMPORT_STMT = re.compile(r"^(?:from\s+(?P<a>[A-Za-z_]\w*)[\w.]*\s+import\b|import\s+(?P<b>[A-Za-z_]\w*))")
 
 
-def _shadowing_file(frames: List[Frame]) -> Optional[str]:
+def _shadowing_file(frames: List[Frame], lines: List[str]) -> Optional[str]:
     """The user's file that an installed package's import statement got instead of the module it names: a frame in
     site-/dist-packages whose code line imports X, followed by a frame in a file X.py outside every installed
     package and the standard library (a script or folder file named like a package). A single .py file only: a
     folder X/__init__.py there may be an editable install of X itself."""
     shown = [fr for fr in frames if not fr.file.startswith("<")]
     for a, b in zip(shown, shown[1:]):
-        if b.package != "user" or a.package in ("user", "stdlib") or not a.code or not b.file.endswith(".py"):
+        if b.package != "user" or a.package in ("user", "stdlib") or not b.file.endswith(".py"):
             continue
-        m = _IMPORT_STMT.match(a.code)
+        m = _IMPORT_STMT.match(a.code or _code_after(a, b, lines))
         if m and b.file.replace("\\", "/").rsplit("/", 1)[-1] == (m.group("a") or m.group("b")) + ".py":
             return b.file
     return None
+
+
+def _code_after(a: Frame, b: Frame, lines: List[str]) -> str:
+    """The code line shown under frame `a` when the parse attached none (its indentation lost to a stripped log
+    prefix, a blank line or the rest of a wrapped frame line between): the first line between the two frames that
+    reads as an import statement, else ""."""
+    if not a.lineno_in_text or not b.lineno_in_text:
+        return ""
+    for line in lines[a.lineno_in_text : min(b.lineno_in_text - 1, a.lineno_in_text + 3)]:
+        code = line.strip()
+        if _IMPORT_STMT.match(code):
+            return code
+    return ""
 
 
 def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:
