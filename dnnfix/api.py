@@ -142,7 +142,7 @@ def _finish(
             m.evidence = [dataclasses.replace(e, line=line_map(e.line)) if e.line else e for e in m.evidence]
     if top is not None:
         matches = matches[:top]
-    aliases = facts.aliases()
+    aliases = facts.aliases() if matches else {}
     for m in matches:
         for k, v in aliases.items():
             m.facts.setdefault(k, v)

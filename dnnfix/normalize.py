@@ -59,6 +59,7 @@ _TRANSLATE = str.maketrans(
         "\x00": None,
     }
 )
+_TRANSLATE_ASCII = "".join(chr(k) for k in _TRANSLATE if k < 128)  # the few ASCII characters the table maps (NUL)
 # Noise glued to the start of lines. Order matters: outer wrappers first.
 _PREFIXES = [
     # ISO timestamps from CI systems and log stores: 2024-05-01T12:00:00.1234567Z, CloudWatch's +00:00 offset
@@ -374,7 +375,8 @@ def clean_lines(text: str) -> List[str]:
         import html
 
         text = html.unescape(text)  # a paste taken from a page's HTML or an API's escaped body (&lt;module&gt;)
-    text = text.translate(_TRANSLATE)
+    if not text.isascii() or any(ch in text for ch in _TRANSLATE_ASCII):  # an ASCII text the table leaves as it is
+        text = text.translate(_TRANSLATE)
     if "](" in text:
         text = _MD_LINK.sub(r"\1", text)
     text = text.replace("\r\n", "\n")
