@@ -186,8 +186,11 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
                 i += 1
                 continue
         m = None
+        skip = 0  # the lines a frame cut by the terminal continues on
         if "File" in line:
             m = _FRAME_PY.match(line) or _FRAME_IPY8.match(line)
+            if m is None and line.lstrip().startswith('File "'):
+                m, skip = _cut_frame(lines, i)
         if m is None and " in " in line:
             m = _FRAME_IPY7.match(line)
         if m is None and ": in " in line:
@@ -203,6 +206,7 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
                 lineno_in_text=lineno,
             )
             # the code line that follows a plain-Python frame
+            i += skip
             if i + 1 < n and lines[i + 1].startswith("    ") and not _FRAME_PY.match(lines[i + 1]):
                 fr.code = lines[i + 1].strip()
             frames_pending.append(fr)
@@ -262,6 +266,22 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
     # Colab's link artefacts are gone after cleaning: look for them in the raw paste
     _text_facts(inc, raw_colab="localhost:8080" in text or "colab.research.google" in text)
     return inc
+
+
+def _cut_frame(lines: List[str], i: int):
+    """A plain-Python frame line cut by a terminal's width or re-wrapped at a space ('  File "/home/u/.venv/lib/pyth'
+    + 'on3.11/site-packages/x.py", line 5, in f'): (its match with the next one to three lines joined back, without
+    or with a space, how many lines it took), or (None, 0)."""
+    line = lines[i]
+    for k in range(1, 4):
+        if i + k >= len(lines) or not lines[i + k].strip() or _FRAME_PY.match(lines[i + k]):
+            break
+        rest = lines[i + 1 : i + 1 + k]
+        for joined in (line + "".join(rest), " ".join([line] + [r.strip() for r in rest])):
+            m = _FRAME_PY.match(joined)
+            if m and m.group("func"):
+                return m, k
+    return None, 0
 
 
 def _graph_bits(line: str, graph: GraphError) -> None:

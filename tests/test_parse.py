@@ -243,3 +243,31 @@ def test_shadowed_import_read_from_frames():
         ((site, "import numpy as np"), ("/home/u/proj/helpers.py", "x = 1")),  # another name
     ):
         assert "shadowed_import" not in (parse_text(_frames(*pairs)).facts.get("symptom") or {}), pairs
+
+
+def test_frame_lines_cut_by_a_terminal_or_rewrapped_parse_as_frames():
+    """A frame line cut at a terminal's width, or re-wrapped at a space, is joined back: the same frames (file, line,
+    function, package, code) as the uncut paste, each at the line where it starts."""
+    long = "/home/u/.pyenv/versions/3.12.1/envs/project-env/lib/python3.12/site-packages/lib_a/core/loader.py"
+    plain = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/proj/run.py", line 3, in <module>\n'
+        "    main()\n"
+        f'  File "{long}", line 57, in <module>\n'
+        "    from tqdm import tqdm\n"
+        '  File "/home/u/proj/tqdm.py", line 2\n'
+        "    def tqdm(it: Iter):\n"
+        "SyntaxError: invalid syntax\n"
+    )
+
+    def shape(text):
+        return [(f.file, f.line, f.function, f.package, f.code) for f in parse_text(text).frames]
+
+    cut = "\n".join(ln[k : k + 80] for ln in plain.split("\n") for k in (range(0, len(ln), 80) if ln else [0]))
+    words = f'  File "{long}",\nline 57, in <module>'
+    rewrapped = plain.replace(f'  File "{long}", line 57, in <module>', words)
+    assert len(parse_text(plain).frames) == 3
+    for text in (cut, rewrapped):
+        assert shape(text) == shape(plain), text
+        assert parse_text(text).facts["symptom"]["shadowed_import"] == "/home/u/proj/tqdm.py"
+    assert [f.lineno_in_text for f in parse_text(cut).frames] == [2, 4, 7]

@@ -123,14 +123,6 @@ FORMS = {
 # (form, case): answers that change in a form today (`python tests/test_paste_forms.py` lists them after a wave of
 # new cases; review each before adding it here)
 KNOWN = {
-    # the frames that show an installed package's `import X` running the user's own X.py, cut by the terminal or
-    # re-wrapped: the shadowing fact is read from parsed frames (parse._shadowing_file), and a cut frame line parses as
-    # none, so the local-file reading is left with the final error's words (still first, not confident)
-    ("terminal cut at 80", "py.package.shadowed/gh-browser-use-1455-example-named-ollama-py.yaml"),
-    ("terminal cut at 80", "py.package.shadowed/gh-innereye-249-repo-root-tqdm-py.yaml"),
-    ("terminal cut at 120", "py.package.shadowed/gh-browser-use-1455-example-named-ollama-py.yaml"),
-    ("re-wrapped at 80 at word boundaries", "py.package.shadowed/gh-browser-use-1455-example-named-ollama-py.yaml"),
-    ("re-wrapped at 80 at word boundaries", "py.package.shadowed/gh-innereye-249-repo-root-tqdm-py.yaml"),
     # re-wrapped at word boundaries: a long word moved whole to the next line leaves a short line that no width
     # rule can tell from a line of its own
     ("re-wrapped at 80 at word boundaries", "torch.checkpoint.mismatch/gh-transformers-24921-position-ids.yaml"),
