@@ -268,13 +268,19 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
     return inc
 
 
+_CUT_WIDTH = 512  # wider than any terminal or mail wrap: a longer line was not cut by one
+
+
 def _cut_frame(lines: List[str], i: int):
     """A plain-Python frame line cut by a terminal's width or re-wrapped at a space ('  File "/home/u/.venv/lib/pyth'
     + 'on3.11/site-packages/x.py", line 5, in f'): (its match with the next one to three lines joined back, without
     or with a space, how many lines it took), or (None, 0)."""
     line = lines[i]
+    if len(line) > _CUT_WIDTH:
+        return None, 0  # no terminal is that wide: not a cut line
     for k in range(1, 4):
-        if i + k >= len(lines) or not lines[i + k].strip() or _FRAME_PY.match(lines[i + k]):
+        nxt = lines[i + k] if i + k < len(lines) else ""
+        if not nxt.strip() or len(nxt) > _CUT_WIDTH or _FRAME_PY.match(nxt):
             break
         rest = lines[i + 1 : i + 1 + k]
         for joined in (line + "".join(rest), " ".join([line] + [r.strip() for r in rest])):
