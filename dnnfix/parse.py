@@ -7,6 +7,7 @@ to the matcher as a plain line.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import FrozenSet, List, Optional
 
@@ -17,6 +18,8 @@ from .rx import LiteralSet
 _TB_START = re.compile(r"Traceback \(most recent call last\)")
 _CHAIN_CONTEXT = re.compile(r"During handling of the above exception, another exception occurred")
 _CHAIN_CAUSE = re.compile(r"The above exception was the direct cause of the following exception")
+# an import statement's first module name: "import tqdm", "from tqdm import x", "from tqdm.auto import x"
+_IMPORT_STMT = re.compile(r"^(?:from\s+(?P<a>[A-Za-z_]\w*)[\w.]*\s+import\b|import\s+(?P<b>[A-Za-z_]\w*))")
 _FRAME_PY = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?')
 # IPython 8: "File /usr/lib/python3.10/site-packages/keras/x.py:65, in fn(*args)"
 _FRAME_IPY8 = re.compile(r"^\s*File (?P<file>[^\s\"].*?):(?P<line>\d+)(?:, in (?P<func>.+))?$")
@@ -76,19 +79,16 @@ _LINUX_WORDS = frozenset(("/usr/", "/home/", "/content/", "/opt/conda", "/kaggle
 _COLAB_WORDS = frozenset(("/content/", "google.colab", "/google/colab"))
 _HAY_SET = _WINDOWS_WORDS | _MACOS_WORDS | _LINUX_WORDS
 _HAY_LONGEST = max(map(len, _HAY_SET))
-_HAY_WORDS = LiteralSet(sorted(_HAY_SET))  # in the paths and the text
-_SAMPLE_SET = _COLAB_WORDS | {"/kaggle/", "ython", "__version__"}
-_SAMPLE_WORDS = LiteralSet(sorted(_SAMPLE_SET))  # in the text
-_TEXT_LITERALS: List[LiteralSet] = []
+_HAY_WORDS = LiteralSet(sorted(_HAY_SET))  # in the frames' paths (and, through _text_literals, in the text)
+_SAMPLE_SET = _COLAB_WORDS | {"/kaggle/", "ython", "__version__"}  # in the text
 
 
+@functools.lru_cache(maxsize=None)
 def _text_literals() -> LiteralSet:
     """_HAY_SET, _SAMPLE_SET and envreport.TEXT_WORDS in one set, built on first use (envreport loads lazily)."""
-    if not _TEXT_LITERALS:
-        from .envreport import TEXT_WORDS
+    from .envreport import TEXT_WORDS
 
-        _TEXT_LITERALS.append(LiteralSet(sorted(_HAY_SET | _SAMPLE_SET | TEXT_WORDS)))
-    return _TEXT_LITERALS[0]
+    return LiteralSet(sorted(_HAY_SET | _SAMPLE_SET | TEXT_WORDS))
 
 
 _PKG_ALIAS = {
@@ -205,10 +205,13 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
                 package=package_of(f),
                 lineno_in_text=lineno,
             )
-            # the code line that follows a plain-Python frame
+            # the code line that follows a plain-Python frame (a blank line may come between; a log prefix that was
+            # stripped may have taken its indentation, then only an import statement is taken for it)
             i += skip
-            if i + 1 < n and lines[i + 1].startswith("    ") and not _FRAME_PY.match(lines[i + 1]):
-                fr.code = lines[i + 1].strip()
+            j = i + 1 if i + 1 < n and lines[i + 1].strip() else i + 2
+            if j < n and not _FRAME_PY.match(lines[j]):
+                if lines[j].startswith("    ") or _IMPORT_STMT.match(lines[j]):
+                    fr.code = lines[j].strip()
             frames_pending.append(fr)
             inc.frames.append(fr)
             i += 1
@@ -343,19 +346,14 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
     hay = blob_paths + sample
     # each search runs only where a substring that every one of its matches holds is present (most texts: none); the
     # substrings are looked for in one pass each over `hay` and `sample`
-    found: Optional[FrozenSet[str]] = None
-    if len(inc.lines) <= 800:
-        # the sample is the whole text: one pass finds this function's literals and the environment reader's
-        # (envreport.TEXT_WORDS); the paths are searched apart, with the literals that straddle where they meet
-        found = _text_literals().found(sample)
-        in_sample = found & _SAMPLE_SET
-        in_hay = (found & _HAY_SET) | _HAY_WORDS.found(blob_paths)
-        if blob_paths and sample:
-            seam = blob_paths[-_HAY_LONGEST:] + sample[:_HAY_LONGEST]
-            in_hay |= {w for w in _HAY_SET if w in seam}
-    else:
-        in_hay = _HAY_WORDS.found(hay)
-        in_sample = _SAMPLE_WORDS.found(sample)
+    # one pass over the sample finds this function's literals and the environment reader's (envreport.TEXT_WORDS);
+    # the paths are searched apart, with the literals that straddle where they meet the sample in `hay`
+    found = _text_literals().found(sample)
+    in_sample = found & _SAMPLE_SET
+    in_hay = (found & _HAY_SET) | _HAY_WORDS.found(blob_paths)
+    if blob_paths and sample:
+        seam = blob_paths[-_HAY_LONGEST:] + sample[:_HAY_LONGEST]
+        in_hay |= {w for w in _HAY_SET if w in seam}
     low = sample.lower() if sample.isascii() else None  # same offsets as the sample (ASCII only)
     if in_hay & _WINDOWS_WORDS and re.search(r"[A-Za-z]:\\|\\site-packages\\|\.dll\b", hay):
         facts["os"] = "Windows"
@@ -401,7 +399,9 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
             versions.setdefault(name, m.group("ver"))
     if versions:
         facts["versions"] = versions  # text.versions.tensorflow ...: versions the paste itself states
-    _env_facts(inc, found)
+    # (the environment reader looks at every line: what the sample holds is what it would find only when the sample is
+    # the whole text)
+    _env_facts(inc, found if len(inc.lines) <= 800 else None)
 
 
 def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
@@ -432,17 +432,13 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
         facts["shows_other"] = False
     elif inc.final is not None:
         facts["shows_other"] = True  # an exception that is none of the symptoms: another failure
-    shadow = _shadowing_file(inc.frames, inc.lines)
+    shadow = _shadowing_file(inc.frames)
     if shadow:
         # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
         facts["symptom"] = dict(sym, shadowed_import=shadow)
 
 
-# an import statement's first module name: "import tqdm", "from tqdm import x", "from tqdm.auto import x"
-_IMPORT_STMT = re.compile(r"^(?:from\s+(?P<a>[A-Za-z_]\w*)[\w.]*\s+import\b|import\s+(?P<b>[A-Za-z_]\w*))")
-
-
-def _shadowing_file(frames: List[Frame], lines: List[str]) -> Optional[str]:
+def _shadowing_file(frames: List[Frame]) -> Optional[str]:
     """The user's file that an installed package's import statement got instead of the module it names: a frame in
     site-/dist-packages whose code line imports X, followed by a frame in a file X.py outside every installed
     package and the standard library (a script or folder file named like a package). A single .py file only: a
@@ -451,23 +447,10 @@ def _shadowing_file(frames: List[Frame], lines: List[str]) -> Optional[str]:
     for a, b in zip(shown, shown[1:]):
         if b.package != "user" or a.package in ("user", "stdlib") or not b.file.endswith(".py"):
             continue
-        m = _IMPORT_STMT.match(a.code or _code_after(a, b, lines))
+        m = _IMPORT_STMT.match(a.code) if a.code else None
         if m and b.file.replace("\\", "/").rsplit("/", 1)[-1] == (m.group("a") or m.group("b")) + ".py":
             return b.file
     return None
-
-
-def _code_after(a: Frame, b: Frame, lines: List[str]) -> str:
-    """The code line shown under frame `a` when the parse attached none (its indentation lost to a stripped log
-    prefix, a blank line or the rest of a wrapped frame line between): the first line between the two frames that
-    reads as an import statement, else ""."""
-    if not a.lineno_in_text or not b.lineno_in_text:
-        return ""
-    for line in lines[a.lineno_in_text : min(b.lineno_in_text - 1, a.lineno_in_text + 3)]:
-        code = line.strip()
-        if _IMPORT_STMT.match(code):
-            return code
-    return ""
 
 
 def parse_exception(exc: BaseException, *, log_text: str = "") -> Incident:
