@@ -121,9 +121,35 @@ _WORDY_RUN: Dict[str, bool] = {}
 _TERM_WIDTHS = frozenset((80, 100, 120, 132, 140, 150, 160, 180, 200, 220, 240))
 
 
-def _wrapped(a: str, b: str, widths: Set[int]) -> bool:
-    """Whether line b continues line a, cut at the paste's wrap width."""
-    return (len(a) in widths or len(a) + 1 in widths) and bool(b.strip()) and _shape(a[:12]) != _shape(b[:12])
+def _continues(a: str, b: str) -> bool:
+    """Whether line b may continue line a, cut at the paste's wrap width: b is not empty, nor shaped as a starts."""
+    return bool(b.strip()) and _shape(a[:12]) != _shape(b[:12])
+
+
+def _wrap_widths(lens: List[int]) -> Set[int]:
+    """The widths a paste whose lines are this long may have been hard-wrapped at (terminal or mail width): many
+    lines sharing one exact length, a terminal's usual widths, a re-wrap at word boundaries."""
+    widths: Dict[int, int] = {}
+    for w in lens:
+        if w >= 60:
+            widths[w] = widths.get(w, 0) + 1
+    wrap: Set[int] = set()
+    if widths:
+        # a terminal cuts every line at its width: the longest length is shared by several lines, none is longer
+        width, count = max(widths.items(), key=lambda kv: (kv[1], kv[0]))
+        longer = sum(k for w, k in widths.items() if w > width)
+        if count >= 3 and longer <= 2:
+            wrap = {width}
+        # a terminal's usual widths: one line cut there is enough to try it rejoined (a short paste shows no
+        # shared width); a line longer than the width shows that the paste was not cut at it
+        # (a cut just after a space leaves the line one shorter: the paste lost its trailing space)
+        longest = max(widths)
+        wrap |= {w for w in _TERM_WIDTHS if (w in widths or w - 1 in widths) and w >= longest}
+        # text re-wrapped at word boundaries (mail, forums): no line longer than a page's width; a line within
+        # a word's length of the longest continues on the next
+        if longest <= 100:
+            wrap |= set(range(longest - 15, longest + 1))
+    return wrap
 
 
 class _Corpus:
@@ -149,36 +175,36 @@ class _Corpus:
                 self.message_idx.append(len(lines) - 1)
         # hard-wrapped pastes (terminal or mail width): many lines share one exact length; rejoin each such
         # line with the next, with and without a space (the wrap may have cut inside a word)
-        # (a terminal cuts every line at its width: the longest length is shared by several lines, none is longer)
         n_real = len(inc.lines)
-        widths: Dict[int, int] = {}
-        for ln in inc.lines:
-            if len(ln) >= 60:
-                widths[len(ln)] = widths.get(len(ln), 0) + 1
-        wrap: Set[int] = set()
-        if widths:
-            width, count = max(widths.items(), key=lambda kv: (kv[1], kv[0]))
-            longer = sum(k for w, k in widths.items() if w > width)
-            if count >= 3 and longer <= 2:
-                wrap = {width}
-            # a terminal's usual widths: one line cut there is enough to try it rejoined (a short paste shows no
-            # shared width); a line longer than the width shows that the paste was not cut at it
-            # (a cut just after a space leaves the line one shorter: the paste lost its trailing space)
-            longest = max(widths)
-            wrap |= {w for w in _TERM_WIDTHS if (w in widths or w - 1 in widths) and w >= longest}
-            # text re-wrapped at word boundaries (mail, forums): no line longer than a page's width; a line within
-            # a word's length of the longest continues on the next
-            if longest <= 100:
-                wrap |= set(range(longest - 15, longest + 1))
+        lens = list(map(len, inc.lines))
+        wrap = _wrap_widths(lens)
+        wrap_shown: Set[int] = set()
+        if inc.prefixes:
+            # each line's width on screen, with the log prefix that cleaning took off: a terminal cut "web-1  | ..."
+            # lines at its width, prefix included
+            shown = list(lens)
+            for k, extra in inc.prefixes.items():
+                shown[k] += extra
+            wrap_shown = _wrap_widths(shown)
+        if wrap_shown:
+            # a line was cut where its own width, or its width on screen, is one the paste was cut at
+            both = wrap | wrap_shown
+            cut = [w in both or w + 1 in both for w in lens]
+            for k, extra in inc.prefixes.items():
+                w = lens[k]
+                cut[k] = w in wrap or w + 1 in wrap or w + extra in wrap_shown or w + extra + 1 in wrap_shown
+            wrap, lens = both, shown
+        elif wrap:
+            cut = [w in wrap or w + 1 in wrap for w in lens]
         if wrap:
             # a line that starts as a line of the paste starts where nothing was cut before it ("[rank0]", "Epoch ",
             # a timestamp) is the next record of a log, not the rest of a cut line
             fresh: Set[str] = set()
-            prev = 0
-            for ln in inc.lines:
-                if prev not in wrap and prev + 1 not in wrap:
+            prev = False
+            for ln, was_cut in zip(inc.lines, cut):
+                if not prev:
                     fresh.add(ln[:6])
-                prev = len(ln)
+                prev = was_cut
             added = 0
             src = inc.lines
             i = 0
@@ -187,7 +213,11 @@ class _Corpus:
                 # starts) are not wrapped text
                 j = i
                 while (
-                    j < n_real - 1 and j - i < 64 and src[j + 1][:6] not in fresh and _wrapped(src[j], src[j + 1], wrap)
+                    j < n_real - 1
+                    and j - i < 64
+                    and src[j + 1][:6] not in fresh
+                    and cut[j]
+                    and _continues(src[j], src[j + 1])
                 ):
                     j += 1
                 if j == i:
@@ -204,9 +234,9 @@ class _Corpus:
                     run = src[i : j + 1]
                     whole = ["".join(run), " ".join([run[0]] + [r.lstrip() for r in run[1:]])]
                     # cuts of both kinds in one record: at the full width inside a word, shorter after a space
-                    full = max(len(r) for r in run[:-1])
+                    full = max(lens[i:j])
                     mixed = run[0] + "".join(
-                        (r if len(run[k]) == full else " " + r.lstrip()) for k, r in enumerate(run[1:])
+                        (r if lens[i + k] == full else " " + r.lstrip()) for k, r in enumerate(run[1:])
                     )
                     if mixed not in whole:
                         whole.append(mixed)

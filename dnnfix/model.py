@@ -63,6 +63,9 @@ class Incident:
     truncated: bool = False  # the reader dropped part of a huge input
     one_line: bool = False  # the input was one line whose lines were found again (normalize): all are its line 1
     source: str = "text"  # "text" | "exception"
+    # line index -> how many characters of a log collector's or viewer's prefix cleaning took off its start ("web-1
+    #  | ", a timestamp): a terminal cut the line where it was that much longer (matcher._Corpus finds wrap widths)
+    prefixes: Dict[int, int] = field(default_factory=dict)
 
     @property
     def final(self) -> Optional[ExceptionInfo]:
@@ -81,6 +84,7 @@ class Incident:
 
         d = asdict(self)
         d.pop("lines")
+        d.pop("prefixes")
         d["line_count"] = len(self.lines)
         return d
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class LazyRe:
@@ -365,8 +365,9 @@ def _unmark(raw: str) -> str:
     return raw
 
 
-def clean_lines(text: str) -> List[str]:
-    """Split pasted text into cleaned lines (see module doc). Never raises on odd input."""
+def clean_lines(text: str, prefixes: Optional[Dict[int, int]] = None) -> List[str]:
+    """Split pasted text into cleaned lines (see module doc). Never raises on odd input. `prefixes`, when given,
+    receives line index -> the length of the noise prefix taken off that line (strip_noise_prefix)."""
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     if "m" in text and "[" in text:
@@ -404,7 +405,10 @@ def clean_lines(text: str) -> List[str]:
             # old Keras bars erase themselves with backspaces: likewise, keep what was written last.
             parts = [p for p in _BS.split(raw) if p.strip()]
             raw = parts[-1] if parts else ""
-        line = strip_noise_prefix(raw.rstrip())
+        raw = raw.rstrip()
+        line = strip_noise_prefix(raw)
+        if line is not raw and prefixes is not None and len(line) != len(raw):
+            prefixes[len(out)] = len(raw) - len(line)
         if len(line) > _MAX_LINE:
             line = line[:_MAX_LINE]
         out.append(line)

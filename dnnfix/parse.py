@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import FrozenSet, List, Optional
+from typing import Dict, FrozenSet, List, Optional
 
 from .model import ExceptionInfo, Frame, GraphError, Incident, LogLine
 from .normalize import clean_lines, lines_holding, one_line
@@ -158,8 +158,9 @@ def _is_structural(line: str) -> bool:
 
 
 def parse_text(text: str, *, truncated: bool = False) -> Incident:
-    lines = clean_lines(text)
-    inc = Incident(lines=lines, truncated=truncated)
+    prefixes: Dict[int, int] = {}
+    lines = clean_lines(text, prefixes)
+    inc = Incident(lines=lines, truncated=truncated, prefixes=prefixes)
     inc.one_line = len(lines) > 1 and one_line(text)  # its lines found again: lost or escaped newlines
     frames_pending: List[Frame] = []
     link = ""

@@ -149,6 +149,26 @@ def test_one_line_cut_at_a_usual_terminal_width_is_rejoined():
     assert_matches(cut_at_space, "host.disk.full")
 
 
+def test_a_prefixed_log_cut_at_the_terminal_width_is_rejoined():
+    """A docker compose (or other collector) log cut by the terminal: the width on screen includes the
+    "service-1  | " prefix that cleaning takes off, so the cut is found at the screen's width (the prefix's length
+    is kept on the incident), and a message cut inside a word ("compatibl" / "e with") still matches."""
+    from dnnfix.parse import parse_text
+    from dnnfix.testing import assert_matches
+
+    lines = [
+        "web-1  | NVIDIA GeForce RTX 5070 Ti with CUDA capability sm_120 is not compatible with the current PyTorch "
+        "installation.",
+        "web-1  | The current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.",
+    ]
+    cut = "\n".join(ln[i : i + 80] for ln in lines for i in range(0, len(ln), 80))
+    assert "compatibl\ne with" in cut
+    inc = parse_text(cut)
+    assert inc.prefixes == {0: len("web-1  | "), 2: len("web-1  | ")}
+    assert len(inc.lines[0]) + inc.prefixes[0] == 80
+    assert_matches(cut, "gpu.arch.unsupported")
+
+
 def test_text_rewrapped_at_word_boundaries_is_rejoined():
     """Mail and forums re-wrap at word boundaries: lines of different lengths near the page's width (no usual
     terminal width, no width shared by three lines). Each such line is tried joined with the next."""
