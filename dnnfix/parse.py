@@ -32,7 +32,10 @@ _FRAME_IPY7 = re.compile(
 # pytest's short frames: "src/train.py:42: in fit" / "../site-packages/torch/nn/x.py:1501: in _call_impl"
 _FRAME_PYTEST = re.compile(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): in (?P<func>\S+)")
 _ARROW = re.compile(r"^\s*-+>\s*(?P<line>\d+)\s?(?P<code>.*)")
+# a library reading an attribute of a module that is not the one it imported
+_MODULE_NO_ATTR = re.compile(r"(?:partially initialized )?module '(?P<module>[A-Za-z_][\w.]*)' has no attribute ")
 _ELISION = re.compile(r"^\s*(?P<n>\d+) frames?\s*$")
+_ELISION_LINE = re.compile(r"^[ \t]*\d+ frames?[ \t]*$", re.M)
 _EXC = re.compile(
     r"^\s*(?P<type>(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault|Iteration)"
     r"|(?:[a-z_]\w*\.)+[A-Z]\w*)(?::\s?(?P<msg>.*))?$"
@@ -362,9 +365,15 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
         facts["os"] = "Darwin"
     elif in_hay & _LINUX_WORDS and re.search(r"/usr/|/home/|/content/|/opt/conda|/kaggle/|\.so(?:\.\d+)*\b", hay):
         facts["os"] = "Linux"
-    if raw_colab or (
-        in_sample & _COLAB_WORDS
-        and re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)
+    if (
+        raw_colab
+        or (
+            in_sample & _COLAB_WORDS
+            and re.search(r"/content/|google\.colab|/usr/local/lib/python3\.\d+/dist-packages/google/colab", sample)
+        )
+        # Colab's notebook view folds a traceback's library frames into one "N frames" line, which a copy keeps
+        # beside IPython's "---->" arrows (no other notebook front end prints it)
+        or (" frame" in sample and "---->" in sample and _ELISION_LINE.search(sample))
     ):
         facts["colab"] = True
     if "/kaggle/" in in_sample:
@@ -433,24 +442,39 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
         facts["shows_other"] = False
     elif inc.final is not None:
         facts["shows_other"] = True  # an exception that is none of the symptoms: another failure
-    shadow = _shadowing_file(inc.frames)
+    shadow = _shadowing_file(inc.frames, inc.final)
     if shadow:
         # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
         facts["symptom"] = dict(sym, shadowed_import=shadow)
 
 
-def _shadowing_file(frames: List[Frame]) -> Optional[str]:
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) -> Optional[str]:
     """The user's file that an installed package's import statement got instead of the module it names: a frame in
     site-/dist-packages whose code line imports X, followed by a frame in a file X.py outside every installed
     package and the standard library (a script or folder file named like a package). A single .py file only: a
-    folder X/__init__.py there may be an editable install of X itself."""
+    folder X/__init__.py there may be an editable install of X itself.
+    Or the final error is a library's (the raising frame in site-/dist-packages or the standard library) "module 'X'
+    has no attribute ..." while a user's file X.py is in the traceback: the script `dis.py` that runs `import torch`,
+    whose import of the standard library's inspect reads `dis` and gets the script."""
     shown = [fr for fr in frames if not fr.file.startswith("<")]
     for a, b in zip(shown, shown[1:]):
         if b.package != "user" or a.package in ("user", "stdlib") or not b.file.endswith(".py"):
             continue
         m = _IMPORT_STMT.match(a.code) if a.code else None
-        if m and b.file.replace("\\", "/").rsplit("/", 1)[-1] == (m.group("a") or m.group("b")) + ".py":
+        if m and _basename(b.file) == (m.group("a") or m.group("b")) + ".py":
             return b.file
+    own = final.frames if final is not None and final.frames else []
+    if own and own[-1].package != "user" and "module" in final.message:  # type: ignore[union-attr]
+        m = _MODULE_NO_ATTR.match(final.message)  # type: ignore[union-attr]
+        if m and "." not in m.group("module"):  # a submodule (torch.nn) is found inside its package, never shadowed
+            name = m.group("module") + ".py"
+            for fr in own:
+                if fr.package == "user" and not fr.file.startswith("<") and _basename(fr.file) == name:
+                    return fr.file
     return None
 
 

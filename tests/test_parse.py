@@ -68,6 +68,22 @@ RuntimeError: CUDA error: device-side assert triggered
     assert inc.facts["colab"] is True
 
 
+def test_colab_folded_frames_line_is_a_colab_fact_without_its_links():
+    """A copy of Colab's traceback without its localhost:8080 links keeps the "N frames" line that folds the library
+    frames, beside IPython's "---->" arrows: that is Colab. A lone "120 frames" line in a video tool's log is not."""
+    text = """----> 1 import pylinac
+
+9 frames
+/usr/local/lib/python3.11/dist-packages/numpy/__init__.py in __getattr__(attr)
+    365                 raise AssertionError()
+
+ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, got 88 from PyObject
+"""
+    assert parse_text(text).facts["colab"] is True
+    video = 'decoding clip.mp4\n120 frames\nTraceback (most recent call last):\n  File "cut.py", line 3, in <module>\nOSError: x\n'
+    assert "colab" not in parse_text(video).facts
+
+
 def test_ipython7_frames_of_a_module_top_level_and_a_cell_without_a_call():
     """Newer Colab prints "in <module>" (no parentheses) for an import-time frame and "in <cell line: 2>()" for the
     cell: both are frames, so a frame clause on the library's path can fire."""
@@ -243,6 +259,30 @@ def test_shadowed_import_read_from_frames():
         ((site, "import numpy as np"), ("/home/u/proj/helpers.py", "x = 1")),  # another name
     ):
         assert "shadowed_import" not in (parse_text(_frames(*pairs)).facts.get("symptom") or {}), pairs
+
+
+def test_a_library_reading_a_module_that_is_the_users_script_is_a_shadowed_import():
+    """The run script is named like a module a library uses (dis.py): the standard library's inspect, imported while
+    torch loads, reads `dis.X` and gets the script. The final error is the library's "module 'dis' has no attribute"
+    and the user's dis.py is in the traceback. A user's own module raising that error, a submodule's name (torch.nn
+    against a user nn.py) and a module whose file is not in the traceback are not it."""
+    stdlib = "/usr/lib/python3.11/inspect.py"
+    site = "/opt/venv/lib/python3.11/site-packages/torch/serialization.py"
+
+    def tb(frames, error):
+        body = "".join(f'  File "{f}", line 3, in <module>\n    x = 1\n' for f in frames)
+        return "Traceback (most recent call last):\n" + body + f"AttributeError: {error}\n"
+
+    got = parse_text(tb(["dis.py", site, stdlib], "module 'dis' has no attribute 'COMPILER_FLAG_NAMES'"))
+    assert got.facts["symptom"]["shadowed_import"] == "dis.py"
+    win = parse_text(tb(["C:\\u\\random.py", site], "partially initialized module 'random' has no attribute 'rand'"))
+    assert win.facts["symptom"]["shadowed_import"] == "C:\\u\\random.py"
+    for frames, error in (
+        (["/home/u/proj/train.py", "/home/u/proj/utils.py"], "module 'utils' has no attribute 'helper'"),  # user's own
+        (["/home/u/proj/nn.py", site], "module 'torch.nn' has no attribute 'RMSNorm'"),  # a submodule
+        (["/home/u/proj/train.py", site], "module 'dis' has no attribute 'COMPILER_FLAG_NAMES'"),  # no dis.py shown
+    ):
+        assert "shadowed_import" not in (parse_text(tb(frames, error)).facts.get("symptom") or {}), frames
 
 
 def test_frame_lines_cut_by_a_terminal_or_rewrapped_parse_as_frames():
