@@ -467,9 +467,10 @@ def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) 
         m = _IMPORT_STMT.match(a.code) if a.code else None
         if m and _basename(b.file) == (m.group("a") or m.group("b")) + ".py":
             return b.file
-    own = final.frames if final is not None and final.frames else []
-    if own and own[-1].package != "user" and "module" in final.message:  # type: ignore[union-attr]
-        m = _MODULE_NO_ATTR.match(final.message)  # type: ignore[union-attr]
+    own = final.frames if final is not None else []
+    message = final.message if final is not None else ""
+    if own and own[-1].package != "user" and "module" in message:
+        m = _MODULE_NO_ATTR.match(message)
         if m and "." not in m.group("module"):  # a submodule (torch.nn) is found inside its package, never shadowed
             name = m.group("module") + ".py"
             for fr in own:
