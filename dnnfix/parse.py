@@ -453,16 +453,17 @@ def _basename(path: str) -> str:
 
 
 def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) -> Optional[str]:
-    """The user's file that an installed package's import statement got instead of the module it names: a frame in
-    site-/dist-packages whose code line imports X, followed by a frame in a file X.py outside every installed
-    package and the standard library (a script or folder file named like a package). A single .py file only: a
-    folder X/__init__.py there may be an editable install of X itself.
+    """The user's file that an installed package's (or the standard library's) import statement got instead of the
+    module it names: a frame in site-/dist-packages or the standard library whose code line imports X, followed by a
+    frame in a file X.py outside both (a script or folder file named like a package or a standard module: pdb's
+    `import code` running the user's code.py). A single .py file only: a folder X/__init__.py there may be an
+    editable install of X itself.
     Or the final error is a library's (the raising frame in site-/dist-packages or the standard library) "module 'X'
     has no attribute ..." while a user's file X.py is in the traceback: the script `dis.py` that runs `import torch`,
     whose import of the standard library's inspect reads `dis` and gets the script."""
     shown = [fr for fr in frames if not fr.file.startswith("<")]
     for a, b in zip(shown, shown[1:]):
-        if b.package != "user" or a.package in ("user", "stdlib") or not b.file.endswith(".py"):
+        if b.package != "user" or a.package == "user" or not b.file.endswith(".py"):
             continue
         m = _IMPORT_STMT.match(a.code) if a.code else None
         if m and _basename(b.file) == (m.group("a") or m.group("b")) + ".py":

@@ -242,9 +242,10 @@ def _frames(*pairs):
 
 
 def test_shadowed_import_read_from_frames():
-    """An installed package's `import X` that runs the user's own X.py is a fact (text.symptom.shadowed_import): the
-    user's file, whatever the final error. The user's own modules importing each other, a folder X/__init__.py (an
-    editable install of X may live there) and an import answered by the standard library are not."""
+    """An installed package's (or the standard library's) `import X` that runs the user's own X.py is a fact
+    (text.symptom.shadowed_import): the user's file, whatever the final error. The user's own modules importing each
+    other, a folder X/__init__.py (an editable install of X may live there) and an import answered by the standard
+    library are not."""
     site = "/opt/venv/lib/python3.11/site-packages/lib_a/core.py"
     got = parse_text(_frames((site, "from tqdm import tqdm"), ("/home/u/proj/tqdm.py", "def tqdm(it: Iter):")))
     assert got.facts["symptom"]["shadowed_import"] == "/home/u/proj/tqdm.py"
@@ -252,6 +253,9 @@ def test_shadowed_import_read_from_frames():
         _frames(("C:\\py\\Lib\\site-packages\\lib_a\\core.py", "import ollama"), ("C:\\u\\ollama.py", "x"))
     )
     assert win.facts["symptom"]["shadowed_import"] == "C:\\u\\ollama.py"
+    # the standard library importing one of its own modules (pdb's `import code`) gets the user's code.py
+    std = parse_text(_frames(("/usr/local/lib/python3.12/pdb.py", "import code"), ("/code.py", "abacaba")))
+    assert std.facts["symptom"]["shadowed_import"] == "/code.py"
     for pairs in (
         (("/home/u/proj/train.py", "import utils"), ("/home/u/proj/utils.py", "x = 1")),  # user code importing its own
         ((site, "import transformers"), ("/home/u/src/transformers/__init__.py", "x = 1")),  # an editable install
