@@ -188,12 +188,8 @@ class _Corpus:
             wrap_shown = _wrap_widths(shown)
         if wrap_shown:
             # a line was cut where its own width, or its width on screen, is one the paste was cut at
-            both = wrap | wrap_shown
-            cut = [w in both or w + 1 in both for w in lens]
-            for k, extra in inc.prefixes.items():
-                w = lens[k]
-                cut[k] = w in wrap or w + 1 in wrap or w + extra in wrap_shown or w + extra + 1 in wrap_shown
-            wrap, lens = both, shown
+            cut = [w in wrap or w + 1 in wrap or s in wrap_shown or s + 1 in wrap_shown for w, s in zip(lens, shown)]
+            wrap, lens = wrap | wrap_shown, shown
         elif wrap:
             cut = [w in wrap or w + 1 in wrap for w in lens]
         if wrap:

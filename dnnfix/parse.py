@@ -8,6 +8,7 @@ to the matcher as a plain line.
 from __future__ import annotations
 
 import functools
+import ntpath  # a frame's file name on either separator: pastes come from POSIX and Windows alike
 import re
 from typing import Dict, FrozenSet, List, Optional
 
@@ -34,8 +35,8 @@ _FRAME_PYTEST = re.compile(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): in (?P<func>\
 _ARROW = re.compile(r"^\s*-+>\s*(?P<line>\d+)\s?(?P<code>.*)")
 # a library reading an attribute of a module that is not the one it imported
 _MODULE_NO_ATTR = re.compile(r"(?:partially initialized )?module '(?P<module>[A-Za-z_][\w.]*)' has no attribute ")
-_ELISION = re.compile(r"^\s*(?P<n>\d+) frames?\s*$")
-_ELISION_LINE = re.compile(r"^[ \t]*\d+ frames?[ \t]*$", re.M)
+# Colab's "N frames" line, where its notebook view folds a traceback's library frames
+_ELISION = re.compile(r"^[ \t]*\d+ frames?[ \t]*$", re.M)
 _EXC = re.compile(
     r"^\s*(?P<type>(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault|Iteration)"
     r"|(?:[a-z_]\w*\.)+[A-Z]\w*)(?::\s?(?P<msg>.*))?$"
@@ -373,7 +374,7 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
         )
         # Colab's notebook view folds a traceback's library frames into one "N frames" line, which a copy keeps
         # beside IPython's "---->" arrows (no other notebook front end prints it)
-        or (" frame" in sample and "---->" in sample and _ELISION_LINE.search(sample))
+        or (" frame" in sample and "---->" in sample and _ELISION.search(sample))
     ):
         facts["colab"] = True
     if "/kaggle/" in in_sample:
@@ -448,10 +449,6 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
         facts["symptom"] = dict(sym, shadowed_import=shadow)
 
 
-def _basename(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
-
-
 def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) -> Optional[str]:
     """The user's file that an installed package's (or the standard library's) import statement got instead of the
     module it names: a frame in site-/dist-packages or the standard library whose code line imports X, followed by a
@@ -466,7 +463,7 @@ def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) 
         if b.package != "user" or a.package == "user" or not b.file.endswith(".py"):
             continue
         m = _IMPORT_STMT.match(a.code) if a.code else None
-        if m and _basename(b.file) == (m.group("a") or m.group("b")) + ".py":
+        if m and ntpath.basename(b.file) == (m.group("a") or m.group("b")) + ".py":
             return b.file
     own = final.frames if final is not None else []
     message = final.message if final is not None else ""
@@ -475,7 +472,7 @@ def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) 
         if m and "." not in m.group("module"):  # a submodule (torch.nn) is found inside its package, never shadowed
             name = m.group("module") + ".py"
             for fr in own:
-                if fr.package == "user" and not fr.file.startswith("<") and _basename(fr.file) == name:
+                if fr.package == "user" and not fr.file.startswith("<") and ntpath.basename(fr.file) == name:
                     return fr.file
     return None
 
