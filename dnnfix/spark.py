@@ -75,11 +75,18 @@ def _bundle(kb_paths: Sequence[str]) -> List[Tuple[str, Dict[str, bytes]]]:
 _KBS: Dict[str, Any] = {}
 
 
+def bundle_key(bundle: List[Tuple[str, Dict[str, bytes]]]) -> str:
+    """What the shipped folders hold, in order, as a short key: the folder a worker writes them to is named by it, so
+    that the same knowledge base shipped from another checkout or another temporary folder reuses that folder instead
+    of leaving one more behind in the worker's temporary directory (the driver's folder names are left out)."""
+    return hashlib.sha1(
+        repr([sorted((k, hashlib.sha1(v).hexdigest()) for k, v in f.items()) for _n, f in bundle]).encode()
+    ).hexdigest()[:16]
+
+
 def _worker_kb(bundle: List[Tuple[str, Dict[str, bytes]]]):
     """The knowledge base for this Python worker: built-in + the shipped folders, loaded once per process."""
-    key = hashlib.sha1(
-        repr([(n, sorted((k, hashlib.sha1(v).hexdigest()) for k, v in f.items())) for n, f in bundle]).encode()
-    ).hexdigest()[:16]
+    key = bundle_key(bundle)
     kb = _KBS.get(key)
     if kb is not None:
         return kb

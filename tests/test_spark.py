@@ -123,3 +123,17 @@ def test_bad_columns_are_refused_before_any_job(spark):
         dxs.diagnose(df, text_col="cause")
     with pytest.raises(ValueError, match="strings or bytes"):
         dxs.diagnose(df.drop("cause"), text_col="n")
+
+
+def test_a_shipped_kb_is_written_once_per_content_whatever_its_folder(tmp_path):
+    import dnnfix.spark as dxs
+
+    a, b = tmp_path / "a" / "kb", tmp_path / "b" / "kb"
+    shutil.copytree(MINI, a)
+    shutil.copytree(MINI, b)
+    ka, kb_ = dxs.bundle_key(dxs._bundle([str(a)])), dxs.bundle_key(dxs._bundle([str(b)]))
+    assert ka == kb_  # the same files from two checkouts: one folder on the worker
+    md = next(b.rglob("*.md"))
+    md.write_text(md.read_text() + "\nedited\n")
+    assert dxs.bundle_key(dxs._bundle([str(b)])) != ka  # an edit is a new knowledge base
+    assert dxs.bundle_key(dxs._bundle([str(a), str(MINI)])) != ka
