@@ -100,6 +100,23 @@ def test_oversized_kb_file_is_refused(tmp_path):
         load("x: '" + "a" * (MAX_CHARS + 1) + "'\n")
 
 
+def test_a_key_given_twice_in_one_clause_is_an_error_not_a_silent_overwrite(tmp_path):
+    """A weight line left under the wrong clause: YAML would keep the last one and drop the other without a word."""
+    from dnnfix.knowledge.yamlmarks import YamlError, load
+
+    text = "match:\n  - regex: 'a'\n    weight: strong\n    keys: [a]\n    weight: trace\n  - regex: 'b'\n    weight: hint\n"
+    with pytest.raises(YamlError, match="duplicate key 'weight'") as e:
+        load(text)
+    assert (e.value.line, e.value.col) == (5, 5)
+    assert load(text.replace("    weight: trace\n", "")).data["match"][0]["weight"] == "strong"
+    sig = tmp_path / "ukb" / "signatures" / "x"
+    sig.mkdir(parents=True)
+    (sig / "twice.yaml").write_text("id: twice\ncause: torch.cuda.oom\ntitle: t\n" + text)
+    out = _run(["kb", "check", "--kb", str(tmp_path / "ukb")], tmp_path)
+    err = out.stdout.decode() + out.stderr.decode()
+    assert out.returncode != 0 and "twice.yaml:8:5" in err and "DNX001" in err and "duplicate key" in err
+
+
 def test_a_command_whose_module_fails_to_import_says_so(tmp_path):
     """A broken command module (a half-upgraded install) is reported when used, not silently missing."""
     code = (

@@ -36,8 +36,8 @@ MAX_NODES = 200_000
 
 def load(text: str) -> Located:
     """Parse one YAML document; raise YamlError(line, col, message) on a syntax error, a file over MAX_CHARS,
-    or an alias (`*name`): aliases are refused before anything is expanded, so a few hundred bytes of nested
-    aliases (a "billion laughs" file) cost nothing."""
+    an alias (`*name`) or a key given twice in one mapping: aliases are refused before anything is expanded, so a
+    few hundred bytes of nested aliases (a "billion laughs" file) cost nothing."""
     import yaml
 
     if len(text) > MAX_CHARS:
@@ -65,7 +65,8 @@ def load(text: str) -> Located:
 
 
 def _refuse_aliases(root: Any) -> None:
-    """An alias makes the node graph share a node: reaching one twice means an alias (checked without expanding)."""
+    """An alias makes the node graph share a node: reaching one twice means an alias (checked without expanding).
+    A mapping that names a key twice is refused too (PyYAML would keep the last value without a word)."""
     import yaml
 
     seen = set()
@@ -83,7 +84,18 @@ def _refuse_aliases(root: Any) -> None:
         if len(seen) > MAX_NODES:
             raise YamlError(1, 1, f"more than {MAX_NODES} YAML values in one file")
         if isinstance(node, yaml.MappingNode):
+            keys = set()
             for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:
+                        m = k.start_mark
+                        raise YamlError(
+                            m.line + 1,
+                            m.column + 1,
+                            f"duplicate key {k.value!r} in one mapping: YAML would keep only the last value and drop "
+                            "the earlier one silently (a line meant for the clause above or below?)",
+                        )
+                    keys.add(k.value)
                 stack.append(k)
                 stack.append(v)
         elif isinstance(node, yaml.SequenceNode):
