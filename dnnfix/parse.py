@@ -436,6 +436,10 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
         facts["symptom_seen"] = next(iter(sym.values()))
     if inc.final is not None:
         facts["exception"] = inc.final.name
+        if inc.final.frames:
+            # whose code raised it: the package of the final traceback's last frame ("user", "stdlib" or a package
+            # name): a TypeError about a call's arguments raised inside a library is one library calling another
+            facts["raised_in"] = inc.final.frames[-1].package
     # a failure is in the paste (an exception or a symptom); a machine finding that explains none of what the
     # paste shows keeps quiet about it (its `against` clause tests this and its own symptom kinds)
     facts["failure_seen"] = bool(sym) or inc.final is not None

@@ -315,3 +315,17 @@ def test_frame_lines_cut_by_a_terminal_or_rewrapped_parse_as_frames():
         assert shape(text) == shape(plain), text
         assert parse_text(text).facts["symptom"]["shadowed_import"] == "/home/u/proj/tqdm.py"
     assert [f.lineno_in_text for f in parse_text(cut).frames] == [2, 4, 7]
+
+
+def test_raised_in_names_the_package_of_the_final_tracebacks_last_frame():
+    lib = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/run.py", line 4, in <module>\n    load()\n'
+        '  File "/home/u/.venv/lib/python3.10/site-packages/whisperx/asr.py", line 89, in load_model\n'
+        "    opts = faster_whisper.transcribe.TranscriptionOptions(**o)\n"
+        "TypeError: TranscriptionOptions.__new__() missing 1 required positional argument: 'prefix'\n"
+    )
+    assert parse_text(lib).facts["raised_in"] == "whisperx"
+    own = 'Traceback (most recent call last):\n  File "/home/u/run.py", line 4, in <module>\n    f(1)\nTypeError: f() takes 0 positional arguments but 1 was given\n'
+    assert parse_text(own).facts["raised_in"] == "user"
+    assert "raised_in" not in parse_text("TypeError: f() takes 0 positional arguments but 1 was given\n").facts
