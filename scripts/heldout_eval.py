@@ -28,7 +28,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -120,11 +120,14 @@ def miss_keys(res: Dict[str, Any]) -> Dict[str, str]:
 _ORDER = {"first, not confident": 1, "not first": 2, "not in top 3": 3, "confident claim on a negative": 3}
 
 
-def compare_baseline(res: Dict[str, Any], baseline: Dict[str, str]) -> Dict[str, List[str]]:
-    """New misses (or worse ones) and fixed ones, against a stored baseline of known misses."""
+def compare_baseline(
+    res: Dict[str, Any], baseline: Dict[str, str], evaluated: Optional[Set[str]] = None
+) -> Dict[str, List[str]]:
+    """New misses (or worse ones) and fixed ones, against a stored baseline of known misses. `evaluated`: the paths
+    this run looked at (a --part run leaves the other part's baseline entries out: they are not fixed, only unseen)."""
     now = miss_keys(res)
     new = [f"{p}: {k}" for p, k in sorted(now.items()) if _ORDER[k] > _ORDER.get(baseline.get(p, ""), 0)]
-    fixed = [p for p in sorted(baseline) if p not in now]
+    fixed = [p for p in sorted(baseline) if p not in now and (evaluated is None or p in evaluated)]
     return {"new": new, "fixed": fixed}
 
 
@@ -330,8 +333,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         report(res, show_sealed=args.show_sealed)
     if args.baseline:
-        diff = compare_baseline(res, read_baseline(Path(args.baseline)))
-        named = lambda n: n.split(":", 1)[0] not in sealed_names  # noqa: E731
+        diff = compare_baseline(res, read_baseline(Path(args.baseline)), {c["path"] for c in cases})
+        # a sealed case stays unnamed whether or not this run loaded it
+        named = lambda n: (
+            args.show_sealed
+            or (  # noqa: E731
+                n.split(":", 1)[0] not in sealed_names and not sealed(n.split(":", 1)[0])
+            )
+        )
         for f in diff["fixed"]:
             print(f"fixed since the baseline: {f if named(f) else '(a sealed case)'}", file=sys.stderr)
         for n in diff["new"]:

@@ -99,3 +99,47 @@ def test_top3(heldout):
 def test_negatives_no_confident_claim(heldout):
     """dnnfix makes a confident claim on at most 3% of the held-out ordinary failures."""
     assert heldout[1]["negative_claim_rate"] <= NEG_CLAIM_MAX, heldout[1]["negative_claims"]
+
+
+def test_a_part_run_against_the_baseline_neither_names_nor_counts_the_other_part(tmp_path):
+    """`--part dev --baseline`: the sealed quarter's baseline entries were not evaluated, so they are not "fixed", and
+    their names are not printed (the run used to list every sealed miss by name as fixed)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    ev = _load_eval()
+    names = (f"torch.cuda.oom/gh-x-{i}-oom.yaml" for i in range(1000))
+    sealed_name = next(n for n in names if hashlib.sha1(n.encode()).hexdigest()[0] in "0123")
+    dev_name = next(n for n in names if hashlib.sha1(n.encode()).hexdigest()[0] not in "0123")
+    assert ev.sealed(sealed_name) and not ev.sealed(dev_name)
+    oom = (
+        'Traceback (most recent call last):\n  File "/home/u/t.py", line 3, in <module>\n    loss.backward()\n'
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
+        "15.77 GiB of which 1.19 GiB is free.\n"
+    )
+    for n in (sealed_name, dev_name):
+        p = tmp_path / "set" / n
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(yaml.safe_dump({"source": f"https://example.org/{p.stem}", "text": oom}))
+    base = tmp_path / "known-misses.yaml"
+    base.write_text(yaml.safe_dump({"known_misses": {sealed_name: "not in top 3", dev_name: "not in top 3"}}))
+    assert set(ev.read_baseline(base)) == {sealed_name, dev_name}
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "heldout_eval.py"),
+            "--dir",
+            str(tmp_path / "set"),
+            "--part",
+            "dev",
+            "--baseline",
+            str(base),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"fixed since the baseline: {dev_name}" in run.stderr  # the dev paste is right now
+    assert sealed_name not in run.stdout + run.stderr and "(a sealed case)" not in run.stderr
