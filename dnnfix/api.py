@@ -179,6 +179,8 @@ def symptom_text(inc: Incident, facts: Optional[Facts]) -> str:
         "native_import": "a framework's native part failing to import",
         "log_end": "a log that ends abruptly (the process was killed or crashed)",
         "cut_short": "a command whose output stops at ^C (it was interrupted)",
+        "shadowed_import": "a file of the user's own imported instead of the package it is named like",
+        "spawned_main": "a spawned worker re-running the script's top-level code (no __main__ guard)",
     }
     kind, line = next(iter(sym.items()))
     out = f'The output shows {words.get(kind, kind)}: "{line}". '

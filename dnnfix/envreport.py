@@ -19,7 +19,8 @@ as the probe's, so the environment-only signatures and the compatibility tables 
   log_end       a log that ends abruptly: its last line is `Killed`, exit code 137, a segmentation fault
   cut_short     a notebook command's output that stops at a `^C` line (the command was interrupted)
 (parse.py adds `shadowed_import`, read from the traceback's frames rather than its lines: the user's X.py that an
-installed package's `import X` ran instead of the package)
+installed package's `import X` ran instead of the package; and `spawned_main`: a worker started with the spawn method
+re-ran the main script's top-level code, the user's line at module level)
 
 Every pattern is anchored on wording the tools print (never translated); the scan is line by line with
 a cheap substring test before any regex, so a long log costs little. Nothing here raises on odd input.

@@ -451,6 +451,26 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
     if shadow:
         # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
         facts["symptom"] = dict(sym, shadowed_import=shadow)
+    rerun = _spawned_main_code(inc.frames)
+    if rerun:
+        # (like shadowed_import: read from the frames, after shows_other)
+        facts["symptom"] = dict(facts["symptom"], spawned_main=rerun)
+
+
+def _spawned_main_code(frames: List[Frame]) -> Optional[str]:
+    """A worker started with the spawn method re-ran the main script's top-level code: after multiprocessing's
+    spawn.py preparing the child (_fixup_main_from_path / prepare, which runs the main module again), a frame of the
+    user's own script at module level on a line that is no import statement (model.train(...), main()). With an
+    `if __name__ == "__main__":` guard a spawned child only imports the script; the code line is returned."""
+    for i, fr in enumerate(frames):
+        name = fr.file.replace("\\", "/")
+        if name.endswith("multiprocessing/spawn.py") and fr.function in ("_fixup_main_from_path", "prepare"):
+            for later in frames[i + 1 :]:
+                if later.package == "user" and later.function == "<module>" and later.code:
+                    if not _IMPORT_STMT.match(later.code):
+                        return later.code
+            return None
+    return None
 
 
 def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) -> Optional[str]:

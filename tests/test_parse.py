@@ -329,3 +329,27 @@ def test_raised_in_names_the_package_of_the_final_tracebacks_last_frame():
     own = 'Traceback (most recent call last):\n  File "/home/u/run.py", line 4, in <module>\n    f(1)\nTypeError: f() takes 0 positional arguments but 1 was given\n'
     assert parse_text(own).facts["raised_in"] == "user"
     assert "raised_in" not in parse_text("TypeError: f() takes 0 positional arguments but 1 was given\n").facts
+
+
+SPAWN_HEAD = (
+    "Traceback (most recent call last):\n"
+    '  File "<string>", line 1, in <module>\n'
+    '  File "C:\\Python311\\Lib\\multiprocessing\\spawn.py", line 131, in _main\n'
+    "    prepare(preparation_data)\n"
+    '  File "C:\\Python311\\Lib\\multiprocessing\\spawn.py", line 297, in _fixup_main_from_path\n'
+    "    main_content = runpy.run_path(main_path,\n"
+    '  File "<frozen runpy>", line 88, in _run_code\n'
+    '  File "C:\\Users\\u\\proj\\train.py", line 7, in <module>\n'
+)
+
+
+def test_a_spawned_worker_rerunning_the_scripts_top_level_code_is_a_symptom():
+    rerun = parse_text(SPAWN_HEAD + "    model.train(epochs=3)\n")
+    assert rerun.facts["symptom"]["spawned_main"] == "model.train(epochs=3)"
+    # the child only importing the script (a guarded one), or no spawn preparation at all: no symptom
+    imports = parse_text(SPAWN_HEAD + "    import torch\nOSError: [WinError 1455] The paging file is too small\n")
+    assert "spawned_main" not in imports.facts["symptom"]
+    plain = parse_text(
+        'Traceback (most recent call last):\n  File "/h/t.py", line 7, in <module>\n    model.train()\nValueError: x\n'
+    )
+    assert "spawned_main" not in plain.facts["symptom"]
