@@ -451,24 +451,35 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
     if shadow:
         # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
         facts["symptom"] = dict(sym, shadowed_import=shadow)
-    rerun = _spawned_main_code(inc.frames)
+    rerun = _spawned_main_code(inc.frames, inc.lines)
     if rerun:
         # (like shadowed_import: read from the frames, after shows_other)
         facts["symptom"] = dict(facts["symptom"], spawned_main=rerun)
 
 
-def _spawned_main_code(frames: List[Frame]) -> Optional[str]:
+def _spawned_main_code(frames: List[Frame], lines: List[str]) -> Optional[str]:
     """A worker started with the spawn method re-ran the main script's top-level code: after multiprocessing's
-    spawn.py preparing the child (_fixup_main_from_path / prepare, which runs the main module again), a frame of the
+    spawn.py preparing the child and runpy running the main module again (_fixup_main_from_path), a frame of the
     user's own script at module level on a line that is no import statement (model.train(...), main()). With an
-    `if __name__ == "__main__":` guard a spawned child only imports the script; the code line is returned."""
+    `if __name__ == "__main__":` guard a spawned child only imports the script; the code line is returned. (A log
+    prefix that cleaning took off may have taken the code line's indentation with it, so that the frame kept no
+    code: the line after the frame is read then, unless it is a frame line of its own.)"""
+    # (the frames are told by their files alone: a terminal's cut may have taken the function names)
     for i, fr in enumerate(frames):
-        name = fr.file.replace("\\", "/")
-        if name.endswith("multiprocessing/spawn.py") and fr.function in ("_fixup_main_from_path", "prepare"):
+        if fr.file.replace("\\", "/").endswith("multiprocessing/spawn.py"):
+            rerun = False  # runpy ran the main module again (spawn.py's _fixup_main_from_path calls run_path)
             for later in frames[i + 1 :]:
-                if later.package == "user" and later.function == "<module>" and later.code:
-                    if not _IMPORT_STMT.match(later.code):
-                        return later.code
+                if later.file == "<frozen runpy>" or later.file.replace("\\", "/").endswith("/runpy.py"):
+                    rerun = True
+                elif rerun and later.package == "user" and later.function.startswith("<module"):
+                    code = later.code
+                    k = later.lineno_in_text  # (1-based: the index of the line after the frame)
+                    if not code and k and k < len(lines):
+                        nxt = lines[k].strip()
+                        if nxt and not nxt.startswith(("File ", "Traceback")) and not _FRAME_PY.match(lines[k]):
+                            code = nxt
+                    if code and not _IMPORT_STMT.match(code):
+                        return code
             return None
     return None
 

@@ -353,3 +353,11 @@ def test_a_spawned_worker_rerunning_the_scripts_top_level_code_is_a_symptom():
         'Traceback (most recent call last):\n  File "/h/t.py", line 7, in <module>\n    model.train()\nValueError: x\n'
     )
     assert "spawned_main" not in plain.facts["symptom"]
+
+
+def test_spawned_main_survives_a_log_prefix_and_a_terminal_cut():
+    text = SPAWN_HEAD + "    model.train(epochs=3)\n"
+    ray = "".join("(RayWorkerWrapper pid=7) " + ln + "\n" for ln in text.splitlines())
+    assert parse_text(ray).facts["symptom"]["spawned_main"] == "model.train(epochs=3)"  # indentation taken off
+    cut = text.replace("in _fixup_main_from_path\n", "in _\nfixup_main_from_path\n")  # function name cut at the width
+    assert parse_text(cut).facts["symptom"]["spawned_main"] == "model.train(epochs=3)"
