@@ -11,7 +11,11 @@ from typing import Dict, Tuple
 
 # code -> (area, what it means)
 CODES: Dict[str, Tuple[str, str]] = {
-    "DNX001": ("files", "YAML syntax error, an alias (*name), or a file too large for a knowledge-base file"),
+    "DNX001": (
+        "files",
+        "YAML syntax error, an alias (*name), a key given twice in one mapping (YAML would keep only the last), or a "
+        "file too large for a knowledge-base file",
+    ),
     "DNX002": ("files", "a file or table cannot be read (permissions, not UTF-8)"),
     "DNX101": ("signature", "a signature file is not a mapping"),
     "DNX102": ("signature", "unknown top-level key (a typo: the hint names the closest key)"),
