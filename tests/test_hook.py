@@ -4,6 +4,7 @@ import io
 import os
 import sys
 import threading
+import traceback
 
 import pytest
 
@@ -99,8 +100,8 @@ def test_disable_at_error_time_still_shows_the_traceback(capsys, monkeypatch):
     e = _raised(ValueError("x"))
     hook._excepthook(type(e), e, e.__traceback__)
     err = capsys.readouterr().err
-    assert err.startswith("Traceback (most recent call last):")
-    assert "dnnfix" not in err
+    # exactly what Python prints, nothing of dnnfix's (compared whole: the checkout's path may hold the word "dnnfix")
+    assert err == "".join(traceback.format_exception(type(e), e, e.__traceback__))
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3)])
@@ -109,7 +110,7 @@ def test_keyboardinterrupt_and_systemexit_are_never_diagnosed(capsys, exc):
     dnnfix.install()
     e = _raised(exc)
     hook._excepthook(type(e), e, e.__traceback__)
-    assert "dnnfix" not in capsys.readouterr().err
+    assert capsys.readouterr().err == "".join(traceback.format_exception(type(e), e, e.__traceback__))
 
 
 def test_broken_knowledge_base_gives_traceback_and_one_line(capsys, monkeypatch):
