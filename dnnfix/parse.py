@@ -210,13 +210,28 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
                 package=package_of(f),
                 lineno_in_text=lineno,
             )
-            # the code line that follows a plain-Python frame (a blank line may come between; a log prefix that was
-            # stripped may have taken its indentation, then only an import statement is taken for it)
+            # the code line that follows a plain-Python frame (a blank line may come between). A log prefix that
+            # was stripped from both lines (the collector's "(pid=7) ", "[rank0]: ") may have taken the code line's
+            # indentation with it: then any line that is no structure of its own (a frame, a log record, a traceback
+            # or chain header, an exception) is the code; an unindented line without such a prefix only when it is
+            # an import statement
+            frame_at = i
             i += skip
             j = i + 1 if i + 1 < n and lines[i + 1].strip() else i + 2
             if j < n and not _FRAME_PY.match(lines[j]):
-                if lines[j].startswith("    ") or _IMPORT_STMT.match(lines[j]):
-                    fr.code = lines[j].strip()
+                nxt = lines[j]
+                if (
+                    nxt.startswith("    ")
+                    or _IMPORT_STMT.match(nxt)
+                    or (
+                        frame_at in inc.prefixes
+                        and j in inc.prefixes
+                        and not _is_structural(nxt)
+                        and not _EXC.match(nxt)
+                        and not nxt.lstrip().startswith(("File ", "During handling", "The above exception"))
+                    )
+                ):
+                    fr.code = nxt.strip()
             frames_pending.append(fr)
             inc.frames.append(fr)
             i += 1
@@ -451,19 +466,17 @@ def _env_facts(inc: Incident, found: Optional[FrozenSet[str]] = None) -> None:
     if shadow:
         # (after shows_other: the traceback it is read from is the failure itself, not another symptom)
         facts["symptom"] = dict(sym, shadowed_import=shadow)
-    rerun = _spawned_main_code(inc.frames, inc.lines)
+    rerun = _spawned_main_code(inc.frames)
     if rerun:
         # (like shadowed_import: read from the frames, after shows_other)
         facts["symptom"] = dict(facts["symptom"], spawned_main=rerun)
 
 
-def _spawned_main_code(frames: List[Frame], lines: List[str]) -> Optional[str]:
+def _spawned_main_code(frames: List[Frame]) -> Optional[str]:
     """A worker started with the spawn method re-ran the main script's top-level code: after multiprocessing's
     spawn.py preparing the child and runpy running the main module again (_fixup_main_from_path), a frame of the
     user's own script at module level on a line that is no import statement (model.train(...), main()). With an
-    `if __name__ == "__main__":` guard a spawned child only imports the script; the code line is returned. (A log
-    prefix that cleaning took off may have taken the code line's indentation with it, so that the frame kept no
-    code: the line after the frame is read then, unless it is a frame line of its own.)"""
+    `if __name__ == "__main__":` guard a spawned child only imports the script; the code line is returned."""
     # (the frames are told by their files alone: a terminal's cut may have taken the function names)
     for i, fr in enumerate(frames):
         if fr.file.replace("\\", "/").endswith("multiprocessing/spawn.py"):
@@ -472,14 +485,8 @@ def _spawned_main_code(frames: List[Frame], lines: List[str]) -> Optional[str]:
                 if later.file == "<frozen runpy>" or later.file.replace("\\", "/").endswith("/runpy.py"):
                     rerun = True
                 elif rerun and later.package == "user" and later.function.startswith("<module"):
-                    code = later.code
-                    k = later.lineno_in_text  # (1-based: the index of the line after the frame)
-                    if not code and k and k < len(lines):
-                        nxt = lines[k].strip()
-                        if nxt and not nxt.startswith(("File ", "Traceback")) and not _FRAME_PY.match(lines[k]):
-                            code = nxt
-                    if code and not _IMPORT_STMT.match(code):
-                        return code
+                    if later.code and not _IMPORT_STMT.match(later.code):
+                        return later.code
             return None
     return None
 

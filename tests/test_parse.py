@@ -361,3 +361,12 @@ def test_spawned_main_survives_a_log_prefix_and_a_terminal_cut():
     assert parse_text(ray).facts["symptom"]["spawned_main"] == "model.train(epochs=3)"  # indentation taken off
     cut = text.replace("in _fixup_main_from_path\n", "in _\nfixup_main_from_path\n")  # function name cut at the width
     assert parse_text(cut).facts["symptom"]["spawned_main"] == "model.train(epochs=3)"
+
+
+def test_a_frames_code_line_is_kept_when_a_stripped_log_prefix_took_its_indentation():
+    tb = 'Traceback (most recent call last):\n  File "/h/t.py", line 7, in <module>\n    trainer.fit(model)\nValueError: x\n'
+    ray = "".join("(RayWorkerWrapper pid=7) " + ln + "\n" for ln in tb.splitlines())
+    assert [f.code for f in parse_text(ray).frames] == ["trainer.fit(model)"]
+    # without a prefix, an unindented line after a frame is not taken for its code (it may be anything)
+    bare = tb.replace("    trainer.fit(model)", "trainer.fit(model)")
+    assert [f.code for f in parse_text(bare).frames] == [""]
