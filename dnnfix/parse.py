@@ -478,11 +478,12 @@ def _spawned_main_code(frames: List[Frame]) -> Optional[str]:
     user's own script at module level on a line that is no import statement (model.train(...), main()). With an
     `if __name__ == "__main__":` guard a spawned child only imports the script; the code line is returned."""
     # (the frames are told by their files alone: a terminal's cut may have taken the function names)
-    for i, fr in enumerate(frames):
-        if fr.file.replace("\\", "/").endswith("multiprocessing/spawn.py"):
+    files = [fr.file.replace("\\", "/") for fr in frames]
+    for i, f in enumerate(files):
+        if f.endswith("multiprocessing/spawn.py"):
             rerun = False  # runpy ran the main module again (spawn.py's _fixup_main_from_path calls run_path)
-            for later in frames[i + 1 :]:
-                if later.file == "<frozen runpy>" or later.file.replace("\\", "/").endswith("/runpy.py"):
+            for later, lf in zip(frames[i + 1 :], files[i + 1 :]):
+                if lf == "<frozen runpy>" or lf.endswith("/runpy.py"):
                     rerun = True
                 elif rerun and later.package == "user" and later.function.startswith("<module"):
                     if later.code and not _IMPORT_STMT.match(later.code):

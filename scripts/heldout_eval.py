@@ -334,13 +334,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         report(res, show_sealed=args.show_sealed)
     if args.baseline:
         diff = compare_baseline(res, read_baseline(Path(args.baseline)), {c["path"] for c in cases})
-        # a sealed case stays unnamed whether or not this run loaded it
-        named = lambda n: (
-            args.show_sealed
-            or (  # noqa: E731
-                n.split(":", 1)[0] not in sealed_names and not sealed(n.split(":", 1)[0])
-            )
-        )
+        def named(entry: str) -> bool:
+            # a sealed case stays unnamed whether or not this run loaded it
+            path = entry.split(":", 1)[0]
+            return args.show_sealed or (path not in sealed_names and not sealed(path))
+
         for f in diff["fixed"]:
             print(f"fixed since the baseline: {f if named(f) else '(a sealed case)'}", file=sys.stderr)
         for n in diff["new"]:
