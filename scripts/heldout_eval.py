@@ -334,6 +334,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report(res, show_sealed=args.show_sealed)
     if args.baseline:
         diff = compare_baseline(res, read_baseline(Path(args.baseline)), {c["path"] for c in cases})
+
         def named(entry: str) -> bool:
             # a sealed case stays unnamed whether or not this run loaded it
             path = entry.split(":", 1)[0]
