@@ -201,22 +201,31 @@ def hints(
     return out
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
 def _line_holding(lines: List[str], wanted: List[str]) -> Optional[int]:
     """The (1-based) line holding most of the `wanted` words as whole words (runs of [a-z0-9_], as
-    normalize.words_in_order splits them), the first such line on a tie; None when none does. One search over the
-    lowercase text finds every place a wanted word stands alone."""
+    normalize.words_in_order splits them), the first such line on a tie; None when none does. Each word's places
+    in the lowercase text are found with str.find and kept where no word character stands on either side (two
+    whole-word places never overlap, so each word can be looked for on its own)."""
     if not wanted or not lines:
         return None
     import bisect
-    import re
 
     from . import rx
 
     text, starts = rx.join_lines([ln.lower() for ln in lines])
-    alts = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+    size = len(text)
     found: Dict[int, set] = {}
-    for m in re.finditer(r"(?<![a-z0-9_])(?:" + alts + r")(?![a-z0-9_])", text):
-        found.setdefault(bisect.bisect_right(starts, m.start()) - 1, set()).add(m.group())
+    for w in wanted:
+        n = len(w)
+        i = text.find(w)
+        while i >= 0:
+            j = i + n
+            if (i == 0 or text[i - 1] not in _WORD_CHARS) and (j >= size or text[j] not in _WORD_CHARS):
+                found.setdefault(bisect.bisect_right(starts, i) - 1, set()).add(w)
+            i = text.find(w, i + 1)
     best, line = 0, None
     for k in sorted(found):
         if len(found[k]) > best:
