@@ -1,5 +1,6 @@
-"""Real PyTorch (CPU build) environment failures: a CPU-only wheel asked for CUDA, a GPU checkpoint loaded on it,
-NCCL missing from the build, and DataLoader workers killed by SIGBUS (shared memory) or SIGKILL (host RAM).
+"""Real PyTorch (CPU build) environment failures: a CPU-only wheel asked for CUDA (a tensor, a module, a device
+context), a GPU checkpoint loaded on it, NCCL missing from the build, and DataLoader workers killed by SIGBUS (shared
+memory) or SIGKILL (host RAM).
 
 Two subprocesses in all; each failure is printed with traceback.print_exc() between markers, which is
 byte-for-byte what an uncaught exception prints. JAX is not installed here, so its causes are covered by the
@@ -49,6 +50,7 @@ print("CUDA_BUILD", torch.version.cuda)
 
 case("tensor_cuda", lambda: torch.zeros(1).cuda())
 case("module_to_cuda", lambda: nn.Linear(16, 4).to(torch.device("cuda:0")))
+case("cuda_device_context", lambda: torch.cuda.device(0).__enter__())
 
 # A checkpoint as a GPU machine writes it: storages tagged 'cuda:0'.
 real_tag = ser.location_tag
@@ -73,6 +75,9 @@ case("nccl_backend", lambda: dist.init_process_group("nccl", rank=0, world_size=
     for name in ("tensor_cuda", "module_to_cuda"):
         assert "Torch not compiled with CUDA enabled" in seg[name], seg[name]
         assert_matches(seg[name], "torch.build.cpu-only")
+    # `with torch.cuda.device(0):` on the CPU wheel fails in torch/cuda/__init__.py with its own wording
+    assert "PyTorch was compiled without CUDA support" in seg["cuda_device_context"], seg["cuda_device_context"]
+    assert_matches(seg["cuda_device_context"], "torch.build.cpu-only")
     assert "Attempting to deserialize object on a CUDA device" in seg["load_gpu_ckpt"], seg["load_gpu_ckpt"]
     assert_matches(seg["load_gpu_ckpt"], "torch.build.cpu-only")
     # Without the version line the same error is only a candidate: hidden GPUs give it too.

@@ -31,6 +31,8 @@ def contrib():
     from tensorflow.contrib import rnn
 part("contrib", contrib)
 part("compat_placeholder_eager", lambda: tf.compat.v1.placeholder(tf.float32, [None, 3]))
+part("tensor_eval_eager", lambda: tf.constant([1.0, 2.0]).eval())
+part("initializable_iterator_eager", lambda: tf.compat.v1.data.make_initializable_iterator(tf.data.Dataset.range(3)))
 part("keras3_lr", lambda: tf.keras.optimizers.Adam(lr=0.01))
 part("keras3_legacy_optimizer", lambda: tf.keras.optimizers.legacy.Adam())
 def kerastensor():
@@ -54,6 +56,8 @@ TF_EXPECT = {
     "train_optimizer": "tf.api.tf1-in-tf2",
     "contrib": "tf.api.tf1-in-tf2",
     "compat_placeholder_eager": "tf.api.tf1-in-tf2",
+    "tensor_eval_eager": "tf.api.tf1-in-tf2",
+    "initializable_iterator_eager": "tf.api.tf1-in-tf2",
     "keras3_lr": "keras.keras3-with-keras2-code",
     "keras3_legacy_optimizer": "keras.keras3-with-keras2-code",
     "keras3_kerastensor": "keras.keras3-with-keras2-code",
@@ -95,19 +99,20 @@ def test_tensorflow_and_keras3_version_failures(tf_parts, part):
 
 
 def test_numpy2_removed_aliases(run_python):
-    """NumPy 2 reports removed aliases (np.float, np.object, np.float_, np.NaN) as removed-alias."""
+    """NumPy 2 reports removed aliases (np.float, np.object, np.float_, np.NaN) and the removed numpy.array_api as
+    removed-alias."""
     out = run_python(
         _PRELUDE
         + """
 import numpy as np
-for name in ["float", "object", "float_", "NaN"]:
+for name in ["float", "object", "float_", "NaN", "array_api"]:
     part(name, lambda n=name: getattr(np, n))
 """,
         timeout=120,
         require=("numpy",),
     )
     parts = _parts(out)
-    assert sorted(parts) == ["NaN", "float", "float_", "object"]
+    assert sorted(parts) == ["NaN", "array_api", "float", "float_", "object"]
     for name, text in parts.items():
         assert "AttributeError" in text, f"np.{name} did not fail:\n{text}"
         assert_matches(text, "py.numpy.removed-alias")
