@@ -47,6 +47,13 @@ part("keras3_fit_generator", fit_generator)
 def keras_src_engine():
     from keras.src.engine import base_layer
 part("keras3_src_engine", keras_src_engine)
+class WithMetric(tf.keras.layers.Layer):
+    def call(self, x):
+        self.add_metric(tf.reduce_mean(x), name="m")
+        return x
+part("keras3_add_metric", lambda: WithMetric()(tf.ones((2, 2))))
+part("keras3_loss_scale_static", lambda: tf.keras.mixed_precision.LossScaleOptimizer(tf.keras.optimizers.SGD(), dynamic=False))
+part("keras3_get_file_path", lambda: tf.keras.utils.get_file("/tmp/dnnfix-data/flowers.tgz", origin="https://example.invalid/f.tgz"))
 """
 )
 
@@ -64,6 +71,9 @@ TF_EXPECT = {
     "keras3_layers_experimental": "keras.keras3-with-keras2-code",
     "keras3_fit_generator": "keras.keras3-with-keras2-code",
     "keras3_src_engine": "keras.keras3-with-keras2-code",
+    "keras3_add_metric": "keras.keras3-with-keras2-code",
+    "keras3_loss_scale_static": "keras.keras3-with-keras2-code",
+    "keras3_get_file_path": "keras.keras3-with-keras2-code",
 }
 
 
