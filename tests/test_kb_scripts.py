@@ -43,3 +43,33 @@ def test_kb_eval_and_promote_signatures_run():
         p = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, (cmd, p.stderr[-2000:])
         assert p.stdout.strip()
+
+
+def test_mine_raise_messages_reads_source_and_flags_unknown_wording(tmp_path):
+    """scripts/mine_raise_messages.py reads raise statements without importing the package, fills f-string parts
+    with a word, and reports what dnnfix recognises: a known framework message scores high, an unknown one not."""
+    mine = _load("mine_raise_messages")
+    pkg = tmp_path / "fakefw"
+    pkg.mkdir()
+    (pkg / "cuda.py").write_text(
+        "import sys\n"
+        "sys.exit('importing this module would be a bug')\n"
+        "def device(i):\n"
+        "    raise RuntimeError('PyTorch was compiled without CUDA support')\n"
+        "def other(n):\n"
+        "    raise ValueError(f'the frobnication device index {n} must be a prime number, got {n}')\n"
+        "def quiet(n):\n"
+        "    raise ValueError('the value of the counter must be positive here')\n"
+    )
+    rows = mine.mine(str(tmp_path), ["fakefw/*.py"])
+    by_msg = {r["message"]: r for r in rows}
+    known = by_msg["PyTorch was compiled without CUDA support"]
+    assert known["cause"] == "torch.build.cpu-only" and known["score"] >= 0.6 and known["line"] == 4
+    unknown = by_msg["the frobnication device index X1 must be a prime number, got X1"]
+    assert unknown["score"] < 0.3 and unknown["exc"] == "ValueError"
+    assert mine.paste("ValueError", unknown["message"]).startswith("ValueError: the frobnication device index foo")
+    # no environment word: left out unless --all
+    assert "the value of the counter must be positive here" not in by_msg
+    assert "the value of the counter must be positive here" in {
+        r["message"] for r in mine.mine(str(tmp_path), ["fakefw/*.py"], True)
+    }
