@@ -693,7 +693,14 @@ def score_signature(
 # a framework's display name captured as `module` ("TFBertModel requires the PyTorch library", RLlib's "PyTorch was
 # specified as the framework"): the fixes fill {{module}} into `pip install` and `import`, which need the package's name
 # ("pip install PyTorch" installs a stub that refuses; "import PyTorch" fails)
-_IMPORT_NAMES = {"PyTorch": "torch", "TensorFlow": "tensorflow", "Flax": "flax", "JAX": "jax", "Keras": "keras"}
+_IMPORT_NAMES = {
+    "PyTorch": "torch",
+    "TensorFlow": "tensorflow",
+    "Flax": "flax",
+    "JAX": "jax",
+    "Keras": "keras",
+    "FlashAttention": "flash_attn",  # transformers 5.x: "the package for FlashAttention2 doesn't seem to be installed"
+}
 
 
 def _importable(captures: Dict[str, Any]) -> Dict[str, Any]:

@@ -296,3 +296,20 @@ def test_html_reads_well_without_its_stylesheet_and_script(kb):
     assert re.search(r"fix 1 \S.*· %dnnfix fix 1", words)
     assert "copy" not in words.split()
     assert 'style="' in bare and "<details" in bare
+
+
+def test_a_display_name_in_the_message_becomes_the_package_to_install(kb):
+    """transformers 5.x names FlashAttention, never the package: the fix installs and imports flash_attn (matcher's
+    display-name table), not the cause page's fallback package."""
+    text = (
+        "ImportError: FlashAttention2 has been toggled on, but it cannot be used due to the following error: "
+        "the package for FlashAttention2 doesn't seem to be installed.\n"
+    )
+    d = _diag(kb, text)
+    top = d.matches[0]
+    assert top.cause == "py.module.not-installed" and top.confident
+    assert top.facts["module"] == "flash_attn"
+    out = subprocess.run(
+        [sys.executable, "-m", "dnnfix", "match", "-"], input=text.encode(), capture_output=True, cwd=ROOT
+    ).stdout.decode()
+    assert "pip install flash_attn" in out and "pip install tensorflow" not in out, out
