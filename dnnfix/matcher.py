@@ -699,8 +699,8 @@ _IMPORT_NAMES = {
     "Flax": "flax",
     "JAX": "jax",
     "Keras": "keras",
-    "FlashAttention": "flash_attn",
-    "PEFT": "peft",  # diffusers: "PEFT backend is required for this method"  # transformers 5.x: "the package for FlashAttention2 doesn't seem to be installed"
+    "FlashAttention": "flash_attn",  # transformers 5.x: "the package for FlashAttention2 doesn't seem to be installed"
+    "PEFT": "peft",  # diffusers: "PEFT backend is required for this method"
 }
 
 
