@@ -298,7 +298,7 @@ def test_html_reads_well_without_its_stylesheet_and_script(kb):
     assert 'style="' in bare and "<details" in bare
 
 
-def test_a_display_name_in_the_message_becomes_the_package_to_install(kb):
+def test_a_display_name_in_the_message_becomes_the_package_to_install(kb, tmp_path):
     """transformers 5.x names FlashAttention, never the package: the fix installs and imports flash_attn (matcher's
     display-name table), not the cause page's fallback package."""
     text = (
@@ -309,7 +309,5 @@ def test_a_display_name_in_the_message_becomes_the_package_to_install(kb):
     top = d.matches[0]
     assert top.cause == "py.module.not-installed" and top.confident
     assert top.facts["module"] == "flash_attn"
-    out = subprocess.run(
-        [sys.executable, "-m", "dnnfix", "match", "-"], input=text.encode(), capture_output=True, cwd=ROOT
-    ).stdout.decode()
+    out = _run(["match", "-"], tmp_path, stdin=text.encode()).stdout.decode()
     assert "pip install flash_attn" in out and "pip install tensorflow" not in out, out
