@@ -701,6 +701,8 @@ _IMPORT_NAMES = {
     "Keras": "keras",
     "FlashAttention": "flash_attn",  # transformers 5.x: "the package for FlashAttention2 doesn't seem to be installed"
     "PEFT": "peft",  # diffusers: "PEFT backend is required for this method"
+    "Ray": "ray",  # vLLM: "Failed to import Ray, please install Ray"; ultralytics: "Ray Tune required but not found"
+    "Pycocotools": "pycocotools",
 }
 
 
