@@ -7,7 +7,12 @@ format string with a word, and diagnoses "SomeError: message" alone. Messages fo
 weakly, are printed with the file and line that raise them: the place to read before writing a clause (most are
 argument checks of the user's own code; the few that name an environment cause are the leads).
 
-    python scripts/mine_raise_messages.py [PACKAGE-GLOB ...] [--all] [--below SCORE] [--json]
+    python scripts/mine_raise_messages.py [PACKAGE-GLOB ...] [--all] [--calls] [--below SCORE] [--json]
+
+--calls also reads what a package prints without raising: `warnings.warn("...")` (pasted as "UserWarning: ..."),
+`logger.warning/error/critical(...)` and `logging.warning(...)` (a log line), and `print(...)` (the text alone): the
+notices a failure's real cause often hides in (bitsandbytes' set-up report, JAX's CPU fallback, transformers'
+"Disabling PyTorch ...").
 
 PACKAGE-GLOB is a glob under site-packages (default: the frameworks' environment-facing modules listed in
 DEFAULT_GLOBS). --all keeps every message, not only those with environment words. --below: print messages whose best
@@ -59,7 +64,7 @@ ENV_WORDS = re.compile(
     r"cuda|gpu|device|driver|compiled|built with|version|install|nccl|memory|mps|weights_only|checkpoint|worker|"
     r"pickle|numpy|protobuf|descriptor|tpu|xla|cudnn|nvcc|rocm|triton|distributed|rendezvous|master_addr|spawn|dll|"
     r"library|h5py|hdf5|safetensors|keras 3|tf_keras|legacy|eager|deprecated|no longer|removed|not available|"
-    r"not supported|requires",
+    r"not supported|requires|required|disabling",
     re.I,
 )
 PLACEHOLDER = "X1"
@@ -83,28 +88,55 @@ def _text(node: ast.AST) -> Optional[str]:
     return None
 
 
-def raises(path: str) -> Iterator[Dict[str, object]]:
-    """(exception name, message, line) of every `raise Name("literal ...")` in one source file."""
+# the printing calls --calls reads: a logger's or the logging module's methods, warnings.warn, print
+_LOG_METHODS = frozenset({"warning", "warn", "error", "critical", "fatal", "exception", "warning_once"})
+
+
+def _call_kind(func: ast.AST) -> Optional[str]:
+    """"warn", "log" or "print" for a call that prints its first argument, None for any other call."""
+    if isinstance(func, ast.Name):
+        return "print" if func.id == "print" else "warn" if func.id == "warn" else None
+    if isinstance(func, ast.Attribute):
+        if func.attr == "warn" and isinstance(func.value, ast.Name) and func.value.id == "warnings":
+            return "warn"
+        if func.attr in _LOG_METHODS:
+            return "log"
+    return None
+
+
+def raises(path: str, calls: bool = False) -> Iterator[Dict[str, object]]:
+    """(exception name, message, line) of every `raise Name("literal ...")` in one source file; with calls, also
+    the literal first argument of warnings.warn / logger.warning-style / print calls (exc "UserWarning", "log" or
+    "print")."""
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
     except (SyntaxError, ValueError, OSError):
         return
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+            func = node.exc.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            msg = _text(node.exc.args[0])
+        elif calls and isinstance(node, ast.Call) and node.args:
+            kind = _call_kind(node.func)
+            if kind is None:
+                continue
+            name = {"warn": "UserWarning", "log": "log", "print": "print"}[kind]
+            msg = _text(node.args[0])
+        else:
             continue
-        func = node.exc.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-        msg = _text(node.exc.args[0])
         if name and msg and len(msg.strip()) > 25:
             yield {"exc": name, "msg": msg.strip(), "line": node.lineno}
 
 
 def paste(exc: str, msg: str) -> str:
-    """The message as a traceback's last line prints it, each run-time part filled with one word."""
-    return f"{exc}: {msg.replace(PLACEHOLDER, 'foo')}\n"
+    """The message as it is printed, each run-time part filled with one word: a traceback's last line for a raise
+    or a warning ("UserWarning: ..."), the text alone for a log call or a print."""
+    text = msg.replace(PLACEHOLDER, "foo")
+    return f"{text}\n" if exc in ("log", "print") else f"{exc}: {text}\n"
 
 
-def mine(root: str, globs, everything: bool = False) -> List[Dict[str, object]]:
+def mine(root: str, globs, everything: bool = False, calls: bool = False) -> List[Dict[str, object]]:
     from dnnfix.api import diagnose_text
     from dnnfix.knowledge.load import load_kb
 
@@ -115,7 +147,7 @@ def mine(root: str, globs, everything: bool = False) -> List[Dict[str, object]]:
         for path in sorted(glob.glob(os.path.join(root, pattern), recursive=True)):
             if "/tests/" in path or path.endswith("_test.py"):
                 continue
-            for r in raises(path):
+            for r in raises(path, calls):
                 msg = str(r["msg"])
                 if msg in seen or not (everything or ENV_WORDS.search(msg)):
                     continue
@@ -142,9 +174,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--root", default=sysconfig.get_paths()["purelib"], help="where the packages are installed")
     ap.add_argument("--all", action="store_true", help="every message, not only those with environment words")
     ap.add_argument("--below", type=float, default=0.3, help="print messages whose best match scores under this")
+    ap.add_argument("--calls", action="store_true", help="also warnings.warn, logger.warning/error and print messages")
     ap.add_argument("--json", action="store_true", help="every mined message with its best match, as JSON")
     a = ap.parse_args(argv)
-    rows = mine(a.root, a.globs or DEFAULT_GLOBS, a.all)
+    rows = mine(a.root, a.globs or DEFAULT_GLOBS, a.all, a.calls)
     if a.json:
         json.dump(rows, sys.stdout, indent=1)
         print()

@@ -73,3 +73,35 @@ def test_mine_raise_messages_reads_source_and_flags_unknown_wording(tmp_path):
     assert "the value of the counter must be positive here" in {
         r["message"] for r in mine.mine(str(tmp_path), ["fakefw/*.py"], True)
     }
+
+
+def test_mine_raise_messages_calls_reads_warnings_logs_and_prints(tmp_path):
+    """--calls also reads what a package prints without raising (warnings.warn, logger.warning/error, print), pasted
+    as the user would see it; without --calls those are left out."""
+    mine = _load("mine_raise_messages")
+    pkg = tmp_path / "fakelib"
+    pkg.mkdir()
+    (pkg / "setup.py").write_text(
+        "import logging, warnings\n"
+        "logger = logging.getLogger(__name__)\n"
+        "def a():\n"
+        "    warnings.warn('The installed version of bitsandbytes was compiled without GPU support.')\n"
+        "def b(v):\n"
+        "    logger.warning(f'Disabling PyTorch because PyTorch >= 2.4 is required but found 2.1.{v}')\n"
+        "def c():\n"
+        "    print('the frobnication driver version could not be read on this device')\n"
+        "def d():\n"
+        "    logger.info('loading the weights of the model from the cache folder now')\n"
+    )
+    assert mine.mine(str(tmp_path), ["fakelib/*.py"]) == []
+    rows = {r["message"]: r for r in mine.mine(str(tmp_path), ["fakelib/*.py"], calls=True)}
+    warned = rows["The installed version of bitsandbytes was compiled without GPU support."]
+    assert warned["exc"] == "UserWarning" and warned["line"] == 4
+    assert warned["cause"] == "ext.build.no-gpu-support" and warned["score"] >= 0.6
+    logged = rows["Disabling PyTorch because PyTorch >= 2.4 is required but found 2.1.X1"]
+    assert logged["exc"] == "log" and logged["cause"] == "py.package.api-mismatch"
+    assert mine.paste("log", logged["message"]) == "Disabling PyTorch because PyTorch >= 2.4 is required but found 2.1.foo\n"
+    printed = rows["the frobnication driver version could not be read on this device"]
+    assert printed["exc"] == "print" and printed["score"] < 0.3
+    # an info-level log line is not a notice about a failure
+    assert not any("loading the weights" in m for m in rows)
