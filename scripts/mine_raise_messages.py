@@ -93,7 +93,7 @@ _LOG_METHODS = frozenset({"warning", "warn", "error", "critical", "fatal", "exce
 
 
 def _call_kind(func: ast.AST) -> Optional[str]:
-    """"warn", "log" or "print" for a call that prints its first argument, None for any other call."""
+    """The kind of a call that prints its first argument ("warn", "log" or "print"), None for any other call."""
     if isinstance(func, ast.Name):
         return "print" if func.id == "print" else "warn" if func.id == "warn" else None
     if isinstance(func, ast.Attribute):

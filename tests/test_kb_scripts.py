@@ -100,7 +100,10 @@ def test_mine_raise_messages_calls_reads_warnings_logs_and_prints(tmp_path):
     assert warned["cause"] == "ext.build.no-gpu-support" and warned["score"] >= 0.6
     logged = rows["Disabling PyTorch because PyTorch >= 2.4 is required but found 2.1.X1"]
     assert logged["exc"] == "log" and logged["cause"] == "py.package.api-mismatch"
-    assert mine.paste("log", logged["message"]) == "Disabling PyTorch because PyTorch >= 2.4 is required but found 2.1.foo\n"
+    assert (
+        mine.paste("log", logged["message"])
+        == "Disabling PyTorch because PyTorch >= 2.4 is required but found 2.1.foo\n"
+    )
     printed = rows["the frobnication driver version could not be read on this device"]
     assert printed["exc"] == "print" and printed["score"] < 0.3
     # an info-level log line is not a notice about a failure
