@@ -703,6 +703,9 @@ _IMPORT_NAMES = {
     "PEFT": "peft",  # diffusers: "PEFT backend is required for this method"
     "Ray": "ray",  # vLLM: "Failed to import Ray, please install Ray"; ultralytics: "Ray Tune required but not found"
     "Pycocotools": "pycocotools",
+    "vLLM": "vllm",  # Unsloth: "Please install vLLM before enabling `fast_inference`"
+    "Unsloth": "unsloth",
+    "unsloth-zoo": "unsloth_zoo",
     "TF-Keras": "tf_keras",  # TensorFlow Probability: "Failed to import TF-Keras"
     "DeepSpeed": "deepspeed",  # Lightning: "you must have DeepSpeed installed"
     "auto-gptq": "auto_gptq",  # optimum: "auto-gptq is required in order to ..." (pip takes either spelling)
