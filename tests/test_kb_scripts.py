@@ -45,13 +45,18 @@ def test_kb_eval_and_promote_signatures_run():
         assert p.stdout.strip()
 
 
+def _fake_module(path, source: str) -> None:
+    """One source file of a fake package that is never imported (the miner reads it as text)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source)
+
+
 def test_mine_raise_messages_reads_source_and_flags_unknown_wording(tmp_path):
     """scripts/mine_raise_messages.py reads raise statements without importing the package, fills f-string parts
     with a word, and reports what dnnfix recognises: a known framework message scores high, an unknown one not."""
     mine = _load("mine_raise_messages")
-    pkg = tmp_path / "fakefw"
-    pkg.mkdir()
-    (pkg / "cuda.py").write_text(
+    _fake_module(
+        tmp_path / "fakefw" / "cuda.py",
         "import sys\n"
         "sys.exit('importing this module would be a bug')\n"
         "def device(i):\n"
@@ -59,7 +64,7 @@ def test_mine_raise_messages_reads_source_and_flags_unknown_wording(tmp_path):
         "def other(n):\n"
         "    raise ValueError(f'the frobnication device index {n} must be a prime number, got {n}')\n"
         "def quiet(n):\n"
-        "    raise ValueError('the value of the counter must be positive here')\n"
+        "    raise ValueError('the value of the counter must be positive here')\n",
     )
     rows = mine.mine(str(tmp_path), ["fakefw/*.py"])
     by_msg = {r["message"]: r for r in rows}
@@ -79,9 +84,8 @@ def test_mine_raise_messages_calls_reads_warnings_logs_and_prints(tmp_path):
     """--calls also reads what a package prints without raising (warnings.warn, logger.warning/error, print), pasted
     as the user would see it; without --calls those are left out."""
     mine = _load("mine_raise_messages")
-    pkg = tmp_path / "fakelib"
-    pkg.mkdir()
-    (pkg / "setup.py").write_text(
+    _fake_module(
+        tmp_path / "fakelib" / "setup.py",
         "import logging, warnings\n"
         "logger = logging.getLogger(__name__)\n"
         "def a():\n"
@@ -91,7 +95,7 @@ def test_mine_raise_messages_calls_reads_warnings_logs_and_prints(tmp_path):
         "def c():\n"
         "    print('the frobnication driver version could not be read on this device')\n"
         "def d():\n"
-        "    logger.info('loading the weights of the model from the cache folder now')\n"
+        "    logger.info('loading the weights of the model from the cache folder now')\n",
     )
     assert mine.mine(str(tmp_path), ["fakelib/*.py"]) == []
     rows = {r["message"]: r for r in mine.mine(str(tmp_path), ["fakelib/*.py"], calls=True)}
