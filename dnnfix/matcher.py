@@ -705,6 +705,7 @@ _IMPORT_NAMES = {
     "Pycocotools": "pycocotools",
     "vLLM": "vllm",  # Unsloth: "Please install vLLM before enabling `fast_inference`"
     "Unsloth": "unsloth",
+    "liger-kernel": "liger_kernel",  # TRL: "Please install liger-kernel first"
     "unsloth-zoo": "unsloth_zoo",
     "TF-Keras": "tf_keras",  # TensorFlow Probability: "Failed to import TF-Keras"
     "DeepSpeed": "deepspeed",  # Lightning: "you must have DeepSpeed installed"
