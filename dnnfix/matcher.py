@@ -705,18 +705,19 @@ _IMPORT_NAMES = {
     "Pycocotools": "pycocotools",
     "vLLM": "vllm",  # Unsloth: "Please install vLLM before enabling `fast_inference`"
     "Unsloth": "unsloth",
-    "liger-kernel": "liger_kernel",  # TRL: "Please install liger-kernel first"
-    "unsloth-zoo": "unsloth_zoo",
     "TF-Keras": "tf_keras",  # TensorFlow Probability: "Failed to import TF-Keras"
     "DeepSpeed": "deepspeed",  # Lightning: "you must have DeepSpeed installed"
-    "auto-gptq": "auto_gptq",  # optimum: "auto-gptq is required in order to ..." (pip takes either spelling)
 }
 
 
 def _importable(captures: Dict[str, Any]) -> Dict[str, Any]:
+    """`module` as the name `import` takes: a display name from the table, and a distribution name as pip spells it
+    ("liger-kernel", "unsloth-zoo", "auto-gptq": no module name holds a hyphen; pip accepts either spelling)."""
     name = captures.get("module")
     if name in _IMPORT_NAMES:
         captures["module"] = _IMPORT_NAMES[name]
+    elif isinstance(name, str) and "-" in name:
+        captures["module"] = name.replace("-", "_")
     return captures
 
 

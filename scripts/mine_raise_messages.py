@@ -104,7 +104,7 @@ def _call_kind(func: ast.AST) -> Optional[str]:
     return None
 
 
-def raises(path: str, calls: bool = False) -> Iterator[Dict[str, object]]:
+def messages(path: str, calls: bool = False) -> Iterator[Dict[str, object]]:
     """(exception name, message, line) of every `raise Name("literal ...")` in one source file; with calls, also
     the literal first argument of warnings.warn / logger.warning-style / print calls (exc "UserWarning", "log" or
     "print")."""
@@ -147,7 +147,7 @@ def mine(root: str, globs, everything: bool = False, calls: bool = False) -> Lis
         for path in sorted(glob.glob(os.path.join(root, pattern), recursive=True)):
             if "/tests/" in path or path.endswith("_test.py"):
                 continue
-            for r in raises(path, calls):
+            for r in messages(path, calls):
                 msg = str(r["msg"])
                 if msg in seen or not (everything or ENV_WORDS.search(msg)):
                     continue

@@ -311,3 +311,14 @@ def test_a_display_name_in_the_message_becomes_the_package_to_install(kb, tmp_pa
     assert top.facts["module"] == "flash_attn"
     out = _run(["match", "-"], tmp_path, stdin=text.encode()).stdout.decode()
     assert "pip install flash_attn" in out and "pip install tensorflow" not in out, out
+
+
+def test_a_distribution_name_in_the_message_becomes_the_module_to_import(kb):
+    """TRL names liger-kernel as pip spells it; the fixes import liger_kernel (no module name holds a hyphen)."""
+    text = (
+        "ImportError: You set `use_liger_loss=True` but the liger kernel is not available. "
+        "Please install liger-kernel first: `pip install liger-kernel`\n"
+    )
+    top = _diag(kb, text).matches[0]
+    assert top.cause == "py.module.not-installed" and top.confident
+    assert top.facts["module"] == "liger_kernel"
