@@ -695,6 +695,8 @@ def score_signature(
 # ("pip install PyTorch" installs a stub that refuses; "import PyTorch" fails)
 _IMPORT_NAMES = {
     "PyTorch": "torch",
+    "pytorch": "torch",  # transformers 5.x: "You need to install pytorch to use this method or class"
+    "TorchAO": "torchao",  # accelerate: "TorchAO is not available. Please install it or use a different backend."
     "TensorFlow": "tensorflow",
     "Flax": "flax",
     "JAX": "jax",
