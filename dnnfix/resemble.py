@@ -106,6 +106,7 @@ class Memory:
         order = sorted(self.idf, key=lambda w: (-self.idf[w], w))
         self.rank: Dict[str, int] = {w: k for k, w in enumerate(order)}
         self.known = frozenset(order)
+        self._ids: Optional[Dict[str, int]] = None  # exemplar id -> row, built when an evaluation leaves one out
 
     def shared(self, i: int, words: Iterable[str]) -> List[str]:
         """The weighted words of exemplar i among `words`, rarest first."""
@@ -121,9 +122,14 @@ class Memory:
 
     def nearest(self, words: Iterable[str], exclude: Sequence[str] = (), floor: float = 0.0) -> List[Tuple[float, int]]:
         """(similarity, exemplar) for the exemplars at least `floor` alike that share a weighted word with the
-        input (its MAX_QUERY_WORDS rarest), best first."""
-        idf = self.idf
-        q = sorted(self.known.intersection(words), key=self.rank.__getitem__)[:MAX_QUERY_WORDS]
+        input (its MAX_QUERY_WORDS rarest), best first. `exclude`: exemplar ids left out as if they were not in the
+        file (an evaluation of a known failure against the others): their words count neither in the rarity of a
+        word nor as query words that only they share."""
+        if exclude:
+            idf, q = self._left_out(words, exclude)
+        else:
+            idf = self.idf
+            q = sorted(self.known.intersection(words), key=self.rank.__getitem__)[:MAX_QUERY_WORDS]
         if not q:
             return []
         qnorm = math.sqrt(sum(idf[w] ** 2 for w in q))
@@ -142,6 +148,31 @@ class Memory:
             out = [t for t in out if self.case[t[1]] not in skip]
         out.sort(key=lambda t: (-t[0], self.case[t[1]]))
         return out
+
+    def _left_out(self, words: Iterable[str], exclude: Sequence[str]) -> Tuple[Dict[str, float], List[str]]:
+        """The weights and the query nearest() uses with the `exclude` exemplars taken out of the file: each word's
+        rarity counted over the others (a word only they hold is no query word). The other exemplars keep their
+        stored norms (computed with them in): a small difference, only in evaluations."""
+        from bisect import bisect_left
+
+        if self._ids is None:
+            self._ids = {c: i for i, c in enumerate(self.case)}
+        gone = sorted(self._ids[c] for c in set(exclude) if c in self._ids)
+        n = len(self.case) - len(gone)
+        idf: Dict[str, float] = {}
+        for w in self.known.intersection(words):
+            ids = self.post[w]
+            df = len(ids)
+            for i in gone:
+                k = bisect_left(ids, i)
+                if k < len(ids) and ids[k] == i:
+                    df -= 1
+            if df > 0 and n > 0:
+                weight = math.log(n / (1 + df))
+                if weight > MIN_IDF:
+                    idf[w] = weight
+        q = sorted(idf, key=lambda w: (-idf[w], w))[:MAX_QUERY_WORDS]
+        return idf, q
 
 
 _MEMORY: Dict[Optional[str], Any] = {}

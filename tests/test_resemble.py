@@ -91,6 +91,35 @@ def test_exclusion_and_threshold_and_unknown_causes():
     )  # one shared word among many: below MIN_SIMILARITY
 
 
+def test_a_left_out_known_failure_counts_as_absent_for_the_rarity_of_words_and_the_query():
+    """An evaluation leaves a development-set case out of the known failures it is compared with: the words only
+    it holds take no query place, and the others' rarity is counted without it, so that the answer is the one the
+    paste got before it joined the file (not a hint pushed below the threshold by its own words)."""
+    own = ["ownword1", "ownword2", "ownword3", "ownword4", "ownword5", "ownword6", "ownword7", "ownword8"]
+    shared = ["allocator", "fragmented"]
+    rows = [
+        ("torch.cuda.oom", "self", own + shared),
+        ("torch.cuda.oom", "other", shared + ["reserved", "pinned"]),
+    ]
+    with_self = mem_for(*rows)
+    without = mem_for(rows[1])
+    words = own + shared
+    # the query of eight rarest words is all the case's own words when it counts: nothing else shares them
+    near_in = with_self.nearest(words, exclude=["self"])
+    assert near_in and with_self.case[near_in[0][1]] == "other"
+    idf, q = with_self._left_out(words, ["self"])
+    assert set(q) == set(shared)  # the words only the left-out case holds are no query words
+    ref = without.nearest(words)
+    assert [without.case[i] for _s, i in ref] == ["other"]
+    assert abs(idf["allocator"] - without.idf["allocator"]) < 1e-9  # rarity counted over the others
+    # without leaving anything out, the own words fill the query and the other is found only through none of them
+    q_all = sorted(with_self.known.intersection(words), key=with_self.rank.__getitem__)[:8]
+    assert set(q_all) == set(own)
+    assert with_self.nearest(words) and with_self.case[with_self.nearest(words)[0][1]] == "self"
+    # an id that is not in the file changes nothing
+    assert with_self.nearest(words, exclude=["not-there"]) == with_self.nearest(words)
+
+
 def test_missing_or_broken_exemplar_file_means_no_hints(tmp_path):
     assert resemble.memory(tmp_path) is None  # no file
     (tmp_path / "similar").mkdir()
