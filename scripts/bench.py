@@ -143,22 +143,36 @@ def bench_growth(kb, texts) -> None:
     from dnnfix.knowledge.load import index_kb
     from dnnfix.knowledge.signature import literal_needles, strict_words
 
-    sample = texts[:200]
+    # 200 texts spread over the whole corpus (every k-th): the first 200 were the first families' cases only
+    # (accelerators, api-drift), so adding cases to those families changed what was measured
+    step = max(1, len(texts) // 200)
+    sample = texts[::step][:200]
+
+    def once(k) -> float:
+        t0 = time.perf_counter()
+        for t in sample:
+            diagnose_text(t, kb=k)
+        return (time.perf_counter() - t0) / len(sample) * 1000
 
     def timed(k) -> float:
+        """ms/input of KB k, best of 5, each run beside a run of the real KB (a ratio of two minutes measured
+        apart moved by a third on a shared VM): the real KB's best over all runs so far stays the base"""
+        nonlocal base
         for t in sample[:20]:
             diagnose_text(t, kb=k)
         best = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for t in sample:
-                diagnose_text(t, kb=k)
-            best.append(time.perf_counter() - t0)
-        return min(best) / len(sample) * 1000
+        for _ in range(5):
+            base = min(base, once(kb))
+            best.append(once(k))
+        return min(best)
 
-    base = timed(kb)
-    row(f"growth: real KB ({len(kb.signatures)} signatures), ms/input", f"{base:.3f} ms")
+    base = float("inf")
+    for t in sample[:20]:
+        diagnose_text(t, kb=kb)
+    for _ in range(5):
+        base = min(base, once(kb))
     rnd = random.Random(1)
+    grown_rows = []  # printed after the real KB's row, once its best time is known
 
     def grown(factor: int, edit):
         """The KB with factor-1 copies of every signature, each clause edited by edit(clause, fresh word), and the
@@ -191,11 +205,8 @@ def bench_growth(kb, texts) -> None:
 
     for factor in (10, 100):
         big = grown(factor, own_word)
-        t = timed(big)
-        row(
-            f"growth: KB x{factor} ({len(big.signatures)} signatures), ms/input",
-            f"{t:.3f} ms",
-            f"ratio {t / base:.2f}x (goal < 2x at 100x)",
+        grown_rows.append(
+            (f"growth: KB x{factor} ({len(big.signatures)} signatures), ms/input", timed(big), "< 2x at 100x")
         )
 
     # copies that keep every prefilter word of the original (a KB where many signatures share "expected",
@@ -210,12 +221,12 @@ def bench_growth(kb, texts) -> None:
             cl.anchor = False
 
     big = grown(100, one_more_word)
-    t = timed(big)
-    row(
-        f"growth: KB x100 sharing prefilter words ({len(big.signatures)} signatures), ms/input",
-        f"{t:.3f} ms",
-        f"ratio {t / base:.2f}x (goal <= 3x)",
+    grown_rows.append(
+        (f"growth: KB x100 sharing prefilter words ({len(big.signatures)} signatures), ms/input", timed(big), "<= 3x")
     )
+    row(f"growth: real KB ({len(kb.signatures)} signatures), ms/input", f"{base:.3f} ms")
+    for what, t, goal in grown_rows:
+        row(what, f"{t:.3f} ms", f"ratio {t / base:.2f}x (goal {goal})")
 
 
 def bench_adversarial(kb) -> None:
