@@ -61,6 +61,12 @@ def exemplar_path(kb_dir: Optional[Path] = None) -> Path:
     return kb_dir / "similar" / "exemplars.json"
 
 
+def _rarity(n: int, df: int) -> float:
+    """A word's weight among n known failures when df of them hold it (inverse document frequency): the one formula
+    of the file's index, its loading and an evaluation that leaves a known failure out."""
+    return math.log(n / (1 + df))
+
+
 def index(rows: Sequence[Tuple[Optional[str], str, str, Sequence[str]]]) -> Dict[str, Any]:
     """The exemplar file's content for [(cause or None, id, thread address, words)]: each word in more than
     about a third of the known failures dropped (MIN_IDF), an inverted index of the others (word -> the
@@ -70,10 +76,10 @@ def index(rows: Sequence[Tuple[Optional[str], str, str, Sequence[str]]]) -> Dict
     for i, row in enumerate(rows):
         for w in set(row[3]):
             holders.setdefault(w, []).append(i)
-    post = {w: ids for w, ids in sorted(holders.items()) if math.log(n / (1 + len(ids))) > MIN_IDF}
+    post = {w: ids for w, ids in sorted(holders.items()) if _rarity(n, len(ids)) > MIN_IDF}
     sq = [0.0] * n
     for w, ids in post.items():
-        x = math.log(n / (1 + len(ids))) ** 2
+        x = _rarity(n, len(ids)) ** 2
         for i in ids:
             sq[i] += x
     return {
@@ -101,7 +107,7 @@ class Memory:
         if len(self.inv_norm) != n:
             raise ValueError("exemplar file: one inverse norm per exemplar")
         # a word's weight: how rare it is among the known failures
-        self.idf: Dict[str, float] = {w: math.log(n / (1 + len(ids))) for w, ids in self.post.items()}
+        self.idf: Dict[str, float] = {w: _rarity(n, len(ids)) for w, ids in self.post.items()}
         # the weighted words, rarest first (ties by the word): an input's rarest are found by one set intersection
         order = sorted(self.idf, key=lambda w: (-self.idf[w], w))
         self.rank: Dict[str, int] = {w: k for k, w in enumerate(order)}
@@ -168,7 +174,7 @@ class Memory:
                 if k < len(ids) and ids[k] == i:
                     df -= 1
             if df > 0 and n > 0:
-                weight = math.log(n / (1 + df))
+                weight = _rarity(n, df)
                 if weight > MIN_IDF:
                     idf[w] = weight
         q = sorted(idf, key=lambda w: (-idf[w], w))[:MAX_QUERY_WORDS]

@@ -112,7 +112,7 @@ def test_a_left_out_known_failure_counts_as_absent_for_the_rarity_of_words_and_t
     ref = without.nearest(words)
     assert [without.case[i] for _s, i in ref] == ["other"]
     assert abs(idf["allocator"] - without.idf["allocator"]) < 1e-9  # rarity counted over the others
-    # without leaving anything out, the own words fill the query and the other is found only through none of them
+    # with nothing left out, the case's own words fill the eight query places, and the case itself is nearest
     q_all = sorted(with_self.known.intersection(words), key=with_self.rank.__getitem__)[:8]
     assert set(q_all) == set(own)
     assert with_self.nearest(words) and with_self.case[with_self.nearest(words)[0][1]] == "self"
