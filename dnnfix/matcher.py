@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections import Counter
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import rx
@@ -129,10 +130,7 @@ def _continues(a: str, b: str) -> bool:
 def _wrap_widths(lens: List[int]) -> Set[int]:
     """The widths a paste whose lines are this long may have been hard-wrapped at (terminal or mail width): many
     lines sharing one exact length, a terminal's usual widths, a re-wrap at word boundaries."""
-    widths: Dict[int, int] = {}
-    for w in lens:
-        if w >= 60:
-            widths[w] = widths.get(w, 0) + 1
+    widths = {w: k for w, k in Counter(lens).items() if w >= 60}  # (counted in C: most lines are shorter)
     wrap: Set[int] = set()
     if widths:
         # a terminal cuts every line at its width: the longest length is shared by several lines, none is longer
@@ -803,8 +801,15 @@ def match_incident(
     todo: Dict[int, Optional[Set[int]]] = {}
     # the input's words, and the symptoms it shows (keyed by their fact path: no word holds a dot)
     symptoms = [SYMPTOM_KEY + kind for kind in inc.facts.get("symptom") or ()]
-    for w in itertools.chain(corpus.words, symptoms):
-        for si, ci in kb.index.get(w, ()):
+    index = kb.index
+    # the input's words that key some clause (most words key none: a log's numbers, paths, names), found by a set
+    # intersection, in the input's order of first appearance
+    keyed: List[str] = list(index.keys() & corpus.words.keys())
+    if len(keyed) > 1:
+        place = dict(zip(corpus.words, range(len(corpus.words))))
+        keyed.sort(key=place.__getitem__)
+    for w in itertools.chain(keyed, symptoms):
+        for si, ci in index.get(w, ()):
             opened = todo.get(si, _NEW)
             if opened is _NEW:
                 todo[si] = {ci}

@@ -246,9 +246,8 @@ def parse_text(text: str, *, truncated: bool = False) -> Incident:
                 continue
         m = _log_match(line)
         if m:
-            inc.logs.append(
-                LogLine(level=m.group("level"), source=m.group("src"), message=m.group("msg"), lineno_in_text=lineno)
-            )
+            level, src, msg = m.group("level", "src", "msg")
+            inc.logs.append(LogLine(level=level, source=src, message=msg, lineno_in_text=lineno))
             _graph_bits(line, graph)
             i += 1
             continue
@@ -323,7 +322,7 @@ def _graph_bits(line: str, graph: GraphError) -> None:
         for m in _OP.finditer(line):
             if m.group("op") not in graph.ops:
                 graph.ops.append(m.group("op"))
-    r = _ROOT.match(line)
+    r = _ROOT.match(line) if ") " in line else None
     if r:
         root = f"{r.group('code')}: {r.group('msg').strip()}"
         if root not in graph.root_errors:
@@ -344,9 +343,17 @@ def _said_versions(sample: str, low: Optional[str] = None):
     for name in _SAID_NAMES:
         if name not in held:  # (the text does not hold this name: no scan for it)
             continue
+        n = len(name)
         i = low.find(name)
         while i >= 0:
-            starts.add(i)
+            # the pattern needs the package name (tensorflow perhaps with -gpu/-cpu) followed by a space, "=" or ">"
+            # (a word character there breaks its \b; anything else breaks what follows): a log's
+            # "tensorflow/core/..." is no version said, and its regex is not tried there
+            after = low[i + n : i + n + 1]
+            if after == "-" and n == 10 and low[i + 10 : i + 14] in ("-gpu", "-cpu"):
+                after = low[i + 14 : i + 15]
+            if after and (after in "=>" or after.isspace()):
+                starts.add(i)
             i = low.find(name, i + 1)
     end = 0
     for i in sorted(starts):
