@@ -112,3 +112,52 @@ def test_mine_raise_messages_calls_reads_warnings_logs_and_prints(tmp_path):
     assert printed["exc"] == "print" and printed["score"] < 0.3
     # an info-level log line is not a notice about a failure
     assert not any("loading the weights" in m for m in rows)
+
+
+_RELIABILITY = """reliability (top claim of every case, binned by score; a negative's claim is never right):
+  0.00-0.20  claims    {a}  right    1  
+  0.60-0.70  claims    2  right    1  50.0%
+  0.95-1.00  claims    {b}  right    {c}  
+  confident claims (>= 0.60): 0, right 0
+"""
+
+
+def test_untuned_calibration_pools_batches_and_the_all_part_only(tmp_path):
+    """Batches are different cases (each counts); "all" then "dev" and "sealed" are the same cases again (only "all"
+    counts); a --no-similar table after the first one does not count."""
+    mod = _load("untuned_calibration")
+    batches = tmp_path / "devset-wave901-untuned.txt"
+    batches.write_text(
+        "# header\n## batch 1 (3 cases)\n"
+        + _RELIABILITY.format(a=3, b=4, c=4)
+        + "\n## batch 2 (2 cases)\n"
+        + _RELIABILITY.format(a=1, b=1, c=0)
+    )
+    parts = tmp_path / "devset-wave902-untuned.txt"
+    parts.write_text(
+        "## --part all\n"
+        + _RELIABILITY.format(a=2, b=5, c=5)
+        + "## --part dev\n"
+        + _RELIABILITY.format(a=1, b=3, c=3)
+        + "## --part sealed\n"
+        + _RELIABILITY.format(a=1, b=2, c=2)
+        + "## --part all --no-similar\n"
+        + _RELIABILITY.format(a=9, b=9, c=9)
+    )
+    plain = tmp_path / "devset-wave903-untuned.txt"
+    plain.write_text("cause n\n" + _RELIABILITY.format(a=0, b=1, c=1) + "misses\n")
+    empty = tmp_path / "devset-wave904-untuned.txt"
+    empty.write_text("## all\nnegatives: 3   confident claims: 0 (0.0%)\n")
+    bins, files = mod.pool([str(batches), str(parts), str(plain), str(empty)])
+    assert files == 3
+    assert bins["0.00-0.20"] == [3 + 1 + 2 + 0, 4]
+    assert bins["0.60-0.70"] == [2 * 4, 4]
+    assert bins["0.95-1.00"] == [4 + 1 + 5 + 1, 4 + 0 + 5 + 1]
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "untuned_calibration.py"), "--json", str(batches), str(parts)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert '"confident": {"claims": 16, "right": 12}' in out.stdout
