@@ -126,23 +126,20 @@ def test_untuned_calibration_pools_batches_and_the_all_part_only(tmp_path):
     """Batches are different cases (each counts); "all" then "dev" and "sealed" are the same cases again (only "all"
     counts); a --no-similar table after the first one does not count."""
     mod = _load("untuned_calibration")
+
+    def sections(*parts):  # (heading, a, b, c) -> "## heading" and its table
+        return "".join(f"## {h}\n" + _RELIABILITY.format(a=a, b=b, c=c) for h, a, b, c in parts)
+
     batches = tmp_path / "devset-wave901-untuned.txt"
-    batches.write_text(
-        "# header\n## batch 1 (3 cases)\n"
-        + _RELIABILITY.format(a=3, b=4, c=4)
-        + "\n## batch 2 (2 cases)\n"
-        + _RELIABILITY.format(a=1, b=1, c=0)
-    )
+    batches.write_text("# header\n" + sections(("batch 1 (3 cases)", 3, 4, 4), ("batch 2 (2 cases)", 1, 1, 0)))
     parts = tmp_path / "devset-wave902-untuned.txt"
     parts.write_text(
-        "## --part all\n"
-        + _RELIABILITY.format(a=2, b=5, c=5)
-        + "## --part dev\n"
-        + _RELIABILITY.format(a=1, b=3, c=3)
-        + "## --part sealed\n"
-        + _RELIABILITY.format(a=1, b=2, c=2)
-        + "## --part all --no-similar\n"
-        + _RELIABILITY.format(a=9, b=9, c=9)
+        sections(
+            ("--part all", 2, 5, 5),
+            ("--part dev", 1, 3, 3),
+            ("--part sealed", 1, 2, 2),
+            ("--part all --no-similar", 9, 9, 9),
+        )
     )
     plain = tmp_path / "devset-wave903-untuned.txt"
     plain.write_text("cause n\n" + _RELIABILITY.format(a=0, b=1, c=1) + "misses\n")
