@@ -131,8 +131,9 @@ class Memory:
         input (its MAX_QUERY_WORDS rarest), best first. `exclude`: exemplar ids left out as if they were not in the
         file (an evaluation of a known failure against the others): their words count neither in the rarity of a
         word nor as query words that only they share."""
-        if exclude:
-            idf, q = self._left_out(words, exclude)
+        left = self._left_out(words, exclude) if exclude else None
+        if left is not None:
+            idf, q = left
         else:
             idf = self.idf
             q = sorted(self.known.intersection(words), key=self.rank.__getitem__)[:MAX_QUERY_WORDS]
@@ -155,15 +156,18 @@ class Memory:
         out.sort(key=lambda t: (-t[0], self.case[t[1]]))
         return out
 
-    def _left_out(self, words: Iterable[str], exclude: Sequence[str]) -> Tuple[Dict[str, float], List[str]]:
+    def _left_out(self, words: Iterable[str], exclude: Sequence[str]) -> Optional[Tuple[Dict[str, float], List[str]]]:
         """The weights and the query nearest() uses with the `exclude` exemplars taken out of the file: each word's
         rarity counted over the others (a word only they hold is no query word). The other exemplars keep their
-        stored norms (computed with them in): a small difference, only in evaluations."""
+        stored norms (computed with them in): a small difference, only in evaluations. None when no excluded id is
+        in the file (the stored weights hold as they are)."""
         from bisect import bisect_left
 
         if self._ids is None:
             self._ids = {c: i for i, c in enumerate(self.case)}
         gone = sorted(self._ids[c] for c in set(exclude) if c in self._ids)
+        if not gone:
+            return None
         n = len(self.case) - len(gone)
         idf: Dict[str, float] = {}
         for w in self.known.intersection(words):

@@ -107,7 +107,9 @@ def test_a_left_out_known_failure_counts_as_absent_for_the_rarity_of_words_and_t
     # the query of eight rarest words is all the case's own words when it counts: nothing else shares them
     near_in = with_self.nearest(words, exclude=["self"])
     assert near_in and with_self.case[near_in[0][1]] == "other"
-    idf, q = with_self._left_out(words, ["self"])
+    left = with_self._left_out(words, ["self"])
+    assert left is not None
+    idf, q = left
     assert set(q) == set(shared)  # the words only the left-out case holds are no query words
     ref = without.nearest(words)
     assert [without.case[i] for _s, i in ref] == ["other"]
@@ -117,6 +119,7 @@ def test_a_left_out_known_failure_counts_as_absent_for_the_rarity_of_words_and_t
     assert set(q_all) == set(own)
     assert with_self.nearest(words) and with_self.case[with_self.nearest(words)[0][1]] == "self"
     # an id that is not in the file changes nothing
+    assert with_self._left_out(words, ["not-there"]) is None
     assert with_self.nearest(words, exclude=["not-there"]) == with_self.nearest(words)
 
 
