@@ -248,7 +248,10 @@ GROUPS = {
             "load_savedmodel_dir": SAVE,
             "custom_object": SAVE,
             "get_config": SAVE,
-            "not_hdf5": SAVE,
+            # a real .keras copied to renamed.h5 prints exactly what a Git-LFS pointer or a partial download behind
+            # .h5 prints (h5py's "file signature not found"), and real threads were broken files each time: both
+            # causes offered, neither confident
+            "not_hdf5": ("model.file.not-a-checkpoint", SAVE),
             "weights_mismatch": SAVE,
             "neg_missing_dir": None,
             "neg_missing_h5": None,
@@ -294,7 +297,8 @@ CASES = [(g, part, cause) for g, (_, parts) in GROUPS.items() for part, cause in
 
 @pytest.mark.parametrize("group,part,cause", CASES, ids=[f"{g}-{p}" for g, p, _ in CASES])
 def test_real_keras_code_errors(tmp_path_factory, group, part, cause):
-    """What TensorFlow 2.x / Keras 3 really print for each code error ranks its cause first, confidently."""
+    """What TensorFlow 2.x / Keras 3 really print for each code error ranks its cause first, confidently (where the
+    printed text is the same for two causes, both are offered and neither is confident)."""
     parts = _group(group, tmp_path_factory)
     assert part in parts, f"no output for {part}: {sorted(parts)}"
     text = parts[part]
@@ -304,5 +308,9 @@ def test_real_keras_code_errors(tmp_path_factory, group, part, cause):
         assert "Traceback (most recent call last)" in text, f"{part} did not fail:\n{text[-2000:]}"
     if cause is None:
         assert_silent(text)
+    elif isinstance(cause, tuple):  # the same printed text for each of these causes: all offered, none confident
+        assert_silent(text)
+        for c in cause:
+            assert_matches(text, c, top=len(cause), confident=False)
     else:
         assert_matches(text, cause)
