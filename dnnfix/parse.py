@@ -350,8 +350,8 @@ def _said_versions(sample: str, low: Optional[str] = None):
             # (a word character there breaks its \b; anything else breaks what follows): a log's
             # "tensorflow/core/..." is no version said, and its regex is not tried there
             after = low[i + n : i + n + 1]
-            if after == "-" and n == 10 and low[i + 10 : i + 14] in ("-gpu", "-cpu"):
-                after = low[i + 14 : i + 15]
+            if after == "-" and name == "tensorflow" and low[i + n : i + n + 4] in ("-gpu", "-cpu"):
+                after = low[i + n + 4 : i + n + 5]
             if after and (after in "=>" or after.isspace()):
                 starts.add(i)
             i = low.find(name, i + 1)
