@@ -84,7 +84,11 @@ _COLAB_WORDS = frozenset(("/content/", "google.colab", "/google/colab"))
 _HAY_SET = _WINDOWS_WORDS | _MACOS_WORDS | _LINUX_WORDS
 _HAY_LONGEST = max(map(len, _HAY_SET))
 _HAY_WORDS = LiteralSet(sorted(_HAY_SET))  # in the frames' paths (and, through _text_literals, in the text)
-_SAMPLE_SET = _COLAB_WORDS | {"/kaggle/", "ython", "__version__"}  # in the text
+# what IPython and Colab print around a cell's code: its frames ("<ipython-input-2-4b1d...>", "Cell In[3]", "<cell line:
+# 1>") and Colab's frame links (localhost:8080)
+_NOTEBOOK_WORDS = frozenset(("<ipython-input-", "Cell", "<cell", "localhost:8080"))
+_NOTEBOOK_MARK = re.compile(r"<ipython-input-\d+-[0-9a-f]+>|\bCell\s+In\s*\[\d+\]|<cell\s+line:\s*\d+>|localhost:8080")
+_SAMPLE_SET = _COLAB_WORDS | _NOTEBOOK_WORDS | {"/kaggle/", "ython", "__version__"}  # in the text
 
 
 @functools.lru_cache(maxsize=None)
@@ -401,6 +405,8 @@ def _text_facts(inc: Incident, raw_colab: bool = False) -> None:
         facts["colab"] = True
     if "/kaggle/" in in_sample:
         facts["kaggle"] = True
+    if in_sample & _NOTEBOOK_WORDS and _NOTEBOOK_MARK.search(sample):
+        facts["notebook"] = True  # the code ran in a notebook kernel (text.notebook)
     if "python" in hay.lower():
         m = _PYVER.search(blob_paths) or _PYVER.search(sample)
         if m:

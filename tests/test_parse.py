@@ -370,3 +370,20 @@ def test_a_frames_code_line_is_kept_when_a_stripped_log_prefix_took_its_indentat
     # without a prefix, an unindented line after a frame is not taken for its code (it may be anything)
     bare = tb.replace("    trainer.fit(model)", "trainer.fit(model)")
     assert [f.code for f in parse_text(bare).frames] == [""]
+
+
+def test_notebook_fact_from_ipython_cell_frames():
+    ipy7 = (
+        "ContextualVersionConflict                 Traceback (most recent call last)\n"
+        "<ipython-input-2-4b1d9e0c6a11> in <cell line: 1>()\n"
+        "----> 1 import pkg_resources\n"
+        "ContextualVersionConflict: (urllib3 2.0.7 (/usr/local/lib/python3.10/dist-packages), x, {'a'})\n"
+    )
+    ipy8 = "Cell In[3], line 1\n----> 1 import numpy.random\nValueError: numpy.dtype size changed\n"
+    script = (
+        'Traceback (most recent call last):\n  File "/srv/app/cell.py", line 4, in <module>\n    Cell()\n'
+        "NameError: name 'Cell' is not defined\n"
+    )
+    assert parse_text(ipy7).facts.get("notebook") is True
+    assert parse_text(ipy8).facts.get("notebook") is True
+    assert "notebook" not in parse_text(script).facts  # the word alone is no cell frame
