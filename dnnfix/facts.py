@@ -157,6 +157,10 @@ class Facts:
         for name, of in RELEASE_ALIASES:
             if of in out:
                 out[name] = str(out[of]).split("+")[0]
+        for name, of in LINE_ALIASES:
+            line = _RELEASE_LINE.match(str(out.get(of, "")))
+            if line:
+                out[name] = line.group(0)
         return out
 
 
@@ -187,7 +191,10 @@ PATH_ALIASES = (
 )
 # a version alias without its local tag ("2.4.0" of "2.4.0+cu121"), for index URLs that add their own
 RELEASE_ALIASES = (("torch_release", "torch_version"),)
-ALIAS_NAMES = frozenset(n for n, _ in PACKAGE_ALIASES + PATH_ALIASES + RELEASE_ALIASES)
+# a version's release line (major.minor: "2.4" of "2.4.1"), for pins that must share it ("keras==2.4.*")
+LINE_ALIASES = (("tf_line", "tf_version"),)
+_RELEASE_LINE = re.compile(r"\d+\.\d+(?=\.|$|[a-z+-])")
+ALIAS_NAMES = frozenset(n for n, _ in PACKAGE_ALIASES + PATH_ALIASES + RELEASE_ALIASES + LINE_ALIASES)
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.

@@ -234,3 +234,16 @@ def test_the_torch_release_alias_drops_the_local_tag():
     assert (al["torch_version"], al["torch_release"]) == ("2.4.0+cu121", "2.4.0")
     assert "torch_release" not in Facts(snapshot={"packages": {}}).aliases()
     assert "torch_release" in ALIAS_NAMES  # kb check accepts it in explanations
+
+
+def test_the_tf_line_alias_is_the_release_line():
+    """keras pins share TensorFlow's major.minor: {{tf_line}} is "2.4" of 2.4.1 (and of 2.16.0rc0), absent without a
+    TensorFlow version or with one that names no line."""
+    from dnnfix.facts import ALIAS_NAMES, Facts
+
+    assert Facts(snapshot={"packages": {"tensorflow": "2.4.1"}}).aliases()["tf_line"] == "2.4"
+    assert Facts(snapshot={"packages": {"tensorflow-cpu": "2.16.0rc0"}}).aliases()["tf_line"] == "2.16"
+    assert Facts(snapshot={"packages": {"tensorflow": "2.15"}}).aliases()["tf_line"] == "2.15"
+    assert "tf_line" not in Facts(snapshot={"packages": {"tensorflow": "nightly"}}).aliases()
+    assert "tf_line" not in Facts(snapshot={"packages": {}}).aliases()
+    assert "tf_line" in ALIAS_NAMES  # kb check accepts it in explanations
