@@ -516,10 +516,21 @@ def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) 
     whose import of the standard library's inspect reads `dis` and gets the script."""
     shown = [fr for fr in frames if not fr.file.startswith("<")]
     for a, b in zip(shown, shown[1:]):
-        if b.package != "user" or a.package == "user" or not b.file.endswith(".py"):
+        if b.package != "user" or not b.file.endswith(".py"):
             continue
         m = _IMPORT_STMT.match(a.code) if a.code else None
-        if m and ntpath.basename(b.file) == (m.group("a") or m.group("b")) + ".py":
+        if not m:
+            continue
+        name = (m.group("a") or m.group("b")) + ".py"
+        if ntpath.basename(b.file) != name:
+            continue
+        if a.package != "user":
+            return b.file
+        # a user's X.py importing X (a script named like the package it uses, nltk.py's `import nltk`): Python finds
+        # the script's own folder first, so the import runs the script again at module level instead of the package
+        # (the same file: the script's own path, or the tail of it when the script was started by a relative name)
+        same = b.file.replace("\\", "/").endswith("/" + a.file.replace("\\", "/").lstrip("./")) or a.file == b.file
+        if ntpath.basename(a.file) == name and same and b.function.startswith("<module"):
             return b.file
     own = final.frames if final is not None else []
     message = final.message if final is not None else ""
