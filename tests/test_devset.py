@@ -113,3 +113,33 @@ def test_report_names_no_sealed_case(devset_result):
     shown = io.StringIO()
     ev.report(res, out=shown, show_sealed=True)
     assert all(p in shown.getvalue() for p in sealed_paths)
+
+
+def test_wording_search_skips_the_sealed_quarter(tmp_path, capsys):
+    """scripts/devset_grep.py finds a wording in the dev part's pastes and never lists (or prints a line of) a sealed
+    case that holds the same wording, unlike a plain grep over tests/devset."""
+    spec = importlib.util.spec_from_file_location("devset_grep", REPO / "scripts" / "devset_grep.py")
+    grep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grep)
+    sealed = _load_eval().sealed
+    wording = "Protobuf parsing failed"
+    dev_name = sealed_name = None
+    for i in range(200):  # file names whose sealed-quarter hash falls on each side
+        name = f"model.file.not-a-checkpoint/case-{i}.yaml"
+        if sealed(name):
+            sealed_name = sealed_name or name
+        else:
+            dev_name = dev_name or name
+    for name, marker in ((dev_name, "DEVCASE"), (sealed_name, "SEALEDCASE")):
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(yaml.safe_dump({"source": "x", "text": f"{marker} {wording}.\nother line\n"}))
+    (tmp_path / "negatives").mkdir()
+    (tmp_path / "negatives" / "plain.yaml").write_text(yaml.safe_dump({"text": "nothing here"}))
+    assert grep.main([wording, "--lines", "--dir", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert dev_name in out and "DEVCASE" in out
+    assert sealed_name not in out and "SEALEDCASE" not in out
+    assert "1 sealed case(s) not searched" in err
+    assert grep.main(["no such wording", "--dir", str(tmp_path)]) == 1
+    assert grep.main(["(", "--dir", str(tmp_path)]) == 2  # a bad pattern: a clear error, exit 2
