@@ -121,6 +121,7 @@ def _finish(
     similar: bool = True,
     exclude_similar: Sequence[str] = (),
 ) -> Diagnosis:
+    from .facts import derived
     from .normalize import fingerprint, last_line
 
     stats: Dict[str, Any] = {}
@@ -145,6 +146,8 @@ def _finish(
     aliases = facts.aliases() if matches else {}
     for m in matches:
         for k, v in aliases.items():
+            m.facts.setdefault(k, v)
+        for k, v in derived(m.facts).items():  # placeholders worked out from the match's own values
             m.facts.setdefault(k, v)
     d = Diagnosis(input=name, incident=inc, matches=matches, elapsed_ms=0.0, facts=facts)
     final = inc.final

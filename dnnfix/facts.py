@@ -194,7 +194,36 @@ RELEASE_ALIASES = (("torch_release", "torch_version"),)
 # a version's release line (major.minor: "2.4" of "2.4.1"), for pins that must share it ("keras==2.4.*")
 LINE_ALIASES = (("tf_line", "tf_version"),)
 _RELEASE_LINE = re.compile(r"\d+\.\d+(?=\.|$|[a-z+-])")
-ALIAS_NAMES = frozenset(n for n, _ in PACKAGE_ALIASES + PATH_ALIASES + RELEASE_ALIASES + LINE_ALIASES)
+# derived(): placeholders worked out from a match's own values (api._finish adds them to its facts)
+DERIVED_NAMES = ("shadowed_module", "shadow_renamed")
+ALIAS_NAMES = frozenset(
+    [n for n, _ in PACKAGE_ALIASES + PATH_ALIASES + RELEASE_ALIASES + LINE_ALIASES] + list(DERIVED_NAMES)
+)
+
+
+def derived(values: Mapping[str, Any]) -> Dict[str, str]:
+    """Placeholders a fix needs that no clause captures, worked out from the match's values (captures and aliases):
+    - shadowed_module: the module a local file stands in for (the captured `module`, else the shadowing file's name
+      without .py: nltk of .../nltk.py);
+    - shadow_renamed: a new name for that file in its own folder (.../my_nltk_script.py), path separators kept."""
+    import ntpath
+
+    out: Dict[str, str] = {}
+    path = values.get("shadow_path")
+    stem = ""
+    if isinstance(path, str) and path.endswith(".py"):
+        head, name = ntpath.split(path)  # either separator
+        stem = name[:-3]
+        if stem.isidentifier():
+            sep = "\\" if "\\" in path else "/"
+            new = f"my_{stem}_script.py"
+            out["shadow_renamed"] = f"{head.rstrip(sep)}{sep}{new}" if head else new
+    module = values.get("module")
+    if isinstance(module, str) and module:
+        out["shadowed_module"] = module
+    elif stem.isidentifier():
+        out["shadowed_module"] = stem
+    return out
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.

@@ -322,3 +322,38 @@ def test_a_distribution_name_in_the_message_becomes_the_module_to_import(kb):
     top = _diag(kb, text).matches[0]
     assert top.cause == "py.module.not-installed" and top.confident
     assert top.facts["module"] == "liger_kernel"
+
+
+def test_a_shadowing_script_is_renamed_in_its_own_folder(kb):
+    """The shadowed-package fix renames the script that stands in for the package (nltk.py, in its own folder) and
+    asks Python about that package, not about torch (facts.derived fills them from the match's shadow_path)."""
+    paste = (
+        "Traceback (most recent call last):\n"
+        '  File "nltk.py", line 1, in <module>\n'
+        "    import nltk\n"
+        '  File "/home/user/proj/nltk.py", line 3, in <module>\n'
+        "    tokens = nltk.word_tokenize(text)\n"
+        "AttributeError: module 'nltk' has no attribute 'word_tokenize'\n"
+    )
+    d = diagnose_text(paste, kb=kb, similar=False)
+    m = d.matches[0]
+    assert m.cause == "py.package.shadowed" and m.confident
+    code = "\n".join(f.code for f in build(d, kb).entries[0].fixes)
+    assert "mv /home/user/proj/nltk.py /home/user/proj/my_nltk_script.py" in code
+    assert "import nltk; print(nltk.__file__" in code
+    assert "torch" not in code
+
+
+def test_derived_placeholders():
+    from dnnfix.facts import ALIAS_NAMES, derived
+
+    win = derived({"shadow_path": "C:\\Users\\user\\proj\\transformers.py"})
+    assert win == {
+        "shadow_renamed": "C:\\Users\\user\\proj\\my_transformers_script.py",
+        "shadowed_module": "transformers",
+    }
+    assert derived({"shadow_path": "torch.py"})["shadow_renamed"] == "my_torch_script.py"
+    assert derived({"shadow_path": "/x/torch.py", "module": "torchvision"})["shadowed_module"] == "torchvision"
+    assert derived({"shadow_path": "/x/my-script.py"}) == {}  # no module can be named so
+    assert derived({"shadow_path": "/x/torch/"}) == {} and derived({}) == {}
+    assert {"shadow_renamed", "shadowed_module"} <= ALIAS_NAMES  # kb check accepts them in explanations
