@@ -188,6 +188,8 @@ PATH_ALIASES = (
     ("expected_python", "expected.tf.python"),
     ("expected_torch_cuda", "expected.torch.cuda"),
     ("expected_driver", "expected.driver.min"),
+    # the user's file that an import got instead of the package (parse._shadowing_file), where no clause captured it
+    ("shadow_path", "text.symptom.shadowed_import"),
 )
 # a version alias without its local tag ("2.4.0" of "2.4.0+cu121"), for index URLs that add their own
 RELEASE_ALIASES = (("torch_release", "torch_version"),)
@@ -195,35 +197,29 @@ RELEASE_ALIASES = (("torch_release", "torch_version"),)
 LINE_ALIASES = (("tf_line", "tf_version"),)
 _RELEASE_LINE = re.compile(r"\d+\.\d+(?=\.|$|[a-z+-])")
 # derived(): placeholders worked out from a match's own values (api._finish adds them to its facts)
-DERIVED_NAMES = ("shadowed_module", "shadow_renamed")
+DERIVED_NAMES = ("shadow_renamed",)
 ALIAS_NAMES = frozenset(
     [n for n, _ in PACKAGE_ALIASES + PATH_ALIASES + RELEASE_ALIASES + LINE_ALIASES] + list(DERIVED_NAMES)
 )
 
 
 def derived(values: Mapping[str, Any]) -> Dict[str, str]:
-    """Placeholders a fix needs that no clause captures, worked out from the match's values (captures and aliases):
-    - shadowed_module: the module a local file stands in for (the captured `module`, else the shadowing file's name
-      without .py: nltk of .../nltk.py);
-    - shadow_renamed: a new name for that file in its own folder (.../my_nltk_script.py), path separators kept."""
+    """Values a fix needs that no clause captures, worked out from a match's values (captures and aliases), only where
+    a local file shadows a package (`shadow_path`, a .py file named like a module): `module`, the package it stands in
+    for (nltk of .../nltk.py), and `shadow_renamed`, a new name for the file in its own folder (.../my_nltk_script.py,
+    path separators kept). The caller keeps what the match already carries (a captured `module` wins)."""
+    path = values.get("shadow_path")
+    if not isinstance(path, str) or not path.endswith(".py"):
+        return {}  # most matches: nothing to work out
     import ntpath
 
-    out: Dict[str, str] = {}
-    path = values.get("shadow_path")
-    stem = ""
-    if isinstance(path, str) and path.endswith(".py"):
-        head, name = ntpath.split(path)  # either separator
-        stem = name[:-3]
-        if stem.isidentifier():
-            sep = "\\" if "\\" in path else "/"
-            new = f"my_{stem}_script.py"
-            out["shadow_renamed"] = f"{head.rstrip(sep)}{sep}{new}" if head else new
-    module = values.get("module")
-    if isinstance(module, str) and module:
-        out["shadowed_module"] = module
-    elif stem.isidentifier():
-        out["shadowed_module"] = stem
-    return out
+    head, name = ntpath.split(path)  # either separator
+    stem = name[:-3]
+    if not stem.isidentifier():
+        return {}
+    sep = "\\" if "\\" in path else "/"
+    new = f"my_{stem}_script.py"
+    return {"module": stem, "shadow_renamed": f"{head.rstrip(sep)}{sep}{new}" if head else new}
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.

@@ -529,8 +529,9 @@ def _shadowing_file(frames: List[Frame], final: Optional[ExceptionInfo] = None) 
         # a user's X.py importing X (a script named like the package it uses, nltk.py's `import nltk`): Python finds
         # the script's own folder first, so the import runs the script again at module level instead of the package
         # (the same file: the script's own path, or the tail of it when the script was started by a relative name)
-        same = b.file.replace("\\", "/").endswith("/" + a.file.replace("\\", "/").lstrip("./")) or a.file == b.file
-        if ntpath.basename(a.file) == name and same and b.function.startswith("<module"):
+        script = a.file.replace("\\", "/").removeprefix("./")
+        same = a.file == b.file or b.file.replace("\\", "/").endswith("/" + script)
+        if same and b.function.startswith("<module"):
             return b.file
     own = final.frames if final is not None else []
     message = final.message if final is not None else ""

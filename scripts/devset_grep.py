@@ -16,7 +16,7 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,32 +30,19 @@ def _heldout():
 
 
 def search(rx: "re.Pattern[str]", root: Path) -> Tuple[List[Tuple[str, List[str]]], int]:
-    """(dev-part cases whose text matches: (path under root, matching lines)), and how many sealed cases were skipped."""
-    import yaml
-
-    sealed = _heldout().sealed
+    """(dev-part cases whose text matches: (path under root, matching lines)), and how many sealed cases were skipped.
+    The cases are heldout_eval's own reading of the set (load_cases), so both agree on what is sealed."""
+    ev = _heldout()
     found: List[Tuple[str, List[str]]] = []
     skipped = 0
-    for path in _cases(root):
-        rel = path.relative_to(root).as_posix()
-        if sealed(rel):
+    for case in ev.load_cases(root):
+        if ev.sealed(case["path"]):
             skipped += 1
             continue
-        try:
-            text = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("text") or ""
-        except (OSError, yaml.YAMLError, AttributeError) as e:
-            print(f"devset_grep: {rel}: unreadable ({e})", file=sys.stderr)
-            continue
-        lines = [ln for ln in str(text).splitlines() if rx.search(ln)]
+        lines = [ln for ln in case["text"].splitlines() if rx.search(ln)]
         if lines:
-            found.append((rel, lines))
+            found.append((case["path"], lines))
     return found, skipped
-
-
-def _cases(root: Path) -> Iterator[Path]:
-    for p in sorted(root.glob("*/*.yaml")):
-        if p.parent.name != "__pycache__":
-            yield p
 
 
 def main(argv=None) -> int:

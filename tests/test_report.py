@@ -348,12 +348,27 @@ def test_derived_placeholders():
     from dnnfix.facts import ALIAS_NAMES, derived
 
     win = derived({"shadow_path": "C:\\Users\\user\\proj\\transformers.py"})
-    assert win == {
-        "shadow_renamed": "C:\\Users\\user\\proj\\my_transformers_script.py",
-        "shadowed_module": "transformers",
-    }
+    assert win == {"shadow_renamed": "C:\\Users\\user\\proj\\my_transformers_script.py", "module": "transformers"}
     assert derived({"shadow_path": "torch.py"})["shadow_renamed"] == "my_torch_script.py"
-    assert derived({"shadow_path": "/x/torch.py", "module": "torchvision"})["shadowed_module"] == "torchvision"
     assert derived({"shadow_path": "/x/my-script.py"}) == {}  # no module can be named so
-    assert derived({"shadow_path": "/x/torch/"}) == {} and derived({}) == {}
-    assert {"shadow_renamed", "shadowed_module"} <= ALIAS_NAMES  # kb check accepts them in explanations
+    assert derived({"shadow_path": "/x/torch/"}) == {} and derived({"module": "torch"}) == {}  # no shadowing file
+    assert {"shadow_renamed", "shadow_path"} <= ALIAS_NAMES  # kb check accepts them in explanations
+
+
+def test_a_shadowing_file_found_only_by_the_parser_names_itself_in_the_fix(kb):
+    """A package outside the signatures' list of names (tavily): the shadowing file comes from the parser's symptom
+    alone, and the fix still renames that file and asks about that package."""
+    paste = (
+        "Traceback (most recent call last):\n"
+        '  File "tavily.py", line 1, in <module>\n'
+        "    import tavily\n"
+        '  File "/home/user/proj/tavily.py", line 3, in <module>\n'
+        "    client = tavily.Client()\n"
+        "AttributeError: module 'tavily' has no attribute 'Client'\n"
+    )
+    d = diagnose_text(paste, kb=kb, similar=False)
+    assert d.matches[0].cause == "py.package.shadowed"
+    code = "\n".join(f.code for f in build(d, kb).entries[0].fixes)
+    assert "mv /home/user/proj/tavily.py /home/user/proj/my_tavily_script.py" in code
+    assert "import tavily; print(tavily.__file__" in code
+    assert "torch" not in code
