@@ -203,23 +203,65 @@ ALIAS_NAMES = frozenset(
 )
 
 
+# import names whose distribution on PyPI is called otherwise (`pip install cv2` finds nothing); every other
+# top-level module installs under its own name (pip treats _ and - alike)
+PIP_NAMES = {
+    "cv2": "opencv-python",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "dotenv": "python-dotenv",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "magic": "python-magic",
+    "fitz": "pymupdf",
+    "Crypto": "pycryptodome",
+    "serial": "pyserial",
+    "usb": "pyusb",
+    "zmq": "pyzmq",
+    "jwt": "pyjwt",
+    "git": "gitpython",
+    "OpenGL": "pyopengl",
+    "win32api": "pywin32",
+    "win32com": "pywin32",
+    "umap": "umap-learn",
+    "faiss": "faiss-cpu",
+    "whisper": "openai-whisper",
+    "llama_cpp": "llama-cpp-python",
+    "open_clip": "open-clip-torch",
+    "tflite_runtime": "tflite-runtime",
+}
+
+
 def derived(values: Mapping[str, Any]) -> Dict[str, str]:
-    """Values a fix needs that no clause captures, worked out from a match's values (captures and aliases), only where
-    a local file shadows a package (`shadow_path`, a .py file named like a module): `module`, the package it stands in
-    for (nltk of .../nltk.py), and `shadow_renamed`, a new name for the file in its own folder (.../my_nltk_script.py,
-    path separators kept). The caller keeps what the match already carries (a captured `module` wins)."""
+    """Values a fix needs that no clause captures, worked out from a match's values (captures and aliases). The
+    caller keeps what the match already carries (a captured value wins).
+
+    - Where a local file shadows a package (`shadow_path`, a .py file named like a module): `module`, the package it
+      stands in for (nltk of .../nltk.py), and `shadow_renamed`, a new name for the file in its own folder
+      (.../my_nltk_script.py, path separators kept).
+    - Where an import failed (`missing_module`, a top-level module name): `package`, the name pip installs it under
+      (opencv-python for cv2, scikit-learn for sklearn; the module's own name otherwise)."""
+    out: Dict[str, str] = {}
+    missing = values.get("missing_module")
+    if isinstance(missing, str) and missing.isidentifier():
+        out["package"] = PIP_NAMES.get(missing, missing)
     path = values.get("shadow_path")
     if not isinstance(path, str) or not path.endswith(".py"):
-        return {}  # most matches: nothing to work out
+        return out  # most matches: nothing more to work out
     import ntpath
 
     head, name = ntpath.split(path)  # either separator
     stem = name[:-3]
     if not stem.isidentifier():
-        return {}
+        return out
     sep = "\\" if "\\" in path else "/"
     new = f"my_{stem}_script.py"
-    return {"module": stem, "shadow_renamed": f"{head.rstrip(sep)}{sep}{new}" if head else new}
+    out.update(module=stem, shadow_renamed=f"{head.rstrip(sep)}{sep}{new}" if head else new)
+    return out
 
 
 # TensorFlow ships under several distribution names; signatures ask for packages.tensorflow.

@@ -353,6 +353,29 @@ def test_derived_placeholders():
     assert derived({"shadow_path": "/x/my-script.py"}) == {}  # no module can be named so
     assert derived({"shadow_path": "/x/torch/"}) == {} and derived({"module": "torch"}) == {}  # no shadowing file
     assert {"shadow_renamed", "shadow_path"} <= ALIAS_NAMES  # kb check accepts them in explanations
+    # a failed import's pip name: the distribution where it differs from the import name, else the name itself
+    assert derived({"missing_module": "cv2"}) == {"package": "opencv-python"}
+    assert derived({"missing_module": "sklearn"})["package"] == "scikit-learn"
+    assert derived({"missing_module": "transformers"}) == {"package": "transformers"}
+    assert derived({"missing_module": "not-a-module"}) == {}
+
+
+def test_the_install_fix_names_the_pip_package_of_the_failed_import(kb):
+    """`No module named 'cv2'`: the other-interpreter fix installs opencv-python (pip has no cv2), not the page's
+    default example (torch)."""
+    paste = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/user/app/run.py", line 1, in <module>\n'
+        "    import cv2\n"
+        "ModuleNotFoundError: No module named 'cv2'\n"
+    )
+    d = diagnose_text(paste, kb=kb, similar=False)
+    m = next(m for m in d.matches if m.cause == "py.install.wrong-interpreter")
+    assert m.facts["package"] == "opencv-python"
+    report = build(d, kb)
+    entry = next(e for e in report.entries if e.cause == "py.install.wrong-interpreter")
+    code = "\n".join(f.code for f in entry.fixes)
+    assert "python -m pip install opencv-python" in code and "pip install torch" not in code
 
 
 def test_a_shadowing_file_found_only_by_the_parser_names_itself_in_the_fix(kb):
