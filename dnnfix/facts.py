@@ -203,16 +203,30 @@ ALIAS_NAMES = frozenset(
 )
 
 
-# import names whose distribution on PyPI is called otherwise (`pip install cv2` finds nothing); every other
-# top-level module installs under its own name (pip treats _ and - alike)
-PIP_NAMES = {
-    "cv2": "opencv-python",
-    "sklearn": "scikit-learn",
-    "skimage": "scikit-image",
+# import name -> the distribution pip installs it under, where they differ (`pip install cv2` finds nothing); any
+# other top-level module installs under its own name. One table for the install fixes (derived) and the API-drift
+# lookup (knowledge/drift.py, which adds its own version-lookup names).
+DIST_NAMES = {
+    "huggingface_hub": "huggingface-hub",
     "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "pytorch_lightning": "pytorch-lightning",
+    "cv2": "opencv-python",
     "yaml": "pyyaml",
+    "skimage": "scikit-image",
+    "google.protobuf": "protobuf",
+    "attr": "attrs",
     "bs4": "beautifulsoup4",
     "dateutil": "python-dateutil",
+    "sentence_transformers": "sentence-transformers",
+    "lightning_fabric": "lightning-fabric",
+    "mmengine": "mmengine",
+    "mmdet": "mmdet",
+    "flash_attn": "flash-attn",
+    "llama_index": "llama-index",
+    "pkg_resources": "setuptools",
+    "orbax.checkpoint": "orbax-checkpoint",
+    "mpl_toolkits": "matplotlib",
     "dotenv": "python-dotenv",
     "docx": "python-docx",
     "pptx": "python-pptx",
@@ -248,7 +262,7 @@ def derived(values: Mapping[str, Any]) -> Dict[str, str]:
     out: Dict[str, str] = {}
     missing = values.get("missing_module")
     if isinstance(missing, str) and missing.isidentifier():
-        out["package"] = PIP_NAMES.get(missing, missing)
+        out["package"] = DIST_NAMES.get(missing, missing)
     path = values.get("shadow_path")
     if not isinstance(path, str) or not path.endswith(".py"):
         return out  # most matches: nothing more to work out

@@ -28,32 +28,12 @@ import re
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..facts import DIST_NAMES
 from ..normalize import lines_holding
 
-# import name -> distribution name, where they differ
-_DIST = {
-    "huggingface_hub": "huggingface-hub",
-    "PIL": "pillow",
-    "sklearn": "scikit-learn",
-    "pytorch_lightning": "pytorch-lightning",
-    "lightning": "pytorch-lightning",
-    "cv2": "opencv-python",
-    "yaml": "pyyaml",
-    "skimage": "scikit-image",
-    "google.protobuf": "protobuf",
-    "attr": "attrs",
-    "bs4": "beautifulsoup4",
-    "dateutil": "python-dateutil",
-    "sentence_transformers": "sentence-transformers",
-    "lightning_fabric": "lightning-fabric",
-    "mmengine": "mmengine",
-    "mmdet": "mmdet",
-    "flash_attn": "flash-attn",
-    "llama_index": "llama-index",
-    "pkg_resources": "setuptools",
-    "orbax.checkpoint": "orbax-checkpoint",
-    "mpl_toolkits": "matplotlib",
-}
+# import name -> distribution name, where they differ (the shared table), and `lightning`, whose releases the drift
+# rows and the installed versions name as pytorch-lightning (_ALIASES)
+_DIST = {**DIST_NAMES, "lightning": "pytorch-lightning"}
 # distributions whose version may be reported under another name
 _ALIASES = {
     "pytorch-lightning": ("pytorch-lightning", "lightning"),
