@@ -257,10 +257,11 @@ def derived(values: Mapping[str, Any]) -> Dict[str, str]:
     - Where a local file shadows a package (`shadow_path`, a .py file named like a module): `module`, the package it
       stands in for (nltk of .../nltk.py), and `shadow_renamed`, a new name for the file in its own folder
       (.../my_nltk_script.py, path separators kept).
-    - Where an import failed (`missing_module`, a top-level module name): `package`, the name pip installs it under
+    - Where an import failed (`missing_module`, a top-level module name) or a pickled class was not found in an
+      installed library (`pickled_module`, its top-level package): `package`, the name pip installs it under
       (opencv-python for cv2, scikit-learn for sklearn; the module's own name otherwise)."""
     out: Dict[str, str] = {}
-    missing = values.get("missing_module")
+    missing = values.get("missing_module") or values.get("pickled_module")
     if isinstance(missing, str) and missing.isidentifier():
         out["package"] = DIST_NAMES.get(missing, missing)
     path = values.get("shadow_path")

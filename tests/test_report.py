@@ -358,6 +358,7 @@ def test_derived_placeholders():
     assert derived({"missing_module": "sklearn"})["package"] == "scikit-learn"
     assert derived({"missing_module": "transformers"}) == {"package": "transformers"}
     assert derived({"missing_module": "not-a-module"}) == {}
+    assert derived({"pickled_module": "sklearn"}) == {"package": "scikit-learn"}  # a pickled class's library
 
 
 def test_the_install_fix_names_the_pip_package_of_the_failed_import(kb):
@@ -376,6 +377,31 @@ def test_the_install_fix_names_the_pip_package_of_the_failed_import(kb):
     entry = next(e for e in report.entries if e.cause == "py.install.wrong-interpreter")
     code = "\n".join(f.code for f in entry.fixes)
     assert "python -m pip install opencv-python" in code and "pip install torch" not in code
+
+
+def test_the_pickle_fix_installs_the_release_that_saved_the_file(kb):
+    """A scikit-learn pipeline saved with 1.6.1, read by 1.5.2: the fix names pip's package (scikit-learn, not the
+    import name sklearn) and the release sklearn's own warning says saved the file; without that warning the
+    release stays a placeholder."""
+    error = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/api/app.py", line 14, in <module>\n'
+        '    model = joblib.load("model.joblib")\n'
+        "AttributeError: Can't get attribute '_RemainderColsList' on <module 'sklearn.compose._column_transformer' "
+        "from '/srv/api/.venv/lib/python3.11/site-packages/sklearn/compose/_column_transformer.py'>\n"
+    )
+    warning = (
+        "/srv/api/.venv/lib/python3.11/site-packages/sklearn/base.py:376: InconsistentVersionWarning: Trying to "
+        "unpickle estimator Pipeline from version 1.6.1 when using version 1.5.2. This might lead to breaking code "
+        "or invalid results. Use at your own risk.\n  warnings.warn(\n"
+    )
+    for paste, pin in ((warning + error, "pip install 'scikit-learn==1.6.1'"), (error, "scikit-learn==<release")):
+        d = diagnose_text(paste, kb=kb, similar=False)
+        assert d.matches[0].signature == "pickle-class-missing-in-installed-package"
+        entry = next(e for e in build(d, kb).entries if e.cause == "py.package.api-mismatch")
+        code = entry.fixes[0].code
+        assert pin in code and "pip install -U scikit-learn" in code and "<package>" not in code
+        assert 'python -c "import sklearn; print(sklearn.__version__)"' in code
 
 
 def test_a_shadowing_file_found_only_by_the_parser_names_itself_in_the_fix(kb):
