@@ -147,8 +147,9 @@ _LOG_END = LazyRe(
 # stop button or the VM ending it); not a crash, so a symptom of its own
 _CUT_SHORT = LazyRe(r"^\s*\^C\s*$")
 # the shell's report glued to the end of a progress bar that redrew itself with carriage returns and never ended
-# its line ("... ETA: 2621sKilled"): the report alone is the log's end
-_BAR = LazyRe(r"ETA|\d\s*it/s|s/it|%\||task/s|/step|\[[=>#.\s-]{5,}\]")
+# its line ("... ETA: 2621sKilled"): the report alone is the log's end. A terminal that cut the bar's line leaves
+# only its tail on the last line: tqdm's count and timer ("0/2 [00:00<?, ?it/s]Killed", the rate still unknown)
+_BAR = LazyRe(r"ETA|\d\s*it/s|\?it/s|s/it|%\||task/s|/step|\[[=>#.\s-]{5,}\]|\d+/\d+\s+\[\d+:\d\d")
 _LOG_END_GLUED = LazyRe(r"(?:\d|[\d.]s|\]|\|)\s*(?P<report>" + SIGNAL_REPORT + r")\s*$")
 _LOG_END_WORDS = ("killed", "fault", "bus error", "illegal instruction", "exit", "sigkill", "signal 9", "core dumped")
 # a REPL / notebook cell: the call on one line, its value on the next

@@ -210,6 +210,9 @@ def test_the_shells_report_glued_to_a_progress_bar_is_the_logs_end():
     # a sentence that ends in the word is no report, nor a line without a bar
     assert "log_end" not in symptoms(["note: the worker was Killed"])
     assert "log_end" not in symptoms(["step 12 done, 900sKilled"])
+    # a terminal that cut the bar's line at its width: only tqdm's count and timer are left before the report
+    assert symptoms(["Loading checkpoint shards:   0%|        ", "0/2 [00:00<?, ?it/s]Killed"])["log_end"] == "Killed"
+    assert "log_end" not in symptoms(["copied 3/4 files, done [ok]Killed"])
 
 
 def test_a_report_written_by_hand_names_the_torch_release_and_the_gpu():
