@@ -404,6 +404,33 @@ def test_the_pickle_fix_installs_the_release_that_saved_the_file(kb):
         assert 'python -c "import sklearn; print(sklearn.__version__)"' in code
 
 
+def test_no_driver_fix_loads_the_driver_or_gives_the_container_the_gpu(kb):
+    """ "Found no NVIDIA driver" on a machine of its own: load the driver first (the page's first fix,
+    CUDA_VISIBLE_DEVICES, gives "No CUDA GPUs are available" instead); with the kernel module's version printed or a
+    container's own refusal beside it, the process was started without the GPU: the container fix first."""
+    no_driver = (
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
+        "a driver from http://www.nvidia.com/Download/index.aspx\n"
+    )
+    pastes = {
+        no_driver + "$ nvidia-smi\nNVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make "
+        "sure that the latest NVIDIA driver is installed and running.\n": "Load the driver",
+        no_driver + "$ nvidia-smi\nbash: nvidia-smi: command not found\n$ cat /proc/driver/nvidia/version\n"
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.129.03  Thu Oct 19 18:56:32 UTC 2023\n": (
+            "Give the container the GPU"
+        ),
+        "$ docker run --gpus all -it pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime python -c 'import torch'\n"
+        'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n': (
+            "Give the container the GPU"
+        ),
+    }
+    for paste, title in pastes.items():
+        d = diagnose_text(paste, kb=kb, similar=False)
+        assert d.matches[0].signature == "nvidia-driver-not-loaded", d.matches[0].signature
+        entry = next(e for e in build(d, kb).entries if e.cause == "gpu.device.not-visible")
+        assert entry.fixes[0].title == title, (title, [f.title for f in entry.fixes])
+
+
 def test_a_shadowing_file_found_only_by_the_parser_names_itself_in_the_fix(kb):
     """A package outside the signatures' list of names (tavily): the shadowing file comes from the parser's symptom
     alone, and the fix still renames that file and asks about that package."""
