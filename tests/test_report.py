@@ -431,6 +431,36 @@ def test_no_driver_fix_loads_the_driver_or_gives_the_container_the_gpu(kb):
         assert entry.fixes[0].title == title, (title, [f.title for f in entry.fixes])
 
 
+@pytest.mark.parametrize(
+    "paste, title",
+    [
+        (
+            "RuntimeError: Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+            "If you are running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') "
+            "to map your storages to the CPU.\n",
+            "Load checkpoints onto the devices you have",
+        ),
+        (
+            "RuntimeError: Found Tesla P100-PCIE-16GB which is too old to be supported by the triton GPU compiler, "
+            "which is used as the backend. Triton only supports devices of CUDA Capability >= 7.0, but your device "
+            "is of CUDA capability 6.0\n",
+            "GPU older than compute capability 7.0: run without Triton",
+        ),
+        (
+            "RuntimeError: \nAs of JAX 0.4.0, JAX only supports TPU VMs, not the older Colab TPUs.\n",
+            "On Colab or Kaggle today, use the TPU VM directly",
+        ),
+    ],
+)
+def test_the_first_fix_is_the_one_for_what_the_signature_read(kb, paste, title):
+    """A signature whose failure the cause page's first fix does not answer names its own (fix_first): a GPU
+    checkpoint on a machine without CUDA is loaded with map_location, not by hiding GPUs; a P100 runs without Triton
+    rather than reinstalling it; old Colab TPU set-up code moves to a TPU VM."""
+    d = diagnose_text(paste, kb=kb, similar=False)
+    entry = build(d, kb).entries[0]
+    assert entry.fixes[0].title == title, [f.title for f in entry.fixes]
+
+
 def test_a_shadowing_file_found_only_by_the_parser_names_itself_in_the_fix(kb):
     """A package outside the signatures' list of names (tavily): the shadowing file comes from the parser's symptom
     alone, and the fix still renames that file and asks about that package."""
