@@ -250,6 +250,21 @@ DIST_NAMES = {
 }
 
 
+# compiled extension modules that the paste names without the folder of their package (a wheel that installs the
+# .so at the top of site-packages): the pip distribution that ships each. Only unambiguous ones: _C, _ext and
+# _version_cuda belong to many packages, and apex's PyPI name is another project.
+EXTENSION_DISTS = {
+    "flash_attn_2_cuda": "flash-attn",
+    "flash_attn_cuda": "flash-attn",
+    "selective_scan_cuda": "mamba-ssm",
+    "causal_conv1d_cuda": "causal-conv1d",
+    "exllamav2_ext": "exllamav2",
+    "transformer_engine_torch": "transformer-engine",
+    "libintel-ext-pt-cpu": "intel-extension-for-pytorch",
+    "libintel-ext-pt-gpu": "intel-extension-for-pytorch",
+}
+
+
 def derived(values: Mapping[str, Any]) -> Dict[str, str]:
     """Values a fix needs that no clause captures, worked out from a match's values (captures and aliases). The
     caller keeps what the match already carries (a captured value wins).
@@ -259,11 +274,16 @@ def derived(values: Mapping[str, Any]) -> Dict[str, str]:
       (.../my_nltk_script.py, path separators kept).
     - Where an import failed (`missing_module`, a top-level module name) or a pickled class was not found in an
       installed library (`pickled_module`, its top-level package): `package`, the name pip installs it under
-      (opencv-python for cv2, scikit-learn for sklearn; the module's own name otherwise)."""
+      (opencv-python for cv2, scikit-learn for sklearn; the module's own name otherwise); where a compiled
+      extension failed to load (`extension`, one of EXTENSION_DISTS): the package that ships it (flash-attn for
+      flash_attn_2_cuda)."""
     out: Dict[str, str] = {}
     missing = values.get("missing_module") or values.get("pickled_module")
     if isinstance(missing, str) and missing.isidentifier():
         out["package"] = DIST_NAMES.get(missing, missing)
+    ext = values.get("extension")
+    if isinstance(ext, str) and ext in EXTENSION_DISTS:
+        out.setdefault("package", EXTENSION_DISTS[ext])
     path = values.get("shadow_path")
     if not isinstance(path, str) or not path.endswith(".py"):
         return out  # most matches: nothing more to work out

@@ -359,6 +359,10 @@ def test_derived_placeholders():
     assert derived({"missing_module": "transformers"}) == {"package": "transformers"}
     assert derived({"missing_module": "not-a-module"}) == {}
     assert derived({"pickled_module": "sklearn"}) == {"package": "scikit-learn"}  # a pickled class's library
+    # a compiled extension named without its package's folder: the distribution that ships it, where only one does
+    assert derived({"extension": "flash_attn_2_cuda"}) == {"package": "flash-attn"}
+    assert derived({"extension": "selective_scan_cuda"})["package"] == "mamba-ssm"
+    assert derived({"extension": "_C"}) == {} and derived({"extension": "_version_cuda"}) == {}
 
 
 def test_the_install_fix_names_the_pip_package_of_the_failed_import(kb):
