@@ -454,12 +454,16 @@ def test_no_driver_fix_loads_the_driver_or_gives_the_container_the_gpu(kb):
             "RuntimeError: \nAs of JAX 0.4.0, JAX only supports TPU VMs, not the older Colab TPUs.\n",
             "On Colab or Kaggle today, use the TPU VM directly",
         ),
+        (
+            "ValueError: implementation='triton' is unsupported on this GPU generation.\n",
+            "AlphaFold 3 on a GPU before compute capability 8.0: use its XLA attention",
+        ),
     ],
 )
 def test_the_first_fix_is_the_one_for_what_the_signature_read(kb, paste, title):
     """A signature whose failure the cause page's first fix does not answer names its own (fix_first): a GPU
     checkpoint on a machine without CUDA is loaded with map_location, not by hiding GPUs; a P100 runs without Triton
-    rather than reinstalling it; old Colab TPU set-up code moves to a TPU VM."""
+    rather than reinstalling it; old Colab TPU set-up code moves to a TPU VM; AlphaFold 3 switches its attention."""
     d = diagnose_text(paste, kb=kb, similar=False)
     entry = build(d, kb).entries[0]
     assert entry.fixes[0].title == title, [f.title for f in entry.fixes]
