@@ -314,6 +314,12 @@ def _read(line: str, rows: List[_Row]) -> Optional[str]:
     return out if out != line else None
 
 
+def signal_forms(names: Tuple[str, ...]) -> List[str]:
+    """The translations of the shell's signal reports `names` ("Killed", "Segmentation fault"), as the C library prints
+    them in the languages of _SIGNALS (for normalize's reading of a one-line paste's end)."""
+    return [form for name in names for form in _SIGNALS.get(name, ())]
+
+
 def english_line(line: str) -> Optional[str]:
     """The line with each localised OS text read in English, or None when it holds none."""
     from .normalize import words_in_order

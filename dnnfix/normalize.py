@@ -296,6 +296,27 @@ _FLAT_STRONG = LazyRe(
 SIGNAL_REPORT = r"Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?"
 # (an empty shell prompt may follow it: the paste went on to the prompt the shell printed next)
 _FLAT_END = LazyRe(r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")(?P<prompt>\s+" + _PROMPT + r")?\s*$")
+_FLAT_END_OTHER: List[Any] = []  # the same report typed in lower case or printed in the user's language (built once)
+
+
+def _flat_end_other() -> Any:
+    """The shell's report of a killed or crashed run as a one-line paste ends it, in the forms _FLAT_END leaves out: a
+    lower-case "killed" (a word of its own) and the C library's translations of "Killed" and "Segmentation fault"
+    (localised.py's table: "已杀死", "Getötet" ...; a CJK form may follow any character, another only a non-letter)."""
+    if not _FLAT_END_OTHER:
+        from .localised import signal_forms
+
+        forms = sorted(signal_forms(("Killed", "Segmentation fault")), key=len, reverse=True)
+        cjk = "|".join(re.escape(f) for f in forms if ord(f[0]) > 0x2E7F)
+        other = "|".join(re.escape(f) for f in forms if ord(f[0]) <= 0x2E7F)
+        _FLAT_END_OTHER.append(
+            re.compile(
+                r"(?:(?<![^\W\d_])\s*(?:killed|" + other + r")|\s*(?:" + cjk + r"))"
+                r"(?:\s*[(\uff08][^()\n\uff08\uff09]{1,40}[)\uff09])?"  # the C library's "(core dumped)", translated
+                r"(?P<prompt>\s+" + _PROMPT + r")?\s*$"
+            )
+        )
+    return _FLAT_END_OTHER[0]
 
 
 # a pasted report, not a log: a longer line is left as it is (the search tries every place of it)
@@ -321,6 +342,8 @@ def _unflatten(text: str) -> str:
     if len(body) >= 150 and any(c in body for c in _FLAT_CUES):
         cuts = [m for m in _FLAT_START.finditer(body) if m.start() > 0 or m.group("frame")]
     end = _FLAT_END.search(body, max(0, len(body) - 160))
+    if end is None:
+        end = _flat_end_other().search(body, max(0, len(body) - 160))
     if len(cuts) < 2 and not end and not any(_FLAT_STRONG.match(body, m.end()) for m in cuts):
         return text
     out, prev = [], 0

@@ -285,6 +285,11 @@ def test_a_paste_that_lost_every_newline_gets_its_lines_back():
     got = clean_lines("root@board:/# python3 bench.py -- loading ./params Killed root@board:/# ")
     assert got == ["root@board:/# python3 bench.py -- loading ./params", "Killed", "root@board:/#"]
     assert last_line(got) == "Killed"
+    # the report typed in lower case, or printed in the user's language (with its "(core dumped)" translated)
+    assert clean_lines("$ python3 gen.py --load_8bit Loading checkpoint shards: 52% killed")[-1] == "killed"
+    assert clean_lines("Writing metrics: /home/user/logdir/scores.jsonl 已杀死")[-1] == "已杀死"
+    seg = "Speicherzugriffsfehler (Speicherabzug geschrieben)"
+    assert clean_lines("$ python train.py --epochs 3 loading data ... " + seg)[-1] == seg
 
 
 def test_an_ordinary_line_is_not_cut():
@@ -295,6 +300,8 @@ def test_an_ordinary_line_is_not_cut():
     assert clean_lines(one) == [one]
     # OOMKilled is a word of its own, not a killed run
     assert clean_lines("pod status: OOMKilled") == ["pod status: OOMKilled"]
+    # nor a word that ends in the report's letters
+    assert clean_lines("$ python train.py loading data ... done, the team is very skilled")[-1].endswith("skilled")
     # a text with lines keeps them as they are
     assert clean_lines("a Killed\nb") == ["a Killed", "b"]
 
