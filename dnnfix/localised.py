@@ -305,13 +305,18 @@ def _read(line: str, rows: List[_Row]) -> Optional[str]:
         if i and out[i - 1] == "(" and out[j : j + 1] == ")":  # fish: "terminated by signal SIGILL (...)"
             out = out[:i] + en + out[j:]
             continue
-        if i and not out[i - 1].isspace() and not (ord(form[0]) > 0x2E7F and out[i - 1].isascii()):
+        if i and not out[i - 1].isspace() and not (wide(form) and out[i - 1].isascii()):
             continue  # inside another word (a CJK report may follow ASCII text with no space: "ETA: 26s已杀死")
         if end is not None:
             out = out[:i] + en + (" (core dumped)" if end.group(0).strip() else "")
         elif _PID_BEFORE.search(out, 0, i) and out[j : j + 1].isspace():  # bash's job line: the command follows
             out = out[:i] + en + out[j:]
     return out if out != line else None
+
+
+def wide(form: str) -> bool:
+    """Whether a localised text is written in a CJK script (it may follow ASCII text with no space between)."""
+    return ord(form[0]) > 0x2E7F
 
 
 def signal_forms(names: Tuple[str, ...]) -> List[str]:

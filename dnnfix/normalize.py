@@ -7,6 +7,7 @@ and runs (paths, numbers, addresses, versions, timestamps) so that the same erro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Any, Dict, List, Optional, Tuple
@@ -296,27 +297,24 @@ _FLAT_STRONG = LazyRe(
 SIGNAL_REPORT = r"Killed|(?:Segmentation fault|Aborted|Bus error|Illegal instruction)(?: \(core dumped\))?"
 # (an empty shell prompt may follow it: the paste went on to the prompt the shell printed next)
 _FLAT_END = LazyRe(r"(?<![A-Z])\s*(?:" + SIGNAL_REPORT + r")(?P<prompt>\s+" + _PROMPT + r")?\s*$")
-_FLAT_END_OTHER: List[Any] = []  # the same report typed in lower case or printed in the user's language (built once)
 
 
-def _flat_end_other() -> Any:
+@functools.lru_cache(maxsize=None)
+def _flat_end_other() -> "re.Pattern[str]":
     """The shell's report of a killed or crashed run as a one-line paste ends it, in the forms _FLAT_END leaves out: a
     lower-case "killed" (a word of its own) and the C library's translations of "Killed" and "Segmentation fault"
-    (localised.py's table: "已杀死", "Getötet" ...; a CJK form may follow any character, another only a non-letter)."""
-    if not _FLAT_END_OTHER:
-        from .localised import signal_forms
+    (localised.py's table: "已杀死", "Getötet" ...; a CJK form may follow any character, another only a non-letter).
+    Built on first use (it reads localised.py, which imports this module)."""
+    from .localised import signal_forms, wide
 
-        forms = sorted(signal_forms(("Killed", "Segmentation fault")), key=len, reverse=True)
-        cjk = "|".join(re.escape(f) for f in forms if ord(f[0]) > 0x2E7F)
-        other = "|".join(re.escape(f) for f in forms if ord(f[0]) <= 0x2E7F)
-        _FLAT_END_OTHER.append(
-            re.compile(
-                r"(?:(?<![^\W\d_])\s*(?:killed|" + other + r")|\s*(?:" + cjk + r"))"
-                r"(?:\s*[(\uff08][^()\n\uff08\uff09]{1,40}[)\uff09])?"  # the C library's "(core dumped)", translated
-                r"(?P<prompt>\s+" + _PROMPT + r")?\s*$"
-            )
-        )
-    return _FLAT_END_OTHER[0]
+    forms = sorted(signal_forms(("Killed", "Segmentation fault")), key=len, reverse=True)
+    cjk = "|".join(re.escape(f) for f in forms if wide(f))
+    other = "|".join(re.escape(f) for f in forms if not wide(f))
+    return re.compile(
+        r"(?:(?<![^\W\d_])\s*(?:killed|" + other + r")|\s*(?:" + cjk + r"))"
+        r"(?:\s*[(\uff08][^()\n\uff08\uff09]{1,40}[)\uff09])?"  # the C library's "(core dumped)", translated
+        r"(?P<prompt>\s+" + _PROMPT + r")?\s*$"
+    )
 
 
 # a pasted report, not a log: a longer line is left as it is (the search tries every place of it)
