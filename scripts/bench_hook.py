@@ -108,9 +108,10 @@ def run_diag(env, n: int, pre: str = ""):
         cwd=REPO,
         capture_output=True,
         text=True,
-        check=True,
         timeout=300,
     )
+    if p.returncode != 0:  # say what the diagnosing process printed, not only its exit status
+        raise SystemExit(f"bench_hook: a diagnosis run failed (exit {p.returncode}):\n{(p.stdout + p.stderr)[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 

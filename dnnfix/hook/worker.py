@@ -90,7 +90,7 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
                 from ..knowledge.load import load_kb
 
                 kb = load_kb()
-            box["kb"] = True
+            box["kb"] = time.perf_counter()  # when the knowledge base was ready: the diagnosis's time counts from here
             _rearm_watchdog(timeout + 0.5)  # from here on the diagnosis has `timeout`, whatever holds the GIL
             # unasked-for advice: an `experimental` signature is never shown as confident here
             box["panel"] = build(
@@ -114,8 +114,12 @@ def diagnose_bounded(exc: BaseException, log_text: str = "", timeout=None, html=
             t_kb = time.perf_counter()
             while worker.is_alive() and "kb" not in box and time.perf_counter() - t_kb < KB_GRACE:
                 worker.join(0.02)
-            if worker.is_alive() and "kb" in box:
-                worker.join(timeout)
+        if worker.is_alive() and "kb" in box:
+            # the diagnosis has `timeout` from the moment the knowledge base was ready, also when a slow first load
+            # ended just inside the first wait (then that wait's end is no deadline of the diagnosis's own)
+            left = timeout - (time.perf_counter() - box["kb"])
+            if left > 0:
+                worker.join(left)
         if worker.is_alive():
             why = "loading the knowledge base" if "kb" not in box else "it"
             raise DiagnosisFailed(
