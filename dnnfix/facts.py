@@ -265,6 +265,15 @@ EXTENSION_DISTS = {
 }
 
 
+# the values derived() works out -> the captures it works each out from (kb check accepts a fix placeholder for them
+# where a signature of the cause captures one of these)
+DERIVED_FROM: Dict[str, Tuple[str, ...]] = {
+    "package": ("missing_module", "pickled_module", "stale_module", "extension"),
+    "module": ("shadow_path",),
+    "shadow_renamed": ("shadow_path",),
+}
+
+
 def derived(values: Mapping[str, Any]) -> Dict[str, str]:
     """Values a fix needs that no clause captures, worked out from a match's values (captures and aliases). The
     caller keeps what the match already carries (a captured value wins).
@@ -273,12 +282,13 @@ def derived(values: Mapping[str, Any]) -> Dict[str, str]:
       stands in for (nltk of .../nltk.py), and `shadow_renamed`, a new name for the file in its own folder
       (.../my_nltk_script.py, path separators kept).
     - Where an import failed (`missing_module`, a top-level module name) or a pickled class was not found in an
-      installed library (`pickled_module`, its top-level package): `package`, the name pip installs it under
+      installed library (`pickled_module`, its top-level package), or a package's own code could not import from
+      itself in a notebook (`stale_module`): `package`, the name pip installs it under
       (opencv-python for cv2, scikit-learn for sklearn; the module's own name otherwise); where a compiled
       extension failed to load (`extension`, one of EXTENSION_DISTS): the package that ships it (flash-attn for
       flash_attn_2_cuda)."""
     out: Dict[str, str] = {}
-    missing = values.get("missing_module") or values.get("pickled_module")
+    missing = values.get("missing_module") or values.get("pickled_module") or values.get("stale_module")
     if isinstance(missing, str) and missing.isidentifier():
         out["package"] = DIST_NAMES.get(missing, missing)
     ext = values.get("extension")

@@ -201,3 +201,22 @@ def test_pytest_collects_every_case_by_file_and_name(tmp_path):
     rel = Path(c.path).relative_to(ROOT).as_posix()
     assert f"tests/kb_cases.yaml::{rel}::{c.name}" in ids
     assert any(i.startswith("tests/kb_cases.yaml::kb/negatives/") for i in ids)
+
+
+def test_a_value_worked_out_from_a_capture_is_a_known_placeholder(tmp_path):
+    """{{package}} is filled from a captured module name (facts.derived): accepted where a signature of the cause
+    captures one of its sources, reported where none does."""
+    md = tmp_path / "a.one.md"
+    md.write_text('# T\n\nprint(md.version("{{package|numpy}}"))\n')
+    clause = SimpleNamespace(kind="regex", pattern=r"cannot import name '\w+' from '(?P<other>\w+)")
+    kb = SimpleNamespace(
+        signatures=[SimpleNamespace(cause="a.one", match=[clause], against=[])],
+        explanations={"a.one": SimpleNamespace(path=str(md))},
+    )
+    diags = []
+    check_placeholders(kb, diags)
+    assert [(d.code, d.line) for d in diags] == [("DNX158", 3)]
+    clause.pattern = r"cannot import name '\w+' from '(?P<stale_module>\w+)"
+    diags = []
+    check_placeholders(kb, diags)
+    assert diags == []

@@ -359,6 +359,7 @@ def test_derived_placeholders():
     assert derived({"missing_module": "transformers"}) == {"package": "transformers"}
     assert derived({"missing_module": "not-a-module"}) == {}
     assert derived({"pickled_module": "sklearn"}) == {"package": "scikit-learn"}  # a pickled class's library
+    assert derived({"stale_module": "PIL"}) == {"package": "pillow"}  # a package that could not import from itself
     # a compiled extension named without its package's folder: the distribution that ships it, where only one does
     assert derived({"extension": "flash_attn_2_cuda"}) == {"package": "flash-attn"}
     assert derived({"extension": "selective_scan_cuda"})["package"] == "mamba-ssm"

@@ -437,10 +437,11 @@ def check_fix_first(kb, diags: List[Diagnostic]) -> None:
 
 def check_placeholders(kb, diags: List[Diagnostic]) -> None:
     """Every {{name}} / {{name|fallback}} in an explanation names something a match of that cause can carry:
-    a named group of one of the cause's signatures, a fact alias (Facts.aliases), or, when a signature of the
+    a named group of one of the cause's signatures or a value worked out from one (facts.DERIVED_FROM: the pip
+    name `package` of a captured module), a fact alias (Facts.aliases), or, when a signature of the
     cause captures a drift_* group, a drift.* fact of the API-drift table. Anything else prints as <name>."""
     from .explain import _PLACEHOLDER
-    from ..facts import ALIAS_NAMES
+    from ..facts import ALIAS_NAMES, DERIVED_FROM
 
     captures: Dict[str, set] = {}
     for sig in kb.signatures:
@@ -455,7 +456,7 @@ def check_placeholders(kb, diags: List[Diagnostic]) -> None:
             text = Path(ex.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # reported when the explanation was loaded
-        known = captures[cid]
+        known = captures[cid] | {d for d, src in DERIVED_FROM.items() if captures[cid] & set(src)}
         drift = any(n.startswith("drift_") for n in known)
         for lineno, line in enumerate(text.splitlines(), 1):
             for m in _PLACEHOLDER.finditer(line):
