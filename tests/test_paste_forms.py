@@ -160,6 +160,10 @@ KNOWN = {
     # (32GB GDDR7) CUDA Version: ..."): where one value ends and the next key begins is not told, so neither the
     # release nor the GPU is read and the wheel-architecture table has nothing to compare
     ("every newline lost (one line)", "gpu.arch.unsupported/gh-pytorch-160804-rtx5090-cu121.yaml"),
+    # IPython 8's frame header ("File /opt/conda/.../timm/models/layers/__init__.py:40") inside one long line is no
+    # frame of its own: whose code raised the ImportError (timm's own, importing from timm) is not known, so the
+    # stale-kernel reading does not hold and the removed-name table's reading comes first again
+    ("every newline lost (one line)", "colab.runtime.restart-needed/gh-fastervit-144-kaggle-timm-no-restart.yaml"),
 }
 
 
