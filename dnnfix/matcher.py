@@ -150,6 +150,26 @@ def _wrap_widths(lens: List[int]) -> Set[int]:
     return wrap
 
 
+_LONG_WORD = 20  # a word this long (a path, a URL, a dotted name) moved whole to the next line explains a short line
+
+
+def _long_word_cuts(src: List[str], lens: List[int], cut: List[bool]) -> None:
+    """Text re-wrapped at word boundaries (mail, forums) also ends a line early where the next word is too long to
+    fit: "ValidationError: Unable to parse proto from file:" (49 characters) before a 43-character path, in a paste
+    wrapped at 80. Such a line counts as cut when the next line's first word is long (_LONG_WORD) and would not have fit
+    in the widest line's width; it is then rejoined like any cut line, and the line after it is no fresh record."""
+    width = max(lens) if lens else 0
+    if not 60 <= width <= 100:  # (the re-wrap reading of _wrap_widths: no line wider than a page)
+        return
+    for k in range(len(src) - 1):
+        if cut[k] or lens[k] < 20:
+            continue
+        nxt = src[k + 1].lstrip()
+        word = nxt.split(None, 1)[0] if nxt else ""
+        if len(word) >= _LONG_WORD and lens[k] + 1 + len(word) > width:
+            cut[k] = True
+
+
 class _Corpus:
     """The input as the matcher sees it: lines, lowercase lines, word -> line index, virtual message lines."""
 
@@ -190,6 +210,7 @@ class _Corpus:
             wrap, lens = wrap | wrap_shown, shown
         elif wrap:
             cut = [w in wrap or w + 1 in wrap for w in lens]
+            _long_word_cuts(inc.lines, lens, cut)
         if wrap:
             # a line that starts as a line of the paste starts where nothing was cut before it ("[rank0]", "Epoch ",
             # a timestamp) is the next record of a log, not the rest of a cut line
