@@ -265,10 +265,12 @@ EXTENSION_DISTS = {
 }
 
 
+# captures that name a top-level module whose pip distribution a fix installs (derived()'s `package`), first wins
+_MODULE_CAPTURES = ("missing_module", "pickled_module", "stale_module")
 # the values derived() works out -> the captures it works each out from (kb check accepts a fix placeholder for them
 # where a signature of the cause captures one of these)
 DERIVED_FROM: Dict[str, Tuple[str, ...]] = {
-    "package": ("missing_module", "pickled_module", "stale_module", "extension"),
+    "package": _MODULE_CAPTURES + ("extension",),
     "module": ("shadow_path",),
     "shadow_renamed": ("shadow_path",),
 }
@@ -288,7 +290,7 @@ def derived(values: Mapping[str, Any]) -> Dict[str, str]:
       extension failed to load (`extension`, one of EXTENSION_DISTS): the package that ships it (flash-attn for
       flash_attn_2_cuda)."""
     out: Dict[str, str] = {}
-    missing = values.get("missing_module") or values.get("pickled_module") or values.get("stale_module")
+    missing = next((v for v in map(values.get, _MODULE_CAPTURES) if v), None)
     if isinstance(missing, str) and missing.isidentifier():
         out["package"] = DIST_NAMES.get(missing, missing)
     ext = values.get("extension")

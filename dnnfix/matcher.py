@@ -162,7 +162,8 @@ def _long_word_cuts(src: List[str], lens: List[int], cut: List[bool]) -> None:
     if not 60 <= width <= 100:  # (the re-wrap reading of _wrap_widths: no line wider than a page)
         return
     for k in range(len(src) - 1):
-        if cut[k] or lens[k] < 20:
+        # (arithmetic first: most lines are cut already, too short, or followed by a line too short to hold a long word)
+        if cut[k] or lens[k] < 20 or lens[k + 1] < _LONG_WORD:
             continue
         nxt = src[k + 1].lstrip()
         word = nxt.split(None, 1)[0] if nxt else ""

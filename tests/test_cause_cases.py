@@ -159,15 +159,23 @@ def test_silent_holds_when_nothing_is_confident():
     assert cause_case_problems(_case(cause="a.one", silent=True, confident="any"), []) == ["expected a.one first"]
 
 
-def test_placeholders_are_checked_against_captures_and_aliases(tmp_path):
+def _one_cause_kb(tmp_path, page: str, pattern: str):
+    """A knowledge base of one cause, a.one: its page's text and one signature with one regex clause."""
     md = tmp_path / "a.one.md"
-    md.write_text(
-        "# T\n\nInstalled {{tf_version}}; loaded {{loaded}}; built {{bulit|unknown}}.\nAlso {{drift.summary}}.\n"
-    )
-    clause = SimpleNamespace(kind="regex", pattern=r"Loaded (?P<loaded>[\d.]+) built (?P<built>[\d.]+)")
+    md.write_text(page)
+    clause = SimpleNamespace(kind="regex", pattern=pattern)
     kb = SimpleNamespace(
         signatures=[SimpleNamespace(cause="a.one", match=[clause], against=[])],
         explanations={"a.one": SimpleNamespace(path=str(md))},
+    )
+    return kb, clause
+
+
+def test_placeholders_are_checked_against_captures_and_aliases(tmp_path):
+    kb, clause = _one_cause_kb(
+        tmp_path,
+        "# T\n\nInstalled {{tf_version}}; loaded {{loaded}}; built {{bulit|unknown}}.\nAlso {{drift.summary}}.\n",
+        r"Loaded (?P<loaded>[\d.]+) built (?P<built>[\d.]+)",
     )
     diags = []
     check_placeholders(kb, diags)
@@ -206,12 +214,8 @@ def test_pytest_collects_every_case_by_file_and_name(tmp_path):
 def test_a_value_worked_out_from_a_capture_is_a_known_placeholder(tmp_path):
     """{{package}} is filled from a captured module name (facts.derived): accepted where a signature of the cause
     captures one of its sources, reported where none does."""
-    md = tmp_path / "a.one.md"
-    md.write_text('# T\n\nprint(md.version("{{package|numpy}}"))\n')
-    clause = SimpleNamespace(kind="regex", pattern=r"cannot import name '\w+' from '(?P<other>\w+)")
-    kb = SimpleNamespace(
-        signatures=[SimpleNamespace(cause="a.one", match=[clause], against=[])],
-        explanations={"a.one": SimpleNamespace(path=str(md))},
+    kb, clause = _one_cause_kb(
+        tmp_path, '# T\n\nprint(md.version("{{package|numpy}}"))\n', r"cannot import name '\w+' from '(?P<other>\w+)"
     )
     diags = []
     check_placeholders(kb, diags)
