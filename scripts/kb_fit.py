@@ -295,6 +295,8 @@ def apply_levels(kb, ids, t_new: List[float]) -> int:
             continue
         for sect, clauses in (("m", s.match), ("a", s.against)):
             for i, c in enumerate(clauses):
+                if c.shared:  # `- use: NAME` (kb/clauses.yaml): one weight for every signature that uses it
+                    continue
                 level = by_w[round(to_w(t_new[ids[(s.id, sect, i)]]), 4)]
                 edits[s.path].append((c.line, level))
     n = 0

@@ -38,6 +38,7 @@ STRUCTURAL = {
     "DNX124",
     "DNX125",
     "DNX126",
+    "DNX143",
     "DNX201",
     "DNX202",
     "DNX205",
@@ -92,6 +93,7 @@ def _mutations():
             {"fact": {"path": "a.b", "equals": "x", "present": True}},
             {"fact": {"path": "a", "bigger": 1}},
             {"regex": "OOM when allocating", "keys": "oom"},
+            {"use": "failed.traceback", "weight": "strong"},
             "just a string",
         ]
     ):

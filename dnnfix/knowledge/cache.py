@@ -27,8 +27,8 @@ class CacheError(ValueError):
     """The cache file is not a knowledge base this version wrote."""
 
 
-FORMAT = "dnnfix-kb-6"  # 3: Signature.severity; 4: Signature.fix_first; 5: API-drift tables encoded apart;
-# 6: each signature encoded apart (LazySignatures)
+FORMAT = "dnnfix-kb-7"  # 3: Signature.severity; 4: Signature.fix_first; 5: API-drift tables encoded apart;
+# 6: each signature encoded apart (LazySignatures); 7: Clause.shared, KnowledgeBase.clauses
 
 
 # the compatibility tables kept encoded in the cache until first asked for: the API-drift tables are a third of the
@@ -305,7 +305,7 @@ def _check_signature(s: Any) -> None:
 
 def _check_types(kb: Any) -> None:
     """The plain parts; each signature is checked when it is built (LazySignatures)."""
-    for name in ("causes", "explanations", "families", "index"):
+    for name in ("causes", "explanations", "families", "index", "clauses"):
         if not isinstance(getattr(kb, name), dict):
             raise CacheError(name)
 

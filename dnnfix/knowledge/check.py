@@ -553,6 +553,21 @@ def check(extra: Sequence[str] = ()) -> CheckResult:
                     severity="warning",
                 )
             )
+    # shared clauses no signature uses
+    used = {c.shared for s in kb.signatures for c in s.match + s.against}
+    for name, spec in kb.clauses.items():
+        if name not in used:
+            res.diagnostics.append(
+                Diagnostic(
+                    spec["path"],
+                    spec["line"],
+                    1,
+                    "DNX146",
+                    f"shared clause '{name}' is used by no signature",
+                    "use it (`- use: " + name + "`) or remove it",
+                    severity="warning",
+                )
+            )
     check_fix_first(kb, res.diagnostics)
     check_placeholders(kb, res.diagnostics)
     res.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))

@@ -55,6 +55,13 @@ CODES: Dict[str, Tuple[str, str]] = {
     "DNX140": ("causes", "causes.yaml has no `causes:` mapping"),
     "DNX141": ("signature", "duplicate signature id"),
     "DNX142": ("causes", "a cause is not a mapping of category and summary (optionally origin: project)"),
+    "DNX143": ("clause", "a `use:` clause with another key (a shared clause is used as it is defined)"),
+    "DNX144": ("clause", "`use:` names no shared clause of `clauses.yaml` (the hint gives the closest names)"),
+    "DNX145": (
+        "clauses",
+        "a bad entry of `clauses.yaml` (not a mapping, a name not kebab-case, a `use` or `fix` inside)",
+    ),
+    "DNX146": ("clauses", "a shared clause no signature uses (warning)"),
     "DNX150": ("explanation", "missing section(s)"),
     "DNX151": ("explanation", "sections out of order"),
     "DNX152": ("explanation", "unknown section (warning)"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .signature import Diagnostic, Signature
 
-FORMAT_VERSION = 21  # 17: Clause.needles (the substring prefilter: alternatives of literal runs); 20: symptom keys;
-# 21: Clause.fix
+FORMAT_VERSION = 22  # 17: Clause.needles (the substring prefilter: alternatives of literal runs); 20: symptom keys;
+# 21: Clause.fix; 22: shared clauses (Clause.shared, KnowledgeBase.clauses)
 
 
 def builtin_dir() -> Path:
@@ -92,6 +93,8 @@ class KnowledgeBase:
     unkeyed: List[Tuple[int, int]] = field(default_factory=list)
     env_only: List[int] = field(default_factory=list)
     compat: Optional[Tuple[Dict[str, Any], List[Dict[str, Any]]]] = None  # parsed kb/compat tables
+    # shared clauses (clauses.yaml) by name: {"clause": the clause mapping, "path": file, "line": n}
+    clauses: Dict[str, Dict[str, Any]] = field(default_factory=dict)
 
     def by_id(self, sid: str) -> Optional[Signature]:
         """The (first) signature with this id, or None. The id -> position
@@ -216,6 +219,44 @@ def _bad_cause(diags: List[Diagnostic], path: Path, where: Tuple[int, int], msg:
     diags.append(Diagnostic(str(path), line, col, "DNX142", f"cause {cid}: {msg}"))
 
 
+# a shared clause's name: kebab-case words, optionally grouped with dots (failed.traceback)
+_CLAUSE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$")
+
+
+def load_clauses(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict[str, Any]]:
+    """The shared clauses of every folder's clauses.yaml (`clauses:` name -> clause mapping), by name; a later folder
+    (a user KB) may define its own names or redefine a built-in one. A signature's `- use: NAME` item stands for the
+    clause (compiled there, so a broken shared clause is reported at each use, naming it)."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for d in dirs:
+        p = d / "clauses.yaml"
+        loc = read_yaml(p, diags) if p.is_file() else None
+        if loc is None:
+            continue
+        entries = loc.data.get("clauses") if isinstance(loc.data, dict) else None
+        if not isinstance(entries, dict):
+            diags.append(
+                Diagnostic(str(p), 1, 1, "DNX145", "clauses.yaml needs a 'clauses:' mapping of name -> clause")
+            )
+            continue
+        for name, clause in entries.items():
+            line, col = loc.where("clauses", name)
+            problem = ""
+            if not isinstance(name, str) or not _CLAUSE_NAME.match(name):
+                problem = f"name {name!r} is not kebab-case words (dots may group them: failed.traceback)"
+            elif not isinstance(clause, dict):
+                problem = f"'{name}' must be a clause mapping (regex, phrase, exception, frames or fact, with its keys)"
+            elif "use" in clause or "fix" in clause:
+                problem = (
+                    f"'{name}' cannot hold '{'use' if 'use' in clause else 'fix'}' (a shared clause is used as it is)"
+                )
+            if problem:
+                diags.append(Diagnostic(str(p), line, col, "DNX145", problem))
+                continue
+            out[name] = {"clause": dict(clause), "path": str(p), "line": line}
+    return out
+
+
 def load_families(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, str]:
     fam: Dict[str, str] = {}
     for d in dirs:
@@ -249,12 +290,15 @@ def build_kb(dirs: Sequence[Path], *, vet_builtin: bool = True) -> KnowledgeBase
 
     diags: List[Diagnostic] = []
     causes = load_causes(dirs, diags)
+    shared = load_clauses(dirs, diags)
     by_id: Dict[str, Signature] = {}
     for p, origin in signature_files(dirs):
         loc = read_yaml(p, diags)
         if loc is None:
             continue
-        sig = compile_signature(loc, str(p), causes, diags, origin, vet=vet_builtin or origin != "builtin")
+        sig = compile_signature(
+            loc, str(p), causes, diags, origin, vet=vet_builtin or origin != "builtin", shared=shared
+        )
         if sig is None:
             continue
         prev = by_id.get(sig.id)
@@ -281,6 +325,7 @@ def build_kb(dirs: Sequence[Path], *, vet_builtin: bool = True) -> KnowledgeBase
         families=load_families(dirs, diags),
         dirs=[str(d) for d in dirs],
         diagnostics=diags,
+        clauses=shared,
     )
     import yaml
 

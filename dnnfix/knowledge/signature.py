@@ -136,6 +136,8 @@ class Clause:
     # the title of the cause's fix that leads when this clause fired (a signature that reads several libraries'
     # wording: each names its own library's fix); the first fired clause with one wins over the signature's fix_first
     fix: str = ""
+    # the name of the shared clause (kb/clauses.yaml) this clause was written as (`- use: NAME`), "" when inline
+    shared: str = ""
 
     def describe(self) -> str:
         if self.kind == "regex":
@@ -487,10 +489,13 @@ def compile_signature(
     diags: List[Diagnostic],
     origin: str = "builtin",
     vet: bool = True,
+    shared: Optional[Dict[str, Dict[str, Any]]] = None,
 ) -> Optional[Signature]:
     """One signature file compiled, its problems as diagnostics. vet=False skips the two costly per-pattern safety
     checks (the pattern compiles; it cannot backtrack super-linearly): only for the shipped knowledge base when it
-    is loaded to match, since `dnnfix kb check` (run by scripts/test and CI) vets every shipped pattern."""
+    is loaded to match, since `dnnfix kb check` (run by scripts/test and CI) vets every shipped pattern.
+    shared: the shared clauses by name (KnowledgeBase.clauses, load.load_clauses) that `- use: NAME` items stand
+    for."""
     data = loc.data
 
     def err(code: str, msg: str, *p: Any, hint: str = "", severity: str = "error") -> None:
@@ -529,8 +534,10 @@ def compile_signature(
             hint=_did_you_mean(status, STATUSES),
         )
     env_only = bool(data.get("env_only", False))
-    match = _clauses(loc, data.get("match"), "match", path, diags, env_only, vet=vet)
-    against = _clauses(loc, data.get("against"), "against", path, diags, env_only, is_against=True, vet=vet)
+    match = _clauses(loc, data.get("match"), "match", path, diags, env_only, vet=vet, shared=shared)
+    against = _clauses(
+        loc, data.get("against"), "against", path, diags, env_only, is_against=True, vet=vet, shared=shared
+    )
     if match is not None and not disabled and not any(c.anchor for c in match):
         err(
             "DNX107",
@@ -599,6 +606,7 @@ def _clauses(
     env_only: bool,
     is_against: bool = False,
     vet: bool = True,
+    shared: Optional[Dict[str, Dict[str, Any]]] = None,
 ) -> Optional[List[Clause]]:
     def err(code: str, msg: str, *p: Any, hint: str = "") -> None:
         line, col = loc.where(*p)
@@ -612,160 +620,231 @@ def _clauses(
     out: List[Clause] = []
     for i, item in enumerate(items):
         p = (section, i)
-        if not isinstance(item, dict):
-            err("DNX111", "a clause must be a mapping with one of: " + ", ".join(CLAUSE_KINDS), *p)
-            continue
-        kinds = [k for k in item if k in CLAUSE_KINDS]
-        if len(kinds) != 1:
-            bad = [k for k in item if k not in CLAUSE_OPTIONS]
-            hint = _did_you_mean(bad[0], CLAUSE_KINDS) if bad else ""
-            err("DNX112", "a clause needs exactly one of: " + ", ".join(CLAUSE_KINDS), *p, hint=hint)
-            continue
-        kind = kinds[0]
-        for key in item:
-            if key not in CLAUSE_KEYS[kind]:
-                line, col = loc.where(*p, key, "<key>")
-                diags.append(
-                    Diagnostic(
-                        path,
-                        line,
-                        col,
-                        "DNX113",
-                        f"unknown key '{key}' in a {kind} clause",
-                        _did_you_mean(key, CLAUSE_KEYS[kind]),
-                    )
-                )
-        weight = item.get("weight", 0.5)
-        if isinstance(weight, str) and weight in LEVELS:
-            weight = LEVELS[weight]
-        elif not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 1:
-            err(
-                "DNX114",
-                f"weight must be a level ({', '.join(LEVELS)}) or a number in (0, 1], got {weight!r}",
-                *p,
-                "weight",
-                hint=_did_you_mean(str(weight), LEVELS),
+        name = ""
+        if isinstance(item, dict) and "use" in item:
+            item, name = _use(item, shared, loc, p, path, diags)
+            if item is None:
+                continue
+        n_diags = len(diags)
+        c = _clause(loc, item, p, path, diags, env_only, is_against, vet)
+        if name:
+            for d in diags[n_diags:]:  # a problem of the shared clause itself: say where it is defined
+                d.message += f" (in shared clause '{name}', {shared[name]['path'] if shared else 'kb/clauses.yaml'})"
+            if c is not None:
+                c.shared = name
+        if c is not None:
+            out.append(c)
+    return out
+
+
+def _use(
+    item: Dict[str, Any],
+    shared: Optional[Dict[str, Dict[str, Any]]],
+    loc: Located,
+    p: Tuple[Any, ...],
+    path: str,
+    diags: List[Diagnostic],
+) -> Tuple[Optional[Dict[str, Any]], str]:
+    """(the shared clause's mapping, its name) for a `- use: NAME` item, or (None, "") after a diagnostic."""
+    name = item["use"]
+    line, col = loc.where(*p, "use")
+    if len(item) != 1:
+        extra = next(k for k in item if k != "use")
+        line, col = loc.where(*p, extra, "<key>")
+        diags.append(
+            Diagnostic(
+                path,
+                line,
+                col,
+                "DNX143",
+                f"a `use:` clause takes no other key, got '{extra}'",
+                "a shared clause is used as it is defined; to change it, write the clause out in full here",
             )
-            weight = LEVELS["moderate"]
-        default_anchor = kind in ("regex", "phrase") or (env_only and kind == "fact")
-        anchor = bool(item.get("anchor", default_anchor)) and not is_against
-        line = loc.where(*p)[0]
-        c = Clause(kind=kind, weight=float(weight), anchor=anchor, line=line)
-        fix = _fix_title(item, "fix")
-        if fix is None:
+        )
+        return None, ""
+    if not isinstance(name, str) or not shared or name not in shared:
+        known = sorted(shared or {})
+        diags.append(
+            Diagnostic(
+                path,
+                line,
+                col,
+                "DNX144",
+                f"unknown shared clause {name!r}",
+                _did_you_mean(name, known) or "shared clauses are defined in kb/clauses.yaml (`clauses:` by name)",
+            )
+        )
+        return None, ""
+    return shared[name]["clause"], name
+
+
+def _clause(
+    loc: Located,
+    item: Any,
+    p: Tuple[Any, ...],
+    path: str,
+    diags: List[Diagnostic],
+    env_only: bool,
+    is_against: bool,
+    vet: bool,
+) -> Optional[Clause]:
+    """One clause mapping compiled, or None after a diagnostic."""
+
+    def err(code: str, msg: str, *p: Any, hint: str = "") -> None:
+        line, col = loc.where(*p)
+        diags.append(Diagnostic(path, line, col, code, msg, hint))
+
+    if not isinstance(item, dict):
+        err("DNX111", "a clause must be a mapping with one of: " + ", ".join(CLAUSE_KINDS), *p)
+        return None
+    kinds = [k for k in item if k in CLAUSE_KINDS]
+    if len(kinds) != 1:
+        bad = [k for k in item if k not in CLAUSE_OPTIONS]
+        hint = _did_you_mean(bad[0], CLAUSE_KINDS) if bad else ""
+        err("DNX112", "a clause needs exactly one of: " + ", ".join(CLAUSE_KINDS), *p, hint=hint)
+        return None
+    kind = kinds[0]
+    for key in item:
+        if key not in CLAUSE_KEYS[kind]:
+            line, col = loc.where(*p, key, "<key>")
+            diags.append(
+                Diagnostic(
+                    path,
+                    line,
+                    col,
+                    "DNX113",
+                    f"unknown key '{key}' in a {kind} clause",
+                    _did_you_mean(key, CLAUSE_KEYS[kind]),
+                )
+            )
+    weight = item.get("weight", 0.5)
+    if isinstance(weight, str) and weight in LEVELS:
+        weight = LEVELS[weight]
+    elif not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 1:
+        err(
+            "DNX114",
+            f"weight must be a level ({', '.join(LEVELS)}) or a number in (0, 1], got {weight!r}",
+            *p,
+            "weight",
+            hint=_did_you_mean(str(weight), LEVELS),
+        )
+        weight = LEVELS["moderate"]
+    default_anchor = kind in ("regex", "phrase") or (env_only and kind == "fact")
+    anchor = bool(item.get("anchor", default_anchor)) and not is_against
+    line = loc.where(*p)[0]
+    c = Clause(kind=kind, weight=float(weight), anchor=anchor, line=line)
+    fix = _fix_title(item, "fix")
+    if fix is None:
+        err("DNX129", "a clause's fix must be the title of one of the cause's fixes (a non-empty string)", *p, "fix")
+    else:
+        c.fix = fix
+    keys = item.get("keys")
+    if keys is not None:
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+            err("DNX115", "keys must be a list of words", *p, "keys")
+        elif any(not _KEY_WORD.fullmatch(k.lower()) for k in keys):
+            bad = next(k for k in keys if not _KEY_WORD.fullmatch(k.lower()))
             err(
-                "DNX129", "a clause's fix must be the title of one of the cause's fixes (a non-empty string)", *p, "fix"
+                "DNX115",
+                f"key {bad!r} is not one word: the index splits the input at every character other than "
+                "letters, digits and _, so the key can never be found (use one of its parts)",
+                *p,
+                "keys",
             )
         else:
-            c.fix = fix
-        keys = item.get("keys")
-        if keys is not None:
-            if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
-                err("DNX115", "keys must be a list of words", *p, "keys")
-            elif any(not _KEY_WORD.fullmatch(k.lower()) for k in keys):
-                bad = next(k for k in keys if not _KEY_WORD.fullmatch(k.lower()))
+            c.keys = tuple(k.lower() for k in keys)
+            c.keys_given = True
+    where = item.get("in", "any")
+    if where not in ("any", "message", "log"):
+        err("DNX116", f"'in' must be any, message or log, got {where!r}", *p, "in")
+    c.where = where
+    if kind == "regex":
+        pat = item["regex"]
+        if not isinstance(pat, str) or not pat:
+            err("DNX117", "regex must be a non-empty string", *p, "regex")
+            return None
+        if vet:
+            try:
+                re.compile(pat, re.I)
+            except re.error as e:
                 err(
-                    "DNX115",
-                    f"key {bad!r} is not one word: the index splits the input at every character other than "
-                    "letters, digits and _, so the key can never be found (use one of its parts)",
-                    *p,
-                    "keys",
-                )
-            else:
-                c.keys = tuple(k.lower() for k in keys)
-                c.keys_given = True
-        where = item.get("in", "any")
-        if where not in ("any", "message", "log"):
-            err("DNX116", f"'in' must be any, message or log, got {where!r}", *p, "in")
-        c.where = where
-        if kind == "regex":
-            pat = item["regex"]
-            if not isinstance(pat, str) or not pat:
-                err("DNX117", "regex must be a non-empty string", *p, "regex")
-                continue
-            if vet:
-                try:
-                    re.compile(pat, re.I)
-                except re.error as e:
-                    err(
-                        "DNX118",
-                        f"invalid regex: {e.msg} at position {e.pos}",
-                        *p,
-                        "regex",
-                        hint="YAML single quotes keep backslashes as written: regex: '\\d+'",
-                    )
-                    continue
-            why = backtracking_risk(pat) if vet else ""
-            if why:
-                err(
-                    "DNX119",
-                    f"regex can backtrack super-linearly on Python's re: {why}",
+                    "DNX118",
+                    f"invalid regex: {e.msg} at position {e.pos}",
                     *p,
                     "regex",
-                    hint="replace (x+)+ with x+, make the alternatives start differently, or put a literal "
-                    "between two repeats of the same characters",
+                    hint="YAML single quotes keep backslashes as written: regex: '\\d+'",
                 )
-                continue
-            c.pattern = pat
-            alts = literal_keys(pat)
-            c.required = strict_words(pat)
-            c.needles = literal_needles(pat)
-            if not c.keys:
-                c.keys = tuple(k for k in (best_key(a) for a in alts) if k)
-            _check_anchor(c, alts, loc, p, path, diags)
-        elif kind == "phrase":
-            ph = item["phrase"]
-            if not isinstance(ph, str) or len(ph.strip()) < 8:
-                err("DNX120", "phrase must be a string of at least 8 characters", *p, "phrase")
-                continue
-            c.phrase = ph.strip()
-            mr = item.get("min_ratio", 90)
-            if not isinstance(mr, (int, float)) or not 50 <= mr <= 100:
-                err("DNX121", f"min_ratio must be between 50 and 100, got {mr!r}", *p, "min_ratio")
-                mr = 90
-            c.min_ratio = float(mr)
-            words = re.findall(r"[a-z0-9_]+", c.phrase.lower())
-            if not c.keys:
-                ranked = sorted(set(words), key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, -len(w), w))
-                distinct = [w for w in ranked if w not in COMMON_IN_PASTES and len(w) >= 3]
-                c.keys = tuple((distinct or ranked)[:2])  # either may drift; both index the phrase
-            _check_anchor(c, [words], loc, p, path, diags)
-        elif kind == "exception":
-            t = item["exception"]
-            t = [t] if isinstance(t, str) else t
-            if not isinstance(t, list) or not t or not all(isinstance(x, str) and x for x in t):
-                err("DNX122", "exception must be a class name or a list of class names", *p, "exception")
-                continue
-            c.types = tuple(x.rsplit(".", 1)[-1] if x != "*" else x for x in t)
-            c.last_only = bool(item.get("last", False))
-        elif kind == "frames":
-            fr = item["frames"]
-            if not isinstance(fr, dict) or not (set(fr) <= {"package", "path"}) or len(fr) != 1:
-                err("DNX123", "frames must be {package: NAME} or {path: REGEX}", *p, "frames")
-                continue
-            if "package" in fr:
-                c.package = str(fr["package"]).lower()
+                return None
+        why = backtracking_risk(pat) if vet else ""
+        if why:
+            err(
+                "DNX119",
+                f"regex can backtrack super-linearly on Python's re: {why}",
+                *p,
+                "regex",
+                hint="replace (x+)+ with x+, make the alternatives start differently, or put a literal "
+                "between two repeats of the same characters",
+            )
+            return None
+        c.pattern = pat
+        alts = literal_keys(pat)
+        c.required = strict_words(pat)
+        c.needles = literal_needles(pat)
+        if not c.keys:
+            c.keys = tuple(k for k in (best_key(a) for a in alts) if k)
+        _check_anchor(c, alts, loc, p, path, diags)
+    elif kind == "phrase":
+        ph = item["phrase"]
+        if not isinstance(ph, str) or len(ph.strip()) < 8:
+            err("DNX120", "phrase must be a string of at least 8 characters", *p, "phrase")
+            return None
+        c.phrase = ph.strip()
+        mr = item.get("min_ratio", 90)
+        if not isinstance(mr, (int, float)) or not 50 <= mr <= 100:
+            err("DNX121", f"min_ratio must be between 50 and 100, got {mr!r}", *p, "min_ratio")
+            mr = 90
+        c.min_ratio = float(mr)
+        words = re.findall(r"[a-z0-9_]+", c.phrase.lower())
+        if not c.keys:
+            ranked = sorted(set(words), key=lambda w: (w in COMMON_IN_PASTES or len(w) < 3, -len(w), w))
+            distinct = [w for w in ranked if w not in COMMON_IN_PASTES and len(w) >= 3]
+            c.keys = tuple((distinct or ranked)[:2])  # either may drift; both index the phrase
+        _check_anchor(c, [words], loc, p, path, diags)
+    elif kind == "exception":
+        t = item["exception"]
+        t = [t] if isinstance(t, str) else t
+        if not isinstance(t, list) or not t or not all(isinstance(x, str) and x for x in t):
+            err("DNX122", "exception must be a class name or a list of class names", *p, "exception")
+            return None
+        c.types = tuple(x.rsplit(".", 1)[-1] if x != "*" else x for x in t)
+        c.last_only = bool(item.get("last", False))
+    elif kind == "frames":
+        fr = item["frames"]
+        if not isinstance(fr, dict) or not (set(fr) <= {"package", "path"}) or len(fr) != 1:
+            err("DNX123", "frames must be {package: NAME} or {path: REGEX}", *p, "frames")
+            return None
+        if "package" in fr:
+            c.package = str(fr["package"]).lower()
+        else:
+            try:
+                re.compile(str(fr["path"]))
+            except re.error as e:
+                err("DNX118", f"invalid regex in frames.path: {e.msg}", *p, "frames")
+                return None
+            c.path_rx = str(fr["path"])
+    elif kind == "fact":
+        fc = item["fact"]
+        problem = _fact_problem(fc)
+        if problem:
+            code, msg, key = problem
+            if code == "DNX125":
+                line2, col2 = loc.where(*p, "fact", key, "<key>") if key in fc else loc.where(*p, "fact")
+                diags.append(Diagnostic(path, line2, col2, code, msg, _did_you_mean(key, FACT_TESTS)))
             else:
-                try:
-                    re.compile(str(fr["path"]))
-                except re.error as e:
-                    err("DNX118", f"invalid regex in frames.path: {e.msg}", *p, "frames")
-                    continue
-                c.path_rx = str(fr["path"])
-        elif kind == "fact":
-            fc = item["fact"]
-            problem = _fact_problem(fc)
-            if problem:
-                code, msg, key = problem
-                if code == "DNX125":
-                    line2, col2 = loc.where(*p, "fact", key, "<key>") if key in fc else loc.where(*p, "fact")
-                    diags.append(Diagnostic(path, line2, col2, code, msg, _did_you_mean(key, FACT_TESTS)))
-                else:
-                    err(code, msg, *p, "fact")
-                continue
-            c.fact = dict(fc)
-        out.append(c)
-    return out
+                err(code, msg, *p, "fact")
+            return None
+        c.fact = dict(fc)
+    return c
 
 
 def _fact_problem(fc: Any):

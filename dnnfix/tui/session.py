@@ -144,7 +144,7 @@ class Session:
         data = loc.data if isinstance(loc.data, dict) else {}
         sid = data.get("id") if isinstance(data.get("id"), str) else None
         path = str(self.sig_path(sid or "new-signature"))
-        sig = compile_signature(loc, path, self.kb.causes, diags, origin="user")
+        sig = compile_signature(loc, path, self.kb.causes, diags, origin="user", shared=self.kb.clauses)
         if sid and self.kb.by_id(sid) is not None:
             line, col = loc.where("id")
             diags.append(
