@@ -232,6 +232,7 @@ DIST_NAMES = {
     "pptx": "python-pptx",
     "magic": "python-magic",
     "fitz": "pymupdf",
+    "cuda": "cuda-python",
     "Crypto": "pycryptodome",
     "serial": "pyserial",
     "usb": "pyusb",
