@@ -176,19 +176,24 @@ def read_yaml(path: Path, diags: List[Diagnostic]):
     return None
 
 
-def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict[str, str]]:
-    causes: Dict[str, Dict[str, str]] = {}
+def _top_mappings(dirs: Sequence[Path], diags: List[Diagnostic], key: str, code: str, shape: str):
+    """(path, located file, mapping) for every folder's `<key>.yaml` whose top-level `<key>:` is a mapping; a file
+    without one is a `code` diagnostic."""
     for d in dirs:
-        p = d / "causes.yaml"
+        p = d / f"{key}.yaml"
         loc = read_yaml(p, diags) if p.is_file() else None
         if loc is None:
             continue
-        entries = loc.data.get("causes") if isinstance(loc.data, dict) else None
+        entries = loc.data.get(key) if isinstance(loc.data, dict) else None
         if not isinstance(entries, dict):
-            diags.append(
-                Diagnostic(str(p), 1, 1, "DNX140", "causes.yaml needs a 'causes:' mapping of id -> {category, summary}")
-            )
+            diags.append(Diagnostic(str(p), 1, 1, code, f"{key}.yaml needs a '{key}:' mapping of {shape}"))
             continue
+        yield p, loc, entries
+
+
+def load_causes(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dict[str, str]]:
+    causes: Dict[str, Dict[str, str]] = {}
+    for p, loc, entries in _top_mappings(dirs, diags, "causes", "DNX140", "id -> {category, summary}"):
         for cid, meta in entries.items():
             if not isinstance(meta, dict) or not all(isinstance(meta.get(k), str) for k in ("category", "summary")):
                 # an entry that is not a mapping, or lacks its category or summary, would be kept empty: say so
@@ -228,17 +233,7 @@ def load_clauses(dirs: Sequence[Path], diags: List[Diagnostic]) -> Dict[str, Dic
     (a user KB) may define its own names or redefine a built-in one. A signature's `- use: NAME` item stands for the
     clause (compiled there, so a broken shared clause is reported at each use, naming it)."""
     out: Dict[str, Dict[str, Any]] = {}
-    for d in dirs:
-        p = d / "clauses.yaml"
-        loc = read_yaml(p, diags) if p.is_file() else None
-        if loc is None:
-            continue
-        entries = loc.data.get("clauses") if isinstance(loc.data, dict) else None
-        if not isinstance(entries, dict):
-            diags.append(
-                Diagnostic(str(p), 1, 1, "DNX145", "clauses.yaml needs a 'clauses:' mapping of name -> clause")
-            )
-            continue
+    for p, loc, entries in _top_mappings(dirs, diags, "clauses", "DNX145", "name -> clause"):
         for name, clause in entries.items():
             line, col = loc.where("clauses", name)
             problem = ""
