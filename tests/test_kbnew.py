@@ -112,3 +112,30 @@ def test_dump_yaml_round_trips_awkward_texts():
     assert out.startswith("# header\n") and yaml.safe_load(out) == doc
     assert out.count(": |") == 4  # the control-character text keeps PyYAML's quoting
     assert literal_block("a\nb", 4) == "|-\n    a\n    b"
+
+
+def test_a_harmless_notice_draft_counts_a_failed_run_against_itself(tmp_path):
+    """A draft for a harmless-notice cause uses the shared clauses that show a run really failed (kb/clauses.yaml), so
+    the notice followed by a real error is not claimed as harmless; other causes' drafts get no such clauses."""
+    notice = "UserWarning: the frobnicator cache is cold; warming it up takes a minute\n"
+    sig, _ = draft(parse_text(notice), notice, "py.log.benign-warning")
+    assert [c["use"] for c in sig["against"]][:2] == ["failed.exception-name", "failed.traceback"]
+    other, _ = draft(parse_text(notice), notice, "keras.loss-label-mismatch")
+    assert "against" not in other
+    assert "against" not in draft(parse_text(notice), notice, "py.log.benign-warning", shared=())[0]
+    paste = tmp_path / "notice.txt"
+    paste.write_text(notice)
+    p, folder = _kb_new(tmp_path, paste, "py.log.benign-warning")
+    assert p.returncode == 0, p.stdout + p.stderr
+    (written,) = [f for f in folder.glob("*.yaml") if not f.name.endswith(".cases.yaml")]
+    assert "- use: failed.traceback" in written.read_text()
+    from dnnfix.api import diagnose_text
+    from dnnfix.knowledge.load import load_kb
+
+    kb = load_kb([str(tmp_path / "kb")], use_cache=False)
+    sid = yaml.safe_load(written.read_text())["id"]
+    alone = {m.signature: m for m in diagnose_text(notice, kb=kb, env={}).matches}
+    assert alone[sid].cause == "py.log.benign-warning"
+    failed = notice + 'Traceback (most recent call last):\n  File "run.py", line 3, in <module>\nRuntimeError: boom\n'
+    after = {m.signature: m for m in diagnose_text(failed, kb=kb, env={}).matches}
+    assert sid not in after or after[sid].score < alone[sid].score * 0.5

@@ -74,7 +74,7 @@ def run(args) -> int:
         )
         return 2
     inc = parse_text(t.text)
-    sig, cases = draft(inc, t.text, args.cause, args.sig_id, args.title)
+    sig, cases = draft(inc, t.text, args.cause, args.sig_id, args.title, shared=tuple(kb.clauses))
     base = sig["id"]
     n = 2
     while kb.by_id(sig["id"]) is not None and not args.sig_id:

@@ -105,10 +105,29 @@ def slug(words: str, n: int = 5) -> str:
     return "-".join(ws[:n]) or "unnamed"
 
 
+# A harmless notice is the cause only when nothing failed after it: a draft for such a cause counts the shared clauses
+# (kb/clauses.yaml) that show a run really failed against itself, as the shipped benign-* signatures do.
+BENIGN_CAUSES = frozenset(("py.log.benign-warning", "tf.log.benign-noise"))
+FAILED_RUN = (
+    "failed.exception-name",
+    "failed.traceback",
+    "failed.exception-line",
+    "failed.process-died",
+    "failed.warning-of-real-problem",
+    "failed.problem-log-line",
+)
+
+
 def draft(
-    inc: Incident, text: str, cause: str, sig_id: Optional[str] = None, title: Optional[str] = None
+    inc: Incident,
+    text: str,
+    cause: str,
+    sig_id: Optional[str] = None,
+    title: Optional[str] = None,
+    shared: Sequence[str] = FAILED_RUN,
 ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """Signature and cases documents (plain data) for the pasted `text`."""
+    """Signature and cases documents (plain data) for the pasted `text`. `shared`: the names of the shared clauses the
+    knowledge base defines (KnowledgeBase.clauses); a draft for a harmless notice uses those of FAILED_RUN."""
     final = inc.final
     match: List[Dict[str, Any]] = []
     after: List[str] = []
@@ -145,6 +164,9 @@ def draft(
         "status": "experimental",
         "match": match,
     }
+    against = [{"use": name} for name in FAILED_RUN if name in shared] if cause in BENIGN_CAUSES else []
+    if against:
+        sig["against"] = against
     near = (
         f"{final.name}: an unrelated {final.name} with other words"
         if final is not None

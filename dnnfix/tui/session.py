@@ -116,7 +116,7 @@ class Session:
         from ..parse import parse_text
         from ..knowledge.scaffold import draft, dump_yaml
 
-        sig, cases = draft(parse_text(text), text, cause)
+        sig, cases = draft(parse_text(text), text, cause, shared=tuple(self.kb.clauses))
         base, n = sig["id"], 2
         while self.kb.by_id(sig["id"]) is not None or self.sig_path(sig["id"]).exists():
             sig["id"] = cases["signature"] = f"{base}-{n}"
