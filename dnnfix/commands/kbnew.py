@@ -45,7 +45,7 @@ def run(args) -> int:
     from ..knowledge.runner import run_case
     from ..parse import parse_text
     from ..readinput import InputError, read_input
-    from ..knowledge.scaffold import draft, dump_yaml
+    from ..knowledge.scaffold import draft, dump_yaml, failed_run_clauses
     from ..knowledge.signature import ID_RE, _did_you_mean
 
     extra = getattr(args, "kb", []) or []
@@ -74,7 +74,7 @@ def run(args) -> int:
         )
         return 2
     inc = parse_text(t.text)
-    sig, cases = draft(inc, t.text, args.cause, args.sig_id, args.title, shared=tuple(kb.clauses))
+    sig, cases = draft(inc, t.text, args.cause, args.sig_id, args.title, shared=failed_run_clauses(kb, args.cause))
     base = sig["id"]
     n = 2
     while kb.by_id(sig["id"]) is not None and not args.sig_id:

@@ -105,17 +105,16 @@ def slug(words: str, n: int = 5) -> str:
     return "-".join(ws[:n]) or "unnamed"
 
 
-# A harmless notice is the cause only when nothing failed after it: a draft for such a cause counts the shared clauses
-# (kb/clauses.yaml) that show a run really failed against itself, as the shipped benign-* signatures do.
-BENIGN_CAUSES = frozenset(("py.log.benign-warning", "tf.log.benign-noise"))
-FAILED_RUN = (
-    "failed.exception-name",
-    "failed.traceback",
-    "failed.exception-line",
-    "failed.process-died",
-    "failed.warning-of-real-problem",
-    "failed.problem-log-line",
-)
+def failed_run_clauses(kb: Any, cause: str) -> List[str]:
+    """The shared `failed.*` clauses (kb/clauses.yaml: the signs that a run really failed) that at least half of the
+    cause's signatures count against themselves, most used first: what a harmless notice's signatures do (a notice is
+    the cause only when nothing failed after it). Other causes' signatures use none, so their drafts get none."""
+    sigs = [sig for sig in kb.signatures if sig.cause == cause]
+    used: Dict[str, int] = {}
+    for sig in sigs:
+        for name in {c.shared for c in sig.against if c.shared.startswith("failed.")}:
+            used[name] = used.get(name, 0) + 1
+    return sorted((n for n, k in used.items() if 2 * k >= len(sigs)), key=lambda n: (-used[n], n))
 
 
 def draft(
@@ -124,10 +123,10 @@ def draft(
     cause: str,
     sig_id: Optional[str] = None,
     title: Optional[str] = None,
-    shared: Sequence[str] = FAILED_RUN,
+    shared: Optional[Sequence[str]] = None,
 ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """Signature and cases documents (plain data) for the pasted `text`. `shared`: the names of the shared clauses the
-    knowledge base defines (KnowledgeBase.clauses); a draft for a harmless notice uses those of FAILED_RUN."""
+    """Signature and cases documents (plain data) for the pasted `text`. `shared`: the shared clauses the draft counts
+    against itself (`- use: NAME`); None: failed_run_clauses of the built-in knowledge base for this cause."""
     final = inc.final
     match: List[Dict[str, Any]] = []
     after: List[str] = []
@@ -164,9 +163,12 @@ def draft(
         "status": "experimental",
         "match": match,
     }
-    against = [{"use": name} for name in FAILED_RUN if name in shared] if cause in BENIGN_CAUSES else []
-    if against:
-        sig["against"] = against
+    if shared is None:
+        from .load import load_kb
+
+        shared = failed_run_clauses(load_kb(), cause)
+    if shared:
+        sig["against"] = [{"use": name} for name in shared]
     near = (
         f"{final.name}: an unrelated {final.name} with other words"
         if final is not None

@@ -627,9 +627,9 @@ def _clauses(
                 continue
         n_diags = len(diags)
         c = _clause(loc, item, p, path, diags, env_only, is_against, vet)
-        if name:
+        if name and shared:  # _use resolved the name in `shared`
             for d in diags[n_diags:]:  # a problem of the shared clause itself: say where it is defined
-                d.message += f" (in shared clause '{name}', {shared[name]['path'] if shared else 'kb/clauses.yaml'})"
+                d.message += f" (in shared clause '{name}', {shared[name]['path']})"
             if c is not None:
                 c.shared = name
         if c is not None:

@@ -114,9 +114,9 @@ class Session:
     def draft(self, text: str, cause: str) -> Tuple[str, str]:
         """(signature YAML, cases YAML) for the paste, with an id no loaded signature has."""
         from ..parse import parse_text
-        from ..knowledge.scaffold import draft, dump_yaml
+        from ..knowledge.scaffold import draft, dump_yaml, failed_run_clauses
 
-        sig, cases = draft(parse_text(text), text, cause, shared=tuple(self.kb.clauses))
+        sig, cases = draft(parse_text(text), text, cause, shared=failed_run_clauses(self.kb, cause))
         base, n = sig["id"], 2
         while self.kb.by_id(sig["id"]) is not None or self.sig_path(sig["id"]).exists():
             sig["id"] = cases["signature"] = f"{base}-{n}"
